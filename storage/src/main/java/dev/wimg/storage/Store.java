@@ -1,0 +1,73 @@
+package dev.wimg.storage;
+
+import dev.wimg.storage.internal.LocalStore;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The storage engine of one node: needles appended to volume files in one data folder.
+ *
+ * <p>Thread-safe. Writes and deletes are queued to a single writer per store that appends, then
+ * shares one fsync among all writes queued meanwhile (group commit); their futures complete only
+ * once the needle is durable under {@link StoreConfig#fsyncPolicy()}. Reads run on the caller's
+ * thread from memory-mapped volumes and verify the needle's CRC32C before returning it.
+ */
+public interface Store extends Closeable {
+
+  /** Opens (and recovers) the volumes in {@code config.dataDir()}, creating the folder if needed. */
+  static Store open(StoreConfig config) throws IOException {
+    return LocalStore.open(config);
+  }
+
+  /** Checks every needle of every volume under {@code dataDir} without changing anything. */
+  static VerifyReport verify(Path dataDir) throws IOException {
+    return LocalStore.verify(dataDir);
+  }
+
+  /**
+   * Appends a new file. The future completes with its fid once durable, or exceptionally with an
+   * {@link IOException} (disk full, store closed, volume read-only) — never acknowledged then.
+   */
+  CompletableFuture<WriteResult> write(NewFile file);
+
+  /**
+   * Reads a file, verifying its checksum.
+   *
+   * @return the file, or null if no live needle has this fid (unknown volume or key, deleted, or a
+   *     cookie that does not match: deliberately the same answer)
+   * @throws CorruptNeedleException if the needle on disk fails a check; it is never returned
+   * @throws IOException on an I/O failure
+   */
+  StoredFile read(Fid fid) throws IOException;
+
+  /**
+   * Whether {@link #read} of this fid would be served from memory alone, without waiting on the
+   * disk (all its pages are resident). Cheap; meant for event loops, which hand non-resident reads
+   * to a blocking pool. A fid that does not resolve to a needle answers true (the read is cheap).
+   */
+  boolean isResident(Fid fid);
+
+  /**
+   * Deletes a file by appending a tombstone. Completes with true once the tombstone is durable,
+   * false if there was no live needle with this fid (same rule as {@link #read}).
+   */
+  CompletableFuture<Boolean> delete(Fid fid);
+
+  /**
+   * Compacts a volume now, whatever its garbage: rewrites its live needles to a new file while
+   * reads and writes go on, then swaps. Completes with the number of bytes freed.
+   */
+  CompletableFuture<Long> vacuum(int volumeId);
+
+  /** A snapshot of volumes, counts and space. */
+  StoreStats stats();
+
+  /** The configuration this store was opened with. */
+  StoreConfig config();
+
+  /** Flushes, fsyncs and closes every volume; pending writes complete first. Idempotent. */
+  @Override
+  void close() throws IOException;
+}

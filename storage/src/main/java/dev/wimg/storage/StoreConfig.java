@@ -1,0 +1,85 @@
+package dev.wimg.storage;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Settings of a {@link Store}. Build with {@link #defaults(Path)} and the {@code with…} methods.
+ *
+ * @param dataDir           folder holding the volume files; created if missing
+ * @param group             the storage group this node belongs to, written into every fid
+ * @param volumeSizeLimit   bytes; a volume that reaches it is sealed and a new one is opened
+ * @param fsyncPolicy       durability of acknowledged writes
+ * @param fsyncInterval     period of background fsync under {@link FsyncPolicy#INTERVAL}
+ * @param garbageThreshold  fraction 0..1 of dead bytes in a sealed or active volume that starts an
+ *                          automatic vacuum
+ * @param preallocateBytes  bytes of zeros appended ahead of the write position, so that fsync'd
+ *                          appends do not change the file size (fdatasync then skips the metadata)
+ */
+public record StoreConfig(
+    Path dataDir,
+    int group,
+    long volumeSizeLimit,
+    FsyncPolicy fsyncPolicy,
+    Duration fsyncInterval,
+    double garbageThreshold,
+    long preallocateBytes) {
+
+  /** Default volume size cap: 1 GiB keeps a vacuum short. */
+  public static final long DEFAULT_VOLUME_SIZE_LIMIT = 1L << 30;
+  /** Largest volume: offsets are kept as 32-bit counts of 8-byte units. */
+  public static final long MAX_VOLUME_SIZE_LIMIT = 32L << 30;
+  /** Default garbage fraction that triggers a vacuum. */
+  public static final double DEFAULT_GARBAGE_THRESHOLD = 0.3;
+  /** Default preallocation step: 64 MiB. */
+  public static final long DEFAULT_PREALLOCATE_BYTES = 64L << 20;
+
+  public StoreConfig {
+    Objects.requireNonNull(dataDir, "dataDir");
+    Objects.requireNonNull(fsyncPolicy, "fsyncPolicy");
+    Objects.requireNonNull(fsyncInterval, "fsyncInterval");
+    if (group < 1 || group > Fid.MAX_GROUP) {
+      throw new IllegalArgumentException("group must be 1.." + Fid.MAX_GROUP + ", got " + group);
+    }
+    if (volumeSizeLimit < (1L << 20) || volumeSizeLimit > MAX_VOLUME_SIZE_LIMIT) {
+      throw new IllegalArgumentException(
+          "volumeSizeLimit must be 1 MiB.." + MAX_VOLUME_SIZE_LIMIT + " bytes, got " + volumeSizeLimit);
+    }
+    if (!(garbageThreshold > 0 && garbageThreshold <= 1)) {
+      throw new IllegalArgumentException("garbageThreshold must be in (0, 1], got " + garbageThreshold);
+    }
+    if (preallocateBytes < 0) {
+      throw new IllegalArgumentException("preallocateBytes must be >= 0, got " + preallocateBytes);
+    }
+  }
+
+  public static StoreConfig defaults(Path dataDir) {
+    return new StoreConfig(dataDir, 1, DEFAULT_VOLUME_SIZE_LIMIT, FsyncPolicy.ALWAYS,
+        Duration.ofSeconds(1), DEFAULT_GARBAGE_THRESHOLD, DEFAULT_PREALLOCATE_BYTES);
+  }
+
+  public StoreConfig withGroup(int g) {
+    return new StoreConfig(dataDir, g, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold, preallocateBytes);
+  }
+
+  public StoreConfig withVolumeSizeLimit(long bytes) {
+    return new StoreConfig(dataDir, group, bytes, fsyncPolicy, fsyncInterval, garbageThreshold, preallocateBytes);
+  }
+
+  public StoreConfig withFsyncPolicy(FsyncPolicy p) {
+    return new StoreConfig(dataDir, group, volumeSizeLimit, p, fsyncInterval, garbageThreshold, preallocateBytes);
+  }
+
+  public StoreConfig withFsyncInterval(Duration d) {
+    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, d, garbageThreshold, preallocateBytes);
+  }
+
+  public StoreConfig withGarbageThreshold(double t) {
+    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, t, preallocateBytes);
+  }
+
+  public StoreConfig withPreallocateBytes(long bytes) {
+    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold, bytes);
+  }
+}

@@ -1,0 +1,32 @@
+package dev.wimg.storage;
+
+import java.util.List;
+
+/**
+ * A snapshot of a store for {@code /status} and metrics.
+ *
+ * @param volumes    one entry per volume, ascending id
+ * @param freeBytes  usable bytes left on the data folder's file system
+ */
+public record StoreStats(List<VolumeStats> volumes, long freeBytes) {
+
+  public long liveNeedles() {
+    return volumes.stream().mapToLong(VolumeStats::liveNeedles).sum();
+  }
+
+  public long usedBytes() {
+    return volumes.stream().mapToLong(VolumeStats::usedBytes).sum();
+  }
+
+  /**
+   * @param id            volume id
+   * @param liveNeedles   needles that can be read
+   * @param deletedNeedles needles deleted and not yet vacuumed
+   * @param usedBytes     bytes appended so far (live + garbage + headers)
+   * @param garbageBytes  bytes of deleted needles and tombstones, reclaimed by vacuum
+   * @param readOnly      sealed (full) or dropped to read-only after an error
+   * @param indexHeapBytes heap held by this volume's in-memory index
+   */
+  public record VolumeStats(int id, long liveNeedles, long deletedNeedles, long usedBytes,
+                            long garbageBytes, boolean readOnly, long indexHeapBytes) {}
+}
