@@ -1,0 +1,68 @@
+package dev.wimg.server;
+
+import dev.wimg.storage.StoreConfig;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Settings of a {@link WimgServer}.
+ *
+ * @param bind            address to listen on; loopback by default
+ * @param port            TCP port; 0 picks a free one (see {@link WimgServer#port()})
+ * @param store           the storage engine's settings (data folder, fsync, volume size)
+ * @param maxUploadBytes  largest single upload body, bytes; larger gets 413
+ * @param writeKey        bearer key required for POST and DELETE, or null; required (non-null)
+ *                        when {@code bind} is not a loopback address
+ * @param idleTimeout     a connection with no complete request for this long is closed
+ */
+public record ServerConfig(String bind, int port, StoreConfig store, long maxUploadBytes,
+                           String writeKey, Duration idleTimeout) {
+
+  /** Default listen address. */
+  public static final String DEFAULT_BIND = "127.0.0.1";
+  /** Default port, as SeaweedFS's master so the muscle memory carries over. */
+  public static final int DEFAULT_PORT = 9333;
+  /** Default upload limit: 64 MiB. */
+  public static final long DEFAULT_MAX_UPLOAD_BYTES = 64L << 20;
+  /** Default idle timeout. */
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+
+  public ServerConfig {
+    Objects.requireNonNull(bind, "bind");
+    Objects.requireNonNull(store, "store");
+    Objects.requireNonNull(idleTimeout, "idleTimeout");
+    if (port < 0 || port > 65_535) {
+      throw new IllegalArgumentException("port must be 0..65535, got " + port);
+    }
+    if (maxUploadBytes < 0 || maxUploadBytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("maxUploadBytes must be 0.." + Integer.MAX_VALUE + ", got " + maxUploadBytes);
+    }
+    if (writeKey != null && writeKey.isBlank()) {
+      throw new IllegalArgumentException("writeKey must not be blank");
+    }
+  }
+
+  public static ServerConfig defaults(StoreConfig store) {
+    return new ServerConfig(DEFAULT_BIND, DEFAULT_PORT, store, DEFAULT_MAX_UPLOAD_BYTES, null, DEFAULT_IDLE_TIMEOUT);
+  }
+
+  public ServerConfig withBind(String b) {
+    return new ServerConfig(b, port, store, maxUploadBytes, writeKey, idleTimeout);
+  }
+
+  public ServerConfig withPort(int p) {
+    return new ServerConfig(bind, p, store, maxUploadBytes, writeKey, idleTimeout);
+  }
+
+  public ServerConfig withMaxUploadBytes(long bytes) {
+    return new ServerConfig(bind, port, store, bytes, writeKey, idleTimeout);
+  }
+
+  public ServerConfig withWriteKey(String key) {
+    return new ServerConfig(bind, port, store, maxUploadBytes, key, idleTimeout);
+  }
+
+  public ServerConfig withIdleTimeout(Duration d) {
+    return new ServerConfig(bind, port, store, maxUploadBytes, writeKey, d);
+  }
+}
