@@ -8,8 +8,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -381,14 +379,5 @@ public final class VolumeLoader {
       p--;
     }
     return -1;
-  }
-
-  /** Deletes a file if it exists; true if it did. */
-  static boolean deleteIfExists(java.nio.file.Path p) throws IOException {
-    try {
-      return Files.deleteIfExists(p);
-    } catch (NoSuchFileException e) {
-      return false;
-    }
   }
 }
