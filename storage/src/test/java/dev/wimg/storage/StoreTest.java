@@ -226,6 +226,18 @@ class StoreTest {
   }
 
   @Test
+  void secondStoreOnTheSameFolderIsRefusedUntilTheFirstCloses() throws Exception {
+    Store first = Store.open(config());
+    assertThatThrownBy(() -> Store.open(config()))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("is in use by another WIMG store");
+    first.close();
+    try (Store second = Store.open(config())) {
+      assertThat(second.stats().volumes()).isNotNull();
+    }
+  }
+
+  @Test
   void intervalAndNeverPoliciesAcknowledgeAndPersistOnClose() throws Exception {
     for (FsyncPolicy p : new FsyncPolicy[] {FsyncPolicy.INTERVAL, FsyncPolicy.NEVER}) {
       Path sub = dir.resolve(p.name());

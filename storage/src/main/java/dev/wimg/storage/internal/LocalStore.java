@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,9 +42,14 @@ public final class LocalStore implements Store {
   private volatile Volume active;
   private final GroupCommitWriter writer;
   private final VacuumScheduler vacuums;
+  /** Held from open to close so that no second store appends to these volumes. */
+  private final DataDirLock lock;
+  /** Set by the first {@link #close}; later calls return at once. */
+  private final AtomicBoolean closing = new AtomicBoolean();
 
-  private LocalStore(StoreConfig config) {
+  private LocalStore(StoreConfig config, DataDirLock lock) {
     this.config = config;
+    this.lock = lock;
     this.dir = config.dataDir();
     this.writer = new GroupCommitWriter(this, config);
     this.vacuums = new VacuumScheduler(this, writer, config);
@@ -52,8 +58,18 @@ public final class LocalStore implements Store {
   /** Opens (and recovers) the volumes in {@code config.dataDir()}. */
   public static Store open(StoreConfig config) throws IOException {
     Files.createDirectories(config.dataDir());
-    LocalStore store = new LocalStore(config);
-    store.load();
+    DataDirLock lock = DataDirLock.acquire(config.dataDir());
+    LocalStore store = new LocalStore(config, lock);
+    try {
+      store.load();
+    } catch (IOException | RuntimeException e) {
+      try {
+        lock.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
     store.writer.start();
     return store;
   }
@@ -239,6 +255,9 @@ public final class LocalStore implements Store {
 
   @Override
   public void close() throws IOException {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
     vacuums.close();
     CompletableFuture<Void> done = new CompletableFuture<>();
     writer.submit(new GroupCommitWriter.CloseOp(done));
@@ -249,6 +268,8 @@ public final class LocalStore implements Store {
       throw new IOException("interrupted while closing the store", e);
     } catch (ExecutionException e) {
       throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+    } finally {
+      lock.close();
     }
   }
 }
