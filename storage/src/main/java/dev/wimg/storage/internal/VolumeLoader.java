@@ -8,8 +8,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -45,11 +43,14 @@ import org.slf4j.LoggerFactory;
  *       be zero. Non-zero bytes there are the torn tail of writes that were never acknowledged
  *       (an acknowledgement waits for the fsync of every byte before it). If the non-zero region is
  *       at most {@value #MAX_TORN_TAIL_BYTES} bytes (more than one write batch can leave
- *       unsynced) it is overwritten with zeros and fsynced, so that no stale record can ever reappear
+ *       unsynced, plus the length a verified header at the valid end announces for its torn record)
+ *       it is overwritten with zeros and fsynced, so that no stale record can ever reappear
  *       behind new ones. A larger non-zero region is not a torn write but damage: nothing is
  *       changed, the volume is opened read-only and the problem logged.</li>
  * </ol>
- * A volume other than the newest is sealed by the store after loading (preallocation cut off).
+ * A volume other than the newest, a full one, and one that was ever vacuumed (revision &gt; 0) is
+ * sealed by the store after loading (preallocation cut off). A volume opened read-only by rule 6 is
+ * left byte for byte as it is.
  */
 public final class VolumeLoader {
 
@@ -127,7 +128,7 @@ public final class VolumeLoader {
         v.idxEnd = idxEnd + entries.limit();
         idx.force(false);
       }
-      clearTail(v, map, datName);
+      clearTail(v, map, datName, l.tornRecordLength);
       return v;
     } catch (IOException | RuntimeException e) {
       dat.close();
@@ -148,6 +149,8 @@ public final class VolumeLoader {
     long live;
     long deleted;
     long garbage;
+    /** Length announced by a verified header whose record is torn at the end of the scan, or 0. */
+    long tornRecordLength;
     /** Log entries for records found by the scan, appended to the .idx afterwards. */
     ByteBuffer scanned = ByteBuffer.allocate(64 * IndexLog.ENTRY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     final CRC32C crc = new CRC32C();
@@ -186,8 +189,13 @@ public final class VolumeLoader {
       throws IOException {
     String name = files.idx().getFileName().toString();
     IndexLog.ReadResult r;
+    long trusted = trustedEntries(idx, l);
+    long[] count = {0};
     try {
       r = IndexLog.read(idx, name, revision, (key, offsetUnits, lengthUnits, tombstone) -> {
+        if (count[0]++ == trusted) {
+          return false;
+        }
         long offset = offsetUnits << NeedleCodec.ALIGNMENT_SHIFT;
         long length = tombstone ? NeedleCodec.TOMBSTONE_RECORD_LENGTH : lengthUnits << NeedleCodec.ALIGNMENT_SHIFT;
         if (offset < l.end || offset + length > l.size || length == 0) {
@@ -211,6 +219,66 @@ public final class VolumeLoader {
     return r.validEnd();
   }
 
+  /**
+   * Rule 4: walks the log backwards from its last entry, verifying each entry's record against the
+   * .dat, until the records lie {@value #TAIL_VERIFY_BYTES} bytes before the end of the last one.
+   *
+   * @return how many entries from the start may be trusted (all, if the tail verifies)
+   */
+  private static long trustedEntries(FileChannel idx, Loading l) throws IOException {
+    long size = idx.size();
+    long entries = Math.max(0, (size - IndexLog.HEADER_SIZE) / IndexLog.ENTRY_SIZE);
+    long trusted = entries;
+    long windowStart = -1;
+    int chunkEntries = 4096;
+    ByteBuffer buf = ByteBuffer.allocate(chunkEntries * IndexLog.ENTRY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    CRC32C crc = new CRC32C();
+    for (long hi = entries; hi > 0; hi -= chunkEntries) {
+      long lo = Math.max(0, hi - chunkEntries);
+      int n = (int) (hi - lo);
+      buf.clear().limit(n * IndexLog.ENTRY_SIZE);
+      IndexLog.readFully(idx, buf, IndexLog.HEADER_SIZE + lo * IndexLog.ENTRY_SIZE);
+      for (int i = n - 1; i >= 0; i--) {
+        int at = i * IndexLog.ENTRY_SIZE;
+        crc.reset();
+        crc.update(buf.array(), at, IndexLog.ENTRY_OFF_CRC);
+        if (buf.getInt(at + IndexLog.ENTRY_OFF_CRC) != (int) crc.getValue()) {
+          trusted = lo + i;
+          continue;
+        }
+        long key = Integer.toUnsignedLong(buf.getInt(at + IndexLog.ENTRY_OFF_KEY));
+        long offset = Integer.toUnsignedLong(buf.getInt(at + IndexLog.ENTRY_OFF_OFFSET))
+            << NeedleCodec.ALIGNMENT_SHIFT;
+        int word = buf.getInt(at + IndexLog.ENTRY_OFF_LENGTH);
+        boolean tombstone = (word & IndexLog.TOMBSTONE_BIT) != 0;
+        long length = tombstone ? NeedleCodec.TOMBSTONE_RECORD_LENGTH
+            : (long) (word & ~IndexLog.TOMBSTONE_BIT) << NeedleCodec.ALIGNMENT_SHIFT;
+        if (windowStart < 0) {
+          windowStart = offset + length - TAIL_VERIFY_BYTES;
+        } else if (offset + length <= windowStart) {
+          return trusted;
+        }
+        if (!recordMatches(l, offset, key, length, tombstone)) {
+          trusted = lo + i;
+        }
+      }
+    }
+    return trusted;
+  }
+
+  private static boolean recordMatches(Loading l, long offset, long key, long length, boolean tombstone) {
+    try {
+      NeedleHeader h = NeedleCodec.decodeHeader(l.map, offset, l.size, l.volume);
+      if (h.key() != key || h.tombstone() != tombstone || h.recordLength() != length) {
+        return false;
+      }
+      NeedleCodec.decodeBody(l.map, offset, h, l.volume);
+      return true;
+    } catch (CorruptNeedleException e) {
+      return false;
+    }
+  }
+
   /** Scans records after the last indexed one (rule 5). */
   private static void scanTail(Loading l) {
     long pos = l.end;
@@ -231,6 +299,7 @@ public final class VolumeLoader {
       } catch (CorruptNeedleException e) {
         if (!validHeaderAt(l, pos + length)) {
           LOG.info("volume {}: torn record at offset {}: {}", l.volume, pos, e.getMessage());
+          l.tornRecordLength = length;
           return;
         }
         LOG.error("volume {}: keeping corrupt record at offset {} (valid records follow): {}",
@@ -268,13 +337,14 @@ public final class VolumeLoader {
   }
 
   /** Rule 6: zeros a torn tail after the valid end, or drops the volume to read-only. */
-  private static void clearTail(Volume v, MemorySegment map, String datName) throws IOException {
+  private static void clearTail(Volume v, MemorySegment map, String datName, long tornRecordLength)
+      throws IOException {
     long lastNonZero = lastNonZero(map, v.end, v.fileSize);
     if (lastNonZero < 0) {
       return;
     }
     long length = lastNonZero + 1 - v.end;
-    if (length > MAX_TORN_TAIL_BYTES) {
+    if (length > MAX_TORN_TAIL_BYTES + tornRecordLength) {
       LOG.error("{}: {} non-zero bytes after the last valid record at offset {}: more than a torn "
           + "write can leave; opening the volume read-only, run verify", datName, length, v.end);
       v.failed = true;
@@ -309,14 +379,5 @@ public final class VolumeLoader {
       p--;
     }
     return -1;
-  }
-
-  /** Deletes a file if it exists; true if it did. */
-  static boolean deleteIfExists(java.nio.file.Path p) throws IOException {
-    try {
-      return Files.deleteIfExists(p);
-    } catch (NoSuchFileException e) {
-      return false;
-    }
   }
 }
