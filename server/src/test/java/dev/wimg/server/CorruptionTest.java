@@ -8,6 +8,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.wimg.server.internal.FileReadHandler;
+import dev.wimg.server.internal.ServerTuning;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -18,7 +19,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -29,8 +31,11 @@ class CorruptionTest {
   @TempDir
   Path dir;
 
-  @Test
-  void needleThatFailsItsChecksumIs500AndItsBytesAreNeverServed() throws IOException {
+  /** Inline: the needle's pages are resident, the event loop reads it. Pool: the blocking pool does. */
+  @ParameterizedTest(name = "reads on the event loop: {0}")
+  @ValueSource(booleans = {true, false})
+  void needleThatFailsItsChecksumIs500AndItsBytesAreNeverServed(boolean inline) throws IOException {
+    ServerTuning tuning = ServerTuning.defaults().withResidentReadsInline(inline);
     byte[] marker = "WIMG-CORRUPTION-TEST-MARKER-7f3a9c".getBytes(StandardCharsets.US_ASCII);
     byte[] victim = new byte[4096];
     System.arraycopy(randomBytes(4096, 1), 0, victim, 0, 4096);
@@ -45,7 +50,7 @@ class CorruptionTest {
     Path volume = flipByteOf(marker, 5);
 
     ListAppender<ILoggingEvent> logged = capture();
-    try (TestServer server = TestServer.start(dir)) {
+    try (TestServer server = TestServer.start(TestServer.config(dir), tuning)) {
       HttpResponse<byte[]> get = server.get(victimUrl);
 
       assertThat(get.statusCode()).isEqualTo(500);
