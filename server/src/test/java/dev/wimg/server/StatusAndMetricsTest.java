@@ -84,6 +84,11 @@ class StatusAndMetricsTest {
       assertThat(sample(text, "wimg_store_free_bytes")).isPositive();
       assertThat(sample(text, "wimg_upload_buffered_bytes")).isZero();
       assertThat(sample(text, "wimg_http_connections")).isPositive();
+      assertThat(sample(text, "wimg_store_garbage_bytes")).isZero();
+      assertThat(sample(text, "wimg_read_queue")).isZero();
+      assertThat(sample(text, "wimg_http_request_duration_seconds_max{method=\"GET\"}")).isPositive();
+      assertThat(text).contains("\njvm_memory_used_bytes{", "\njvm_threads_live_threads ", "\nprocess_uptime_seconds ",
+          "\nprocess_cpu_usage ", "\nsystem_cpu_count ");
     }
   }
 
