@@ -148,12 +148,19 @@ public final class Exchange {
    * still released.
    */
   public void onEventLoop(Runnable task, Runnable ifRejected) {
+    Runnable guarded = () -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        dispatcher.handlerFailed(this, e);
+      }
+    };
     if (ctx.executor().inEventLoop()) {
-      task.run();
+      guarded.run();
       return;
     }
     try {
-      ctx.executor().execute(task);
+      ctx.executor().execute(guarded);
     } catch (RejectedExecutionException e) {
       log.debug("event loop gone, dropping the response to {} {}", request.method(), request.uri());
       ifRejected.run();
