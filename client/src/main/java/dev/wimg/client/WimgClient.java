@@ -110,7 +110,7 @@ public final class WimgClient implements AutoCloseable {
    * @throws IllegalArgumentException naming what is wrong with {@code server}
    */
   public static Builder builder(URI server) {
-    return new Builder(normalize(server));
+    return new Builder(baseUrl(server));
   }
 
   /** The server's base URL, without a trailing slash. */
@@ -482,7 +482,12 @@ public final class WimgClient implements AutoCloseable {
     return e instanceof ConnectException ? "connection refused" : e.getClass().getSimpleName();
   }
 
-  private static URI normalize(URI server) {
+  /**
+   * Checks a server URL as {@link #builder(URI)} does and returns it without a trailing slash.
+   *
+   * @throws IllegalArgumentException naming what is wrong
+   */
+  public static URI baseUrl(URI server) {
     Objects.requireNonNull(server, "server");
     String scheme = server.getScheme();
     if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
