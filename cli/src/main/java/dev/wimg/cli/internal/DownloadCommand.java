@@ -3,7 +3,9 @@ package dev.wimg.cli.internal;
 import dev.wimg.cli.ExitCode;
 import dev.wimg.client.WimgClient;
 import dev.wimg.client.WimgException;
+import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -45,8 +47,9 @@ final class DownloadCommand implements Callable<Integer> {
     String id = FidArgument.check(spec, fid);
     try (WimgClient client = remote.connect()) {
       if (output == null || output.toString().equals("-")) {
-        client.download(id, environment.out());
-        environment.out().flush();
+        CheckedStdout stdout = new CheckedStdout(environment.out());
+        client.download(id, stdout);
+        stdout.flush();
       } else {
         client.download(id, output);
       }
@@ -57,5 +60,34 @@ final class DownloadCommand implements Callable<Integer> {
       throw e;
     }
     return ExitCode.OK.code();
+  }
+
+  /**
+   * Stdout that reports write errors (a full disk behind {@code >}, a closed pipe): a
+   * {@link PrintStream} only records them, which would end a failed download with exit code 0.
+   */
+  private static final class CheckedStdout extends FilterOutputStream {
+
+    private final PrintStream stdout;
+
+    CheckedStdout(PrintStream stdout) {
+      super(stdout);
+      this.stdout = stdout;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      stdout.write(b, off, len);
+      if (stdout.checkError()) {
+        throw new IOException("cannot write to stdout");
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      if (stdout.checkError()) {
+        throw new IOException("cannot write to stdout");
+      }
+    }
   }
 }
