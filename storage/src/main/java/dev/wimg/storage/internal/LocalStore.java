@@ -1,21 +1,249 @@
 package dev.wimg.storage.internal;
 
+import dev.wimg.storage.Fid;
+import dev.wimg.storage.NewFile;
 import dev.wimg.storage.Store;
 import dev.wimg.storage.StoreConfig;
+import dev.wimg.storage.StoreStats;
+import dev.wimg.storage.StoredFile;
 import dev.wimg.storage.VerifyReport;
+import dev.wimg.storage.WriteResult;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The engine behind {@link Store}. Being written: see the storage module's README. */
-public final class LocalStore {
+/**
+ * The engine behind {@link Store}: volumes of one group in one folder, one writer thread, reads
+ * from memory-mapped volumes on the caller's thread.
+ *
+ * <p>Thread-safety: {@link #volumes} is a concurrent map; volumes are added only by the writer
+ * thread (and by {@link #open} before the writer starts). {@link #active} is written by the writer
+ * only. Reads never take a lock: see {@link Volume} and {@link NeedleIndex}.
+ */
+public final class LocalStore implements Store {
 
-  private LocalStore() {}
+  private static final Logger LOG = LoggerFactory.getLogger(LocalStore.class);
 
-  public static Store open(StoreConfig config) throws IOException {
-    throw new UnsupportedOperationException("storage engine not written yet");
+  private final StoreConfig config;
+  private final Path dir;
+  private final ConcurrentSkipListMap<Integer, Volume> volumes = new ConcurrentSkipListMap<>();
+  /** The volume new needles go to, or null before the first write. Written by the writer only. */
+  private volatile Volume active;
+  private final GroupCommitWriter writer;
+  private final VacuumScheduler vacuums;
+
+  private LocalStore(StoreConfig config) {
+    this.config = config;
+    this.dir = config.dataDir();
+    this.writer = new GroupCommitWriter(this, config);
+    this.vacuums = new VacuumScheduler(this, writer, config);
   }
 
+  /** Opens (and recovers) the volumes in {@code config.dataDir()}. */
+  public static Store open(StoreConfig config) throws IOException {
+    Files.createDirectories(config.dataDir());
+    LocalStore store = new LocalStore(config);
+    store.load();
+    store.writer.start();
+    return store;
+  }
+
+  /** Checks every needle of every volume under {@code dataDir} without changing anything. */
   public static VerifyReport verify(Path dataDir) throws IOException {
-    throw new UnsupportedOperationException("storage engine not written yet");
+    return VolumeChecker.check(dataDir);
+  }
+
+  private void load() throws IOException {
+    List<VolumeFiles> found = new ArrayList<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+      for (Path p : files) {
+        String name = p.getFileName().toString();
+        if (name.endsWith(VolumeFiles.COMPACT_SUFFIX)) {
+          LOG.warn("deleting {} left by an interrupted vacuum", p);
+          Files.deleteIfExists(p);
+          continue;
+        }
+        VolumeFiles vf = VolumeFiles.parse(dir, name);
+        if (vf != null) {
+          if (vf.group() != config.group()) {
+            throw new VolumeFormatException(p + " belongs to group " + vf.group()
+                + ", this store is group " + config.group());
+          }
+          found.add(vf);
+        }
+      }
+    }
+    found.sort((a, b) -> Integer.compare(a.volume(), b.volume()));
+    try {
+      for (VolumeFiles vf : found) {
+        Volume v = VolumeLoader.open(vf);
+        volumes.put(v.id, v);
+      }
+    } catch (IOException | RuntimeException e) {
+      for (Volume v : volumes.values()) {
+        try {
+          v.generation().closeChannels();
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+    if (!volumes.isEmpty()) {
+      Volume last = volumes.lastEntry().getValue();
+      for (Volume v : volumes.values()) {
+        if (v != last || v.end >= config.volumeSizeLimit()) {
+          writer.seal(v);
+        }
+      }
+      active = last.readOnly() ? null : last;
+    }
+    LOG.info("opened {} volume(s) in {}", volumes.size(), dir);
+  }
+
+  // ---- used by the writer thread ----
+
+  Volume volume(int id) {
+    return volumes.get(id);
+  }
+
+  Collection<Volume> volumes() {
+    return volumes.values();
+  }
+
+  Volume activeVolume() {
+    return active;
+  }
+
+  /** Creates the next volume and makes it the active one. Writer thread only. */
+  Volume createVolume() throws IOException {
+    int id = volumes.isEmpty() ? 1 : volumes.lastKey() + 1;
+    if (id > Fid.MAX_VOLUME) {
+      throw new IOException("no volume ids left: " + Fid.MAX_VOLUME + " in use");
+    }
+    Volume v = VolumeLoader.create(new VolumeFiles(dir, config.group(), id), 0);
+    volumes.put(id, v);
+    active = v;
+    LOG.info("opened new {}", v);
+    return v;
+  }
+
+  /** Stops new needles going to {@code v} (sealed for a vacuum). Writer thread only. */
+  void retireActive(Volume v) {
+    if (active == v) {
+      active = null;
+    }
+  }
+
+  void garbageGrew(Volume v) {
+    vacuums.garbageGrew(v);
+  }
+
+  Path dir() {
+    return dir;
+  }
+
+  // ---- Store ----
+
+  @Override
+  public CompletableFuture<WriteResult> write(NewFile file) {
+    CompletableFuture<WriteResult> f = new CompletableFuture<>();
+    writer.submit(new GroupCommitWriter.WriteOp(file, f));
+    return f;
+  }
+
+  @Override
+  public StoredFile read(Fid fid) throws IOException {
+    if (writer.closed()) {
+      throw new IOException("store is closed");
+    }
+    if (fid.group() != config.group()) {
+      return null;
+    }
+    Volume v = volumes.get(fid.volume());
+    if (v == null) {
+      return null;
+    }
+    Needle n = v.read(fid.key(), fid.cookie());
+    if (n == null) {
+      return null;
+    }
+    return new StoredFile(fid, n.name(), n.mime(), n.header().lastModified(), n.checksum(), n.data());
+  }
+
+  @Override
+  public boolean isResident(Fid fid) {
+    if (fid.group() != config.group()) {
+      return true;
+    }
+    Volume v = volumes.get(fid.volume());
+    return v == null || v.isResident(fid.key());
+  }
+
+  @Override
+  public CompletableFuture<Boolean> delete(Fid fid) {
+    CompletableFuture<Boolean> f = new CompletableFuture<>();
+    writer.submit(new GroupCommitWriter.DeleteOp(fid, f));
+    return f;
+  }
+
+  @Override
+  public CompletableFuture<Long> vacuum(int volumeId) {
+    return vacuums.vacuum(volumeId);
+  }
+
+  @Override
+  public StoreStats stats() {
+    List<StoreStats.VolumeStats> list = new ArrayList<>(volumes.size());
+    for (Volume v : volumes.values()) {
+      list.add(v.stats());
+    }
+    long free;
+    try {
+      free = Files.getFileStore(dir).getUsableSpace();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read free space of " + dir, e);
+    }
+    return new StoreStats(List.copyOf(list), free);
+  }
+
+  @Override
+  public StoreConfig config() {
+    return config;
+  }
+
+  /** Fsyncs of volume data issued for write batches since open (group commit: fewer than writes). */
+  public long fsyncs() {
+    return writer.fsyncs();
+  }
+
+  /** Write batches processed since open. */
+  public long batches() {
+    return writer.batches();
+  }
+
+  @Override
+  public void close() throws IOException {
+    vacuums.close();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    writer.submit(new GroupCommitWriter.CloseOp(done));
+    try {
+      done.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while closing the store", e);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+    }
   }
 }

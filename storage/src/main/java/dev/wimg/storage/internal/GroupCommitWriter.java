@@ -1,0 +1,637 @@
+package dev.wimg.storage.internal;
+
+import dev.wimg.storage.CorruptNeedleException;
+import dev.wimg.storage.Fid;
+import dev.wimg.storage.FsyncPolicy;
+import dev.wimg.storage.NewFile;
+import dev.wimg.storage.StoreConfig;
+import dev.wimg.storage.WriteResult;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single writer thread of a store: every append (needles, tombstones), file extension, seal
+ * and vacuum swap runs here, so volumes need no write locks.
+ *
+ * <p>Group commit: the thread takes everything queued (up to {@value #MAX_BATCH_OPS} operations or
+ * {@value #MAX_BATCH_BYTES} bytes), encodes it into a reused direct staging buffer, appends it to
+ * each volume with gathering writes, appends the index log entries, then forces each touched
+ * {@code .dat} once ({@link FsyncPolicy#ALWAYS}). Only then are the index slots published and the
+ * futures completed, on a separate acknowledgement thread so callbacks never stall the writer.
+ *
+ * <p>Failures. If an append to a volume fails (ENOSPC, I/O error), every operation of the batch on
+ * that volume fails with the exception, the volume's logical end stays where the batch started, and
+ * the partial bytes are overwritten with zeros; if that also fails the volume drops to read-only
+ * ({@link Volume#failed}) and new needles go to a new volume. If the fsync fails the volume drops to
+ * read-only: after a failed fsync the kernel may have discarded dirty pages, so what is on disk is
+ * unknown until the next open recovers it. An extension that fails is truncated back.
+ *
+ * <p>Preallocation: the {@code .dat} is kept {@link StoreConfig#preallocateBytes()} ahead of the
+ * write position with real zeros (not holes), so that a batch's fsync does not change the file size
+ * and needs no metadata update. The mapping is remapped whenever the file grows, before any index
+ * slot pointing into the new region is published.
+ */
+final class GroupCommitWriter {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GroupCommitWriter.class);
+
+  /** Most operations taken into one batch. */
+  static final int MAX_BATCH_OPS = 4096;
+  /** Most payload bytes taken into one batch (a single larger file is a batch of its own). */
+  static final long MAX_BATCH_BYTES = 16L << 20;
+  /** Size of the direct staging buffer that small records are copied into, bytes. */
+  private static final int STAGING_BYTES = 4 << 20;
+  /** Payloads in direct buffers at least this large are written from the caller's buffer, bytes. */
+  private static final int GATHER_DIRECT_MIN = 64 << 10;
+  /** Size of the zero buffer used to extend files, bytes. */
+  private static final int ZERO_CHUNK = 1 << 20;
+
+  sealed interface Op permits WriteOp, DeleteOp, TaskOp, CloseOp {}
+
+  record WriteOp(NewFile file, CompletableFuture<WriteResult> future) implements Op {}
+
+  record DeleteOp(Fid fid, CompletableFuture<Boolean> future) implements Op {}
+
+  /** Work that must not overlap any append: runs on the writer thread after a batch is published. */
+  @FunctionalInterface
+  interface WriterTask {
+    Object run() throws IOException;
+  }
+
+  record TaskOp(WriterTask task, CompletableFuture<Object> future) implements Op {}
+
+  record CloseOp(CompletableFuture<Void> future) implements Op {}
+
+  /** An operation staged in a batch, waiting for the batch's fsync. */
+  private record Pending(Op op, AppendBatch batch, long key, int cookie, long offset, long length,
+                         int checksum, long size) {}
+
+  private final LocalStore store;
+  private final StoreConfig config;
+  private final LinkedBlockingQueue<Op> queue = new LinkedBlockingQueue<>();
+  private final Object submitLock = new Object();
+  /** @GuardedBy("submitLock") for the transition; read without it as a fast path. */
+  private volatile boolean closed;
+  private final Thread thread;
+  private final ExecutorService acks;
+  private final SplittableRandom cookies = new SplittableRandom(new SecureRandom().nextLong());
+  private final ByteBuffer staging = ByteBuffer.allocateDirect(STAGING_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+  private final ByteBuffer zeros = ByteBuffer.allocateDirect(ZERO_CHUNK);
+  private final CRC32C crc = new CRC32C();
+  private final AtomicLong fsyncs = new AtomicLong();
+  private final AtomicLong batches = new AtomicLong();
+  private Op carried;
+  private long lastIntervalSync = System.nanoTime();
+
+  // Per-batch state, writer thread only.
+  private final Map<Volume, AppendBatch> appends = new IdentityHashMap<>();
+  private final List<Pending> pending = new ArrayList<>();
+  private final Set<Long> deletedInBatch = new HashSet<>();
+  private final List<Volume> toSeal = new ArrayList<>();
+
+  GroupCommitWriter(LocalStore store, StoreConfig config) {
+    this.store = store;
+    this.config = config;
+    this.acks = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "wimg-store-ack");
+      t.setDaemon(true);
+      return t;
+    });
+    this.thread = new Thread(this::run, "wimg-store-writer");
+    this.thread.setDaemon(true);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  /** Number of {@code .dat} fsyncs issued for write batches so far. */
+  long fsyncs() {
+    return fsyncs.get();
+  }
+
+  /** Number of batches processed so far. */
+  long batches() {
+    return batches.get();
+  }
+
+  boolean isWriterThread() {
+    return Thread.currentThread() == thread;
+  }
+
+  /** Queues an operation, or fails its future at once if the store is closed. */
+  void submit(Op op) {
+    synchronized (submitLock) {
+      if (!closed) {
+        queue.add(op);
+        if (op instanceof CloseOp) {
+          closed = true;
+        }
+        return;
+      }
+    }
+    failClosed(op);
+  }
+
+  private static void failClosed(Op op) {
+    IOException e = new IOException("store is closed");
+    switch (op) {
+      case WriteOp w -> w.future().completeExceptionally(e);
+      case DeleteOp d -> d.future().completeExceptionally(e);
+      case TaskOp t -> t.future().completeExceptionally(e);
+      case CloseOp c -> c.future().complete(null);
+    }
+  }
+
+  boolean closed() {
+    return closed;
+  }
+
+  private void run() {
+    List<Op> batch = new ArrayList<>();
+    try {
+      while (true) {
+        Op first = carried != null ? carried : nextOp();
+        carried = null;
+        if (first == null) {
+          intervalSync();
+          continue;
+        }
+        batch.clear();
+        batch.add(first);
+        long bytes = weight(first);
+        while (batch.size() < MAX_BATCH_OPS) {
+          Op next = queue.poll();
+          if (next == null) {
+            break;
+          }
+          long w = weight(next);
+          if (bytes + w > MAX_BATCH_BYTES) {
+            carried = next;
+            break;
+          }
+          bytes += w;
+          batch.add(next);
+        }
+        if (process(batch)) {
+          return;
+        }
+        if (config.fsyncPolicy() == FsyncPolicy.INTERVAL) {
+          intervalSync();
+        }
+      }
+    } catch (RuntimeException | Error e) {
+      LOG.error("storage writer thread died; failing all queued operations", e);
+      synchronized (submitLock) {
+        closed = true;
+      }
+      for (Op op : batch) {
+        failWith(op, new IOException("storage writer failed: " + e, e));
+      }
+      throw e;
+    } finally {
+      Op op;
+      while ((op = queue.poll()) != null) {
+        failClosed(op);
+      }
+      acks.shutdown();
+    }
+  }
+
+  private Op nextOp() {
+    try {
+      if (config.fsyncPolicy() == FsyncPolicy.INTERVAL) {
+        long waitNanos = config.fsyncInterval().toNanos() - (System.nanoTime() - lastIntervalSync);
+        return waitNanos <= 0 ? queue.poll() : queue.poll(waitNanos, TimeUnit.NANOSECONDS);
+      }
+      return queue.take();
+    } catch (InterruptedException e) {
+      // Nobody interrupts the writer but close(); the queue carries the close request itself.
+      return null;
+    }
+  }
+
+  private static long weight(Op op) {
+    return op instanceof WriteOp w ? w.file().size() + NeedleCodec.HEADER_SIZE : NeedleCodec.TOMBSTONE_RECORD_LENGTH;
+  }
+
+  /** Processes one batch; returns true if it held the close request. */
+  private boolean process(List<Op> batch) {
+    batches.incrementAndGet();
+    appends.clear();
+    pending.clear();
+    deletedInBatch.clear();
+    toSeal.clear();
+    staging.clear();
+    List<TaskOp> tasks = new ArrayList<>();
+    CloseOp close = null;
+    for (Op op : batch) {
+      if (close != null) {
+        failClosed(op);
+        continue;
+      }
+      switch (op) {
+        case WriteOp w -> stageWrite(w);
+        case DeleteOp d -> stageDelete(d);
+        case TaskOp t -> tasks.add(t);
+        case CloseOp c -> close = c;
+      }
+    }
+    flushAll();
+    for (AppendBatch ab : appends.values()) {
+      if (ab.failure == null) {
+        appendIndexLog(ab);
+      }
+    }
+    for (AppendBatch ab : appends.values()) {
+      if (ab.failure == null && ab.end > ab.start) {
+        sync(ab);
+      }
+    }
+    publishAndAcknowledge();
+    for (Volume v : toSeal) {
+      try {
+        seal(v);
+      } catch (IOException e) {
+        LOG.error("{}: sealing failed, volume dropped to read-only", v, e);
+        v.failed = true;
+      }
+    }
+    for (TaskOp t : tasks) {
+      try {
+        t.future().complete(t.task().run());
+      } catch (IOException | RuntimeException e) {
+        t.future().completeExceptionally(e);
+      }
+    }
+    if (close != null) {
+      closeVolumes(close);
+      return true;
+    }
+    return false;
+  }
+
+  private void stageWrite(WriteOp w) {
+    NewFile f = w.file();
+    byte[] name = f.name() == null ? null : f.name().getBytes(StandardCharsets.UTF_8);
+    byte[] mime = f.mime() == null ? null : f.mime().getBytes(StandardCharsets.UTF_8);
+    int meta = NeedleCodec.metaLength(name, mime);
+    long size = f.size();
+    long length = NeedleCodec.recordLength(meta, size);
+    AppendBatch ab;
+    try {
+      ab = batchFor(activeVolumeFor(length));
+    } catch (IOException e) {
+      w.future().completeExceptionally(e);
+      return;
+    }
+    if (ab.failure != null) {
+      w.future().completeExceptionally(ab.failure);
+      return;
+    }
+    Volume v = ab.volume;
+    long key = v.nextKey++;
+    int cookie = cookies.nextInt();
+    long offset = ab.end;
+    crc.reset();
+    ByteBuffer head = reserve(NeedleCodec.HEADER_SIZE + meta);
+    NeedleCodec.putHeader(head, NeedleCodec.flags(name, mime), meta, key, cookie, (int) size, f.lastModified());
+    NeedleCodec.putMeta(head, name, mime);
+    gather(ab, head.flip());
+    for (ByteBuffer b : f.data()) {
+      ByteBuffer d = b.duplicate();
+      crc.update(d.duplicate());
+      if (d.isDirect() && d.remaining() >= GATHER_DIRECT_MIN) {
+        ab.gathered.add(d);
+      } else {
+        while (d.hasRemaining()) {
+          ByteBuffer piece = reserve(Math.min(d.remaining(), STAGING_BYTES));
+          int n = piece.remaining();
+          piece.put(d.slice(d.position(), n));
+          d.position(d.position() + n);
+          ab.gathered.add(piece.flip());
+        }
+      }
+    }
+    int checksum = (int) crc.getValue();
+    ByteBuffer trailer = reserve((int) (length - NeedleCodec.HEADER_SIZE - meta - size));
+    NeedleCodec.putTrailer(trailer, checksum, NeedleCodec.HEADER_SIZE + meta + size);
+    ab.gathered.add(trailer.flip());
+    ab.end += length;
+    ab.addIndexEntry(key, offset, length, false);
+    pending.add(new Pending(w, ab, key, cookie, offset, length, checksum, size));
+  }
+
+  /** Adds a staged piece to the batch, feeding the record checksum. */
+  private void gather(AppendBatch ab, ByteBuffer piece) {
+    crc.update(piece.duplicate());
+    ab.gathered.add(piece);
+  }
+
+  /**
+   * A slice of the staging buffer of exactly {@code n} bytes (position 0, limit n). When the staging
+   * buffer is full, everything gathered so far is written first so that it can be reused.
+   */
+  private ByteBuffer reserve(int n) {
+    if (staging.remaining() < n) {
+      flushAll();
+      staging.clear();
+    }
+    ByteBuffer slice = staging.slice(staging.position(), n).order(ByteOrder.LITTLE_ENDIAN);
+    staging.position(staging.position() + n);
+    return slice;
+  }
+
+  private void flushAll() {
+    for (AppendBatch ab : appends.values()) {
+      if (ab.failure != null || ab.gathered.isEmpty()) {
+        ab.gathered.clear();
+        continue;
+      }
+      try {
+        long total = 0;
+        for (ByteBuffer b : ab.gathered) {
+          total += b.remaining();
+        }
+        ensureCapacity(ab.volume, ab.written + total);
+        ab.flush();
+      } catch (IOException e) {
+        ab.failure = e;
+        ab.gathered.clear();
+      }
+    }
+  }
+
+  private void stageDelete(DeleteOp d) {
+    Fid fid = d.fid();
+    Volume v = fid.group() == config.group() ? store.volume(fid.volume()) : null;
+    if (v == null || !deletedInBatch.add(((long) fid.volume() << 32) | fid.key())) {
+      d.future().complete(false);
+      return;
+    }
+    if (v.failed) {
+      d.future().completeExceptionally(new IOException(v + " is read-only after an I/O error"));
+      return;
+    }
+    NeedleHeader h;
+    try {
+      h = v.header(fid.key());
+    } catch (CorruptNeedleException e) {
+      d.future().completeExceptionally(e);
+      return;
+    }
+    if (h == null || h.cookie() != fid.cookie()) {
+      d.future().complete(false);
+      return;
+    }
+    AppendBatch ab = batchFor(v);
+    if (ab.failure != null) {
+      d.future().completeExceptionally(ab.failure);
+      return;
+    }
+    long offset = ab.end;
+    ByteBuffer tomb = reserve(NeedleCodec.TOMBSTONE_RECORD_LENGTH);
+    tomb.put(NeedleCodec.encodeTombstone(fid.key(), fid.cookie(), System.currentTimeMillis()));
+    ab.gathered.add(tomb.flip());
+    ab.end += NeedleCodec.TOMBSTONE_RECORD_LENGTH;
+    ab.addIndexEntry(fid.key(), offset, h.recordLength(), true);
+    pending.add(new Pending(d, ab, fid.key(), fid.cookie(), offset, h.recordLength(), 0, 0));
+  }
+
+  private AppendBatch batchFor(Volume v) {
+    return appends.computeIfAbsent(v, AppendBatch::new);
+  }
+
+  /** The writable volume for a record of {@code length} bytes, rolling over to a new one if needed. */
+  private Volume activeVolumeFor(long length) throws IOException {
+    Volume v = store.activeVolume();
+    if (v != null && !v.readOnly()) {
+      AppendBatch ab = appends.get(v);
+      long end = ab != null ? ab.end : v.end;
+      boolean empty = end == Superblock.SIZE;
+      if ((empty || end + length <= config.volumeSizeLimit()) && v.nextKey <= Fid.MAX_KEY) {
+        return v;
+      }
+      v.sealed = true;
+      toSeal.add(v);
+    }
+    return store.createVolume();
+  }
+
+  private void ensureCapacity(Volume v, long needed) throws IOException {
+    if (needed <= v.fileSize) {
+      return;
+    }
+    if (needed > StoreConfig.MAX_VOLUME_SIZE_LIMIT + Integer.MAX_VALUE + (1L << 20)) {
+      throw new IOException(v + " cannot grow to " + needed + " bytes");
+    }
+    long target = v.sealed ? needed
+        : Math.max(needed, Math.min(needed + config.preallocateBytes(), config.volumeSizeLimit()));
+    FileChannel ch = v.generation().dat;
+    long old = v.fileSize;
+    try {
+      for (long p = old; p < target; p += ZERO_CHUNK) {
+        IndexLog.writeFully(ch, zeros.clear().limit((int) Math.min(ZERO_CHUNK, target - p)), p);
+      }
+    } catch (IOException e) {
+      try {
+        ch.truncate(old);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+        v.failed = true;
+      }
+      throw e;
+    }
+    v.fileSize = target;
+    v.generation().remap(target);
+  }
+
+  private void appendIndexLog(AppendBatch ab) {
+    Volume v = ab.volume;
+    if (v.idxBroken || ab.idxEntries.position() == 0) {
+      return;
+    }
+    ByteBuffer entries = ab.idxEntries.flip();
+    try {
+      IndexLog.writeFully(v.generation().idx, entries, v.idxEnd);
+      v.idxEnd += entries.limit();
+    } catch (IOException e) {
+      LOG.error("{}: index log append failed; the log stops here and is rebuilt on the next open", v, e);
+      v.idxBroken = true;
+      try {
+        v.generation().idx.truncate(v.idxEnd);
+      } catch (IOException suppressed) {
+        LOG.error("{}: could not truncate the index log", v, suppressed);
+      }
+    }
+  }
+
+  private void sync(AppendBatch ab) {
+    Volume v = ab.volume;
+    if (config.fsyncPolicy() != FsyncPolicy.ALWAYS) {
+      v.dirty = true;
+      return;
+    }
+    try {
+      v.generation().dat.force(false);
+      fsyncs.incrementAndGet();
+    } catch (IOException e) {
+      LOG.error("{}: fsync failed, volume dropped to read-only", v, e);
+      v.failed = true;
+      ab.failure = e;
+    }
+  }
+
+  private void intervalSync() {
+    lastIntervalSync = System.nanoTime();
+    for (Volume v : store.volumes()) {
+      if (v.dirty) {
+        try {
+          v.generation().dat.force(false);
+          fsyncs.incrementAndGet();
+          v.dirty = false;
+        } catch (IOException e) {
+          LOG.error("{}: background fsync failed, volume dropped to read-only", v, e);
+          v.failed = true;
+        }
+      }
+    }
+  }
+
+  private void publishAndAcknowledge() {
+    for (AppendBatch ab : appends.values()) {
+      if (ab.failure != null) {
+        rollback(ab);
+      } else {
+        ab.volume.end = ab.end;
+      }
+    }
+    List<Runnable> completions = new ArrayList<>(pending.size());
+    List<Volume> garbageGrew = new ArrayList<>();
+    for (Pending p : pending) {
+      AppendBatch ab = p.batch();
+      Volume v = ab.volume;
+      if (ab.failure != null) {
+        IOException e = ab.failure;
+        completions.add(() -> failWith(p.op(), e));
+        continue;
+      }
+      NeedleIndex index = v.generation().index;
+      switch (p.op()) {
+        case WriteOp w -> {
+          index.set(p.key(), (int) (p.offset() >>> NeedleCodec.ALIGNMENT_SHIFT));
+          v.liveNeedles++;
+          WriteResult r = new WriteResult(new Fid(config.group(), v.id, p.key(), p.cookie()), p.size(), p.checksum());
+          completions.add(() -> w.future().complete(r));
+        }
+        case DeleteOp d -> {
+          index.set(p.key(), 0);
+          v.liveNeedles--;
+          v.deletedNeedles++;
+          v.garbageBytes += p.length() + NeedleCodec.TOMBSTONE_RECORD_LENGTH;
+          if (v.deletedDuringVacuum != null) {
+            v.deletedDuringVacuum.add(p.key());
+          }
+          if (!garbageGrew.contains(v)) {
+            garbageGrew.add(v);
+          }
+          completions.add(() -> d.future().complete(true));
+        }
+        default -> throw new IllegalStateException("not an append: " + p.op());
+      }
+    }
+    if (!completions.isEmpty()) {
+      acks.execute(() -> completions.forEach(Runnable::run));
+    }
+    for (Volume v : garbageGrew) {
+      store.garbageGrew(v);
+    }
+  }
+
+  /** Zeros the bytes a failed batch may have written, so the volume's end stays at its start. */
+  private void rollback(AppendBatch ab) {
+    Volume v = ab.volume;
+    LOG.error("{}: append of {} bytes at offset {} failed", v, ab.end - ab.start, ab.start, ab.failure);
+    try {
+      FileChannel ch = v.generation().dat;
+      for (long p = ab.start; p < Math.min(ab.written, v.fileSize); p += ZERO_CHUNK) {
+        IndexLog.writeFully(ch, zeros.clear().limit((int) Math.min(ZERO_CHUNK, ab.written - p)), p);
+      }
+    } catch (IOException e) {
+      LOG.error("{}: could not clear the failed append; volume dropped to read-only", v, e);
+      v.failed = true;
+    }
+  }
+
+  private static void failWith(Op op, IOException e) {
+    switch (op) {
+      case WriteOp w -> w.future().completeExceptionally(e);
+      case DeleteOp d -> d.future().completeExceptionally(e);
+      case TaskOp t -> t.future().completeExceptionally(e);
+      case CloseOp c -> c.future().complete(null);
+    }
+  }
+
+  /** Cuts the preallocation off a full volume and forces it. Writer thread only. */
+  void seal(Volume v) throws IOException {
+    v.sealed = true;
+    Volume.Generation g = v.generation();
+    if (v.fileSize > v.end) {
+      g.dat.truncate(v.end);
+      v.fileSize = v.end;
+      g.remap(v.end);
+    }
+    g.dat.force(true);
+    g.idx.force(false);
+    v.dirty = false;
+  }
+
+  private void closeVolumes(CloseOp close) {
+    IOException failure = null;
+    for (Volume v : store.volumes()) {
+      Volume.Generation g = v.generation();
+      try {
+        if (!v.failed) {
+          g.dat.force(true);
+          g.idx.force(true);
+        }
+      } catch (IOException e) {
+        LOG.error("{}: fsync on close failed", v, e);
+        failure = e;
+      }
+      try {
+        g.closeChannels();
+      } catch (IOException e) {
+        failure = e;
+      }
+    }
+    IOException f = failure;
+    acks.execute(() -> {
+      if (f == null) {
+        close.future().complete(null);
+      } else {
+        close.future().completeExceptionally(f);
+      }
+    });
+  }
+}

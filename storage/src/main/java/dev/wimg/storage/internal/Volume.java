@@ -1,0 +1,186 @@
+package dev.wimg.storage.internal;
+
+import dev.wimg.storage.CorruptNeedleException;
+import dev.wimg.storage.StoreStats;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+
+/**
+ * One volume: a {@code .dat} file of needles, its {@code .idx} log, and the in-memory index.
+ *
+ * <p>Thread-safety. The store's writer thread is the only thread that changes a volume: it appends,
+ * extends, remaps, seals, updates the counters and swaps the generation after a vacuum. The loader
+ * and compactor build their objects before publishing them. Readers take {@link #generation()} once
+ * (a volatile read) and then use that generation's index and mapping together, so a vacuum swap
+ * can never pair a new index with an old file. Counters are volatile for {@code stats()}, written
+ * by the writer only (single-writer rule, so read-modify-write without locks is safe).
+ */
+public final class Volume {
+
+  /**
+   * The files, index and mapping of one revision of a volume. A vacuum produces a new generation;
+   * the old one stays readable for as long as readers hold it (its mapping is freed by GC through
+   * {@link Arena#ofAuto()}).
+   */
+  static final class Generation {
+    final FileChannel dat;
+    final FileChannel idx;
+    final NeedleIndex index;
+    final int revision;
+    /** Covers the whole .dat file (preallocation included); replaced when the file grows. */
+    volatile MemorySegment mapping;
+
+    Generation(FileChannel dat, FileChannel idx, NeedleIndex index, int revision, MemorySegment mapping) {
+      this.dat = dat;
+      this.idx = idx;
+      this.index = index;
+      this.revision = revision;
+      this.mapping = mapping;
+    }
+
+    void remap(long size) throws IOException {
+      mapping = dat.map(FileChannel.MapMode.READ_ONLY, 0, size, Arena.ofAuto());
+    }
+
+    void closeChannels() throws IOException {
+      try {
+        dat.close();
+      } finally {
+        idx.close();
+      }
+    }
+  }
+
+  final int id;
+  final Path datPath;
+  final Path idxPath;
+  private volatile Generation generation;
+
+  // Written by the writer thread only (see class Javadoc); volatile for readers of stats.
+  /** Offset after the last valid record: where the next append goes. */
+  volatile long end;
+  /** Size of the .dat file including preallocated zeros. */
+  volatile long fileSize;
+  /** Offset in the .idx after the last written entry. */
+  volatile long idxEnd;
+  volatile long liveNeedles;
+  volatile long deletedNeedles;
+  volatile long garbageBytes;
+  /** No new needles (full, or being vacuumed); tombstones are still appended. */
+  volatile boolean sealed;
+  /** Dropped to read-only after an I/O error: no appends at all until reopened. */
+  volatile boolean failed;
+  /** An .idx append failed: no more entries are written; the next open rebuilds from the .dat. */
+  volatile boolean idxBroken;
+  /** Written since the last fsync (INTERVAL and NEVER policies). */
+  boolean dirty;
+  /** Next key to assign. Writer thread only. */
+  long nextKey;
+  /** Set while a vacuum copies this volume; keys deleted meanwhile. Writer thread only. */
+  LongList deletedDuringVacuum;
+
+  Volume(int id, Path datPath, Path idxPath, Generation generation) {
+    this.id = id;
+    this.datPath = datPath;
+    this.idxPath = idxPath;
+    this.generation = generation;
+  }
+
+  public int id() {
+    return id;
+  }
+
+  Generation generation() {
+    return generation;
+  }
+
+  /** Publishes a new generation (vacuum swap). Writer thread only. */
+  void publish(Generation g) {
+    generation = g;
+  }
+
+  /**
+   * Reads the needle of {@code key} if it is live and its cookie matches.
+   *
+   * @return null if absent, deleted or the cookie differs
+   * @throws CorruptNeedleException if the record under the index entry fails any check
+   */
+  Needle read(long key, int cookie) throws CorruptNeedleException {
+    Generation g = generation;
+    int units = g.index.get(key);
+    if (units == 0) {
+      return null;
+    }
+    long offset = Integer.toUnsignedLong(units) << NeedleCodec.ALIGNMENT_SHIFT;
+    MemorySegment m = g.mapping;
+    NeedleHeader h = NeedleCodec.decodeHeader(m, offset, m.byteSize(), id);
+    checkIndexed(h, key, offset);
+    if (h.cookie() != cookie) {
+      return null;
+    }
+    return NeedleCodec.decodeBody(m, offset, h, id);
+  }
+
+  /** Header of the live needle of {@code key}, or null; checks as {@link #read} except the body. */
+  NeedleHeader header(long key) throws CorruptNeedleException {
+    Generation g = generation;
+    int units = g.index.get(key);
+    if (units == 0) {
+      return null;
+    }
+    long offset = Integer.toUnsignedLong(units) << NeedleCodec.ALIGNMENT_SHIFT;
+    MemorySegment m = g.mapping;
+    NeedleHeader h = NeedleCodec.decodeHeader(m, offset, m.byteSize(), id);
+    checkIndexed(h, key, offset);
+    return h;
+  }
+
+  private void checkIndexed(NeedleHeader h, long key, long offset) throws CorruptNeedleException {
+    if (h.key() != key || h.tombstone()) {
+      throw new CorruptNeedleException(id, offset, "index entry for key " + key + " points to a "
+          + (h.tombstone() ? "tombstone" : "needle") + " of key " + h.key());
+    }
+  }
+
+  /** Whether the pages of the live needle of {@code key} are resident; true if there is none. */
+  boolean isResident(long key) {
+    Generation g = generation;
+    int units = g.index.get(key);
+    if (units == 0) {
+      return true;
+    }
+    long offset = Integer.toUnsignedLong(units) << NeedleCodec.ALIGNMENT_SHIFT;
+    MemorySegment m = g.mapping;
+    if (offset + NeedleCodec.HEADER_SIZE > m.byteSize()) {
+      return true;
+    }
+    MemorySegment head = m.asSlice(offset, NeedleCodec.HEADER_SIZE);
+    if (!head.isLoaded()) {
+      return false;
+    }
+    int dataLength = head.get(NeedleCodec.INT, NeedleCodec.OFF_DATA_LENGTH);
+    int metaLength = head.get(NeedleCodec.SHORT, NeedleCodec.OFF_META_LENGTH) & 0xFFFF;
+    long length = NeedleCodec.recordLength(metaLength, Integer.toUnsignedLong(dataLength));
+    if (offset + length > m.byteSize()) {
+      return true; // the read will fail fast as corrupt, without touching the disk
+    }
+    return m.asSlice(offset, length).isLoaded();
+  }
+
+  boolean readOnly() {
+    return sealed || failed;
+  }
+
+  StoreStats.VolumeStats stats() {
+    return new StoreStats.VolumeStats(id, liveNeedles, deletedNeedles, end, garbageBytes, readOnly(),
+        generation.index.heapBytes());
+  }
+
+  @Override
+  public String toString() {
+    return "volume " + id + " (" + datPath.getFileName() + ")";
+  }
+}
