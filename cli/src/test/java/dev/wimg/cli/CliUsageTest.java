@@ -152,6 +152,21 @@ class CliUsageTest {
   }
 
   @Test
+  void stackTraceOnlyWithVerboseOrWimgDebug() throws IOException {
+    String url = "http://127.0.0.1:" + closedPort();
+    CliRun plain = CliRun.run(Map.of(), cwd, "rm", "--server", url, "1-1,109c2ab3e");
+    assertThat(plain.stderr()).doesNotContain("\tat ");
+    CliRun verbose = CliRun.run(Map.of(), cwd, "rm", "--verbose", "--server", url, "1-1,109c2ab3e");
+    CliRun debug = CliRun.run(Map.of("WIMG_DEBUG", "1"), cwd, "rm", "--server", url, "1-1,109c2ab3e");
+    for (CliRun r : new CliRun[] {verbose, debug}) {
+      assertThat(r.exitCode()).isEqualTo(ExitCode.UNREACHABLE.code());
+      assertThat(r.stderr()).startsWith(plain.stderr())
+          .contains("dev.wimg.client.ServerUnreachableException: cannot reach the WIMG server at " + url)
+          .contains("\tat dev.wimg.client.WimgClient.");
+    }
+  }
+
+  @Test
   void serverUrlComesFromFlagThenEnvironmentThenConfigFileThenDefault() throws IOException {
     String fromFlag = "http://127.0.0.1:" + closedPort();
     String fromEnv = "http://127.0.0.1:" + closedPort();
