@@ -72,7 +72,7 @@ public final class FileReadHandler {
   public void handle(Exchange ex, FilePath path) {
     Store store = server.store();
     Fid fid = path.fid();
-    if (store.isResident(fid)) {
+    if (server.tuning().residentReadsInline() && store.isResident(fid)) {
       answer(ex, path, read(store, fid));
       return;
     }
