@@ -1,0 +1,124 @@
+package dev.wimg.cli.internal;
+
+import dev.wimg.cli.ExitCode;
+import dev.wimg.server.ServerConfig;
+import dev.wimg.server.WimgServer;
+import dev.wimg.storage.FsyncPolicy;
+import dev.wimg.storage.StoreConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code wimg server}: the all-in-one server in the foreground.
+ *
+ * <p>Once the port accepts connections it prints exactly one line to stdout,
+ * {@code wimg listening on http://HOST:PORT (data: DIR)}, which scripts and tests wait for (logs go
+ * to stderr). It then serves until SIGTERM or SIGINT, when a shutdown hook closes the server:
+ * in-flight requests finish briefly and the store is flushed and closed.
+ */
+@Command(name = "server", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
+    description = {"Run the all-in-one WIMG server (storage node and HTTP API) in the foreground.",
+        "Prints 'wimg listening on http://HOST:PORT (data: DIR)' when ready; stop it with Ctrl-C or SIGTERM."})
+final class ServerCommand implements Callable<Integer> {
+
+  private static final Logger log = LoggerFactory.getLogger(ServerCommand.class);
+
+  private final Environment environment;
+
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + ServerConfig.DEFAULT_PORT,
+      description = "TCP port; 0 picks a free one (env WIMG_PORT; default: ${DEFAULT-VALUE}).")
+  private int port;
+
+  @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = ServerConfig.DEFAULT_BIND,
+      description = "Address to listen on; any but loopback requires --write-key "
+          + "(env WIMG_BIND; default: ${DEFAULT-VALUE}).")
+  private String bind;
+
+  @Option(names = "--data", paramLabel = "DIR", defaultValue = "wimg-data",
+      description = "Folder of the volume files, created if missing (env WIMG_DATA; default: ${DEFAULT-VALUE}).")
+  private Path data;
+
+  @Option(names = "--fsync", paramLabel = "POLICY", defaultValue = "always",
+      converter = FsyncPolicyConverter.class, completionCandidates = FsyncPolicyConverter.Names.class,
+      description = "always: acknowledge an upload only once it is on disk; interval: fsync every "
+          + "second; never: leave it to the OS (env WIMG_FSYNC; default: ${DEFAULT-VALUE}).")
+  private FsyncPolicy fsync;
+
+  @Option(names = "--volume-size", paramLabel = "SIZE", defaultValue = "1g",
+      converter = ByteSizeConverter.class,
+      description = "Size at which a volume file is sealed and a new one started, e.g. 256m "
+          + "(env WIMG_VOLUME_SIZE; default: 1g).")
+  private long volumeSize;
+
+  @Option(names = "--max-upload", paramLabel = "SIZE", defaultValue = "64m",
+      converter = ByteSizeConverter.class,
+      description = "Largest single upload; larger ones get 413 (env WIMG_MAX_UPLOAD; default: 64m).")
+  private long maxUpload;
+
+  @Option(names = "--write-key", paramLabel = "KEY",
+      description = "Bearer key required for uploads and deletes (env WIMG_WRITE_KEY, which other "
+          + "users cannot see in ps, unlike the flag).")
+  private String writeKey;
+
+  ServerCommand(Environment environment) {
+    this.environment = environment;
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    Path dataDir = data.toAbsolutePath().normalize();
+    ServerConfig config;
+    try {
+      StoreConfig store = StoreConfig.defaults(dataDir)
+          .withFsyncPolicy(fsync)
+          .withVolumeSizeLimit(volumeSize);
+      config = ServerConfig.defaults(store)
+          .withBind(bind)
+          .withPort(port)
+          .withMaxUploadBytes(maxUpload)
+          .withWriteKey(writeKey == null || writeKey.isEmpty() ? null : writeKey);
+    } catch (IllegalArgumentException e) {
+      throw new CliFailure(ExitCode.USAGE, e.getMessage());
+    }
+    if (fsync != FsyncPolicy.ALWAYS) {
+      log.warn("fsync={}: acknowledged uploads can be lost if the machine loses power",
+          fsync.name().toLowerCase(Locale.ROOT));
+    }
+    WimgServer server;
+    try {
+      server = WimgServer.start(config);
+    } catch (IllegalArgumentException e) {
+      throw new CliFailure(ExitCode.USAGE, e.getMessage());
+    } catch (IOException e) {
+      throw CliFailure.of("cannot start on " + url(bind, port) + " with data in " + dataDir, e);
+    }
+    Thread hook = new Thread(() -> {
+      log.info("stopping");
+      server.close();
+    }, "wimg-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    environment.out().println("wimg listening on " + url(bind, server.port()) + " (data: " + dataDir + ")");
+    environment.out().flush();
+    try {
+      server.awaitTermination();
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+        server.close();
+      } catch (IllegalStateException shuttingDown) {
+        // The hook is closing the server already.
+      }
+    }
+    return ExitCode.OK.code();
+  }
+
+  private static String url(String host, int port) {
+    return "http://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+  }
+}

@@ -1,0 +1,59 @@
+package dev.wimg.cli.internal;
+
+import dev.wimg.cli.ExitCode;
+import dev.wimg.storage.Store;
+import dev.wimg.storage.VerifyReport;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code wimg verify DIR}: checks every needle of every volume in a data folder without changing
+ * it, prints a summary line and then each problem on its own line; exits {@link ExitCode#CORRUPT}
+ * if there is any.
+ */
+@Command(name = "verify", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    description = {"Check every stored file in a data folder (magic, sizes, CRC32C, index) without "
+        + "changing anything.", "Prints a summary, then one line per problem; exits 7 if there is any."})
+final class VerifyCommand implements Callable<Integer> {
+
+  private final Environment environment;
+
+  @Spec
+  private CommandSpec spec;
+
+  @Parameters(paramLabel = "DIR", description = "The server's data folder (its --data).")
+  private Path dir;
+
+  VerifyCommand(Environment environment) {
+    this.environment = environment;
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    if (!Files.isDirectory(dir)) {
+      throw new ParameterException(spec.commandLine(), "not a folder: " + dir);
+    }
+    VerifyReport report = Store.verify(dir);
+    PrintStream out = environment.out();
+    String summary = dir + ": " + report.volumes() + " volume(s), " + report.needlesChecked()
+        + " needle(s) checked (" + report.liveNeedles() + " live, " + report.deletedNeedles()
+        + " deleted): ";
+    if (report.ok()) {
+      out.println(summary + "no problems");
+      return ExitCode.OK.code();
+    }
+    out.println(summary + report.problems().size() + " problem(s)");
+    for (String problem : report.problems()) {
+      out.println("  " + problem);
+    }
+    return ExitCode.CORRUPT.code();
+  }
+}

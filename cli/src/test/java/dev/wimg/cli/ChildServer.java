@@ -1,0 +1,135 @@
+package dev.wimg.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * {@code wimg server} in a child JVM on this test's class path, started with {@code --port 0}.
+ * {@link #start} returns once the child printed its {@code wimg listening on} line; its stderr goes
+ * to a log file that failures quote.
+ */
+final class ChildServer implements AutoCloseable {
+
+  /** How long a child JVM may take to print its listening line on a busy 2-core machine. */
+  private static final long START_TIMEOUT_SECONDS = 60;
+  private static final String READY = "wimg listening on ";
+
+  private final Process process;
+  private final URI url;
+  private final Path log;
+
+  private ChildServer(Process process, URI url, Path log) {
+    this.process = process;
+    this.url = url;
+    this.log = log;
+  }
+
+  /**
+   * @param workingDir the child's working folder (so no stray {@code wimg.properties} is read)
+   * @param log        file that receives the child's stderr (appended)
+   * @param serverArgs arguments after {@code server --port 0}
+   */
+  static ChildServer start(Path workingDir, Path log, String... serverArgs)
+      throws IOException, InterruptedException {
+    String java = ProcessHandle.current().info().command()
+        .orElseThrow(() -> new IllegalStateException("cannot tell which java runs this test"));
+    List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+        "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        Main.class.getName(), "server", "--port", "0"));
+    command.addAll(List.of(serverArgs));
+    ProcessBuilder builder = new ProcessBuilder(command)
+        .directory(workingDir.toFile())
+        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    builder.environment().keySet().removeIf(k -> k.startsWith("WIMG_"));
+    Process process = builder.start();
+    CompletableFuture<String> ready = new CompletableFuture<>();
+    Thread.ofVirtual().name("child-stdout-" + process.pid()).start(() -> {
+      // Drains stdout for the child's whole life, so it never blocks on a full pipe.
+      try (BufferedReader out = process.inputReader()) {
+        for (String line; (line = out.readLine()) != null; ) {
+          if (line.startsWith(READY)) {
+            ready.complete(line);
+          }
+        }
+        ready.completeExceptionally(new IOException("child exited without listening"));
+      } catch (IOException e) {
+        ready.completeExceptionally(e);
+      }
+    });
+    String line;
+    try {
+      line = ready.get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      process.destroyForcibly().waitFor();
+      throw new AssertionError("child server did not start: " + e + "\n" + tail(log), e);
+    }
+    int end = line.indexOf(" (data: ");
+    URI url = URI.create(line.substring(READY.length(), end < 0 ? line.length() : end));
+    return new ChildServer(process, url, log);
+  }
+
+  URI url() {
+    return url;
+  }
+
+  /**
+   * SIGKILL (on Linux, {@link Process#destroyForcibly} is {@code kill -9}), then waits until the
+   * operating system has reaped the process.
+   *
+   * @return the exit status: 137 (128 + 9) for a process killed by SIGKILL
+   */
+  int kill9() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor();
+    return process.exitValue();
+  }
+
+  /** SIGTERM, so the shutdown hook closes the server; waits for the exit and returns its status. */
+  int stop() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      throw new AssertionError("child server ignored SIGTERM for 60 s\n" + tail(log));
+    }
+    return process.exitValue();
+  }
+
+  boolean isAlive() {
+    return ProcessHandle.of(process.pid()).map(ProcessHandle::isAlive).orElse(false);
+  }
+
+  /** The end of the child's stderr, for assertion messages. */
+  String logTail() {
+    return tail(log);
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+      try {
+        process.waitFor(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return "--- " + log + " (last lines)\n"
+          + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+}

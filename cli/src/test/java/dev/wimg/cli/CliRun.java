@@ -1,0 +1,34 @@
+package dev.wimg.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * One {@code wimg} command run in this JVM through {@link Main#run}, as a shell would run it:
+ * given environment variables and working folder, stdout captured as bytes, stderr as text.
+ */
+record CliRun(int exitCode, byte[] stdout, String stderr) {
+
+  static CliRun run(Map<String, String> env, Path workingDir, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code;
+    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+      code = Main.run(env, workingDir, o, e, args);
+    }
+    return new CliRun(code, out.toByteArray(), err.toString(StandardCharsets.UTF_8));
+  }
+
+  String out() {
+    return new String(stdout, StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public String toString() {
+    return "exit " + exitCode + "\n--- stdout\n" + out() + "--- stderr\n" + stderr;
+  }
+}

@@ -1,0 +1,226 @@
+package dev.wimg.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The command line without a running server: help, usage errors, where settings come from, and
+ * what happens when the server cannot be reached.
+ */
+class CliUsageTest {
+
+  @TempDir Path cwd;
+  private Path file;
+
+  @BeforeEach
+  void aFileToUpload() throws IOException {
+    file = Files.writeString(cwd.resolve("hello.txt"), "hello");
+  }
+
+  @Test
+  void helpListsCommandsAndExitCodes() {
+    CliRun r = CliRun.run(Map.of(), cwd, "--help");
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out())
+        .contains("server", "upload", "download", "rm", "verify", "status")
+        .contains("Exit codes:")
+        .contains("  2   USAGE: ", "  4   NOT_FOUND: ", "  6   UNREACHABLE: ", "  7   CORRUPT: ")
+        .contains("WIMG_PORT");
+    assertThat(r.stderr()).isEmpty();
+  }
+
+  @Test
+  void everySubcommandHasHelpWithExitCodes() {
+    for (String command : new String[] {"server", "upload", "download", "rm", "verify", "status"}) {
+      CliRun r = CliRun.run(Map.of(), cwd, command, "--help");
+      assertThat(r.exitCode()).as(command).isZero();
+      assertThat(r.out()).as(command).startsWith("Usage: wimg " + command).contains("Exit codes:");
+    }
+  }
+
+  @Test
+  void versionNamesTheBuild() {
+    CliRun r = CliRun.run(Map.of(), cwd, "--version");
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).matches("wimg \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\nJava .*\n");
+  }
+
+  @Test
+  void noCommandIsAUsageError() {
+    CliRun r = CliRun.run(Map.of(), cwd);
+    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith(
+        "wimg: missing command: choose one of server, upload, download, rm, verify, status, help\n"
+            + "Usage: wimg ");
+    assertThat(r.stdout()).isEmpty();
+  }
+
+  @Test
+  void misspelledCommandSuggestsTheRightOne() {
+    CliRun r = CliRun.run(Map.of(), cwd, "uplod", "x");
+    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).contains("Did you mean: wimg upload");
+  }
+
+  @Test
+  void uploadWithoutFileIsAUsageErrorWithSynopsis() {
+    CliRun r = CliRun.run(Map.of(), cwd, "upload");
+    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg upload: Missing required parameter: 'FILE'\nUsage: wimg upload ")
+        .endsWith("Try 'wimg upload --help' for more information.\n");
+  }
+
+  @Test
+  void uploadOfAMissingFileIsAUsageErrorAndSendsNothing() {
+    CliRun r = CliRun.run(Map.of(), cwd, "upload", "--server", "http://127.0.0.1:1",
+        file.toString(), cwd.resolve("nope.jpg").toString());
+    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg upload: not a file: " + cwd.resolve("nope.jpg") + "\n");
+  }
+
+  @Test
+  void malformedFidIsAUsageError() {
+    CliRun r = CliRun.run(Map.of(), cwd, "download", "../status");
+    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg download: '../status' is not a file id: ");
+    CliRun rm = CliRun.run(Map.of(), cwd, "rm", "1-1,zz");
+    assertThat(rm.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(rm.stderr()).startsWith("wimg rm: '1-1,zz' is not a file id: ");
+  }
+
+  @Test
+  void badFsyncPolicyAndSizeAreUsageErrors() {
+    CliRun fsync = CliRun.run(Map.of(), cwd, "server", "--fsync", "sometimes");
+    assertThat(fsync.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(fsync.stderr()).startsWith("wimg server: Invalid value for option '--fsync': "
+        + "'sometimes' is not an fsync policy: use always, interval, never\n");
+    CliRun size = CliRun.run(Map.of(), cwd, "server", "--volume-size", "1x");
+    assertThat(size.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(size.stderr()).startsWith("wimg server: Invalid value for option '--volume-size': "
+        + "'1x' is not a size: use a whole number of bytes with an optional unit k, m, g or t "
+        + "(powers of 1024), e.g. 256m\n");
+  }
+
+  @Test
+  void badValueFromEnvironmentSaysWhereItCameFrom() {
+    CliRun r = CliRun.run(Map.of("WIMG_PORT", "lots"), cwd, "server");
+    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg server: Invalid value for option '--port': 'lots' is not "
+        + "an int (from environment variable WIMG_PORT)\n");
+  }
+
+  @Test
+  void badValueFromConfigFileSaysWhereItCameFrom() throws IOException {
+    Path config = Files.writeString(cwd.resolve("wimg.properties"), "max-upload=huge\n");
+    CliRun r = CliRun.run(Map.of(), cwd, "server");
+    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg server: Invalid value for option '--max-upload': 'huge' "
+        + "is not a size: use a whole number of bytes with an optional unit k, m, g or t (powers of "
+        + "1024), e.g. 256m (from config file " + config + " (key max-upload))\n");
+  }
+
+  @Test
+  void verifyOfAMissingFolderIsAUsageError() {
+    CliRun r = CliRun.run(Map.of(), cwd, "verify", cwd.resolve("nothing-here").toString());
+    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg verify: not a folder: " + cwd.resolve("nothing-here") + "\n");
+  }
+
+  @Test
+  void unreachableServerExitsUnreachableAndNamesTheUrl() throws IOException {
+    String url = "http://127.0.0.1:" + closedPort();
+    CliRun r = CliRun.run(Map.of(), cwd, "upload", "--server", url, file.toString());
+    assertThat(r.exitCode()).isEqualTo(ExitCode.UNREACHABLE.code());
+    assertThat(r.stdout()).isEmpty();
+    assertThat(r.stderr()).isEqualTo("wimg upload: " + file + ": cannot reach the WIMG server at "
+        + url + ": connection refused (is `wimg server` running there? Point elsewhere with "
+        + "--server or WIMG_SERVER)\n");
+    for (String command : new String[] {"download", "rm"}) {
+      CliRun c = CliRun.run(Map.of(), cwd, command, "--server", url, "1-1,109c2ab3e");
+      assertThat(c.exitCode()).as(command).isEqualTo(ExitCode.UNREACHABLE.code());
+      assertThat(c.stderr()).as(command).startsWith("wimg " + command + ": cannot reach the WIMG server at " + url + ": ");
+    }
+  }
+
+  @Test
+  void stackTraceOnlyWithVerboseOrWimgDebug() throws IOException {
+    String url = "http://127.0.0.1:" + closedPort();
+    CliRun plain = CliRun.run(Map.of(), cwd, "rm", "--server", url, "1-1,109c2ab3e");
+    assertThat(plain.stderr()).doesNotContain("\tat ");
+    CliRun verbose = CliRun.run(Map.of(), cwd, "rm", "--verbose", "--server", url, "1-1,109c2ab3e");
+    CliRun debug = CliRun.run(Map.of("WIMG_DEBUG", "1"), cwd, "rm", "--server", url, "1-1,109c2ab3e");
+    for (CliRun r : new CliRun[] {verbose, debug}) {
+      assertThat(r.exitCode()).isEqualTo(ExitCode.UNREACHABLE.code());
+      assertThat(r.stderr()).startsWith(plain.stderr())
+          .contains("dev.wimg.client.ServerUnreachableException: cannot reach the WIMG server at " + url)
+          .contains("\tat dev.wimg.client.WimgClient.");
+    }
+  }
+
+  @Test
+  void serverUrlComesFromFlagThenEnvironmentThenConfigFileThenDefault() throws IOException {
+    String fromFlag = "http://127.0.0.1:" + closedPort();
+    String fromEnv = "http://127.0.0.1:" + closedPort();
+    String fromFile = "http://127.0.0.1:" + closedPort();
+    Path config = Files.writeString(cwd.resolve("other.properties"), "server=" + fromFile + "\n");
+
+    assertThat(serverTried(Map.of("WIMG_SERVER", fromEnv), "--config", config.toString(), "--server", fromFlag))
+        .isEqualTo(fromFlag);
+    assertThat(serverTried(Map.of("WIMG_SERVER", fromEnv), "--config", config.toString())).isEqualTo(fromEnv);
+    assertThat(serverTried(Map.of(), "--config", config.toString())).isEqualTo(fromFile);
+    assertThat(serverTried(Map.of("WIMG_CONFIG", config.toString()))).isEqualTo(fromFile);
+    Files.move(config, cwd.resolve("wimg.properties"));
+    assertThat(serverTried(Map.of())).isEqualTo(fromFile);
+    Files.delete(cwd.resolve("wimg.properties"));
+    Integer port = closedPort();
+    assertThat(serverTried(Map.of("WIMG_SERVER", "127.0.0.1:" + port))).isEqualTo("http://127.0.0.1:" + port);
+    assertThat(CliRun.run(Map.of(), cwd, "upload", "--help").out())
+        .contains("(env WIMG_SERVER; default: http:")
+        .contains("//127.0.0.1:9333)");
+  }
+
+  @Test
+  void configFileWithUnknownKeyIsRejected() throws IOException {
+    Path config = Files.writeString(cwd.resolve("wimg.properties"), "prot=9333\n");
+    CliRun r = CliRun.run(Map.of(), cwd, "status");
+    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).isEqualTo("wimg: config file " + config + " has unknown key(s) [prot]; "
+        + "known keys: port, bind, data, fsync, volume-size, max-upload, write-key, server\n");
+  }
+
+  @Test
+  void namedConfigFileMustExist() {
+    CliRun r = CliRun.run(Map.of(), cwd, "status", "--config", cwd.resolve("missing.properties").toString());
+    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).isEqualTo("wimg: config file not found: " + cwd.resolve("missing.properties") + "\n");
+  }
+
+  /** Runs an upload that cannot connect and returns the server URL its error names. */
+  private String serverTried(Map<String, String> env, String... options) {
+    String[] args = new String[options.length + 2];
+    args[0] = "upload";
+    System.arraycopy(options, 0, args, 1, options.length);
+    args[args.length - 1] = file.toString();
+    CliRun r = CliRun.run(env, cwd, args);
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.UNREACHABLE.code());
+    String prefix = "cannot reach the WIMG server at ";
+    int from = r.stderr().indexOf(prefix) + prefix.length();
+    return r.stderr().substring(from, r.stderr().indexOf(": ", from));
+  }
+
+  /** A loopback port nothing listens on (bound, then released). */
+  private static Integer closedPort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}

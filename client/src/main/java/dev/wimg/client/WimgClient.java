@@ -1,0 +1,549 @@
+package dev.wimg.client;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublisher;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A client of one WIMG server over HTTP/1.1 with keep-alive.
+ *
+ * <p>Thread-safe; share one instance. Every method either returns what the server acknowledged or
+ * throws an {@link IOException}:
+ *
+ * <ul>
+ *   <li>{@link WimgException} when the server answered with an error status (its JSON
+ *       {@code {"error", "status"}} body becomes the message);
+ *   <li>{@link ServerUnreachableException}, naming the server URL, when no connection could be
+ *       made;
+ *   <li>a plain {@link IOException} for a broken exchange (connection reset, body shorter than its
+ *       Content-Length, an answer that is not what the API promises) or a local file problem;
+ *   <li>{@link InterruptedIOException} if the calling thread is interrupted (its flag is kept).
+ * </ul>
+ *
+ * <p>Bodies are streamed: {@link #upload(Path)} sends the file from disk and
+ * {@link #download(String, Path)} writes to disk as bytes arrive, so neither holds the file in
+ * memory. A write key, when set, is sent as {@code Authorization: Bearer <key>} on uploads and
+ * deletes only.
+ *
+ * <p>Implementation notes: uploads larger than {@link #EXPECT_CONTINUE_THRESHOLD_BYTES} ask
+ * {@code Expect: 100-continue} (RFC 9110 §10.1.1), so a body the server refuses (too large, no
+ * key) is never sent; small ones are cheaper to just send.
+ */
+public final class WimgClient implements AutoCloseable {
+
+  /** Where {@code wimg server} listens by default. */
+  public static final URI DEFAULT_SERVER = URI.create("http://127.0.0.1:9333");
+  /** Default limit for opening a TCP connection. */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  /**
+   * Default limit from sending a request to receiving the response headers. It includes sending an
+   * upload's whole body, so it also bounds the slowest acceptable upload.
+   */
+  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofMinutes(2);
+  /** Uploads of more than this many bytes ask {@code Expect: 100-continue}. */
+  public static final long EXPECT_CONTINUE_THRESHOLD_BYTES = 1L << 20;
+  /** Longest text (characters) of a file id this client sends; longer ones are rejected. */
+  public static final int MAX_FID_LENGTH = 64;
+  /** Bytes of an error body read to build its message; the rest is discarded. */
+  static final int MAX_ERROR_BODY_BYTES = 64 << 10;
+  /** Largest JSON answer (upload acknowledgement, status) accepted, in bytes. */
+  static final int MAX_JSON_BODY_BYTES = 1 << 20;
+  /** Characters of a non-JSON error body quoted in a message. */
+  private static final int ERROR_SNIPPET_CHARS = 200;
+  /** Copy buffer for streamed downloads, bytes. */
+  private static final int COPY_BUFFER_BYTES = 64 << 10;
+  private static final String OCTET_STREAM = "application/octet-stream";
+
+  private final URI server;
+  private final String writeKey;
+  private final Duration requestTimeout;
+  private final HttpClient http;
+  private final ObjectMapper json = new ObjectMapper();
+
+  private WimgClient(Builder b) {
+    this.server = b.server;
+    this.writeKey = b.writeKey;
+    this.requestTimeout = b.requestTimeout;
+    this.http = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(b.connectTimeout)
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .build();
+  }
+
+  /** A client of {@code server} with default timeouts and no write key. */
+  public static WimgClient create(URI server) {
+    return builder(server).build();
+  }
+
+  /**
+   * Starts building a client.
+   *
+   * @param server base URL, {@code http} or {@code https}, host and optional port, no query; a
+   *     trailing {@code /} is ignored
+   * @throws IllegalArgumentException naming what is wrong with {@code server}
+   */
+  public static Builder builder(URI server) {
+    return new Builder(baseUrl(server));
+  }
+
+  /** The server's base URL, without a trailing slash. */
+  public URI server() {
+    return server;
+  }
+
+  /**
+   * Uploads a file from disk, streamed. Its name is sent as {@code ?name=}; its media type is
+   * guessed from the name ({@link Files#probeContentType}), else {@code application/octet-stream}.
+   */
+  public UploadResult upload(Path file) throws IOException {
+    String mime = Files.probeContentType(file);
+    Path name = file.getFileName();
+    return upload(file, name == null ? null : name.toString(), mime == null ? OCTET_STREAM : mime);
+  }
+
+  /**
+   * Uploads a file from disk, streamed, with the given name and media type.
+   *
+   * @param name file name kept with the file, or null
+   * @param mime media type, or null for {@code application/octet-stream}
+   */
+  public UploadResult upload(Path file, String name, String mime) throws IOException {
+    long size = Files.size(file);
+    return sendUpload(BodyPublishers.ofFile(file), size, name, mime);
+  }
+
+  /**
+   * Uploads bytes.
+   *
+   * @param name file name kept with the file, or null
+   * @param mime media type, or null for {@code application/octet-stream}
+   */
+  public UploadResult upload(byte[] data, String name, String mime) throws IOException {
+    return sendUpload(BodyPublishers.ofByteArray(data), data.length, name, mime);
+  }
+
+  /**
+   * Downloads a file into memory.
+   *
+   * @throws WimgException with status 404 if there is no such file
+   */
+  public byte[] download(String fid) throws IOException {
+    HttpResponse<InputStream> response = send(get(fileUri(fid)));
+    try (InputStream in = response.body()) {
+      requireStatus(response, in, 200);
+      long expected = contentLength(response);
+      byte[] data = in.readAllBytes();
+      checkLength(fid, expected, data.length);
+      return data;
+    }
+  }
+
+  /**
+   * Streams a file to {@code out}, which is neither flushed nor closed. If the transfer breaks,
+   * some bytes may already have been written.
+   *
+   * @return the number of bytes written
+   * @throws WimgException with status 404 if there is no such file
+   */
+  public long download(String fid, OutputStream out) throws IOException {
+    Objects.requireNonNull(out, "out");
+    HttpResponse<InputStream> response = send(get(fileUri(fid)));
+    try (InputStream in = response.body()) {
+      requireStatus(response, in, 200);
+      return copy(fid, in, out, contentLength(response));
+    }
+  }
+
+  /**
+   * Streams a file to {@code target}, replacing it. The bytes go to a hidden temporary file next to
+   * the target that is renamed only once complete, so a failed download leaves {@code target} as it
+   * was.
+   *
+   * @return the number of bytes written
+   * @throws WimgException with status 404 if there is no such file
+   */
+  public long download(String fid, Path target) throws IOException {
+    Path absolute = target.toAbsolutePath();
+    Path dir = absolute.getParent();
+    Path name = absolute.getFileName();
+    if (dir == null || name == null) {
+      throw new IllegalArgumentException("download target must name a file, got " + target);
+    }
+    HttpResponse<InputStream> response = send(get(fileUri(fid)));
+    try (InputStream in = response.body()) {
+      requireStatus(response, in, 200);
+      Path partial = dir.resolve("." + name + ".wimg-"
+          + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".part");
+      boolean moved = false;
+      try {
+        long n;
+        try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE)) {
+          n = copy(fid, in, out, contentLength(response));
+        }
+        try {
+          Files.move(partial, absolute, StandardCopyOption.ATOMIC_MOVE,
+              StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(partial, absolute, StandardCopyOption.REPLACE_EXISTING);
+        }
+        moved = true;
+        return n;
+      } finally {
+        if (!moved) {
+          Files.deleteIfExists(partial);
+        }
+      }
+    }
+  }
+
+  /**
+   * Deletes a file.
+   *
+   * @return true once the server has durably deleted it, false if there was no such file
+   */
+  public boolean delete(String fid) throws IOException {
+    HttpRequest.Builder request = request(fileUri(fid)).DELETE();
+    authorize(request);
+    HttpResponse<InputStream> response = send(request.build());
+    try (InputStream in = response.body()) {
+      int status = response.statusCode();
+      if (status == 404) {
+        return false;
+      }
+      if (status != 204 && status != 200) {
+        throw error(response, in);
+      }
+      return true;
+    }
+  }
+
+  /** The server's {@code GET /status} document (volumes, needles, free space, version). */
+  public JsonNode status() throws IOException {
+    HttpResponse<InputStream> response = send(get(URI.create(server + "/status")));
+    try (InputStream in = response.body()) {
+      requireStatus(response, in, 200);
+      return readJson(in, "/status");
+    }
+  }
+
+  /** The absolute URL at which the server serves {@code fid}. */
+  public URI urlOf(String fid) {
+    return fileUri(fid);
+  }
+
+  /**
+   * The absolute URL of an uploaded file: the server's {@code url}, resolved against
+   * {@link #server()}.
+   */
+  public URI urlOf(UploadResult result) {
+    String url = result.url();
+    if (url != null && url.startsWith("/") && !url.startsWith("//")) {
+      return URI.create(server + url);
+    }
+    return fileUri(result.fid());
+  }
+
+  /** Closes idle connections; waits for requests in progress. */
+  @Override
+  public void close() {
+    http.close();
+  }
+
+  private UploadResult sendUpload(BodyPublisher body, long size, String name, String mime)
+      throws IOException {
+    String uri = server + "/files";
+    if (name != null && !name.isEmpty()) {
+      uri += "?name=" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+    HttpRequest.Builder request = request(URI.create(uri))
+        .header("Content-Type", mime == null || mime.isBlank() ? OCTET_STREAM : mime)
+        .header("Accept", "application/json")
+        .POST(body);
+    if (size > EXPECT_CONTINUE_THRESHOLD_BYTES) {
+      request.expectContinue(true);
+    }
+    authorize(request);
+    HttpResponse<InputStream> response = send(request.build());
+    try (InputStream in = response.body()) {
+      int status = response.statusCode();
+      if (status != 201 && status != 200) {
+        throw error(response, in);
+      }
+      JsonNode node = readJson(in, "POST /files");
+      UploadResult result;
+      try {
+        result = json.treeToValue(node, UploadResult.class);
+      } catch (JacksonException e) {
+        throw new IOException("server " + server + " answered an upload with unexpected JSON: "
+            + printable(node.toString()), e);
+      }
+      if (result == null || result.fid() == null || !isFid(result.fid())) {
+        throw new IOException("server " + server + " answered an upload without a valid fid: "
+            + printable(node.toString()));
+      }
+      if (result.size() != size) {
+        throw new IOException("server " + server + " acknowledged " + result.size()
+            + " bytes for fid " + result.fid() + " but " + size + " were sent");
+      }
+      return result;
+    }
+  }
+
+  private HttpRequest get(URI uri) {
+    return request(uri).GET().build();
+  }
+
+  private HttpRequest.Builder request(URI uri) {
+    return HttpRequest.newBuilder(uri).timeout(requestTimeout).header("User-Agent", "wimg-client");
+  }
+
+  private void authorize(HttpRequest.Builder request) {
+    if (writeKey != null) {
+      request.header("Authorization", "Bearer " + writeKey);
+    }
+  }
+
+  private HttpResponse<InputStream> send(HttpRequest request) throws IOException {
+    try {
+      return http.send(request, BodyHandlers.ofInputStream());
+    } catch (ConnectException | HttpConnectTimeoutException e) {
+      throw new ServerUnreachableException(server, reason(e), e);
+    } catch (HttpTimeoutException e) {
+      throw new HttpTimeoutException(request.method() + " " + request.uri()
+          + ": no answer within " + requestTimeout.toSeconds() + " s");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException(request.method() + " " + request.uri() + " interrupted");
+    } catch (IOException e) {
+      throw new IOException(request.method() + " " + request.uri() + " failed: " + reason(e), e);
+    }
+  }
+
+  private void requireStatus(HttpResponse<?> response, InputStream in, int expected)
+      throws IOException {
+    if (response.statusCode() != expected) {
+      throw error(response, in);
+    }
+  }
+
+  /** Builds the exception for an error answer from at most {@link #MAX_ERROR_BODY_BYTES} of it. */
+  private WimgException error(HttpResponse<?> response, InputStream in) throws IOException {
+    byte[] body = in.readNBytes(MAX_ERROR_BODY_BYTES);
+    String message = null;
+    try {
+      JsonNode node = json.readTree(body);
+      if (node != null && node.path("error").isTextual()) {
+        message = printable(node.get("error").asText());
+      }
+    } catch (JacksonException notJson) {
+      // Not the server's JSON error (a proxy page, say): described below from its text.
+    }
+    if (message == null) {
+      String text = new String(body, StandardCharsets.UTF_8).strip();
+      message = text.isEmpty() ? "error answer without a body" : "unexpected answer: " + printable(text);
+    }
+    return new WimgException(response.statusCode(), message);
+  }
+
+  private JsonNode readJson(InputStream in, String what) throws IOException {
+    byte[] body = in.readNBytes(MAX_JSON_BODY_BYTES + 1);
+    if (body.length > MAX_JSON_BODY_BYTES) {
+      throw new IOException("server " + server + " answered " + what + " with more than "
+          + MAX_JSON_BODY_BYTES + " bytes of JSON");
+    }
+    try {
+      JsonNode node = json.readTree(body);
+      if (node == null || !node.isObject()) {
+        throw new IOException("server " + server + " answered " + what
+            + " with something other than a JSON object: "
+            + printable(new String(body, StandardCharsets.UTF_8)));
+      }
+      return node;
+    } catch (JacksonException e) {
+      throw new IOException("server " + server + " answered " + what + " with invalid JSON: "
+          + printable(new String(body, StandardCharsets.UTF_8)), e);
+    }
+  }
+
+  private static long copy(String fid, InputStream in, OutputStream out, long expected)
+      throws IOException {
+    byte[] buffer = new byte[COPY_BUFFER_BYTES];
+    long total = 0;
+    for (int n; (n = in.read(buffer)) >= 0; ) {
+      out.write(buffer, 0, n);
+      total += n;
+    }
+    checkLength(fid, expected, total);
+    return total;
+  }
+
+  private static void checkLength(String fid, long expected, long actual) throws IOException {
+    if (expected >= 0 && actual != expected) {
+      throw new IOException("download of " + fid + " broke off: got " + actual + " of "
+          + expected + " bytes");
+    }
+  }
+
+  private static long contentLength(HttpResponse<?> response) throws IOException {
+    String value = response.headers().firstValue("Content-Length").orElse(null);
+    if (value == null) {
+      return -1;
+    }
+    try {
+      long n = Long.parseLong(value.strip());
+      if (n < 0) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IOException("server sent an invalid Content-Length: " + printable(value));
+    }
+  }
+
+  private URI fileUri(String fid) {
+    if (fid == null || !isFid(fid)) {
+      throw new IllegalArgumentException("not a file id (letters, digits, ',', '-', '_', at most "
+          + MAX_FID_LENGTH + "): " + (fid == null ? "null" : printable(fid)));
+    }
+    return URI.create(server + "/" + fid);
+  }
+
+  /** Whether {@code s} has the URL-safe shape every fid has (letters, digits, {@code ,-_}). */
+  static boolean isFid(String s) {
+    if (s.isEmpty() || s.length() > MAX_FID_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || c == ',' || c == '-' || c == '_';
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Server text made safe for a terminal: control characters replaced, length capped. */
+  private static String printable(String s) {
+    StringBuilder b = new StringBuilder(Math.min(s.length(), ERROR_SNIPPET_CHARS + 3));
+    for (int i = 0; i < s.length() && b.length() < ERROR_SNIPPET_CHARS; i++) {
+      char c = s.charAt(i);
+      b.append(Character.isISOControl(c) ? ' ' : c);
+    }
+    if (s.length() > ERROR_SNIPPET_CHARS) {
+      b.append("...");
+    }
+    return b.toString();
+  }
+
+  private static String reason(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof UnresolvedAddressException) {
+        return "unknown host";
+      }
+      if (t instanceof HttpConnectTimeoutException) {
+        return "connect timed out";
+      }
+      if (t.getMessage() != null && !t.getMessage().isBlank()) {
+        return t.getMessage().toLowerCase(Locale.ROOT);
+      }
+    }
+    // The JDK reports a refused connect as a ConnectException without a message (the refusal
+    // itself is lost in a retry that finds the channel closed).
+    return e instanceof ConnectException ? "connection refused" : e.getClass().getSimpleName();
+  }
+
+  /**
+   * Checks a server URL as {@link #builder(URI)} does and returns it without a trailing slash.
+   *
+   * @throws IllegalArgumentException naming what is wrong
+   */
+  public static URI baseUrl(URI server) {
+    Objects.requireNonNull(server, "server");
+    String scheme = server.getScheme();
+    if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+      throw new IllegalArgumentException("server URL must start with http:// or https://, got " + server);
+    }
+    if (server.getHost() == null) {
+      throw new IllegalArgumentException("server URL must name a host, got " + server);
+    }
+    if (server.getRawQuery() != null || server.getRawFragment() != null || server.getRawUserInfo() != null) {
+      throw new IllegalArgumentException("server URL must have no user, query or fragment, got " + server);
+    }
+    String text = server.toString();
+    while (text.endsWith("/")) {
+      text = text.substring(0, text.length() - 1);
+    }
+    return URI.create(text);
+  }
+
+  /** Settings of a {@link WimgClient}. */
+  public static final class Builder {
+    private final URI server;
+    private String writeKey;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+
+    private Builder(URI server) {
+      this.server = server;
+    }
+
+    /** Bearer key sent with uploads and deletes; null or blank for none. */
+    public Builder writeKey(String key) {
+      this.writeKey = key == null || key.isBlank() ? null : key;
+      return this;
+    }
+
+    /** Limit for opening a connection; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive(timeout, "connectTimeout");
+      return this;
+    }
+
+    /** Limit from sending a request to its response headers; default {@link #DEFAULT_REQUEST_TIMEOUT}. */
+    public Builder requestTimeout(Duration timeout) {
+      this.requestTimeout = positive(timeout, "requestTimeout");
+      return this;
+    }
+
+    public WimgClient build() {
+      return new WimgClient(this);
+    }
+
+    private static Duration positive(Duration d, String what) {
+      if (d == null || d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(what + " must be positive, got " + d);
+      }
+      return d;
+    }
+  }
+}
