@@ -127,13 +127,17 @@ abstract class EngineContract {
 
   @Test
   void gravityNamesTheSideOfTheFinalOutputWhenRotated() {
-    // Rotated 90° clockwise the painting is 427 wide and 640 tall; a 100x100 north fill keeps its
-    // top, which is the original's left side (reference: the west fill, rotated).
-    BufferedImage rotatedNorth = decode(transform("painting.jpg", "rotate=90&w=100&h=100&mode=fill&gravity=north"));
-    BufferedImage west = decode(transform("painting.jpg", "w=100&h=100&mode=fill&gravity=west&rotate=90"));
-    assertSameColour(meanRgb(rotatedNorth, 0, 0, 100, 100), meanRgb(west, 0, 0, 100, 100));
+    // Turned clockwise, the painting shown 100 wide is 100x150; its top is the original's left
+    // side, its bottom the original's right side.
     BufferedImage reference = decode(transform("painting.jpg", "rotate=90&w=100"));
-    assertSameColour(meanRgb(rotatedNorth, 0, 0, 100, 100), meanRgb(reference, 0, 0, 100, 100));
+    assertThat(reference.getWidth() + "x" + reference.getHeight()).isEqualTo("100x150");
+    BufferedImage north = decode(transform("painting.jpg", "rotate=90&w=100&h=100&mode=fill&gravity=north"));
+    BufferedImage south = decode(transform("painting.jpg", "rotate=90&w=100&h=100&mode=fill&gravity=south"));
+    assertSameColour(meanRgb(north, 0, 0, 100, 100), meanRgb(reference, 0, 0, 100, 100));
+    assertSameColour(meanRgb(south, 0, 0, 100, 100), meanRgb(reference, 0, 50, 100, 100));
+    BufferedImage flippedEast = decode(transform("painting.jpg", "flip&w=100&h=100&mode=fill&gravity=east"));
+    BufferedImage flippedReference = decode(transform("painting.jpg", "flip&h=100"));
+    assertSameColour(meanRgb(flippedEast, 0, 0, 100, 100), meanRgb(flippedReference, 50, 0, 100, 100));
   }
 
   @Test
@@ -252,8 +256,9 @@ abstract class EngineContract {
       double[] a = meanRgb(converted, q[0], q[1], 150, 100);
       double[] b = meanRgb(reference, q[0], q[1], 150, 100);
       for (int c = 0; c < 3; c++) {
-        // A round trip through a CMYK profile moves colours more than a re-encode does.
-        assertThat(a[c]).isCloseTo(b[c], within(25.0));
+        // The file has no profile, so each engine assumes its own default CMYK profile: colours
+        // move by a few tens of levels. Inverted or unconverted CMYK would be off by a hundred.
+        assertThat(a[c]).isCloseTo(b[c], within(40.0));
       }
     }
   }

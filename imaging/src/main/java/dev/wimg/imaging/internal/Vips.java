@@ -59,6 +59,7 @@ public final class Vips {
 
   private final String version;
   private final Enums enums;
+  private final SymbolLookup lookup;
 
   // Fixed strings, allocated once.
   private final MemorySegment sAccess;
@@ -189,6 +190,7 @@ public final class Vips {
   }
 
   private Vips(SymbolLookup lib) {
+    this.lookup = lib;
     Arena global = Arena.global();
     MethodHandle init = fn(lib, "vips_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     MethodHandle versionString = fn(lib, "vips_version_string", FunctionDescriptor.of(ADDRESS));
@@ -446,7 +448,17 @@ public final class Vips {
     return enums;
   }
 
-  /** True when libvips has a save operation of that nickname (libheif may lack an encoder). */
+  /**
+   * True when libvips has an operation of that nickname, such as {@code heifload_buffer}
+   * (a libvips build may leave out a format).
+   */
+  public boolean hasOperation(String nickname) {
+    try (Arena arena = Arena.ofConfined()) {
+      return hasSaver(lookup, arena, nickname);
+    }
+  }
+
+  /** True when libvips has an operation of that nickname. */
   private static boolean hasSaver(SymbolLookup lib, Arena global, String nickname) {
     MethodHandle typeFind = fn(lib, "vips_type_find",
         FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS));

@@ -19,7 +19,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -67,18 +66,24 @@ public final class VipsEngine implements ImageEngine {
   static final int AVIF_EFFORT = 2;
   /** Files libvips' cache may keep open: none, every source is a buffer. */
   private static final int CACHE_MAX_FILES = 0;
-  /** Bytes of the source quoted in the 415 message. */
-  private static final int QUOTED_MAGIC = 8;
 
   private final Vips vips;
   private final Vips.Enums e;
   private final Limits limits;
   private final Set<ImageFormat> writable;
+  private final Set<ImageFormat> readable;
 
   private VipsEngine(Vips vips, Limits limits) {
     this.vips = vips;
     this.e = vips.enums();
     this.limits = limits;
+    EnumSet<ImageFormat> loads = EnumSet.noneOf(ImageFormat.class);
+    for (ImageFormat format : ImageFormat.values()) {
+      if (vips.hasOperation(loaderKeyword(format) + "load_buffer")) {
+        loads.add(format);
+      }
+    }
+    this.readable = Set.copyOf(loads);
     EnumSet<ImageFormat> formats = EnumSet.of(ImageFormat.JPEG, ImageFormat.PNG, ImageFormat.WEBP);
     if (vips.canSaveAvif()) {
       formats.add(ImageFormat.AVIF);
@@ -97,10 +102,16 @@ public final class VipsEngine implements ImageEngine {
     vips.concurrencySet(limits.threadsPerTransform());
     vips.cacheSet(limits.nativeCacheOperations(), limits.nativeCacheBytes(), CACHE_MAX_FILES);
     VipsEngine engine = new VipsEngine(vips, limits);
-    LOG.info("imaging engine {}: {} threads per transform, cache {} operations / {} bytes, writes {}",
-        engine.name(), limits.threadsPerTransform(), limits.nativeCacheOperations(),
-        limits.nativeCacheBytes(), engine.outputFormats());
+    LOG.info("imaging engine {}: {} threads per transform, cache {} operations / {} bytes, "
+        + "reads {}, writes {}", engine.name(), limits.threadsPerTransform(),
+        limits.nativeCacheOperations(), limits.nativeCacheBytes(), engine.readable,
+        engine.writable);
     return engine;
+  }
+
+  /** Whether this libvips has a (trusted) loader for a format. */
+  public boolean reads(ImageFormat format) {
+    return readable.contains(format);
   }
 
   /** The binding, for tests that watch libvips' memory. */
@@ -120,7 +131,7 @@ public final class VipsEngine implements ImageEngine {
 
   @Override
   public ImageInfo probe(ByteBuffer source) {
-    ImageFormat format = sniff(source);
+    ImageFormat format = SourceChecks.format(source);
     try (Call call = new Call()) {
       MemorySegment header = call.header(source, format);
       int orientation = vips.orientation(header);
@@ -134,12 +145,12 @@ public final class VipsEngine implements ImageEngine {
 
   @Override
   public TransformResult transform(ByteBuffer source, TransformSpec spec, String acceptHeader) {
-    ImageFormat format = sniff(source);
+    ImageFormat format = SourceChecks.format(source);
     try (Call call = new Call()) {
       MemorySegment header = call.header(source, format);
       int storedWidth = vips.width(header);
       int storedHeight = vips.height(header);
-      checkPixels(storedWidth, storedHeight);
+      SourceChecks.checkPixels(storedWidth, storedHeight, limits);
       int orientation = vips.orientation(header);
       orientation = orientation >= 1 && orientation <= 8 ? orientation : 1;
       boolean swapped = orientation >= 5;
@@ -292,15 +303,6 @@ public final class VipsEngine implements ImageEngine {
     return withAlpha;
   }
 
-  private void checkPixels(int width, int height) {
-    long pixels = (long) width * height;
-    if (pixels > limits.maxSourcePixels()) {
-      throw new ImageRequestException(ImageRequestException.UNPROCESSABLE, "source is " + width
-          + "x" + height + " = " + pixels + " pixels, over the limit of "
-          + limits.maxSourcePixels() + " pixels");
-    }
-  }
-
   /**
    * The word in the name of the libvips loader that reads a format ({@code jpegload_buffer},
    * {@code heifload_buffer}...). A sniffed format must be read by its own loader: for BMP libvips
@@ -318,17 +320,6 @@ public final class VipsEngine implements ImageEngine {
     };
   }
 
-  private static ImageFormat sniff(ByteBuffer source) {
-    return ImageFormat.sniff(source).orElseThrow(() -> {
-      ByteBuffer b = source.slice();
-      byte[] start = new byte[Math.min(QUOTED_MAGIC, b.remaining())];
-      b.get(start);
-      return new ImageRequestException(ImageRequestException.UNSUPPORTED_MEDIA_TYPE,
-          "source is not a picture" + (start.length == 0 ? " (0 bytes)"
-              : " (starts with " + HexFormat.ofDelimiter(" ").formatHex(start) + ")"));
-    });
-  }
-
   /**
    * One transform's native resources: the source as a native segment (a copy only when the
    * caller gave a heap buffer), out-parameter slots, and every image and array made, released in
@@ -343,6 +334,10 @@ public final class VipsEngine implements ImageEngine {
 
     /** Maps the source and reads its header; the header image is owned by this call. */
     MemorySegment header(ByteBuffer source, ImageFormat format) {
+      if (!readable.contains(format)) {
+        throw new ImageRequestException(ImageRequestException.NOT_IMPLEMENTED,
+            "the libvips engine cannot read " + format.token() + " pictures");
+      }
       ByteBuffer slice = source.slice();
       if (slice.isDirect()) {
         data = MemorySegment.ofBuffer(slice);
@@ -425,8 +420,7 @@ public final class VipsEngine implements ImageEngine {
 
     ImageRequestException failed(String step) {
       String reason = vips.takeError();
-      return new ImageRequestException(ImageRequestException.UNPROCESSABLE,
-          "source cannot be decoded: " + (reason.isEmpty() ? "libvips gave no reason at " + step : reason));
+      return SourceChecks.undecodable(reason.isEmpty() ? "libvips gave no reason at " + step : reason);
     }
 
     @Override

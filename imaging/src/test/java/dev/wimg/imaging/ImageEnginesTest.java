@@ -1,0 +1,37 @@
+package dev.wimg.imaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class ImageEnginesTest {
+
+  @Test
+  @EnabledIfLibvips
+  void detectPicksLibvipsWhenItLoads() {
+    ImageEngine engine = ImageEngines.detect(Limits.defaults());
+    assertThat(engine.name()).startsWith("libvips ");
+    assertThat(engine.outputFormats()).contains("webp", "avif");
+  }
+
+  @Test
+  @EnabledIfLibvips
+  void detectedEngineReadsBmpThroughTheJavaEngine() {
+    ImageEngine engine = ImageEngines.detect(Limits.defaults());
+    TransformResult result = engine.transform(Pictures.bmp("painting.jpg"), EngineContract.spec("w=100"), null);
+    assertThat(result.format()).isEqualTo(ImageFormat.JPEG);
+    assertThat(result.width() + "x" + result.height()).isEqualTo("100x67");
+    assertThat(engine.probe(Pictures.bmp("painting.jpg")))
+        .isEqualTo(new ImageInfo(ImageFormat.BMP, 640, 427, 1, false, 1));
+    assertThat(engine.transform(Pictures.heap("butterflies.webp"), EngineContract.spec("w=10"), null)
+        .format()).isEqualTo(ImageFormat.WEBP);
+  }
+
+  @Test
+  void javaEngineIsAlwaysAvailable() {
+    ImageEngine engine = ImageEngines.java(Limits.defaults());
+    assertThat(engine.name()).startsWith("java ");
+    assertThat(engine.transform(Pictures.heap("painting.jpg"), EngineContract.spec("w=10"), null).width())
+        .isEqualTo(10);
+  }
+}
