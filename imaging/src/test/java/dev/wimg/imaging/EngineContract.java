@@ -83,6 +83,11 @@ abstract class EngineContract {
       crop=10,20,100,50                  | 100 | 50
       crop=10,20,100,50&w=50             | 50  | 25
       crop=0,0,640,427&w=320             | 320 | 214
+      crop=0,0,640,427&w=80              | 80  | 53
+      crop=1,1,637,421&w=79              | 79  | 52
+      crop=3,5,630,400&h=50&w=50&mode=pad | 50 | 50
+      crop=3,5,630,400&h=50&w=40&mode=fill | 40 | 50
+      crop=3,5,630,400&h=50&w=40&mode=stretch | 40 | 50
       """)
   void outputSizeFollowsTheMode(String query, int width, int height) {
     TransformResult result = transform("painting.jpg", query);
@@ -198,6 +203,16 @@ abstract class EngineContract {
     BufferedImage full = decode(transform("painting.jpg", "q=95"));
     BufferedImage cropped = decode(transform("painting.jpg", "crop=500,10,120,80&q=95"));
     assertSameColour(meanRgb(cropped, 0, 0, 120, 80), meanRgb(full, 500, 10, 120, 80));
+  }
+
+  @Test
+  void cropShrunkOnLoadKeepsThatAreaOfTheSource() {
+    BufferedImage full = decode(transform("painting.jpg", "q=95"));
+    BufferedImage small = decode(transform("painting.jpg", "crop=400,10,200,160&w=25&q=95"));
+    assertThat(small.getWidth() + "x" + small.getHeight()).isEqualTo("25x20");
+    assertSameColour(meanRgb(small, 0, 0, 25, 20), meanRgb(full, 400, 10, 200, 160));
+    BufferedImage rotated = decode(transform("painting-exif6.jpg", "crop=400,10,200,160&w=25&q=95"));
+    assertSameColour(meanRgb(rotated, 0, 0, 25, 20), meanRgb(full, 400, 10, 200, 160));
   }
 
   @Test

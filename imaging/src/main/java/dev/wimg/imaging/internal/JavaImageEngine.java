@@ -115,6 +115,7 @@ public final class JavaImageEngine implements ImageEngine {
     ImageReader reader = reader(format, source);
     BufferedImage image;
     ImageFormat output;
+    Geometry.Size target;
     try {
       int storedWidth = reader.getWidth(0);
       int storedHeight = reader.getHeight(0);
@@ -135,10 +136,11 @@ public final class JavaImageEngine implements ImageEngine {
         regionWidth = spec.crop().width();
         regionHeight = spec.crop().height();
       }
-      Size target = resizeTarget(spec, regionWidth, regionHeight);
+      // From the region's full size: subsampling below must not change the output size.
+      target = Geometry.scaled(spec, regionWidth, regionHeight);
       int subsample = (int) Math.max(1, Math.min(
-          regionWidth / ((double) SUBSAMPLE_MARGIN * target.width),
-          regionHeight / ((double) SUBSAMPLE_MARGIN * target.height)));
+          regionWidth / ((double) SUBSAMPLE_MARGIN * target.width()),
+          regionHeight / ((double) SUBSAMPLE_MARGIN * target.height())));
       if (subsample > 1) {
         param.setSourceSubsampling(subsample, subsample, 0, 0);
       }
@@ -157,7 +159,7 @@ public final class JavaImageEngine implements ImageEngine {
     } finally {
       reader.dispose();
     }
-    image = resize(image, spec, output != ImageFormat.JPEG);
+    image = resize(image, target, spec, output != ImageFormat.JPEG);
     image = Turns.apply(image, spec.rotate() / 90, spec.flip(), spec.flop());
     if (spec.gray()) {
       image = gray(image);
@@ -175,50 +177,9 @@ public final class JavaImageEngine implements ImageEngine {
     return new TransformResult(bytes, output, image.getWidth(), image.getHeight());
   }
 
-  /** Output width and height before rotation: the size the source region is resized to. */
-  private record Size(int width, int height) {
-  }
-
-  /**
-   * The size a {@code width×height} region is scaled to (for fill: before its crop), with the
-   * box turned when the output rotation swaps sides. Rounding is to nearest, halves up, as
-   * libvips does; the side that binds is the box's exactly.
-   */
-  private static Size resizeTarget(TransformSpec spec, int width, int height) {
-    boolean turn = Orientation.rotationSwapsSides(spec);
-    int boxW = turn ? spec.height() : spec.width();
-    int boxH = turn ? spec.width() : spec.height();
-    return switch (spec.mode()) {
-      case STRETCH -> new Size(boxW, boxH);
-      case FILL -> {
-        if ((long) width * boxH > (long) height * boxW) { // too wide: height binds
-          yield new Size(Math.max(boxW, (int) Math.round((double) width * boxH / height)), boxH);
-        }
-        yield new Size(boxW, Math.max(boxH, (int) Math.round((double) height * boxW / width)));
-      }
-      case FIT, PAD -> {
-        double scale = 1;
-        if (boxW != TransformSpec.UNSET) {
-          scale = Math.min(scale, (double) boxW / width);
-        }
-        if (boxH != TransformSpec.UNSET) {
-          scale = Math.min(scale, (double) boxH / height);
-        }
-        if (scale >= 1) {
-          yield new Size(width, height);
-        }
-        boolean widthBinds = boxW != TransformSpec.UNSET
-            && (boxH == TransformSpec.UNSET || (long) width * boxH >= (long) height * boxW);
-        yield widthBinds
-            ? new Size(boxW, Math.max(1, (int) Math.round((double) height * boxW / width)))
-            : new Size(Math.max(1, (int) Math.round((double) width * boxH / height)), boxH);
-      }
-    };
-  }
-
-  private static BufferedImage resize(BufferedImage image, TransformSpec spec, boolean outputHasAlpha) {
-    Size target = resizeTarget(spec, image.getWidth(), image.getHeight());
-    BufferedImage scaled = Scaler.scale(image, target.width, target.height);
+  private static BufferedImage resize(BufferedImage image, Geometry.Size target,
+                                      TransformSpec spec, boolean outputHasAlpha) {
+    BufferedImage scaled = Scaler.scale(image, target.width(), target.height());
     boolean turn = Orientation.rotationSwapsSides(spec);
     int boxW = turn ? spec.height() : spec.width();
     int boxH = turn ? spec.width() : spec.height();

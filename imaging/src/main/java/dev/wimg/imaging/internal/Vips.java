@@ -79,6 +79,7 @@ public final class Vips {
   private final MemorySegment sEffort;
   private final MemorySegment sEmpty;
   private final MemorySegment sOptionString;
+  private final MemorySegment sShrink;
   private final MemorySegment sFailOnTruncated;
 
   private final MethodHandle errorBufferCopy;
@@ -97,6 +98,7 @@ public final class Vips {
   private final MethodHandle trackedGetAllocs;
   private final MethodHandle foreignFindLoadBuffer;
   private final MethodHandle imageNewFromBuffer;
+  private final MethodHandle imageNewFromBufferShrunk;
   private final MethodHandle thumbnailBuffer;
   private final MethodHandle thumbnailImage;
   private final MethodHandle crop;
@@ -229,6 +231,7 @@ public final class Vips {
     sEffort = global.allocateFrom("effort");
     sEmpty = global.allocateFrom("");
     sOptionString = global.allocateFrom("option_string");
+    sShrink = global.allocateFrom("shrink");
     sFailOnTruncated = global.allocateFrom("[fail_on=truncated]");
 
     errorBufferCopy = fn(lib, "vips_error_buffer_copy", FunctionDescriptor.of(ADDRESS));
@@ -252,6 +255,11 @@ public final class Vips {
     imageNewFromBuffer = fn(lib, "vips_image_new_from_buffer",
         FunctionDescriptor.of(ADDRESS, ADDRESS, SIZE_T, ADDRESS,
             ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), 3);
+    // VipsImage *vips_image_new_from_buffer(const void *buf, size_t len, const char *options,
+    //     "access", int, "fail_on", int, "shrink", int, NULL): JPEG only
+    imageNewFromBufferShrunk = fn(lib, "vips_image_new_from_buffer",
+        FunctionDescriptor.of(ADDRESS, ADDRESS, SIZE_T, ADDRESS,
+            ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), 3);
     // int vips_thumbnail_buffer(void *buf, size_t len, VipsImage **out, int width, "height", int,
     //     "size", int, "crop", int, "no_rotate", int, "export_profile", char*,
     //     "option_string", char*, NULL)
@@ -663,6 +671,22 @@ public final class Vips {
     try {
       return (MemorySegment) imageNewFromBuffer.invokeExact(data, data.byteSize(), sEmpty,
           sAccess, access, sFailOn, failOn, MemorySegment.NULL);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /**
+   * {@code vips_image_new_from_buffer(buf, len, "", "access", access, "fail_on", failOn,
+   * "shrink", shrink, NULL)} for a JPEG: libjpeg decodes at 1/shrink of the size (DCT scaling,
+   * shrink 1, 2, 4 or 8), which costs a fraction of a full decode.
+   *
+   * @return the image, or {@link MemorySegment#NULL} on error
+   */
+  public MemorySegment jpegNewFromBuffer(MemorySegment data, int access, int failOn, int shrink) {
+    try {
+      return (MemorySegment) imageNewFromBufferShrunk.invokeExact(data, data.byteSize(), sEmpty,
+          sAccess, access, sFailOn, failOn, sShrink, shrink, MemorySegment.NULL);
     } catch (Throwable t) {
       throw rethrow(t);
     }

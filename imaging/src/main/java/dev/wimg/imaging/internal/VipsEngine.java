@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  *   <li>Without a crop: {@code vips_thumbnail_buffer}, which uses shrink-on-load (JPEG DCT
  *       scaling, WebP/HEIF/SVG scale-on-load), applies the EXIF orientation, crops for
  *       {@code fill} by gravity and converts CMYK or profiled sources to sRGB. With a crop: the
- *       crop is mapped to stored pixels ({@link Orientation#storedRect}), cut from the sequential
- *       header image, and {@code vips_thumbnail_image} does the rest.
+ *       crop is mapped to stored pixels ({@link Orientation#storedRect}), cut from a sequential
+ *       image (a JPEG is loaded at 1/2, 1/4 or 1/8 when the output is that much smaller than the
+ *       crop), and {@code vips_thumbnail_image} does the rest.
  *   <li>8-bit sRGB (or 8-bit grey) from any other colour space or depth; pad; rotate; flip;
  *       flop; grey; blur; flatten alpha onto {@code bg} for JPEG; encode.
  * </ol>
@@ -165,9 +166,23 @@ public final class VipsEngine implements ImageEngine {
         TransformSpec.Crop crop = spec.crop();
         Orientation.checkInside(crop, width, height);
         int[] r = Orientation.storedRect(crop, storedWidth, storedHeight, orientation);
-        MemorySegment cropped = call.image(vips.crop(header, call.slot(), r[0], r[1], r[2], r[3]),
+        Geometry.Size target = Geometry.scaled(spec, crop.width(), crop.height());
+        int shrink = format == ImageFormat.JPEG ? jpegShrink(crop, target) : 1;
+        MemorySegment base = header;
+        if (shrink > 1) {
+          base = call.own(vips.jpegNewFromBuffer(call.data, e.accessSequential(),
+              e.failOnTruncated(), shrink), "read the header");
+          r = shrinkRect(r, shrink, vips.width(base), vips.height(base));
+        }
+        MemorySegment cropped = call.image(vips.crop(base, call.slot(), r[0], r[1], r[2], r[3]),
             "crop");
         resize = resize(spec, crop.width(), crop.height());
+        if (shrink > 1 && spec.mode() != Mode.FILL) {
+          // The shrunk region's ratio is off by under a pixel: force the exact size the
+          // unshrunk region would give, so the output size does not depend on this shortcut.
+          resize = new Resize(target.width(), target.height(), e.sizeForce(),
+              e.interestingNone(), resize.boxWidth, resize.boxHeight, resize.gravity);
+        }
         image = call.image(vips.thumbnailImage(cropped, call.slot(), resize.width, resize.height,
             resize.size, resize.interesting), "resize");
       } else {
@@ -208,6 +223,22 @@ public final class VipsEngine implements ImageEngine {
       vips.errorClear();
       return new TransformResult(bytes, output, vips.width(image), vips.height(image));
     }
+  }
+
+  /** Largest JPEG load shrink (DCT scaling) that keeps the crop at least the target size. */
+  static int jpegShrink(TransformSpec.Crop crop, Geometry.Size target) {
+    double factor = Math.min((double) crop.width() / target.width(),
+        (double) crop.height() / target.height());
+    return factor >= 8 ? 8 : factor >= 4 ? 4 : factor >= 2 ? 2 : 1;
+  }
+
+  /** A stored-pixel rectangle in an image loaded at 1/shrink, clamped to its size. */
+  static int[] shrinkRect(int[] r, int shrink, int width, int height) {
+    int x = Math.min(r[0] / shrink, width - 1);
+    int y = Math.min(r[1] / shrink, height - 1);
+    int right = Math.min(Math.ceilDiv(r[0] + r[2], shrink), width);
+    int bottom = Math.min(Math.ceilDiv(r[1] + r[3], shrink), height);
+    return new int[] {x, y, Math.max(1, right - x), Math.max(1, bottom - y)};
   }
 
   /** Arguments of one {@code vips_thumbnail_*} call; {@code boxWidth×boxHeight} for pad. */
@@ -369,6 +400,15 @@ public final class VipsEngine implements ImageEngine {
       }
       out.set(ADDRESS, 0, MemorySegment.NULL);
       return out;
+    }
+
+    /** An image returned directly by a call, owned from now on; or the call's error as a 422. */
+    MemorySegment own(MemorySegment image, String step) {
+      if (image.equals(MemorySegment.NULL)) {
+        throw failed(step);
+      }
+      images.add(image);
+      return image;
     }
 
     /** The image the last operation put in the slot, owned from now on; or its error as a 422. */
