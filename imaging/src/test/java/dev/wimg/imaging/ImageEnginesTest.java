@@ -28,6 +28,23 @@ class ImageEnginesTest {
   }
 
   @Test
+  void detectFallsBackToJavaAndSaysHowToGetLibvipsWhenItCannotLoad() throws Exception {
+    Process child = new ProcessBuilder(
+        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--enable-native-access=ALL-UNNAMED",
+        "-Dwimg.libvips=libvips-absent-for-this-test.so.42",
+        "-cp", System.getProperty("java.class.path"), DetectEngineMain.class.getName())
+        .redirectErrorStream(true).start();
+    String output = new String(child.getInputStream().readAllBytes());
+    assertThat(child.waitFor()).as(output).isZero();
+    assertThat(output)
+        .contains("engine=java ")
+        .contains("output=JPEG 64x43")
+        .contains("libvips-absent-for-this-test.so.42 cannot be used")
+        .contains("apt-get install libvips42");
+  }
+
+  @Test
   void javaEngineIsAlwaysAvailable() {
     ImageEngine engine = ImageEngines.java(Limits.defaults());
     assertThat(engine.name()).startsWith("java ");

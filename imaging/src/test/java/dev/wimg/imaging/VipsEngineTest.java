@@ -181,6 +181,17 @@ class VipsEngineTest extends EngineContract {
   }
 
   @Test
+  void stripDropsExifWhileTheOrientationStaysApplied() {
+    TransformResult stripped = transform("painting-exif6.jpg", "w=300");
+    TransformResult kept = transform("painting-exif6.jpg", "w=300&strip=0");
+    assertThat(new String(stripped.bytes(), java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("Exif\0\0");
+    assertThat(new String(kept.bytes(), java.nio.charset.StandardCharsets.ISO_8859_1)).contains("Exif\0\0");
+    for (TransformResult r : List.of(stripped, kept)) {
+      assertThat(engine.probe(r.data())).isEqualTo(new ImageInfo(ImageFormat.JPEG, 300, 200, 1, false, 1));
+    }
+  }
+
+  @Test
   void describesItselfWithTheLibraryVersion() {
     assertThat(engine.name()).matches("libvips 8\\.\\d+\\.\\d+");
     assertThat(engine.outputFormats()).containsExactlyInAnyOrder("jpeg", "png", "webp", "avif");

@@ -47,6 +47,11 @@ public final class Vips {
 
   /** The shared object loaded: the soname of libvips 8.x (Debian package libvips42). */
   public static final String LIBRARY = "libvips.so.42";
+  /**
+   * System property naming another shared object to load instead of {@link #LIBRARY} (a path or
+   * a soname), for a libvips built elsewhere.
+   */
+  public static final String LIBRARY_PROPERTY = "wimg.libvips";
   /** Oldest libvips this binding supports (major, minor): thumbnail fail_on, block_untrusted. */
   static final int[] MIN_VERSION = {8, 13};
   /** libvips' largest image coordinate (VIPS_MAX_COORD), used as "no limit" for a side. */
@@ -168,7 +173,8 @@ public final class Vips {
 
     private static Object loadOnce() {
       try {
-        return new Vips(SymbolLookup.libraryLookup(LIBRARY, Arena.global()));
+        String library = System.getProperty(LIBRARY_PROPERTY, LIBRARY);
+        return new Vips(SymbolLookup.libraryLookup(library, Arena.global()));
       } catch (RuntimeException | LinkageError e) {
         return e;
       }
@@ -187,8 +193,8 @@ public final class Vips {
       return vips;
     }
     Throwable cause = (Throwable) loaded;
-    throw new UnsupportedOperationException(LIBRARY + " cannot be used: " + cause.getMessage(),
-        cause);
+    throw new UnsupportedOperationException(System.getProperty(LIBRARY_PROPERTY, LIBRARY)
+        + " cannot be used: " + cause.getMessage(), cause);
   }
 
   private Vips(SymbolLookup lib) {
