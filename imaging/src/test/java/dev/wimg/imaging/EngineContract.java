@@ -88,6 +88,8 @@ abstract class EngineContract {
       crop=3,5,630,400&h=50&w=50&mode=pad | 50 | 50
       crop=3,5,630,400&h=50&w=40&mode=fill | 40 | 50
       crop=3,5,630,400&h=50&w=40&mode=stretch | 40 | 50
+      crop=0,0,640,427&rotate=90&w=50    | 50  | 75
+      crop=0,0,640,427&rotate=270&w=50&h=50&mode=pad | 50 | 50
       """)
   void outputSizeFollowsTheMode(String query, int width, int height) {
     TransformResult result = transform("painting.jpg", query);
