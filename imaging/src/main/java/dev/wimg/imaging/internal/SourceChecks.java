@@ -1,0 +1,53 @@
+package dev.wimg.imaging.internal;
+
+import dev.wimg.imaging.ImageFormat;
+import dev.wimg.imaging.ImageRequestException;
+import dev.wimg.imaging.Limits;
+import java.nio.ByteBuffer;
+import java.util.HexFormat;
+
+/** The checks every engine makes on a source before decoding it, with the same messages. */
+final class SourceChecks {
+
+  /** Bytes of a non-picture quoted in the 415 message. */
+  private static final int QUOTED_MAGIC = 8;
+
+  private SourceChecks() {
+  }
+
+  /**
+   * The source's format from its magic bytes.
+   *
+   * @throws ImageRequestException 415 quoting the first bytes when it is not a picture
+   */
+  static ImageFormat format(ByteBuffer source) {
+    return ImageFormat.sniff(source).orElseThrow(() -> {
+      ByteBuffer b = source.slice();
+      byte[] start = new byte[Math.min(QUOTED_MAGIC, b.remaining())];
+      b.get(start);
+      return new ImageRequestException(ImageRequestException.UNSUPPORTED_MEDIA_TYPE,
+          "source is not a picture" + (start.length == 0 ? " (0 bytes)"
+              : " (starts with " + HexFormat.ofDelimiter(" ").formatHex(start) + ")"));
+    });
+  }
+
+  /**
+   * Refuses a source whose header claims more pixels than the limit.
+   *
+   * @throws ImageRequestException 422 naming the size and the limit
+   */
+  static void checkPixels(int width, int height, Limits limits) {
+    long pixels = (long) width * height;
+    if (pixels > limits.maxSourcePixels()) {
+      throw new ImageRequestException(ImageRequestException.UNPROCESSABLE, "source is " + width
+          + "x" + height + " = " + pixels + " pixels, over the limit of "
+          + limits.maxSourcePixels() + " pixels");
+    }
+  }
+
+  /** A 422 for bytes that cannot be decoded, with the decoder's reason. */
+  static ImageRequestException undecodable(String reason) {
+    return new ImageRequestException(ImageRequestException.UNPROCESSABLE,
+        "source cannot be decoded: " + reason);
+  }
+}
