@@ -1,14 +1,78 @@
 package dev.wimg.server;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.server.internal.ErrorResponses;
+import dev.wimg.server.internal.HttpDateCache;
+import dev.wimg.server.internal.HttpPipeline;
+import dev.wimg.server.internal.InFlightRequests;
+import dev.wimg.server.internal.JsonBodies;
+import dev.wimg.server.internal.ServerContext;
+import dev.wimg.server.internal.ServerMetrics;
+import dev.wimg.server.internal.ServerTuning;
+import dev.wimg.server.internal.Transport;
+import dev.wimg.server.internal.UploadBudget;
+import dev.wimg.server.internal.WriteAuth;
+import dev.wimg.storage.Store;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.Properties;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The all-in-one WIMG server: one storage node (and, later, a tracker) behind one HTTP port.
- * Started by {@code wimg server}; tests start it on port 0.
+ * Started by {@code wimg server}; tests start it on port 0. The HTTP API is described in
+ * {@code docs/API.md}.
+ *
+ * <p>Threads: {@code wimg-io-N} event loops (one per core) do all network work and serve reads of
+ * memory-resident needles; {@code wimg-read-N} is a bounded pool for reads that may wait on the
+ * disk and for status snapshots; the store runs its own writer.
  */
 public final class WimgServer implements AutoCloseable {
 
-  private WimgServer() {}
+  private static final Logger log = LoggerFactory.getLogger(WimgServer.class);
+
+  /** Backlog of connections not yet accepted. */
+  private static final int ACCEPT_BACKLOG = 1024;
+  /** How long close() waits for the event loops to finish, seconds. */
+  private static final long EVENT_LOOP_SHUTDOWN_SECONDS = 5;
+
+  private final ServerContext context;
+  private final EventLoopGroup group;
+  private final ThreadPoolExecutor blocking;
+  private final ChannelGroup channels;
+  private final Channel listener;
+  private final InetSocketAddress address;
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private WimgServer(ServerContext context, EventLoopGroup group, ThreadPoolExecutor blocking,
+                     ChannelGroup channels, Channel listener) {
+    this.context = context;
+    this.group = group;
+    this.blocking = blocking;
+    this.channels = channels;
+    this.listener = listener;
+    this.address = (InetSocketAddress) listener.localAddress();
+  }
 
   /**
    * Opens the store, binds the port and starts serving. Returns once the port accepts connections.
@@ -18,22 +82,179 @@ public final class WimgServer implements AutoCloseable {
    * @throws IOException if the store cannot be opened or the port cannot be bound
    */
   public static WimgServer start(ServerConfig config) throws IOException {
-    throw new UnsupportedOperationException("server not written yet");
+    return start(config, ServerTuning.defaults());
+  }
+
+  /** As {@link #start(ServerConfig)}, with the HTTP layer's limits changed (tests). */
+  static WimgServer start(ServerConfig config, ServerTuning tuning) throws IOException {
+    InetAddress address = checkedBindAddress(config);
+    Store store = Store.open(config.store());
+    Transport transport = Transport.select();
+    EventLoopGroup group = null;
+    ThreadPoolExecutor blocking = null;
+    ServerMetrics metrics = null;
+    try {
+      group = transport.newGroup(tuning.ioThreads());
+      blocking = new ThreadPoolExecutor(tuning.readThreads(), tuning.readThreads(), 60, TimeUnit.SECONDS,
+          new ArrayBlockingQueue<>(tuning.readQueue()), new DefaultThreadFactory("wimg-read", true));
+      blocking.allowCoreThreadTimeOut(true);
+      metrics = new ServerMetrics();
+      JsonBodies json = new JsonBodies(new ObjectMapper());
+      UploadBudget uploads = new UploadBudget(tuning.uploadBudgetBytes());
+      ServerContext context = new ServerContext(store, config, tuning, metrics, json, new ErrorResponses(json),
+          uploads, blocking, WriteAuth.forKey(config.writeKey()), new HttpDateCache(), new InFlightRequests(),
+          readVersion(), transport.name(), System.nanoTime());
+      ChannelGroup channels = new DefaultChannelGroup("wimg-http", ImmediateEventExecutor.INSTANCE);
+      ThreadPoolExecutor pool = blocking;
+      metrics.gauge("wimg.http.connections", null, "Open HTTP connections", channels, ChannelGroup::size);
+      metrics.gauge("wimg.upload.buffered", "bytes", "Upload bytes held in memory", uploads,
+          UploadBudget::reservedBytes);
+      metrics.gauge("wimg.read.queue", null, "Reads waiting for a blocking-pool thread", pool,
+          p -> p.getQueue().size());
+
+      ServerBootstrap bootstrap = new ServerBootstrap()
+          .group(group)
+          .channel(transport.serverChannel())
+          .option(ChannelOption.SO_BACKLOG, ACCEPT_BACKLOG)
+          .option(ChannelOption.SO_REUSEADDR, true)
+          .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+          .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+          .childOption(ChannelOption.AUTO_READ, false)
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childHandler(new HttpPipeline(context, channels));
+      ChannelFuture bound = bootstrap.bind(new InetSocketAddress(address, config.port())).awaitUninterruptibly();
+      if (!bound.isSuccess()) {
+        Throwable cause = bound.cause();
+        throw new IOException("cannot listen on " + config.bind() + ":" + config.port() + ": " + cause.getMessage(),
+            cause);
+      }
+      WimgServer server = new WimgServer(context, group, blocking, channels, bound.channel());
+      // The listening socket closing by itself (not through close()) stops the server; close()
+      // blocks, so it must not run on the event loop that reports the closure.
+      bound.channel().closeFuture().addListener(f -> {
+        if (!server.closed.get()) {
+          Thread.ofPlatform().name("wimg-shutdown").start(server::close);
+        }
+      });
+      log.info("WIMG {} serving http://{}:{} ({} transport), data in {}, fsync {}", context.version(),
+          config.bind(), server.port(), transport.name(), config.store().dataDir(), config.store().fsyncPolicy());
+      return server;
+    } catch (IOException | RuntimeException | Error e) {
+      if (group != null) {
+        group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
+      }
+      if (blocking != null) {
+        blocking.shutdownNow();
+      }
+      if (metrics != null) {
+        metrics.close();
+      }
+      try {
+        store.close();
+      } catch (IOException closeFailure) {
+        e.addSuppressed(closeFailure);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The address to bind, refusing a non-loopback one without a write key: anyone who can reach
+   * it could otherwise upload and delete.
+   */
+  private static InetAddress checkedBindAddress(ServerConfig config) {
+    InetAddress address;
+    try {
+      address = InetAddress.getByName(config.bind());
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("bind address " + config.bind() + " does not resolve", e);
+    }
+    if (!address.isLoopbackAddress() && config.writeKey() == null) {
+      throw new IllegalArgumentException("refusing to listen on " + config.bind()
+          + " without a write key: it is not a loopback address, so anyone who can reach it could upload"
+          + " and delete files. Configure a write key (clients then send Authorization: Bearer <key>)"
+          + " or bind to 127.0.0.1.");
+    }
+    return address;
+  }
+
+  private static String readVersion() {
+    try (InputStream in = WimgServer.class.getResourceAsStream("version.properties")) {
+      if (in == null) {
+        return "unknown";
+      }
+      Properties properties = new Properties();
+      properties.load(in);
+      return properties.getProperty("version", "unknown");
+    } catch (IOException e) {
+      return "unknown";
+    }
   }
 
   /** The bound TCP port (the real one when the configuration asked for 0). */
   public int port() {
-    throw new UnsupportedOperationException("server not written yet");
+    return address.getPort();
+  }
+
+  /** The bound address and port. */
+  public InetSocketAddress address() {
+    return address;
+  }
+
+  /** The Netty transport in use: {@code epoll} or {@code nio}. */
+  public String transport() {
+    return context.transport();
   }
 
   /** Blocks until {@link #close()} is called or the server stops. */
   public void awaitTermination() throws InterruptedException {
-    throw new UnsupportedOperationException("server not written yet");
+    terminated.await();
   }
 
-  /** Stops accepting, finishes in-flight requests briefly, closes the store. Idempotent. */
+  /**
+   * Stops accepting, waits up to {@link ServerTuning#shutdownGrace()} for requests in flight,
+   * closes every connection, then closes the store, which completes the writes it has queued.
+   * Idempotent; returns once everything is closed.
+   */
   @Override
   public void close() {
-    throw new UnsupportedOperationException("server not written yet");
+    if (!closed.compareAndSet(false, true)) {
+      try {
+        terminated.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return;
+    }
+    try {
+      listener.close().awaitUninterruptibly();
+      try {
+        if (!context.inFlight().awaitIdle(context.tuning().shutdownGrace())) {
+          log.info("closing with {} request(s) still in flight", context.inFlight().count());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      channels.close().awaitUninterruptibly();
+      group.shutdownGracefully(0, EVENT_LOOP_SHUTDOWN_SECONDS, TimeUnit.SECONDS).awaitUninterruptibly();
+      blocking.shutdown();
+      try {
+        if (!blocking.awaitTermination(EVENT_LOOP_SHUTDOWN_SECONDS, TimeUnit.SECONDS)) {
+          blocking.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        blocking.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+      try {
+        context.store().close();
+      } catch (IOException e) {
+        log.error("closing the store failed", e);
+      }
+      context.metrics().close();
+      log.info("WIMG server on port {} stopped", address.getPort());
+    } finally {
+      terminated.countDown();
+    }
   }
 }

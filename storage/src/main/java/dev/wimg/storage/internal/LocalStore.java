@@ -138,6 +138,13 @@ public final class LocalStore implements Store {
     return v;
   }
 
+  /** Stops new needles going to {@code v} (sealed for a vacuum). Writer thread only. */
+  void retireActive(Volume v) {
+    if (active == v) {
+      active = null;
+    }
+  }
+
   void garbageGrew(Volume v) {
     vacuums.garbageGrew(v);
   }

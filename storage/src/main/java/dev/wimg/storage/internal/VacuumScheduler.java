@@ -1,18 +1,156 @@
 package dev.wimg.storage.internal;
 
 import dev.wimg.storage.StoreConfig;
+import java.io.IOException;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Decides when volumes are vacuumed and runs vacuums one at a time off the writer thread. */
+/**
+ * Decides when volumes are vacuumed and runs the vacuums, one at a time, on a background thread;
+ * the writer-thread steps of {@link VolumeCompactor} are queued to the writer as tasks.
+ *
+ * <p>Automatic trigger, checked by the writer after every batch with deletes: the volume's garbage
+ * is at least {@link StoreConfig#garbageThreshold()} of its used bytes, and the volume is sealed,
+ * or active and at least half of {@link StoreConfig#volumeSizeLimit()} (vacuuming a small active
+ * volume would seal it early and leave many small volumes behind).
+ */
 final class VacuumScheduler {
 
-  VacuumScheduler(LocalStore store, GroupCommitWriter writer, StoreConfig config) {}
+  private static final Logger LOG = LoggerFactory.getLogger(VacuumScheduler.class);
 
-  void garbageGrew(Volume v) {}
+  private final LocalStore store;
+  private final GroupCommitWriter writer;
+  private final StoreConfig config;
+  private final ExecutorService executor;
+  /** Volumes with a vacuum queued or running. */
+  private final Set<Integer> scheduled = ConcurrentHashMap.newKeySet();
+  private volatile boolean closing;
 
-  CompletableFuture<Long> vacuum(int volumeId) {
-    return CompletableFuture.failedFuture(new UnsupportedOperationException("vacuum not written yet"));
+  VacuumScheduler(LocalStore store, GroupCommitWriter writer, StoreConfig config) {
+    this.store = store;
+    this.writer = writer;
+    this.config = config;
+    this.executor = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "wimg-store-vacuum");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
-  void close() {}
+  /** Called by the writer thread after deletes added garbage to {@code v}. */
+  void garbageGrew(Volume v) {
+    long used = v.end - Superblock.SIZE;
+    boolean bigEnough = v.sealed || v.end >= config.volumeSizeLimit() / 2;
+    if (closing || v.failed || !bigEnough || used <= 0
+        || v.garbageBytes < config.garbageThreshold() * used || scheduled.contains(v.id)) {
+      return;
+    }
+    LOG.info("{} has {} garbage bytes of {} used: vacuuming", v, v.garbageBytes, used);
+    vacuum(v.id).whenComplete((freed, e) -> {
+      if (e != null) {
+        LOG.error("automatic vacuum of {} failed", v, e);
+      }
+    });
+  }
+
+  /** Vacuums volume {@code id}; completes with the bytes freed. */
+  CompletableFuture<Long> vacuum(int id) {
+    Volume v = store.volume(id);
+    if (v == null) {
+      return CompletableFuture.failedFuture(new IOException("no volume " + id + " in " + store.dir()));
+    }
+    if (!scheduled.add(id)) {
+      return CompletableFuture.failedFuture(new IOException("volume " + id + " is already being vacuumed"));
+    }
+    CompletableFuture<Long> result = new CompletableFuture<>();
+    try {
+      executor.execute(() -> {
+        try {
+          result.complete(run(v));
+        } catch (IOException | RuntimeException e) {
+          result.completeExceptionally(e);
+        } finally {
+          scheduled.remove(id);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      scheduled.remove(id);
+      result.completeExceptionally(new IOException("store is closed"));
+    }
+    return result;
+  }
+
+  private long run(Volume v) throws IOException {
+    if (closing) {
+      throw new IOException("store is closed");
+    }
+    VolumeFiles files = new VolumeFiles(store.dir(), config.group(), v.id);
+    Volume.Generation g = (Volume.Generation) onWriter(() -> {
+      if (v.failed) {
+        throw new IOException(v + " is read-only after an I/O error; reopen the store to recover it");
+      }
+      if (!v.sealed) {
+        writer.seal(v);
+        store.retireActive(v);
+      }
+      v.deletedDuringVacuum = new LongList();
+      return v.generation();
+    });
+    VolumeCompactor.Copy copy;
+    try {
+      copy = VolumeCompactor.copy(files, v, g, () -> closing);
+    } catch (IOException | RuntimeException e) {
+      onWriterQuietly(() -> v.deletedDuringVacuum = null);
+      throw e;
+    }
+    return (Long) onWriter(() -> {
+      LongList deleted = v.deletedDuringVacuum;
+      v.deletedDuringVacuum = null;
+      try {
+        return VolumeCompactor.swap(v, copy, deleted);
+      } catch (IOException | RuntimeException e) {
+        LOG.error("{}: vacuum swap failed, volume dropped to read-only until reopened", v, e);
+        v.failed = true;
+        copy.discard();
+        throw e;
+      }
+    });
+  }
+
+  private Object onWriter(GroupCommitWriter.WriterTask task) throws IOException {
+    CompletableFuture<Object> f = new CompletableFuture<>();
+    writer.submit(new GroupCommitWriter.TaskOp(task, f));
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+    }
+  }
+
+  private void onWriterQuietly(Runnable r) {
+    writer.submit(new GroupCommitWriter.TaskOp(() -> {
+      r.run();
+      return null;
+    }, new CompletableFuture<>()));
+  }
+
+  /** Stops: a running copy is abandoned at its next check, queued vacuums fail. */
+  void close() {
+    closing = true;
+    executor.shutdown();
+    try {
+      if (!executor.awaitTermination(1, TimeUnit.MINUTES)) {
+        LOG.warn("vacuum did not stop within a minute");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
 }

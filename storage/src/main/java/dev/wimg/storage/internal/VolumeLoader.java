@@ -186,8 +186,13 @@ public final class VolumeLoader {
       throws IOException {
     String name = files.idx().getFileName().toString();
     IndexLog.ReadResult r;
+    long trusted = trustedEntries(idx, l);
+    long[] count = {0};
     try {
       r = IndexLog.read(idx, name, revision, (key, offsetUnits, lengthUnits, tombstone) -> {
+        if (count[0]++ == trusted) {
+          return false;
+        }
         long offset = offsetUnits << NeedleCodec.ALIGNMENT_SHIFT;
         long length = tombstone ? NeedleCodec.TOMBSTONE_RECORD_LENGTH : lengthUnits << NeedleCodec.ALIGNMENT_SHIFT;
         if (offset < l.end || offset + length > l.size || length == 0) {
@@ -209,6 +214,66 @@ public final class VolumeLoader {
       idx.truncate(r.validEnd());
     }
     return r.validEnd();
+  }
+
+  /**
+   * Rule 4: walks the log backwards from its last entry, verifying each entry's record against the
+   * .dat, until the records lie {@value #TAIL_VERIFY_BYTES} bytes before the end of the last one.
+   *
+   * @return how many entries from the start may be trusted (all, if the tail verifies)
+   */
+  private static long trustedEntries(FileChannel idx, Loading l) throws IOException {
+    long size = idx.size();
+    long entries = Math.max(0, (size - IndexLog.HEADER_SIZE) / IndexLog.ENTRY_SIZE);
+    long trusted = entries;
+    long windowStart = -1;
+    int chunkEntries = 4096;
+    ByteBuffer buf = ByteBuffer.allocate(chunkEntries * IndexLog.ENTRY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    CRC32C crc = new CRC32C();
+    for (long hi = entries; hi > 0; hi -= chunkEntries) {
+      long lo = Math.max(0, hi - chunkEntries);
+      int n = (int) (hi - lo);
+      buf.clear().limit(n * IndexLog.ENTRY_SIZE);
+      IndexLog.readFully(idx, buf, IndexLog.HEADER_SIZE + lo * IndexLog.ENTRY_SIZE);
+      for (int i = n - 1; i >= 0; i--) {
+        int at = i * IndexLog.ENTRY_SIZE;
+        crc.reset();
+        crc.update(buf.array(), at, IndexLog.ENTRY_OFF_CRC);
+        if (buf.getInt(at + IndexLog.ENTRY_OFF_CRC) != (int) crc.getValue()) {
+          trusted = lo + i;
+          continue;
+        }
+        long key = Integer.toUnsignedLong(buf.getInt(at + IndexLog.ENTRY_OFF_KEY));
+        long offset = Integer.toUnsignedLong(buf.getInt(at + IndexLog.ENTRY_OFF_OFFSET))
+            << NeedleCodec.ALIGNMENT_SHIFT;
+        int word = buf.getInt(at + IndexLog.ENTRY_OFF_LENGTH);
+        boolean tombstone = (word & IndexLog.TOMBSTONE_BIT) != 0;
+        long length = tombstone ? NeedleCodec.TOMBSTONE_RECORD_LENGTH
+            : (long) (word & ~IndexLog.TOMBSTONE_BIT) << NeedleCodec.ALIGNMENT_SHIFT;
+        if (windowStart < 0) {
+          windowStart = offset + length - TAIL_VERIFY_BYTES;
+        } else if (offset + length <= windowStart) {
+          return trusted;
+        }
+        if (!recordMatches(l, offset, key, length, tombstone)) {
+          trusted = lo + i;
+        }
+      }
+    }
+    return trusted;
+  }
+
+  private static boolean recordMatches(Loading l, long offset, long key, long length, boolean tombstone) {
+    try {
+      NeedleHeader h = NeedleCodec.decodeHeader(l.map, offset, l.size, l.volume);
+      if (h.key() != key || h.tombstone() != tombstone || h.recordLength() != length) {
+        return false;
+      }
+      NeedleCodec.decodeBody(l.map, offset, h, l.volume);
+      return true;
+    } catch (CorruptNeedleException e) {
+      return false;
+    }
   }
 
   /** Scans records after the last indexed one (rule 5). */

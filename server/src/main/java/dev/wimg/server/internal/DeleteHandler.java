@@ -1,0 +1,44 @@
+package dev.wimg.server.internal;
+
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code DELETE /<fid>[/<name>]}: 204 once the tombstone is durable, 404 if there was no such
+ * file (same answer for a wrong cookie). The write key was checked by the {@link Router}.
+ */
+public final class DeleteHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(DeleteHandler.class);
+
+  private final ServerContext server;
+
+  public DeleteHandler(ServerContext server) {
+    this.server = server;
+  }
+
+  public void handle(Exchange ex, FilePath path) {
+    CompletableFuture<Boolean> deletion;
+    try {
+      deletion = server.store().delete(path.fid());
+    } catch (RuntimeException e) {
+      deletion = CompletableFuture.failedFuture(e);
+    }
+    deletion.whenComplete((deleted, failure) -> ex.onEventLoop(() -> {
+      if (failure != null) {
+        log.error("deleting {} failed", path.fid(), failure);
+        ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not delete the file");
+      } else if (deleted) {
+        ex.respond(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT,
+            Unpooled.EMPTY_BUFFER));
+      } else {
+        ex.error(HttpResponseStatus.NOT_FOUND, ErrorResponses.FILE_NOT_FOUND);
+      }
+    }, () -> { }));
+  }
+}

@@ -1,0 +1,66 @@
+package dev.wimg.server.internal;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.flow.FlowControlHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The handlers of every accepted connection, socket end first:
+ *
+ * <pre>
+ *   traffic   TrafficMeter          bytes in and out
+ *   idle      IdleStateHandler      writer idle (observing output progress): a client that stops
+ *                                   reading its response is cut off after the idle timeout
+ *   http      HttpServerCodec       HTTP/1.1 with the limits below
+ *   flow      FlowControlHandler    one HTTP object per read(): back-pressure and ordering
+ *   dispatch  RequestDispatcher     routing, deadlines, keep-alive
+ * </pre>
+ *
+ * <p>Channels start with auto-read off; the dispatcher reads when it is ready for more.
+ */
+public final class HttpPipeline extends ChannelInitializer<SocketChannel> {
+
+  /** Longest request line (method, target, version), bytes: long file names fit. */
+  public static final int MAX_INITIAL_LINE_BYTES = 8 << 10;
+  /** Most bytes of all request headers together. */
+  public static final int MAX_HEADER_BYTES = 16 << 10;
+  /**
+   * Largest piece of body handed on at once, bytes. Pieces are slices of the socket's read
+   * buffers, so this bounds nothing in memory; larger means fewer pieces per upload.
+   */
+  public static final int MAX_CHUNK_BYTES = 1 << 20;
+
+  private final ServerContext server;
+  private final ChannelGroup channels;
+  private final TrafficMeter traffic;
+  private final Router router;
+
+  public HttpPipeline(ServerContext server, ChannelGroup channels) {
+    this.server = server;
+    this.channels = channels;
+    this.traffic = new TrafficMeter(server.metrics());
+    this.router = new Router(server);
+  }
+
+  @Override
+  protected void initChannel(SocketChannel ch) {
+    channels.add(ch);
+    HttpDecoderConfig limits = new HttpDecoderConfig()
+        .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
+        .setMaxHeaderSize(MAX_HEADER_BYTES)
+        .setMaxChunkSize(MAX_CHUNK_BYTES);
+    long idleNanos = server.config().idleTimeout().toNanos();
+    ChannelPipeline p = ch.pipeline();
+    p.addLast("traffic", traffic);
+    p.addLast("idle", new IdleStateHandler(true, 0, idleNanos, 0, TimeUnit.NANOSECONDS));
+    p.addLast("http", new HttpServerCodec(limits));
+    p.addLast("flow", new FlowControlHandler());
+    p.addLast("dispatch", new RequestDispatcher(server, router));
+  }
+}

@@ -1,0 +1,156 @@
+package dev.wimg.server.internal;
+
+import dev.wimg.storage.NewFile;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.multipart.DefaultHttpDataFactory;
+import io.netty.handler.codec.http.multipart.FileUpload;
+import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
+import io.netty.handler.codec.http.multipart.InterfaceHttpData;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A {@code multipart/form-data} upload body (RFC 7578): every part named {@value #FILE_PART} that
+ * carries a file is stored, with its filename and Content-Type. Other form fields are ignored; a
+ * file part under another name is an error, so that a typo does not silently store nothing.
+ *
+ * <p>Decoded by Netty's {@link HttpPostRequestDecoder} with disk use off: parts are kept in pooled
+ * memory, bounded by the upload limit and counted against the upload budget.
+ *
+ * <p>Confined to the event loop until {@link #finish()}; after it, the decoder's buffers belong to
+ * the store writes and are released when they complete.
+ */
+final class MultipartUpload implements BodySink {
+
+  /** The form field name of files. */
+  static final String FILE_PART = "file";
+  /** Most form fields (file parts and others) in one request. */
+  static final int MAX_FIELDS = 128;
+  /** Most undecoded bytes the decoder may buffer, e.g. for one part's headers: 64 KiB. */
+  static final int MAX_BUFFERED_BYTES = 64 << 10;
+  /** Decoded bytes after which the decoder compacts its buffer: 1 MiB. */
+  static final int DISCARD_THRESHOLD = 1 << 20;
+
+  private final UploadHandler owner;
+  private final Exchange ex;
+  private final long limit;
+  private final HttpPostRequestDecoder decoder;
+  private long reserved;
+  private long received;
+  private boolean released;
+
+  /**
+   * @throws IllegalArgumentException if the Content-Type has no usable boundary
+   */
+  MultipartUpload(UploadHandler owner, Exchange ex, long limit, long reserved) {
+    this.owner = owner;
+    this.ex = ex;
+    this.limit = limit;
+    this.reserved = reserved;
+    DefaultHttpDataFactory factory = new DefaultHttpDataFactory(false, StandardCharsets.UTF_8);
+    factory.setMaxLimit(limit);
+    try {
+      this.decoder = new HttpPostRequestDecoder(factory, ex.request(), StandardCharsets.UTF_8,
+          MAX_FIELDS, MAX_BUFFERED_BYTES);
+    } catch (DecoderException e) {
+      throw new IllegalArgumentException("malformed multipart/form-data request: " + message(e), e);
+    }
+    decoder.setDiscardThreshold(DISCARD_THRESHOLD);
+  }
+
+  @Override
+  public boolean add(HttpContent content) {
+    int n = content.content().readableBytes();
+    if (received + n > limit) {
+      content.release();
+      abort();
+      ex.closeAfterResponse();
+      ex.error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "upload exceeds the limit of " + limit + " bytes");
+      return false;
+    }
+    if (received + n > reserved) {
+      long more = received + n - reserved;
+      if (!owner.server().uploads().tryReserve(more)) {
+        content.release();
+        abort();
+        owner.busy(ex);
+        return false;
+      }
+      reserved += more;
+    }
+    received += n;
+    try {
+      decoder.offer(content);
+    } catch (DecoderException e) {
+      abort();
+      ex.closeAfterResponse();
+      ex.error(HttpResponseStatus.BAD_REQUEST, "malformed multipart body: " + message(e));
+      return false;
+    } finally {
+      content.release();
+    }
+    return true;
+  }
+
+  @Override
+  public void finish() {
+    List<NewFile> files = new ArrayList<>();
+    try {
+      for (InterfaceHttpData data : decoder.getBodyHttpDatas()) {
+        if (!(data instanceof FileUpload upload)) {
+          continue;
+        }
+        if (!upload.getName().equals(FILE_PART)) {
+          throw new IllegalArgumentException("multipart file parts must be named \"" + FILE_PART
+              + "\", got \"" + upload.getName() + "\"");
+        }
+        if (!upload.isCompleted()) {
+          throw new IllegalArgumentException("multipart part \"" + FILE_PART + "\" is incomplete");
+        }
+        String name = UploadHandler.checkedName(upload.getFilename());
+        String mime = UploadHandler.storedMime(upload.getContentType());
+        List<ByteBuffer> bytes = Arrays.asList(upload.getByteBuf().nioBuffers());
+        files.add(new NewFile(name, mime, System.currentTimeMillis(), bytes));
+      }
+      if (files.isEmpty()) {
+        throw new IllegalArgumentException("multipart body has no file part named \"" + FILE_PART + "\"");
+      }
+    } catch (IllegalArgumentException e) {
+      release();
+      ex.error(HttpResponseStatus.BAD_REQUEST, e.getMessage());
+      return;
+    } catch (DecoderException | java.io.IOException e) {
+      release();
+      ex.error(HttpResponseStatus.BAD_REQUEST, "malformed multipart body: " + message(e));
+      return;
+    }
+    owner.store(ex, files, files.size() > 1, this::release);
+  }
+
+  @Override
+  public void abort() {
+    release();
+  }
+
+  private void release() {
+    if (released) {
+      return;
+    }
+    released = true;
+    decoder.destroy();
+    owner.server().uploads().release(reserved);
+  }
+
+  private static String message(Exception e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getMessage() == null) {
+      root = root.getCause();
+    }
+    return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+  }
+}

@@ -1,0 +1,98 @@
+package dev.wimg.server.internal;
+
+import dev.wimg.storage.NewFile;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * A raw upload body: the request body is the file. Chunks are kept as they came off the socket
+ * (retained slices of the read buffers) and given to the store as a list of {@link ByteBuffer}
+ * views: no copy between the socket and the volume file.
+ *
+ * <p>Confined to the event loop until {@link #finish()}; after it, the buffers belong to the
+ * store write and are released when it completes.
+ */
+final class RawUpload implements BodySink {
+
+  private final UploadHandler owner;
+  private final Exchange ex;
+  private final String name;
+  private final String mime;
+  private final long limit;
+  private final List<ByteBuf> chunks = new ArrayList<>();
+  private long reserved;
+  private long received;
+  private boolean released;
+
+  RawUpload(UploadHandler owner, Exchange ex, String name, String mime, long limit, long reserved) {
+    this.owner = owner;
+    this.ex = ex;
+    this.name = name;
+    this.mime = mime;
+    this.limit = limit;
+    this.reserved = reserved;
+  }
+
+  @Override
+  public boolean add(HttpContent content) {
+    ByteBuf bytes = content.content();
+    int n = bytes.readableBytes();
+    if (received + n > limit) {
+      content.release();
+      abort();
+      ex.closeAfterResponse();
+      ex.error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+          "upload exceeds the limit of " + limit + " bytes");
+      return false;
+    }
+    if (received + n > reserved) {
+      long more = received + n - reserved;
+      if (!owner.server().uploads().tryReserve(more)) {
+        content.release();
+        abort();
+        owner.busy(ex);
+        return false;
+      }
+      reserved += more;
+    }
+    received += n;
+    if (n > 0) {
+      chunks.add(bytes);
+    } else {
+      content.release();
+    }
+    return true;
+  }
+
+  @Override
+  public void finish() {
+    List<ByteBuffer> data = new ArrayList<>(chunks.size());
+    for (ByteBuf chunk : chunks) {
+      Collections.addAll(data, chunk.nioBuffers());
+    }
+    NewFile file = new NewFile(name, mime, System.currentTimeMillis(), data);
+    owner.store(ex, List.of(file), false, this::release);
+  }
+
+  @Override
+  public void abort() {
+    release();
+  }
+
+  private void release() {
+    if (released) {
+      return;
+    }
+    released = true;
+    for (ByteBuf chunk : chunks) {
+      chunk.release();
+    }
+    chunks.clear();
+    owner.server().uploads().release(reserved);
+  }
+}

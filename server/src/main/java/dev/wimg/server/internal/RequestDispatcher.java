@@ -1,0 +1,329 @@
+package dev.wimg.server.internal;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The per-connection state machine: one request at a time, in order.
+ *
+ * <p>The channel runs with auto-read off behind a {@link io.netty.handler.flow.FlowControlHandler},
+ * so this handler receives one HTTP object per {@code read()} it asks for. It asks for the next
+ * request only once the previous response is fully written: responses of pipelined requests go
+ * out in request order, a client that does not read its responses stops being read from, and at
+ * most one request per connection is in memory.
+ *
+ * <pre>
+ *   AWAIT HEAD --head--> routed (handler may answer at once, or get a BodySink)
+ *        ^                 | read body chunks (into the sink, or discarded)
+ *        |                 v
+ *        +--- response written and LastHttpContent seen
+ * </pre>
+ *
+ * <p>A response that must close the connection while a body is still unread (413, 401, 503 before
+ * the body) ends in a lingering close: output is shut down after the response and input is
+ * drained for a short time, so that the client reads the answer instead of a connection reset.
+ *
+ * <p>Implementation notes: confined to the event loop. {@code read()} can deliver the next object
+ * synchronously from the flow-control queue, re-entering {@link #channelRead}; reads are therefore
+ * requested through {@link #requestRead()}, which trampolines them into a loop at the outermost
+ * level so that many pipelined requests in one packet do not nest on the stack.
+ */
+public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
+
+  private static final Logger log = LoggerFactory.getLogger(RequestDispatcher.class);
+
+  private final ServerContext server;
+  private final Router router;
+
+  private ChannelHandlerContext ctx;
+  private ConnectionDeadline deadline;
+  /** The request being received or answered, or null between requests. */
+  private Exchange current;
+  /** Where the current request's body goes, or null to discard it. */
+  private BodySink sink;
+  private boolean requestComplete;
+  private boolean responseFlushed;
+  private boolean closing;
+  private int depth;
+  private boolean readRequested;
+
+  public RequestDispatcher(ServerContext server, Router router) {
+    this.server = server;
+    this.router = router;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    this.deadline = new ConnectionDeadline(ctx, server.config().idleTimeout().toNanos(),
+        server.tuning().minBodyBytesPerSecond(), this::onDeadline);
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    deadline.awaitHead();
+    requestRead();
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    depth++;
+    try {
+      if (closing) {
+        ReferenceCountUtil.release(msg);
+      } else if (msg instanceof HttpRequest head && head.decoderResult().isFailure()) {
+        ReferenceCountUtil.release(msg);
+        onMalformedHead(head);
+      } else {
+        if (msg instanceof HttpRequest head) {
+          onHead(head);
+        }
+        if (msg instanceof HttpContent content) {
+          onContent(content);
+        } else if (!(msg instanceof HttpRequest)) {
+          ReferenceCountUtil.release(msg);
+        }
+      }
+    } finally {
+      depth--;
+    }
+    if (depth == 0) {
+      drainReads();
+    }
+  }
+
+  private void onMalformedHead(HttpRequest head) {
+    beginExchange(head, null);
+    Throwable cause = head.decoderResult().cause();
+    current.closeAfterResponse();
+    requestComplete = true;
+    if (cause instanceof TooLongHttpLineException) {
+      current.error(HttpResponseStatus.REQUEST_URI_TOO_LONG, "request line is too long");
+    } else if (cause instanceof TooLongHttpHeaderException) {
+      current.error(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers are too large");
+    } else if (cause instanceof TooLongFrameException) {
+      current.error(HttpResponseStatus.BAD_REQUEST, "request is too large");
+    } else {
+      current.error(HttpResponseStatus.BAD_REQUEST, "malformed HTTP request");
+    }
+  }
+
+  private void onHead(HttpRequest head) {
+    RequestTarget target;
+    try {
+      target = RequestTarget.parse(head.uri());
+    } catch (IllegalArgumentException e) {
+      target = null;
+    }
+    beginExchange(head, target);
+    deadline.awaitBody();
+    if (target == null) {
+      current.refuse(HttpResponseStatus.BAD_REQUEST, "request target must be a path starting with /");
+    } else {
+      sink = router.route(current);
+    }
+    if (!closing) {
+      requestRead();
+    }
+  }
+
+  private void beginExchange(HttpRequest head, RequestTarget target) {
+    if (current != null) {
+      throw new IllegalStateException("a request head arrived while another request is open");
+    }
+    current = new Exchange(ctx, this, server, head, target);
+    requestComplete = false;
+    responseFlushed = false;
+    server.inFlight().begin();
+  }
+
+  private void onContent(HttpContent content) {
+    if (current == null) {
+      content.release();
+      return;
+    }
+    if (content.decoderResult().isFailure()) {
+      content.release();
+      abortSink();
+      if (current.responded()) {
+        ctx.close();
+      } else {
+        current.closeAfterResponse();
+        current.error(HttpResponseStatus.BAD_REQUEST, "malformed request body");
+      }
+      return;
+    }
+    boolean last = content instanceof LastHttpContent;
+    deadline.progress(content.content().readableBytes());
+    if (sink != null) {
+      if (!sink.add(content)) {
+        sink = null;
+        return;
+      }
+    } else {
+      content.release();
+    }
+    if (last) {
+      requestComplete = true;
+      deadline.pause();
+      if (sink != null) {
+        BodySink body = sink;
+        sink = null;
+        body.finish();
+      }
+      maybeNextRequest();
+    } else if (!closing) {
+      requestRead();
+    }
+  }
+
+  /** Called by {@link Exchange#respond} once the response is handed to the channel. */
+  void responseWritten(Exchange exchange, ChannelFuture written, boolean close) {
+    if (exchange != current) {
+      return;
+    }
+    if (close) {
+      closing = true;
+      abortSink();
+      boolean bodyUnread = !requestComplete && exchange.hasBody();
+      written.addListener(f -> lingeringClose(bodyUnread));
+      return;
+    }
+    written.addListener(f -> {
+      if (!f.isSuccess()) {
+        ctx.close();
+        return;
+      }
+      if (exchange == current) {
+        responseFlushed = true;
+        maybeNextRequest();
+      }
+    });
+  }
+
+  private void maybeNextRequest() {
+    if (current == null || !requestComplete || !responseFlushed || closing) {
+      return;
+    }
+    current = null;
+    server.inFlight().end();
+    deadline.awaitHead();
+    requestRead();
+  }
+
+  /**
+   * Closes after the response. If the client may still be sending a body, shuts down output and
+   * drains input for {@link ServerTuning#lingerOnClose()} first.
+   */
+  private void lingeringClose(boolean bodyUnread) {
+    endExchange();
+    deadline.stop();
+    Channel ch = ctx.channel();
+    if (!ch.isActive()) {
+      return;
+    }
+    if (!bodyUnread || !(ch instanceof DuplexChannel duplex)) {
+      ch.close();
+      return;
+    }
+    duplex.shutdownOutput().addListener(f -> {
+      ch.config().setAutoRead(true);
+      ctx.executor().schedule(() -> ch.close(), server.tuning().lingerOnClose().toNanos(),
+          TimeUnit.NANOSECONDS);
+    });
+  }
+
+  private void onDeadline(ConnectionDeadline.Phase phase) {
+    if (phase == ConnectionDeadline.Phase.BODY && current != null && !current.responded()) {
+      log.debug("{}: request body too slow, answering 408", ctx.channel());
+      abortSink();
+      current.closeAfterResponse();
+      current.error(HttpResponseStatus.REQUEST_TIMEOUT, "request body not received in time");
+    } else {
+      log.debug("{}: idle, closing", ctx.channel());
+      ctx.close();
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.WRITER_IDLE) {
+      if (current != null && current.responded() && !responseFlushed) {
+        log.debug("{}: client stopped reading its response, closing", ctx.channel());
+        ctx.close();
+      }
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    deadline.stop();
+    abortSink();
+    endExchange();
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof IOException) {
+      log.debug("{}: connection error: {}", ctx.channel(), cause.toString());
+    } else {
+      log.error("{}: unexpected error, closing the connection", ctx.channel(), cause);
+    }
+    ctx.close();
+  }
+
+  private void endExchange() {
+    if (current != null) {
+      current = null;
+      server.inFlight().end();
+    }
+  }
+
+  private void abortSink() {
+    if (sink != null) {
+      BodySink body = sink;
+      sink = null;
+      body.abort();
+    }
+  }
+
+  private void requestRead() {
+    readRequested = true;
+    if (depth == 0) {
+      drainReads();
+    }
+  }
+
+  private void drainReads() {
+    depth++;
+    try {
+      while (readRequested && !closing && ctx.channel().isActive()) {
+        readRequested = false;
+        ctx.read();
+      }
+    } finally {
+      depth--;
+    }
+  }
+}
