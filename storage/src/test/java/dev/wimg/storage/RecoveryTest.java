@@ -249,6 +249,31 @@ class RecoveryTest {
         .hasMessage("1-1.dat: volume format version 9 not readable, this build reads 1..1");
   }
 
+  @Test
+  void nonZeroBytesBeyondWhatATornWriteCanLeaveOpenTheVolumeReadOnlyAndUnchanged() throws Exception {
+    Path dir = copyOfBase("damage");
+    Path dat = dir.resolve("1-1.dat");
+    byte[] junk = new byte[65 << 20];
+    new Random(5).nextBytes(junk);
+    try (FileChannel ch = FileChannel.open(dat, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(junk), validEnd);
+    }
+    long size = Files.size(dat);
+    try (Store store = Store.open(config(dir))) {
+      StoreStats.VolumeStats v1 = store.stats().volumes().getFirst();
+      assertThat(v1.readOnly()).isTrue();
+      assertThat(v1.liveNeedles()).isEqualTo(NEEDLES);
+      assertThat(content(store.read(written.get(5).fid()))).isEqualTo(bytes(5));
+      assertThat(store.write(NewFile.of("new", null, bytes(3))).get().fid().volume()).isEqualTo(2);
+    }
+    assertThat(Files.size(dat)).isEqualTo(size);
+    byte[] back = new byte[16];
+    try (FileChannel ch = FileChannel.open(dat, StandardOpenOption.READ)) {
+      ch.read(ByteBuffer.wrap(back), validEnd);
+    }
+    assertThat(back).isEqualTo(java.util.Arrays.copyOf(junk, 16));
+  }
+
   static long entryOffset(Path dir, int n) throws IOException {
     ByteBuffer e = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
     try (FileChannel ch = FileChannel.open(dir.resolve("1-1.idx"), StandardOpenOption.READ)) {

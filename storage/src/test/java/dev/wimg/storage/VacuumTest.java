@@ -166,6 +166,23 @@ class VacuumTest {
   }
 
   @Test
+  void fileReadBeforeAVacuumStaysReadableAfterItAndAfterGc() throws Exception {
+    try (Store store = Store.open(config())) {
+      List<WriteResult> written = writeMany(store, 50);
+      StoredFile held = store.read(written.get(49).fid());
+      for (int i = 0; i < 49; i++) {
+        store.delete(written.get(i).fid()).get();
+      }
+      assertThat(store.vacuum(1).get()).isPositive();
+      for (int i = 0; i < 5; i++) {
+        System.gc();
+      }
+      assertThat(content(held)).isEqualTo(bytes(49));
+      assertThat(content(store.read(written.get(49).fid()))).isEqualTo(bytes(49));
+    }
+  }
+
+  @Test
   void leftoverCompactFilesOfAnInterruptedVacuumAreDeletedOnOpen() throws Exception {
     Fid fid;
     try (Store store = Store.open(config())) {

@@ -6,7 +6,6 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
@@ -18,8 +17,8 @@ import java.util.concurrent.TimeUnit;
  *   idle      IdleStateHandler      writer idle (observing output progress): a client that stops
  *                                   reading its response is cut off after the idle timeout
  *   http      HttpServerCodec       HTTP/1.1 with the limits below
- *   flow      FlowControlHandler    one HTTP object per read(): back-pressure and ordering
- *   dispatch  RequestDispatcher     routing, deadlines, keep-alive
+ *   dispatch  RequestDispatcher     one request at a time: ordering, back-pressure, routing,
+ *                                   deadlines, keep-alive
  * </pre>
  *
  * <p>Channels start with auto-read off; the dispatcher reads when it is ready for more.
@@ -60,7 +59,6 @@ public final class HttpPipeline extends ChannelInitializer<SocketChannel> {
     p.addLast("traffic", traffic);
     p.addLast("idle", new IdleStateHandler(true, 0, idleNanos, 0, TimeUnit.NANOSECONDS));
     p.addLast("http", new HttpServerCodec(limits));
-    p.addLast("flow", new FlowControlHandler());
     p.addLast("dispatch", new RequestDispatcher(server, router));
   }
 }

@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.multipart.DefaultHttpDataFactory;
 import io.netty.handler.codec.http.multipart.FileUpload;
+import io.netty.handler.codec.http.multipart.HttpPostMultipartRequestDecoder;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.netty.handler.codec.http.multipart.InterfaceHttpData;
 import java.nio.ByteBuffer;
@@ -19,7 +20,7 @@ import java.util.List;
  * carries a file is stored, with its filename and Content-Type. Other form fields are ignored; a
  * file part under another name is an error, so that a typo does not silently store nothing.
  *
- * <p>Decoded by Netty's {@link HttpPostRequestDecoder} with disk use off: parts are kept in pooled
+ * <p>Decoded by Netty's {@link HttpPostMultipartRequestDecoder} with disk use off: parts are kept in pooled
  * memory, bounded by the upload limit and counted against the upload budget.
  *
  * <p>Confined to the event loop until {@link #finish()}; after it, the decoder's buffers belong to
@@ -39,13 +40,14 @@ final class MultipartUpload implements BodySink {
   private final UploadHandler owner;
   private final Exchange ex;
   private final long limit;
-  private final HttpPostRequestDecoder decoder;
+  private final HttpPostMultipartRequestDecoder decoder;
   private long reserved;
   private long received;
   private boolean released;
 
   /**
-   * @throws IllegalArgumentException if the Content-Type has no usable boundary
+   * @throws IllegalArgumentException if the Content-Type has no usable boundary (decoding it as
+   *     a url-encoded form instead, as Netty's generic decoder would, could only mislead)
    */
   MultipartUpload(UploadHandler owner, Exchange ex, long limit, long reserved) {
     this.owner = owner;
@@ -54,8 +56,11 @@ final class MultipartUpload implements BodySink {
     this.reserved = reserved;
     DefaultHttpDataFactory factory = new DefaultHttpDataFactory(false, StandardCharsets.UTF_8);
     factory.setMaxLimit(limit);
+    if (!HttpPostRequestDecoder.isMultipart(ex.request())) {
+      throw new IllegalArgumentException("malformed multipart/form-data request: no boundary in its Content-Type");
+    }
     try {
-      this.decoder = new HttpPostRequestDecoder(factory, ex.request(), StandardCharsets.UTF_8,
+      this.decoder = new HttpPostMultipartRequestDecoder(factory, ex.request(), StandardCharsets.UTF_8,
           MAX_FIELDS, MAX_BUFFERED_BYTES);
     } catch (DecoderException e) {
       throw new IllegalArgumentException("malformed multipart/form-data request: " + message(e), e);

@@ -16,6 +16,7 @@ import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,11 +24,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The per-connection state machine: one request at a time, in order.
  *
- * <p>The channel runs with auto-read off behind a {@link io.netty.handler.flow.FlowControlHandler},
- * so this handler receives one HTTP object per {@code read()} it asks for. It asks for the next
- * request only once the previous response is fully written: responses of pipelined requests go
- * out in request order, a client that does not read its responses stops being read from, and at
- * most one request per connection is in memory.
+ * <p>The channel runs with auto-read off. Decoded HTTP objects wait in a small queue until the
+ * current state asks for the next one, and the socket is read only when that queue is empty. The
+ * next request is taken only once the previous response is fully written: responses of pipelined
+ * requests go out in request order, a client that does not read its responses stops being read
+ * from, and at most one request per connection is in memory.
  *
  * <pre>
  *   AWAIT HEAD --head--> routed (handler may answer at once, or get a BodySink)
@@ -40,10 +41,12 @@ import org.slf4j.LoggerFactory;
  * the body) ends in a lingering close: output is shut down after the response and input is
  * drained for a short time, so that the client reads the answer instead of a connection reset.
  *
- * <p>Implementation notes: confined to the event loop. {@code read()} can deliver the next object
- * synchronously from the flow-control queue, re-entering {@link #channelRead}; reads are therefore
- * requested through {@link #requestRead()}, which trampolines them into a loop at the outermost
- * level so that many pipelined requests in one packet do not nest on the stack.
+ * <p>Implementation notes: confined to the event loop. Netty's {@code FlowControlHandler} would do
+ * the queueing, but in 4.2.18 it forgets a {@code read()} requested from inside
+ * {@code channelRead} when the read cycle completes, which stalls a body that arrives in a later
+ * packet than its head; hence the queue here. Handlers ask for more through
+ * {@link #requestRead()}, which trampolines into one loop so that many pipelined requests in one
+ * packet do not nest on the stack.
  */
 public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
 
@@ -61,8 +64,12 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
   private boolean requestComplete;
   private boolean responseFlushed;
   private boolean closing;
-  private int depth;
-  private boolean readRequested;
+  /** Objects decoded from the socket and not yet handled: at most what two reads produced. */
+  private final ArrayDeque<Object> inbound = new ArrayDeque<>();
+  /** The current state is ready for the next object. */
+  private boolean wantMessage;
+  /** {@link #deliver()} is on the stack. */
+  private boolean delivering;
 
   public RequestDispatcher(ServerContext server, Router router) {
     this.server = server;
@@ -85,28 +92,28 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    depth++;
-    try {
-      if (closing) {
-        ReferenceCountUtil.release(msg);
-      } else if (msg instanceof HttpRequest head && head.decoderResult().isFailure()) {
-        ReferenceCountUtil.release(msg);
-        onMalformedHead(head);
-      } else {
-        if (msg instanceof HttpRequest head) {
-          onHead(head);
-        }
-        if (msg instanceof HttpContent content) {
-          onContent(content);
-        } else if (!(msg instanceof HttpRequest)) {
-          ReferenceCountUtil.release(msg);
-        }
-      }
-    } finally {
-      depth--;
+    if (closing) {
+      ReferenceCountUtil.release(msg);
+      return;
     }
-    if (depth == 0) {
-      drainReads();
+    inbound.add(msg);
+    deliver();
+  }
+
+  /** Handles one decoded HTTP object. */
+  private void handle(Object msg) {
+    if (msg instanceof HttpRequest head && head.decoderResult().isFailure()) {
+      ReferenceCountUtil.release(msg);
+      onMalformedHead(head);
+      return;
+    }
+    if (msg instanceof HttpRequest head) {
+      onHead(head);
+    }
+    if (msg instanceof HttpContent content) {
+      onContent(content);
+    } else if (!(msg instanceof HttpRequest)) {
+      ReferenceCountUtil.release(msg);
     }
   }
 
@@ -241,9 +248,11 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
       return;
     }
     if (!bodyUnread || !(ch instanceof DuplexChannel duplex)) {
+      releaseInbound();
       ch.close();
       return;
     }
+    releaseInbound();
     duplex.shutdownOutput().addListener(f -> {
       ch.config().setAutoRead(true);
       ctx.executor().schedule(() -> ch.close(), server.tuning().lingerOnClose().toNanos(),
@@ -280,6 +289,7 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     deadline.stop();
     abortSink();
     endExchange();
+    releaseInbound();
     ctx.fireChannelInactive();
   }
 
@@ -308,22 +318,43 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** Asks for the next HTTP object of this connection. */
   private void requestRead() {
-    readRequested = true;
-    if (depth == 0) {
-      drainReads();
+    wantMessage = true;
+    deliver();
+  }
+
+  /**
+   * Hands queued objects to {@link #handle} while the current state wants one, and reads from
+   * the socket when the queue runs dry. Re-entrant calls (a handler asking for the next object)
+   * only set {@link #wantMessage}; the outermost call loops, so the stack stays flat.
+   */
+  private void deliver() {
+    if (delivering) {
+      return;
+    }
+    delivering = true;
+    try {
+      while (wantMessage && !closing && ctx.channel().isActive()) {
+        Object msg = inbound.poll();
+        if (msg == null) {
+          ctx.read();
+          if (inbound.isEmpty()) {
+            break;
+          }
+          continue;
+        }
+        wantMessage = false;
+        handle(msg);
+      }
+    } finally {
+      delivering = false;
     }
   }
 
-  private void drainReads() {
-    depth++;
-    try {
-      while (readRequested && !closing && ctx.channel().isActive()) {
-        readRequested = false;
-        ctx.read();
-      }
-    } finally {
-      depth--;
+  private void releaseInbound() {
+    for (Object msg; (msg = inbound.poll()) != null; ) {
+      ReferenceCountUtil.release(msg);
     }
   }
 }

@@ -102,7 +102,12 @@ public final class LocalStore implements Store {
     if (!volumes.isEmpty()) {
       Volume last = volumes.lastEntry().getValue();
       for (Volume v : volumes.values()) {
-        if (v != last || v.end >= config.volumeSizeLimit()) {
+        // A vacuumed volume stays sealed: keys of needles deleted and vacuumed away are not on
+        // disk any more, so it could not go on assigning keys that were never used.
+        boolean full = v != last || v.end >= config.volumeSizeLimit() || v.generation().revision > 0;
+        if (v.failed) {
+          v.sealed = true; // leave its bytes as they are for verify and repair
+        } else if (full) {
           writer.seal(v);
         }
       }

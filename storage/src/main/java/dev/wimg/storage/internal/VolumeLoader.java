@@ -8,8 +8,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -45,11 +43,14 @@ import org.slf4j.LoggerFactory;
  *       be zero. Non-zero bytes there are the torn tail of writes that were never acknowledged
  *       (an acknowledgement waits for the fsync of every byte before it). If the non-zero region is
  *       at most {@value #MAX_TORN_TAIL_BYTES} bytes (more than one write batch can leave
- *       unsynced) it is overwritten with zeros and fsynced, so that no stale record can ever reappear
+ *       unsynced, plus the length a verified header at the valid end announces for its torn record)
+ *       it is overwritten with zeros and fsynced, so that no stale record can ever reappear
  *       behind new ones. A larger non-zero region is not a torn write but damage: nothing is
  *       changed, the volume is opened read-only and the problem logged.</li>
  * </ol>
- * A volume other than the newest is sealed by the store after loading (preallocation cut off).
+ * A volume other than the newest, a full one, and one that was ever vacuumed (revision &gt; 0) is
+ * sealed by the store after loading (preallocation cut off). A volume opened read-only by rule 6 is
+ * left byte for byte as it is.
  */
 public final class VolumeLoader {
 
@@ -127,7 +128,7 @@ public final class VolumeLoader {
         v.idxEnd = idxEnd + entries.limit();
         idx.force(false);
       }
-      clearTail(v, map, datName);
+      clearTail(v, map, datName, l.tornRecordLength);
       return v;
     } catch (IOException | RuntimeException e) {
       dat.close();
@@ -148,6 +149,8 @@ public final class VolumeLoader {
     long live;
     long deleted;
     long garbage;
+    /** Length announced by a verified header whose record is torn at the end of the scan, or 0. */
+    long tornRecordLength;
     /** Log entries for records found by the scan, appended to the .idx afterwards. */
     ByteBuffer scanned = ByteBuffer.allocate(64 * IndexLog.ENTRY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     final CRC32C crc = new CRC32C();
@@ -296,6 +299,7 @@ public final class VolumeLoader {
       } catch (CorruptNeedleException e) {
         if (!validHeaderAt(l, pos + length)) {
           LOG.info("volume {}: torn record at offset {}: {}", l.volume, pos, e.getMessage());
+          l.tornRecordLength = length;
           return;
         }
         LOG.error("volume {}: keeping corrupt record at offset {} (valid records follow): {}",
@@ -333,13 +337,14 @@ public final class VolumeLoader {
   }
 
   /** Rule 6: zeros a torn tail after the valid end, or drops the volume to read-only. */
-  private static void clearTail(Volume v, MemorySegment map, String datName) throws IOException {
+  private static void clearTail(Volume v, MemorySegment map, String datName, long tornRecordLength)
+      throws IOException {
     long lastNonZero = lastNonZero(map, v.end, v.fileSize);
     if (lastNonZero < 0) {
       return;
     }
     long length = lastNonZero + 1 - v.end;
-    if (length > MAX_TORN_TAIL_BYTES) {
+    if (length > MAX_TORN_TAIL_BYTES + tornRecordLength) {
       LOG.error("{}: {} non-zero bytes after the last valid record at offset {}: more than a torn "
           + "write can leave; opening the volume read-only, run verify", datName, length, v.end);
       v.failed = true;
@@ -374,14 +379,5 @@ public final class VolumeLoader {
       p--;
     }
     return -1;
-  }
-
-  /** Deletes a file if it exists; true if it did. */
-  static boolean deleteIfExists(java.nio.file.Path p) throws IOException {
-    try {
-      return Files.deleteIfExists(p);
-    } catch (NoSuchFileException e) {
-      return false;
-    }
   }
 }
