@@ -8,6 +8,7 @@
 #   BENCH_WORK     scratch folder on the data disk  (default: <repo>/bench/target/bench-work)
 #   BENCH_SHM      scratch folder on a tmpfs        (default: /dev/shm)
 #   THREADS CONNECTIONS DURATION WARMUP RUNS        wrk settings (2, 64, 10s, 5s, 3)
+#   TIMEOUT        a request unanswered this long counts as an error and fails the run (2s)
 #   WIMG_JAVA_OPTS extra JVM flags for the WIMG server (as for ./wimg)
 #   BENCH_SKIP_BUILD=1  use the classes already in bench/target
 
@@ -17,6 +18,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-5s}
 RUNS=${RUNS:-3}
+TIMEOUT=${TIMEOUT:-2s}
 BENCH_WORK=${BENCH_WORK:-$bench_root/bench/target/bench-work}
 BENCH_SHM=${BENCH_SHM:-/dev/shm}
 bench_pids=()
@@ -82,13 +84,12 @@ bench_corpus() {
   bench_corpus=$(cd "$bench_corpus" && pwd)
 }
 
-# Makes a fresh scratch folder under $1 and prints its path; it is deleted at exit.
+# Makes a fresh scratch folder under $1 and sets bench_dir to it; it is deleted at exit.
+# (Not called as $(...): the subshell would lose the record of what to delete.)
 bench_scratch() {
   mkdir -p "$1"
-  local d
-  d=$(mktemp -d "$1/wimg-bench.XXXXXX")
-  bench_dirs+=("$d")
-  echo "$d"
+  bench_dir=$(mktemp -d "$1/wimg-bench.XXXXXX")
+  bench_dirs+=("$bench_dir")
 }
 
 # Prints the first TCP port from $1 up that nothing on 127.0.0.1 listens on.
@@ -180,7 +181,7 @@ bench_wrk() {
   local name=$1 url=$2 lua=$3
   shift 3
   local out
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s -s "$lua" "$url" -- "$@") \
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout "$TIMEOUT" -s "$lua" "$url" -- "$@") \
       || bench_die "wrk failed against $url"
   local line
   line=$(grep '^RESULT ' <<<"$out") || { echo "$out" >&2; bench_die "wrk printed no RESULT line"; }
@@ -198,8 +199,13 @@ bench_wrk() {
 bench_warm() {
   local url=$1 lua=$2
   shift 2
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout 10s -s "$lua" "$url" -- "$@" >/dev/null \
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout "$TIMEOUT" -s "$lua" "$url" -- "$@" >/dev/null \
       || bench_die "warm-up against $url failed"
+}
+
+# bench_median SIDE FILE: median req/s of SIDE's lines in a results file.
+bench_median() {
+  awk -v s="$1" '$1 == s { print $2 }' "$2" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
 # bench_report FILE: FILE has lines "side req_s mb_s p50_ms p99_ms requests" (side WIMG|nginx);
@@ -209,21 +215,17 @@ bench_report() {
   echo
   printf '%-6s %-6s %10s %9s %9s %9s\n' run side req/s MB/s p50_ms p99_ms
   awk '{ run[$1]++; printf "%-6d %-6s %10d %9.1f %9.2f %9.2f\n", run[$1], $1, $2, $3, $4, $5 }' "$file"
+  echo "(MB/s: response bytes, headers included)"
   echo
-  local side
-  for side in WIMG nginx; do
-    awk -v s="$side" '$1 == s' "$file" | sort -k2,2n | awk -v s="$side" '
-      { r[NR] = $2; m[NR] = $3 } END { i = int((NR + 1) / 2); printf "median %-5s %10d req/s\n", s, r[i] }'
-  done
-  awk '
-    $1 == "WIMG" { w[++nw] = $2 } $1 == "nginx" { g[++ng] = $2 }
-    function median(a, n,   i, j, t) {
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-      return a[int((n + 1) / 2)]
-    }
+  local w g
+  w=$(bench_median WIMG "$file")
+  g=$(bench_median nginx "$file")
+  printf 'median WIMG  %10d req/s\nmedian nginx %10d req/s\n' "$w" "$g"
+  awk -v w="$w" -v g="$g" '
+    $1 == "WIMG" { a[++na] = $2 } $1 == "nginx" { b[++nb] = $2 }
     END {
       per = ""
-      for (i = 1; i <= nw && i <= ng; i++) per = per sprintf(" %.2f", w[i] / g[i])
-      printf "ratio WIMG/nginx req/s (median of %d alternating runs): %.2fx   (per run:%s)\n", nw, median(w, nw) / median(g, ng), per
+      for (i = 1; i <= na && i <= nb; i++) per = per sprintf(" %.2f", a[i] / b[i])
+      printf "ratio WIMG/nginx req/s (median of %d alternating runs): %.2fx   (per run:%s)\n", na, w / g, per
     }' "$file"
 }

@@ -11,7 +11,8 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/bench-env.sh"
 bench_init
 bench_build
-work=$(bench_scratch "$BENCH_WORK")
+bench_scratch "$BENCH_WORK"
+work=$bench_dir
 echo "file system of $work: $(df --output=source,fstype "$work" | tail -n 1 | tr -s " ")"
 # shellcheck disable=SC2086
 "$JAVA_HOME/bin/java" ${FOOTPRINT_JAVA_OPTS:--Xmx2g} -cp "$bench_cp" dev.wimg.bench.IndexFootprint \

@@ -19,7 +19,8 @@ bench_init
 bench_build
 bench_corpus
 
-work=$(bench_scratch "$BENCH_WORK")
+bench_scratch "$BENCH_WORK"
+work=$bench_dir
 mapfile -t files < <(find "$bench_corpus/small" -name '*.jpg' | sort)
 [ "${#files[@]}" -ge 2000 ] || bench_die "need 2000 small JPEGs in $bench_corpus/small, found ${#files[@]}"
 files=("${files[@]:0:2000}")
@@ -30,10 +31,11 @@ echo "scratch: $work"
 # ---- WIMG: start, upload, keep the URLs in corpus order ----
 wimg_port=$(bench_free_port 19333)
 bench_start_wimg "$wimg_port" "$work/wimg-data" always "$work/wimg.log"
-echo "WIMG: pid $wimg_pid on 127.0.0.1:$wimg_port ($(head -n 1 "$work/wimg.log" | tr -d '\n'))"
+echo "WIMG: pid $wimg_pid on 127.0.0.1:$wimg_port, $(grep -m 1 '^WIMG listening' "$work/wimg.log")"
 curl_cfg="$work/upload.curl"
 for f in "${files[@]}"; do
-  printf 'url = "http://127.0.0.1:%s/files?name=%s"\ndata-binary = "@%s"\nheader = "Content-Type: image/jpeg"\nwrite-out = "\\n"\nnext\n' \
+  [ "$f" = "${files[0]}" ] || echo "next"
+  printf 'url = "http://127.0.0.1:%s/files?name=%s"\ndata-binary = "@%s"\nheader = "Content-Type: image/jpeg"\nwrite-out = "\\n"\n' \
       "$wimg_port" "$(basename "$f")" "$f"
 done >"$curl_cfg"
 curl -s -K "$curl_cfg" >"$work/upload.json" || bench_die "upload to WIMG failed"
