@@ -62,6 +62,10 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
     return new ServerConfig(bind, port, store, maxUploadBytes, key, idleTimeout);
   }
 
+  public ServerConfig withStore(StoreConfig s) {
+    return new ServerConfig(bind, port, s, maxUploadBytes, writeKey, idleTimeout);
+  }
+
   public ServerConfig withIdleTimeout(Duration d) {
     return new ServerConfig(bind, port, store, maxUploadBytes, writeKey, d);
   }

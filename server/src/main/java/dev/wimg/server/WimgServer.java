@@ -6,6 +6,7 @@ import dev.wimg.server.internal.HttpDateCache;
 import dev.wimg.server.internal.HttpPipeline;
 import dev.wimg.server.internal.InFlightRequests;
 import dev.wimg.server.internal.JsonBodies;
+import dev.wimg.server.internal.OpenConnections;
 import dev.wimg.server.internal.ServerContext;
 import dev.wimg.server.internal.ServerMetrics;
 import dev.wimg.server.internal.ServerTuning;
@@ -19,10 +20,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -58,18 +56,18 @@ public final class WimgServer implements AutoCloseable {
   private final ServerContext context;
   private final EventLoopGroup group;
   private final ThreadPoolExecutor blocking;
-  private final ChannelGroup channels;
+  private final OpenConnections connections;
   private final Channel listener;
   private final InetSocketAddress address;
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private WimgServer(ServerContext context, EventLoopGroup group, ThreadPoolExecutor blocking,
-                     ChannelGroup channels, Channel listener) {
+                     OpenConnections connections, Channel listener) {
     this.context = context;
     this.group = group;
     this.blocking = blocking;
-    this.channels = channels;
+    this.connections = connections;
     this.listener = listener;
     this.address = (InetSocketAddress) listener.localAddress();
   }
@@ -104,9 +102,9 @@ public final class WimgServer implements AutoCloseable {
       ServerContext context = new ServerContext(store, config, tuning, metrics, json, new ErrorResponses(json),
           uploads, blocking, WriteAuth.forKey(config.writeKey()), new HttpDateCache(), new InFlightRequests(),
           readVersion(), transport.name(), System.nanoTime());
-      ChannelGroup channels = new DefaultChannelGroup("wimg-http", ImmediateEventExecutor.INSTANCE);
+      OpenConnections connections = new OpenConnections();
       ThreadPoolExecutor pool = blocking;
-      metrics.gauge("wimg.http.connections", null, "Open HTTP connections", channels, ChannelGroup::size);
+      metrics.gauge("wimg.http.connections", null, "Open HTTP connections", connections, OpenConnections::size);
       metrics.gauge("wimg.upload.buffered", "bytes", "Upload bytes held in memory", uploads,
           UploadBudget::reservedBytes);
       metrics.gauge("wimg.read.queue", null, "Reads waiting for a blocking-pool thread", pool,
@@ -121,14 +119,14 @@ public final class WimgServer implements AutoCloseable {
           .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
           .childOption(ChannelOption.AUTO_READ, false)
           .childOption(ChannelOption.TCP_NODELAY, true)
-          .childHandler(new HttpPipeline(context, channels));
+          .childHandler(new HttpPipeline(context, connections));
       ChannelFuture bound = bootstrap.bind(new InetSocketAddress(address, config.port())).awaitUninterruptibly();
       if (!bound.isSuccess()) {
         Throwable cause = bound.cause();
         throw new IOException("cannot listen on " + config.bind() + ":" + config.port() + ": " + cause.getMessage(),
             cause);
       }
-      WimgServer server = new WimgServer(context, group, blocking, channels, bound.channel());
+      WimgServer server = new WimgServer(context, group, blocking, connections, bound.channel());
       // The listening socket closing by itself (not through close()) stops the server; close()
       // blocks, so it must not run on the event loop that reports the closure.
       bound.channel().closeFuture().addListener(f -> {
@@ -235,7 +233,7 @@ public final class WimgServer implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      channels.close().awaitUninterruptibly();
+      connections.closeAll();
       group.shutdownGracefully(0, EVENT_LOOP_SHUTDOWN_SECONDS, TimeUnit.SECONDS).awaitUninterruptibly();
       blocking.shutdown();
       try {

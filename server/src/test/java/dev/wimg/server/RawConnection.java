@@ -5,13 +5,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -48,7 +47,7 @@ final class RawConnection implements AutoCloseable {
     if (receiveBuffer > 0) {
       socket.setReceiveBufferSize(receiveBuffer);
     }
-    socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 10_000);
+    socket.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
     socket.setSoTimeout(READ_TIMEOUT_MILLIS);
     in = new BufferedInputStream(socket.getInputStream());
     out = socket.getOutputStream();
@@ -132,10 +131,6 @@ final class RawConnection implements AutoCloseable {
       buf.write(c);
     }
     return buf.size() == 0 ? null : buf.toString(StandardCharsets.ISO_8859_1);
-  }
-
-  static List<String> lines(String text) {
-    return new ArrayList<>(List.of(text.split("\r\n")));
   }
 
   @Override

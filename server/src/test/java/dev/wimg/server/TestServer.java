@@ -10,9 +10,11 @@ import dev.wimg.storage.StoreConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
@@ -97,7 +99,7 @@ final class TestServer implements AutoCloseable {
 
   /** POST /files with a raw body; contentType and name may be null. */
   HttpResponse<byte[]> postRaw(byte[] body, String contentType, String name, String... headers) {
-    String path = name == null ? "/files" : "/files?name=" + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8);
+    String path = name == null ? "/files" : "/files?name=" + URLEncoder.encode(name, StandardCharsets.UTF_8);
     HttpRequest.Builder b = request(path).POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (contentType != null) {
       b.header("Content-Type", contentType);

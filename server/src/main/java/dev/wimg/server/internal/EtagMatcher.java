@@ -23,30 +23,36 @@ public final class EtagMatcher {
       return true;
     }
     String ours = opaque(etag);
+    boolean hit = false;
     int i = 0;
     int n = value.length();
+    boolean expectTag = true;
     while (i < n) {
       char c = value.charAt(i);
-      if (c == ',' || c == ' ' || c == '\t') {
+      if (c == ' ' || c == '\t') {
         i++;
-        continue;
-      }
-      if (c == 'W' && i + 1 < n && value.charAt(i + 1) == '/') {
-        i += 2;
-      }
-      if (i >= n || value.charAt(i) != '"') {
+      } else if (c == ',') {
+        expectTag = true;
+        i++;
+      } else if (!expectTag) {
         return false;
+      } else {
+        if (c == 'W' && i + 1 < n && value.charAt(i + 1) == '/') {
+          i += 2;
+        }
+        if (i >= n || value.charAt(i) != '"') {
+          return false;
+        }
+        int close = value.indexOf('"', i + 1);
+        if (close < 0) {
+          return false;
+        }
+        hit |= close + 1 - i == ours.length() && value.regionMatches(i, ours, 0, ours.length());
+        i = close + 1;
+        expectTag = false;
       }
-      int close = value.indexOf('"', i + 1);
-      if (close < 0) {
-        return false;
-      }
-      if (value.regionMatches(i, ours, 0, ours.length()) && close + 1 - i == ours.length()) {
-        return true;
-      }
-      i = close + 1;
     }
-    return false;
+    return hit;
   }
 
   /** Strong comparison for {@code If-Range}: both tags strong and identical. */

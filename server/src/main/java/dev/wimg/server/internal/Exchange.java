@@ -1,6 +1,7 @@
 package dev.wimg.server.internal;
 
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -115,7 +116,7 @@ public final class Exchange {
     if (isHead() && response.content().isReadable()) {
       // HEAD: the headers of the GET answer, Content-Length included, and no body.
       ReferenceCountUtil.release(response);
-      response = response.replace(io.netty.buffer.Unpooled.EMPTY_BUFFER);
+      response = response.replace(Unpooled.EMPTY_BUFFER);
       headers = response.headers();
     }
     if (!keepAlive) {
@@ -143,17 +144,37 @@ public final class Exchange {
   }
 
   /**
+   * Sends 503 with {@code Retry-After: 1}, closing the connection after it if a request body is
+   * still unread. Event loop only.
+   */
+  public void unavailable(String message) {
+    if (hasBody()) {
+      closeAfterResponse();
+    }
+    FullHttpResponse response = server.errors().error(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE, message);
+    response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+    respond(response);
+  }
+
+  /**
    * Runs {@code task} on this connection's event loop (now, if already on it). If the event loop
    * has shut down, runs {@code ifRejected} on the calling thread instead, so that buffers are
    * still released.
    */
   public void onEventLoop(Runnable task, Runnable ifRejected) {
+    Runnable guarded = () -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        dispatcher.handlerFailed(this, e);
+      }
+    };
     if (ctx.executor().inEventLoop()) {
-      task.run();
+      guarded.run();
       return;
     }
     try {
-      ctx.executor().execute(task);
+      ctx.executor().execute(guarded);
     } catch (RejectedExecutionException e) {
       log.debug("event loop gone, dropping the response to {} {}", request.method(), request.uri());
       ifRejected.run();

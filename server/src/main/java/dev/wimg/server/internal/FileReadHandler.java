@@ -72,7 +72,7 @@ public final class FileReadHandler {
   public void handle(Exchange ex, FilePath path) {
     Store store = server.store();
     Fid fid = path.fid();
-    if (store.isResident(fid)) {
+    if (server.tuning().residentReadsInline() && store.isResident(fid)) {
       answer(ex, path, read(store, fid));
       return;
     }
@@ -82,10 +82,7 @@ public final class FileReadHandler {
         ex.onEventLoop(() -> answer(ex, path, outcome), () -> { });
       });
     } catch (RejectedExecutionException e) {
-      FullHttpResponse busy = server.errors().error(ex.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
-          "server is busy; retry later");
-      busy.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-      ex.respond(busy);
+      ex.unavailable("server is busy; retry later");
     }
   }
 

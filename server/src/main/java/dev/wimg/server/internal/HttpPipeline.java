@@ -2,7 +2,6 @@ package dev.wimg.server.internal;
 
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -36,20 +35,20 @@ public final class HttpPipeline extends ChannelInitializer<SocketChannel> {
   public static final int MAX_CHUNK_BYTES = 1 << 20;
 
   private final ServerContext server;
-  private final ChannelGroup channels;
+  private final OpenConnections connections;
   private final TrafficMeter traffic;
   private final Router router;
 
-  public HttpPipeline(ServerContext server, ChannelGroup channels) {
+  public HttpPipeline(ServerContext server, OpenConnections connections) {
     this.server = server;
-    this.channels = channels;
+    this.connections = connections;
     this.traffic = new TrafficMeter(server.metrics());
     this.router = new Router(server);
   }
 
   @Override
   protected void initChannel(SocketChannel ch) {
-    channels.add(ch);
+    connections.add(ch);
     HttpDecoderConfig limits = new HttpDecoderConfig()
         .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
         .setMaxHeaderSize(MAX_HEADER_BYTES)

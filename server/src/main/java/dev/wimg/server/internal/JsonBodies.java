@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 
 /** JSON response bodies, serialized straight into a pooled buffer. */
@@ -29,7 +30,7 @@ public final class JsonBodies {
   public FullHttpResponse response(ByteBufAllocator alloc, HttpResponseStatus status, Object value) {
     ByteBuf body = alloc.buffer(256);
     try {
-      mapper.writeValue((java.io.OutputStream) new ByteBufOutputStream(body), value);
+      mapper.writeValue((OutputStream) new ByteBufOutputStream(body), value);
     } catch (IOException e) {
       body.release();
       throw new UncheckedIOException("cannot serialize " + value.getClass().getSimpleName(), e);

@@ -1,7 +1,6 @@
 package dev.wimg.server.internal;
 
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -56,10 +55,7 @@ public final class MetricsHandler {
         }, () -> { });
       });
     } catch (RejectedExecutionException e) {
-      FullHttpResponse busy = server.errors().error(ex.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
-          "server is busy; retry later");
-      busy.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-      ex.respond(busy);
+      ex.unavailable("server is busy; retry later");
     }
   }
 }

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.multipart.FileUpload;
 import io.netty.handler.codec.http.multipart.HttpPostMultipartRequestDecoder;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.netty.handler.codec.http.multipart.InterfaceHttpData;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -129,7 +130,7 @@ final class MultipartUpload implements BodySink {
       release();
       ex.error(HttpResponseStatus.BAD_REQUEST, e.getMessage());
       return;
-    } catch (DecoderException | java.io.IOException e) {
+    } catch (DecoderException | IOException e) {
       release();
       ex.error(HttpResponseStatus.BAD_REQUEST, "malformed multipart body: " + message(e));
       return;

@@ -64,7 +64,7 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
   private boolean requestComplete;
   private boolean responseFlushed;
   private boolean closing;
-  /** Objects decoded from the socket and not yet handled: at most what two reads produced. */
+  /** Objects decoded from the socket and not yet handled: at most what one or two socket reads produced. */
   private final ArrayDeque<Object> inbound = new ArrayDeque<>();
   /** The current state is ready for the next object. */
   private boolean wantMessage;
@@ -260,6 +260,30 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     });
   }
 
+  /**
+   * A handler threw: a bug, not a client error. Logged once with its cause; the client gets a
+   * plain 500 if nothing was sent yet, and the connection closes either way.
+   */
+  void handlerFailed(Exchange exchange, RuntimeException failure) {
+    log.error("{}: handling {} failed", ctx.channel(),
+        exchange == null ? "a request" : exchange.request().method() + " " + exchange.request().uri(), failure);
+    if (exchange == null || exchange != current) {
+      ctx.close();
+      return;
+    }
+    abortSink();
+    if (exchange.responded()) {
+      ctx.close();
+      return;
+    }
+    exchange.closeAfterResponse();
+    try {
+      exchange.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal server error");
+    } catch (RuntimeException again) {
+      ctx.close();
+    }
+  }
+
   private void onDeadline(ConnectionDeadline.Phase phase) {
     if (phase == ConnectionDeadline.Phase.BODY && current != null && !current.responded()) {
       log.debug("{}: request body too slow, answering 408", ctx.channel());
@@ -345,7 +369,11 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
           continue;
         }
         wantMessage = false;
-        handle(msg);
+        try {
+          handle(msg);
+        } catch (RuntimeException e) {
+          handlerFailed(current, e);
+        }
       }
     } finally {
       delivering = false;

@@ -17,9 +17,12 @@ import java.time.Duration;
  * @param shutdownGrace        how long {@code close()} waits for in-flight requests
  * @param lingerOnClose        how long a connection closed with an unread request body keeps
  *                             draining input so the client can read the error response
+ * @param residentReadsInline  serve reads of needles whose pages are in memory on the event loop
+ *                             (true, the default); false sends every read to the blocking pool
  */
 public record ServerTuning(int ioThreads, int readThreads, int readQueue, long uploadBudgetBytes,
-                           long minBodyBytesPerSecond, Duration shutdownGrace, Duration lingerOnClose) {
+                           long minBodyBytesPerSecond, Duration shutdownGrace, Duration lingerOnClose,
+                           boolean residentReadsInline) {
 
   /** In-flight upload memory budget: 256 MiB. Four concurrent 64 MiB uploads fit. */
   public static final long DEFAULT_UPLOAD_BUDGET_BYTES = 256L << 20;
@@ -55,21 +58,26 @@ public record ServerTuning(int ioThreads, int readThreads, int readQueue, long u
   public static ServerTuning defaults() {
     return new ServerTuning(Runtime.getRuntime().availableProcessors(), DEFAULT_READ_THREADS,
         DEFAULT_READ_QUEUE, DEFAULT_UPLOAD_BUDGET_BYTES, DEFAULT_MIN_BODY_BYTES_PER_SECOND,
-        DEFAULT_SHUTDOWN_GRACE, DEFAULT_LINGER_ON_CLOSE);
+        DEFAULT_SHUTDOWN_GRACE, DEFAULT_LINGER_ON_CLOSE, true);
   }
 
   public ServerTuning withUploadBudgetBytes(long bytes) {
     return new ServerTuning(ioThreads, readThreads, readQueue, bytes, minBodyBytesPerSecond,
-        shutdownGrace, lingerOnClose);
+        shutdownGrace, lingerOnClose, residentReadsInline);
   }
 
   public ServerTuning withMinBodyBytesPerSecond(long rate) {
     return new ServerTuning(ioThreads, readThreads, readQueue, uploadBudgetBytes, rate,
-        shutdownGrace, lingerOnClose);
+        shutdownGrace, lingerOnClose, residentReadsInline);
+  }
+
+  public ServerTuning withResidentReadsInline(boolean inline) {
+    return new ServerTuning(ioThreads, readThreads, readQueue, uploadBudgetBytes, minBodyBytesPerSecond,
+        shutdownGrace, lingerOnClose, inline);
   }
 
   public ServerTuning withReadPool(int threads, int queue) {
     return new ServerTuning(ioThreads, threads, queue, uploadBudgetBytes, minBodyBytesPerSecond,
-        shutdownGrace, lingerOnClose);
+        shutdownGrace, lingerOnClose, residentReadsInline);
   }
 }

@@ -77,10 +77,7 @@ public final class StatusHandler {
         }, () -> { });
       });
     } catch (RejectedExecutionException e) {
-      FullHttpResponse busy = server.errors().error(ex.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
-          "server is busy; retry later");
-      busy.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-      ex.respond(busy);
+      ex.unavailable("server is busy; retry later");
     }
   }
 

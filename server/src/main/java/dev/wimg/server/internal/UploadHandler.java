@@ -112,13 +112,7 @@ public final class UploadHandler {
 
   /** 503 for an upload that does not fit the memory budget; closes if a body would follow. */
   void busy(Exchange ex) {
-    if (ex.hasBody()) {
-      ex.closeAfterResponse();
-    }
-    FullHttpResponse response = server.errors().error(ex.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
-        "server is busy with other uploads; retry later");
-    response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-    ex.respond(response);
+    ex.unavailable("server is busy with other uploads; retry later");
   }
 
   /**

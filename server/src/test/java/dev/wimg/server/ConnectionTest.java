@@ -1,0 +1,204 @@
+package dev.wimg.server;
+
+import static dev.wimg.server.TestServer.randomBytes;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Keep-alive, pipelining and the timeouts that cut off slow, silent and non-reading clients.
+ * The server's idle timeout is 1 s here; no assertion is about timing, only about the outcome.
+ */
+@ExtendWith(NettyLeakCheck.class)
+class ConnectionTest {
+
+  @TempDir
+  static Path dir;
+  static TestServer server;
+
+  @BeforeAll
+  static void start() throws IOException {
+    server = TestServer.start(TestServer.config(dir).withIdleTimeout(Duration.ofSeconds(1)));
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  static String get(String path) {
+    return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+
+  @Test
+  void keepAliveServesSeveralRequestsOnOneConnectionWithServerAndDateHeaders() throws IOException {
+    String url = server.upload(randomBytes(10, 1), null, null).get("url").asText();
+    try (RawConnection raw = server.raw()) {
+      for (int i = 0; i < 3; i++) {
+        raw.send(get(url));
+        RawConnection.Response response = raw.read();
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.header("connection")).isNull();
+        assertThat(response.header("server")).isEqualTo("wimg");
+        assertThat(response.header("date")).matches("\\w{3}, \\d{2} \\w{3} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT");
+      }
+    }
+  }
+
+  @Test
+  void pipelinedRequestsAreAnsweredInOrder() throws IOException {
+    byte[] a = randomBytes(3000, 2);
+    byte[] b = randomBytes(10, 3);
+    byte[] c = randomBytes(200_000, 4);
+    String urlA = server.upload(a, null, null).get("url").asText();
+    String urlB = server.upload(b, null, null).get("url").asText();
+    String urlC = server.upload(c, null, null).get("url").asText();
+    try (RawConnection raw = server.raw()) {
+      raw.send(get(urlC) + get("/nonsense") + get(urlA) + "HEAD " + urlB + " HTTP/1.1\r\nHost: x\r\n\r\n"
+          + "POST /files HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz" + get(urlB) + get(urlA));
+
+      assertThat(raw.read().body()).isEqualTo(c);
+      assertThat(raw.read().status()).isEqualTo(400);
+      assertThat(raw.read().body()).isEqualTo(a);
+      RawConnection.Response head = raw.read(true);
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(head.header("content-length")).isEqualTo("10");
+      RawConnection.Response posted = raw.read();
+      assertThat(posted.status()).isEqualTo(201);
+      assertThat(posted.bodyText()).contains("\"size\":3");
+      assertThat(raw.read().body()).isEqualTo(b);
+      assertThat(raw.read().body()).isEqualTo(a);
+    }
+  }
+
+  @Test
+  void connectionCloseIsHonoured() throws IOException {
+    String url = server.upload(randomBytes(10, 5), null, null).get("url").asText();
+    try (RawConnection raw = server.raw()) {
+      raw.send("GET " + url + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      RawConnection.Response response = raw.read();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.header("connection")).isEqualTo("close");
+      assertThat(raw.isClosedByServer()).isTrue();
+    }
+  }
+
+  @Test
+  void http10ClosesUnlessAskedToKeepAlive() throws IOException {
+    String url = server.upload(randomBytes(10, 6), null, null).get("url").asText();
+    try (RawConnection raw = server.raw()) {
+      raw.send("GET " + url + " HTTP/1.0\r\n\r\n");
+      assertThat(raw.read().status()).isEqualTo(200);
+      assertThat(raw.isClosedByServer()).isTrue();
+    }
+    try (RawConnection raw = server.raw()) {
+      raw.send("GET " + url + " HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+      RawConnection.Response first = raw.read();
+      assertThat(first.header("connection")).isEqualTo("keep-alive");
+      raw.send("GET " + url + " HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+      assertThat(raw.read().status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void silentConnectionIsClosedAfterTheIdleTimeout() throws IOException {
+    try (RawConnection raw = server.raw()) {
+      assertThat(raw.drainUntilClosed()).isZero();
+    }
+  }
+
+  @Test
+  void idleKeepAliveConnectionIsClosedAfterTheIdleTimeout() throws IOException {
+    try (RawConnection raw = server.raw()) {
+      raw.send(get("/status"));
+      assertThat(raw.read().status()).isEqualTo(200);
+      assertThat(raw.drainUntilClosed()).isZero();
+    }
+  }
+
+  @Test
+  void tricklingHeadersAreCutOff() throws Exception {
+    try (RawConnection raw = server.raw()) {
+      raw.send("GET /status HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+      Thread trickler = trickle(raw, "a");
+      assertThat(raw.drainUntilClosed()).isZero();
+      trickler.join();
+    }
+  }
+
+  @Test
+  void tricklingBodyGets408AndTheConnectionCloses() throws Exception {
+    try (RawConnection raw = server.raw()) {
+      raw.send("POST /files HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
+      Thread trickler = trickle(raw, "b");
+      RawConnection.Response response = raw.read();
+      assertThat(response.status()).isEqualTo(408);
+      assertThat(response.bodyText()).isEqualTo("{\"error\":\"request body not received in time\",\"status\":408}");
+      raw.drainUntilClosed();
+      trickler.join();
+    }
+    awaitUploadMemoryReleased();
+  }
+
+  @Test
+  void halfOpenUploadIsCutOffAndItsMemoryReleased() throws IOException {
+    try (RawConnection raw = server.raw()) {
+      raw.send("POST /files HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n" + "c".repeat(20_000));
+      RawConnection.Response response = raw.read();
+      assertThat(response.status()).isEqualTo(408);
+      raw.drainUntilClosed();
+    }
+    awaitUploadMemoryReleased();
+  }
+
+  @Test
+  void clientThatStopsReadingItsResponsesIsCutOff() throws IOException {
+    int size = 8 << 20;
+    String url = server.upload(randomBytes(size, 7), null, null).get("url").asText();
+    try (RawConnection raw = new RawConnection(server.port(), 4096)) {
+      raw.send(get(url) + get(url) + get(url));
+      await().atMost(Duration.ofSeconds(20)).until(() -> metric("wimg_http_connections") <= 1);
+      assertThat(raw.drainUntilClosed()).isLessThan(3L * size);
+    }
+  }
+
+  /** Sends one byte every 200 ms until the server closes (at most 30 s). */
+  static Thread trickle(RawConnection raw, String oneByte) {
+    return Thread.ofVirtual().start(() -> {
+      try {
+        OutputStream out = raw.socket.getOutputStream();
+        for (int i = 0; i < 150; i++) {
+          Thread.sleep(200);
+          out.write(oneByte.getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+        }
+      } catch (IOException | InterruptedException e) {
+        // closed by the server: done
+      }
+    });
+  }
+
+  static void awaitUploadMemoryReleased() {
+    await().atMost(Duration.ofSeconds(10)).until(() -> metric("wimg_upload_buffered_bytes") == 0);
+  }
+
+  /** The value of an unlabelled gauge from /metrics. */
+  static double metric(String name) {
+    String text = new String(server.get("/metrics").body(), StandardCharsets.UTF_8);
+    Matcher m = Pattern.compile("(?m)^" + name + " (\\S+)$").matcher(text);
+    assertThat(m.find()).as(name + " in /metrics").isTrue();
+    return Double.parseDouble(m.group(1));
+  }
+}
