@@ -9,10 +9,13 @@ import dev.wimg.server.WimgServer;
 import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.StoreConfig;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -155,9 +158,20 @@ class CliEndToEndTest {
 
       CliRun noKey = cli("upload", "--server", guardedUrl, small.toString());
       assertThat(noKey.exitCode()).as(noKey.toString()).isEqualTo(ExitCode.SERVER_ERROR.code());
-      assertThat(noKey.stderr()).startsWith("wimg upload: " + small + ": ")
-          .contains("(HTTP 401)")
-          .endsWith("(give the server's write key with --key or WIMG_WRITE_KEY)\n");
+      assertThat(noKey.stderr()).isEqualTo("wimg upload: " + small
+          + ": this server needs a write key: pass --key or set WIMG_WRITE_KEY\n");
+
+      CliRun wrongKey = cli("upload", "--key", "guess", "--server", guardedUrl, small.toString());
+      assertThat(wrongKey.exitCode()).as(wrongKey.toString()).isEqualTo(ExitCode.SERVER_ERROR.code());
+      assertThat(wrongKey.stderr()).isEqualTo("wimg upload: " + small
+          + ": the server refused the write key (401)\n");
+      CliRun wrongKeyRm = CliRun.run(Map.of("WIMG_WRITE_KEY", "guess"), tmp,
+          "rm", "--server", guardedUrl, "1-1,109c2ab3e");
+      assertThat(wrongKeyRm.exitCode()).as(wrongKeyRm.toString()).isEqualTo(ExitCode.SERVER_ERROR.code());
+      assertThat(wrongKeyRm.stderr()).isEqualTo("wimg rm: the server refused the write key (401)\n");
+      CliRun noKeyRm = cli("rm", "--server", guardedUrl, "1-1,109c2ab3e");
+      assertThat(noKeyRm.stderr())
+          .isEqualTo("wimg rm: this server needs a write key: pass --key or set WIMG_WRITE_KEY\n");
 
       CliRun keyFromEnv = CliRun.run(Map.of("WIMG_WRITE_KEY", "s3cret"), tmp,
           "upload", "--server", guardedUrl, small.toString());
@@ -166,6 +180,99 @@ class CliEndToEndTest {
       CliRun tooLarge = cli("upload", "--key", "s3cret", "--server", guardedUrl, large.toString());
       assertThat(tooLarge.exitCode()).as(tooLarge.toString()).isEqualTo(ExitCode.SERVER_ERROR.code());
       assertThat(tooLarge.stderr()).startsWith("wimg upload: " + large + ": ").contains("(HTTP 413)");
+    }
+  }
+
+  @Test
+  void uploadTriesEveryFileReportsEachFailureAndExitsWithTheWorstCode() throws IOException {
+    ServerConfig config = ServerConfig.defaults(testStore(tmp.resolve("data")))
+        .withPort(0).withMaxUploadBytes(1 << 20);
+    try (WimgServer limited = WimgServer.start(config)) {
+      String limitedUrl = "http://127.0.0.1:" + limited.port();
+      Path a = Files.writeString(tmp.resolve("a.txt"), "alpha");
+      Path big1 = Files.write(tmp.resolve("big1.bin"), random((1 << 20) + 1, 5));
+      Path b = Files.writeString(tmp.resolve("b.txt"), "beta");
+      Path big2 = Files.write(tmp.resolve("big2.bin"), random((1 << 20) + 1, 6));
+      Path c = Files.writeString(tmp.resolve("c.txt"), "gamma");
+      String[] files = {a.toString(), big1.toString(), b.toString(), big2.toString(), c.toString()};
+
+      CliRun text = cli(concat(new String[] {"upload", "--server", limitedUrl}, files));
+      assertThat(text.exitCode()).as(text.toString()).isEqualTo(ExitCode.SERVER_ERROR.code());
+      List<String> lines = text.out().lines().toList();
+      assertThat(lines).hasSize(3);
+      List<String> errors = text.stderr().lines().toList();
+      assertThat(errors).hasSize(2);
+      assertThat(errors.get(0)).startsWith("wimg upload: " + big1 + ": ").endsWith("(HTTP 413)");
+      assertThat(errors.get(1)).startsWith("wimg upload: " + big2 + ": ").endsWith("(HTTP 413)");
+      Path[] stored = {a, b, c};
+      for (int i = 0; i < 3; i++) {
+        CliRun back = cli("download", "--server", limitedUrl, lines.get(i).split(" ")[0]);
+        assertThat(back.stdout()).isEqualTo(Files.readAllBytes(stored[i]));
+      }
+
+      CliRun json = cli(concat(new String[] {"upload", "--json", "--server", limitedUrl}, files));
+      assertThat(json.exitCode()).as(json.toString()).isEqualTo(ExitCode.SERVER_ERROR.code());
+      JsonNode array = new ObjectMapper().readTree(json.stdout());
+      assertThat(array.isArray()).isTrue();
+      assertThat(array).hasSize(3);
+      assertThat(array.get(2).get("file").asText()).isEqualTo(c.toString());
+      assertThat(json.stderr().lines().toList()).hasSize(2);
+    }
+    String unreachable = "http://127.0.0.1:" + closedPort();
+    Path one = Files.writeString(tmp.resolve("one.txt"), "1");
+    Path two = Files.writeString(tmp.resolve("two.txt"), "2");
+    CliRun down = cli("upload", "--server", unreachable, one.toString(), two.toString());
+    assertThat(down.exitCode()).isEqualTo(ExitCode.UNREACHABLE.code());
+    assertThat(down.stderr().lines().toList()).hasSize(2);
+    assertThat(down.stderr()).contains("wimg upload: " + one + ": cannot reach", "wimg upload: " + two + ": cannot reach");
+  }
+
+  @Test
+  void commandsThatCannotWriteStdoutExitFailureAndUploadNamesTheStoredFid() throws IOException {
+    Path a = Files.writeString(tmp.resolve("a.txt"), "alpha");
+    Path b = Files.writeString(tmp.resolve("b.txt"), "beta");
+    String lost = "cannot write to stdout: a write failed (disk full, or the reader closed the pipe?)";
+
+    CliRun upload = CliRun.runWithBrokenStdout(Map.of(), tmp, "upload", "--server", url, a.toString(), b.toString());
+    assertThat(upload.exitCode()).as(upload.toString()).isEqualTo(ExitCode.FAILURE.code());
+    Matcher stored = Pattern.compile("wimg upload: " + Pattern.quote(lost)
+        + "; stored but maybe not printed: (\\S+) " + Pattern.quote(url) + "/(\\S+)\n").matcher(upload.stderr());
+    assertThat(stored.matches()).as(upload.stderr()).isTrue();
+    assertThat(stored.group(2)).isEqualTo(stored.group(1));
+    assertThat(cli("download", "--server", url, stored.group(1)).out()).isEqualTo("alpha");
+
+    CliRun json = CliRun.runWithBrokenStdout(Map.of(), tmp, "upload", "--json", "--server", url, a.toString(), b.toString());
+    assertThat(json.exitCode()).as(json.toString()).isEqualTo(ExitCode.FAILURE.code());
+    assertThat(json.stderr()).startsWith("wimg upload: " + lost + "; stored but maybe not printed: ")
+        .contains(", ").endsWith("\n");
+
+    CliRun status = CliRun.runWithBrokenStdout(Map.of(), tmp, "status", "--server", url);
+    assertThat(status.exitCode()).as(status.toString()).isEqualTo(ExitCode.FAILURE.code());
+    assertThat(status.stderr()).isEqualTo("wimg status: " + lost + "\n");
+
+    CliRun download = CliRun.runWithBrokenStdout(Map.of(), tmp, "download", "--server", url, stored.group(1));
+    assertThat(download.exitCode()).as(download.toString()).isEqualTo(ExitCode.FAILURE.code());
+    assertThat(download.stderr()).isEqualTo("wimg download: " + lost + "\n");
+  }
+
+  @Test
+  void downloadIntoAMissingFolderIsAUsageErrorAndIntoAFolderSavesUnderTheFid() throws IOException {
+    String fid = uploadOne(Files.writeString(tmp.resolve("x.txt"), "content"));
+    Path missing = tmp.resolve("missing").resolve("dir");
+
+    CliRun r = cli("download", "--server", url, fid, "-o", missing.resolve("x.jpg").toString());
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg download: folder " + missing + " does not exist\n"
+        + "Usage: wimg download ");
+    assertThat(tmp.resolve("missing")).doesNotExist();
+
+    Path folder = Files.createDirectory(tmp.resolve("into"));
+    CliRun into = cli("download", "--server", url, fid, "-o", folder.toString());
+    assertThat(into.exitCode()).as(into.toString()).isZero();
+    assertThat(into.stderr()).isEmpty();
+    assertThat(folder.resolve(fid)).hasContent("content");
+    try (Stream<Path> left = Files.list(folder)) {
+      assertThat(left).containsExactly(folder.resolve(fid));
     }
   }
 
@@ -214,6 +321,19 @@ class CliEndToEndTest {
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.USAGE.code());
     assertThat(r.stderr()).startsWith("wimg server: ").contains("key");
     assertThat(r.stdout()).isEmpty();
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] all = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
+  /** A loopback port nothing listens on (bound, then released). */
+  private static int closedPort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
   }
 
   private CliRun cli(String... args) {

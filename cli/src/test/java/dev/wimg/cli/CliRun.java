@@ -1,6 +1,8 @@
 package dev.wimg.cli;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -21,6 +23,26 @@ record CliRun(int exitCode, byte[] stdout, String stderr) {
       code = Main.run(env, workingDir, o, e, args);
     }
     return new CliRun(code, out.toByteArray(), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Runs a command whose stdout fails every write, as {@code > /dev/full} does; what the command
+   * printed is lost, so {@link #stdout()} is empty.
+   */
+  static CliRun runWithBrokenStdout(Map<String, String> env, Path workingDir, String... args) {
+    OutputStream full = new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        throw new IOException("No space left on device");
+      }
+    };
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code;
+    try (PrintStream o = new PrintStream(full, true, StandardCharsets.UTF_8);
+         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+      code = Main.run(env, workingDir, o, e, args);
+    }
+    return new CliRun(code, new byte[0], err.toString(StandardCharsets.UTF_8));
   }
 
   String out() {

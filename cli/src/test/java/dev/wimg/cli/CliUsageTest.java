@@ -183,9 +183,25 @@ class CliUsageTest {
     Files.delete(cwd.resolve("wimg.properties"));
     Integer port = closedPort();
     assertThat(serverTried(Map.of("WIMG_SERVER", "127.0.0.1:" + port))).isEqualTo("http://127.0.0.1:" + port);
-    assertThat(CliRun.run(Map.of(), cwd, "upload", "--help").out())
-        .contains("(env WIMG_SERVER; default: http:")
-        .contains("//127.0.0.1:9333)");
+  }
+
+  @Test
+  void helpShowsTheBuiltInServerDefaultWholeAndNamesTheVariableApart() {
+    for (String command : new String[] {"upload", "download", "rm", "status"}) {
+      String help = CliRun.run(Map.of("WIMG_SERVER", "http://elsewhere.example:8080"), cwd, command, "--help").out();
+      assertThat(help).as(command)
+          .contains("Default: http://127.0.0.1:9333\n")
+          .contains("Environment: WIMG_SERVER.")
+          .doesNotContain("elsewhere");
+    }
+  }
+
+  @Test
+  void portOutOfRangeIsAUsageErrorWithSynopsis() {
+    CliRun r = CliRun.run(Map.of(), cwd, "server", "--port", "99999", "--data", cwd.resolve("d").toString());
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg server: ").contains("\nUsage: wimg server ")
+        .endsWith("Try 'wimg server --help' for more information.\n");
   }
 
   @Test

@@ -23,6 +23,11 @@ public final class CliFailure extends RuntimeException {
     this(exitCode, message, null, true);
   }
 
+  /** An expected failure explaining {@code cause}, whose stack trace {@code --verbose} shows. */
+  public CliFailure(ExitCode exitCode, String message, Throwable cause) {
+    this(exitCode, message, cause, true);
+  }
+
   private CliFailure(ExitCode exitCode, String message, Throwable cause, boolean expected) {
     super(message, cause);
     this.exitCode = Objects.requireNonNull(exitCode, "exitCode");

@@ -24,6 +24,22 @@ public record Environment(Map<String, String> variables, Path workingDir, PrintS
     Objects.requireNonNull(err, "err");
   }
 
+  /**
+   * Why a write to stdout failed, for the message after {@code cannot write to stdout: }. A
+   * {@link PrintStream} keeps only the fact that a write failed, not the cause.
+   */
+  public static final String STDOUT_LOST = "a write failed (disk full, or the reader closed the pipe?)";
+
+  /**
+   * Flushes {@link #out()} and reports whether everything written to it so far arrived. A
+   * {@link PrintStream} swallows write errors (a full disk behind {@code >}, a closed pipe), so a
+   * command that prints results checks this before it claims success.
+   */
+  public boolean outputLost() {
+    out.flush();
+    return out.checkError();
+  }
+
   /** Whether {@code WIMG_DEBUG} asks for stack traces (set and not {@code 0} or {@code false}). */
   public boolean debug() {
     String v = variables.get("WIMG_DEBUG");

@@ -44,11 +44,16 @@ final class ErrorHandler implements IExecutionExceptionHandler, IParameterExcept
     PrintWriter writer = new PrintWriter(err, true);
     UnmatchedArgumentException.printSuggestions(ex, writer);
     writer.flush();
+    printSynopsisAndHelpHint(command, err);
+    return ExitCode.USAGE.code();
+  }
+
+  /** The tail of every usage error, whether picocli or the command found it. */
+  private static void printSynopsisAndHelpHint(CommandLine command, PrintStream err) {
     CommandLine.Help help = command.getHelp();
     err.print(help.synopsisHeading() + help.synopsis(help.synopsisHeadingLength()));
     err.println("Try '" + command.getCommandSpec().qualifiedName() + " --help' for more information.");
     err.flush();
-    return ExitCode.USAGE.code();
   }
 
   @Override
@@ -62,7 +67,7 @@ final class ErrorHandler implements IExecutionExceptionHandler, IParameterExcept
     } else if (!failure.expected()) {
       err.println(name + ": run again with --verbose (or WIMG_DEBUG=1) to see the stack trace");
     } else if (failure.exitCode() == ExitCode.USAGE) {
-      err.println("Try '" + name + " --help' for more information.");
+      printSynopsisAndHelpHint(command, err);
     }
     err.flush();
     return failure.exitCode().code();

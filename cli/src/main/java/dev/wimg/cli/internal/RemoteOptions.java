@@ -1,15 +1,24 @@
 package dev.wimg.cli.internal;
 
+import dev.wimg.cli.ExitCode;
 import dev.wimg.client.WimgClient;
+import dev.wimg.client.WimgException;
 import java.net.URI;
 import picocli.CommandLine.Option;
 
 /** Options of the commands that talk to a running server. */
 public final class RemoteOptions {
 
-  @Option(names = "--server", paramLabel = "URL", defaultValue = "http://127.0.0.1:9333",
+  /** The server the client commands talk to when neither flag, WIMG_SERVER nor config names one. */
+  public static final String DEFAULT_SERVER = "http://127.0.0.1:9333";
+
+  /*
+   * The description names the built-in default itself rather than ${DEFAULT-VALUE}, which picocli
+   * fills from WIMG_SERVER or the config file when set; one line per element keeps the URL whole.
+   */
+  @Option(names = "--server", paramLabel = "URL", defaultValue = DEFAULT_SERVER,
       converter = ServerUrlConverter.class,
-      description = "WIMG server to talk to (env WIMG_SERVER; default: ${DEFAULT-VALUE}).")
+      description = {"WIMG server to talk to.", "Default: " + DEFAULT_SERVER, "Environment: WIMG_SERVER."})
   private URI server;
 
   @Option(names = {"--key", "--write-key"}, paramLabel = "KEY",
@@ -20,6 +29,20 @@ public final class RemoteOptions {
   /** The server's base URL. */
   public URI server() {
     return server;
+  }
+
+  /**
+   * The failure to report for {@code cause}. A refused write key ({@code 401}/{@code 403}) is
+   * told apart by whether this command sent a key: a wrong key and a missing one need different
+   * fixes.
+   */
+  public CliFailure explain(Throwable cause) {
+    if (cause instanceof WimgException e && (e.status() == 401 || e.status() == 403)) {
+      return new CliFailure(ExitCode.SERVER_ERROR, key != null && !key.isBlank()
+          ? "the server refused the write key (" + e.status() + ")"
+          : "this server needs a write key: pass --key or set WIMG_WRITE_KEY", e);
+    }
+    return CliFailure.of(cause);
   }
 
   /** A new client of {@link #server()}; close it. */

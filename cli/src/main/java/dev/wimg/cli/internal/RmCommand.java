@@ -31,6 +31,8 @@ final class RmCommand implements Callable<Integer> {
       if (!client.delete(id)) {
         throw new CliFailure(ExitCode.NOT_FOUND, "no file " + id + " on " + remote.server());
       }
+    } catch (IOException e) {
+      throw remote.explain(e);
     }
     return ExitCode.OK.code();
   }

@@ -29,6 +29,9 @@ final class StatusCommand implements Callable<Integer> {
       environment.out().println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
           .writeValueAsString(client.status()));
     }
+    if (environment.outputLost()) {
+      throw new CliFailure(ExitCode.FAILURE, "cannot write to stdout: " + Environment.STDOUT_LOST);
+    }
     return ExitCode.OK.code();
   }
 }

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -23,12 +24,17 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code wimg upload FILE...}: one request per file, in order, each streamed from disk. Prints a
- * line {@code <fid> <url>} as each is acknowledged. It stops at the first failure; the lines (or
- * the JSON) already printed name the files that were stored.
+ * line {@code <fid> <url>} as each is acknowledged. A file that fails gets an error line on stderr
+ * naming it and the next file is tried; the exit code is then the highest code among the failures
+ * (see {@link #call()}). If stdout cannot be written, it stops: the fid just stored is named on
+ * stderr instead, so it is not lost.
  */
 @Command(name = "upload", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
     description = {"Upload files; print one line per file: the fid, a space, the full URL.",
-        "The media type is guessed from the file name."})
+        "The media type is guessed from the file name.",
+        "Every FILE is tried even if one fails; each failure gets a line on stderr",
+        "naming its file. The exit code is then the highest code among the failures",
+        "(6 if one file met an unreachable server and another was refused with 5)."})
 final class UploadCommand implements Callable<Integer> {
 
   private final Environment environment;
@@ -41,7 +47,7 @@ final class UploadCommand implements Callable<Integer> {
 
   @Option(names = "--json",
       description = "Print JSON instead: an object {file, fid, url, size, mime, etag} for one FILE, "
-          + "an array of them for several.")
+          + "an array of them for several (only the files stored; failures go to stderr).")
   private boolean json;
 
   @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to upload.")
@@ -51,6 +57,11 @@ final class UploadCommand implements Callable<Integer> {
     this.environment = environment;
   }
 
+  /**
+   * Uploads every file. Returns {@link ExitCode#OK} if all were stored and printed, else the
+   * highest exit code among the failures; a failure to write stdout counts as
+   * {@link ExitCode#FAILURE}.
+   */
   @Override
   public Integer call() throws IOException {
     for (Path f : files) {
@@ -64,16 +75,15 @@ final class UploadCommand implements Callable<Integer> {
     PrintStream out = environment.out();
     ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ArrayNode done = mapper.createArrayNode();
+    ExitCode worst = ExitCode.OK;
     try (WimgClient client = remote.connect()) {
       for (Path f : files) {
         UploadResult r;
         try {
           r = client.upload(f);
         } catch (IOException e) {
-          if (json && files.size() > 1) {
-            out.println(mapper.writeValueAsString(done));
-          }
-          throw CliFailure.of(f.toString(), e);
+          worst = worse(worst, report(remote.explain(e), f));
+          continue;
         }
         String url = client.urlOf(r).toString();
         if (json) {
@@ -86,13 +96,44 @@ final class UploadCommand implements Callable<Integer> {
           node.put("etag", r.etag());
         } else {
           out.println(r.fid() + " " + url);
-          out.flush();
+          if (environment.outputLost()) {
+            return worse(worst, stdoutLost(List.of(r.fid() + " " + url))).code();
+          }
         }
       }
     }
-    if (json) {
+    if (json && !done.isEmpty()) {
       out.println(mapper.writeValueAsString(files.size() == 1 ? done.get(0) : done));
+      if (environment.outputLost()) {
+        List<String> stored = new ArrayList<>();
+        done.forEach(node -> stored.add(node.get("fid").asText() + " " + node.get("url").asText()));
+        return worse(worst, stdoutLost(stored)).code();
+      }
     }
-    return ExitCode.OK.code();
+    return worst.code();
+  }
+
+  /** Prints {@code failure} of {@code file} on stderr as the error handler would, and returns its code. */
+  private ExitCode report(CliFailure failure, Path file) {
+    PrintStream err = environment.err();
+    err.println(spec.qualifiedName() + ": " + file + ": " + failure.getMessage());
+    if (environment.debug() || spec.commandLine().getParseResult().hasMatchedOption("--verbose")) {
+      failure.printStackTrace(err);
+    }
+    err.flush();
+    return failure.exitCode();
+  }
+
+  /** Reports a broken stdout, naming the files stored whose lines may not have arrived. */
+  private ExitCode stdoutLost(List<String> stored) {
+    PrintStream err = environment.err();
+    err.println(spec.qualifiedName() + ": cannot write to stdout: " + Environment.STDOUT_LOST
+        + "; stored but maybe not printed: " + String.join(", ", stored));
+    err.flush();
+    return ExitCode.FAILURE;
+  }
+
+  private static ExitCode worse(ExitCode a, ExitCode b) {
+    return a.code() >= b.code() ? a : b;
   }
 }
