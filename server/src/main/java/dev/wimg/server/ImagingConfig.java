@@ -1,6 +1,7 @@
 package dev.wimg.server;
 
 import dev.wimg.imaging.Limits;
+import dev.wimg.imaging.Presets;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -12,7 +13,8 @@ import java.util.TreeMap;
  * they leave behind. The URL grammar is in {@code docs/API.md}.
  *
  * @param presets          preset name to definition in the transform grammar, for example
- *                         {@code thumb -> w=150&h=150&mode=fill}; checked at start-up
+ *                         {@code thumb -> w=150&h=150&mode=fill}; checked here, so a bad one is an
+ *                         {@link IllegalArgumentException} naming it
  * @param presetsOnly      when true a transform may only name a preset ({@code ?p=thumb})
  * @param signingKeys      HMAC-SHA256 keys of signed URLs; empty turns signing off. With keys, a
  *                         transform without a valid {@code sig} gets 403. Several keys allow
@@ -54,8 +56,8 @@ public record ImagingConfig(Map<String, String> presets, boolean presetsOnly, Li
     if (derivedCapBytes < 0) {
       throw new IllegalArgumentException("derived picture cap must be >= 0 bytes, got " + derivedCapBytes);
     }
-    // Limits checks the two sides and names them.
-    new Limits(maxOutputSide, maxSourcePixels, 1, 0, 0);
+    // Limits checks the two sides and names them; Presets checks every definition against them.
+    Presets.of(presets, presetsOnly, new Limits(maxOutputSide, maxSourcePixels, 1, 0, 0));
   }
 
   /** No presets, no signing, the documented defaults. */

@@ -132,7 +132,10 @@ public final class TransformService implements Closeable {
     this.pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(config.queueLength()), new DefaultThreadFactory("wimg-transform", true));
     this.pool.allowCoreThreadTimeOut(true);
+    // Eviction runs on the thread that inserts (the worker), so the cache never stays over its
+    // bound waiting for a background task.
     this.cache = Caffeine.newBuilder()
+        .executor(Runnable::run)
         .maximumWeight(config.cacheBytes())
         .weigher((TransformKey k, Rendition r) -> CACHE_ENTRY_OVERHEAD + r.data().remaining())
         .build();
@@ -256,7 +259,9 @@ public final class TransformService implements Closeable {
       mine.completeExceptionally(e);
       return;
     }
-    cache.put(key, rendition);
+    if (config.cacheBytes() > 0) {
+      cache.put(key, rendition);
+    }
     inFlight.remove(key, mine);
     mine.complete(rendition);
     persist(key, original, rendition);
