@@ -133,6 +133,12 @@ public final class WimgServer implements AutoCloseable {
           UploadBudget::reservedBytes);
       metrics.gauge("wimg.read.queue", null, "Reads waiting for a blocking-pool thread", pool,
           p -> p.getQueue().size());
+      metrics.gauge("wimg.transform.queue", null, "Transforms waiting for a worker", transforms,
+          t -> t.status().queued());
+      metrics.gauge("wimg.derived.used", "bytes", "Bytes of derived pictures on disk", transforms,
+          t -> t.status().derived().bytes());
+      metrics.gauge("wimg.derived.pictures", null, "Derived pictures on disk", transforms,
+          t -> t.status().derived().count());
 
       ServerBootstrap bootstrap = new ServerBootstrap()
           .group(group)

@@ -6,8 +6,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.wimg.imaging.ImageEngines;
 import dev.wimg.imaging.Limits;
-import dev.wimg.imaging.TransformSpec;
 import dev.wimg.imaging.Presets;
+import dev.wimg.imaging.TransformSpec;
 import dev.wimg.server.internal.ServerTuning;
 import dev.wimg.storage.Store;
 import dev.wimg.storage.StoreConfig;
@@ -73,6 +73,9 @@ class DerivedPicturesTest {
     assertThat(first.statusCode()).isEqualTo(200);
     awaitDerivedCount(1);
     assertThat(derived().get("bytes").asLong()).isEqualTo(first.body().length);
+    String metrics = new String(server.get("/metrics").body(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(metrics).contains("\nwimg_derived_pictures 1.0\n")
+        .contains("\nwimg_derived_used_bytes " + first.body().length + ".0\n");
 
     restart(ImagingConfig.defaults());
     HttpResponse<byte[]> second = server.get("/" + fid + "?gray=1&w=100");

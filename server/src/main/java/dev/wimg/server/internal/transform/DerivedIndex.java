@@ -41,7 +41,7 @@ final class DerivedIndex implements Closeable {
   /** Rewrite the log on open when it is larger than this many times its live entries. */
   private static final int COMPACT_RATIO = 2;
   /** ... and larger than this, bytes: small logs are not worth rewriting. */
-  private static final long COMPACT_MIN_BYTES = 1L << 20;
+  static final long COMPACT_MIN_BYTES = 1L << 20;
 
   /** A live link: the derived picture of {@code key}. */
   record Link(TransformKey key, Fid derived, int originalChecksum, long size, String mime) {
@@ -100,8 +100,10 @@ final class DerivedIndex implements Closeable {
       throw new IOException(file + " is larger than 2 GiB; delete the derived folder to start over");
     }
     ByteBuffer data = ByteBuffer.allocate((int) size);
-    while (data.hasRemaining() && channel.read(data, data.position()) >= 0) {
-      // read until full
+    while (data.hasRemaining()) {
+      if (channel.read(data, data.position()) < 0) {
+        break;
+      }
     }
     data.flip();
     try {

@@ -96,6 +96,31 @@ class DerivedIndexTest {
   }
 
   @Test
+  void aLogMostlyOfRemovedLinksIsRewrittenOnOpen() throws IOException {
+    Path file = dir.resolve(DerivedIndex.FILE_NAME);
+    try (DerivedIndex index = DerivedIndex.open(dir, false)) {
+      index.add(link(1, "w=1", 10), Long.MAX_VALUE);
+      int key = 2;
+      while (Files.size(file) <= DerivedIndex.COMPACT_MIN_BYTES) {
+        DerivedIndex.Link churn = link(key++, "w=2", 20);
+        index.add(churn, Long.MAX_VALUE);
+        index.unlink(churn);
+        index.logRemovals(List.of(churn));
+      }
+    }
+    try (DerivedIndex index = DerivedIndex.open(dir, false)) {
+      assertThat(index.count()).isEqualTo(1);
+      assertThat(Files.size(file)).isEqualTo(DerivedIndexCodec.HEADER_SIZE
+          + DerivedIndexCodec.encode(link(1, "w=1", 10).toEntry()).remaining());
+      index.add(link(3, "w=3", 30), Long.MAX_VALUE);
+    }
+    try (DerivedIndex index = DerivedIndex.open(dir, false)) {
+      assertThat(index.count()).isEqualTo(2);
+      assertThat(index.bytes()).isEqualTo(40);
+    }
+  }
+
+  @Test
   void aFileWithoutTheMagicIsRefused() throws IOException {
     Files.write(dir.resolve(DerivedIndex.FILE_NAME), "not an index at all".getBytes());
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> DerivedIndex.open(dir, false))
