@@ -111,6 +111,17 @@ class CliUsageTest {
   }
 
   @Test
+  void aBadPresetOrAShortSigningKeyIsAUsageError() {
+    CliRun preset = CliRun.run(Map.of(), cwd, "server", "--port", "0", "--preset", "big=w=9000");
+    assertThat(preset.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(preset.stderr()).startsWith("wimg server: preset big: w must be 1..8192, got 9000\n");
+    CliRun key = CliRun.run(Map.of("WIMG_SIGN_KEY", "short"), cwd, "server", "--port", "0");
+    assertThat(key.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(key.stderr()).startsWith("wimg server: a signing key must be at least 16 bytes\n");
+    assertThat(cwd.resolve("wimg-data")).doesNotExist();
+  }
+
+  @Test
   void badValueFromEnvironmentSaysWhereItCameFrom() {
     CliRun r = CliRun.run(Map.of("WIMG_PORT", "lots"), cwd, "server");
     assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
@@ -210,7 +221,8 @@ class CliUsageTest {
     CliRun r = CliRun.run(Map.of(), cwd, "status");
     assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
     assertThat(r.stderr()).isEqualTo("wimg: config file " + config + " has unknown key(s) [prot]; "
-        + "known keys: port, bind, data, fsync, volume-size, max-upload, write-key, server\n");
+        + "known keys: port, bind, data, fsync, volume-size, max-upload, write-key, server, preset, "
+        + "presets-only, sign-key, transform-queue, transform-cache, derived-cap\n");
   }
 
   @Test

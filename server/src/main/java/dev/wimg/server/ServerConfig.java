@@ -14,9 +14,10 @@ import java.util.Objects;
  * @param writeKey        bearer key required for POST and DELETE, or null; required (non-null)
  *                        when {@code bind} is not a loopback address
  * @param idleTimeout     a connection with no complete request for this long is closed
+ * @param imaging         picture transforms and derived pictures
  */
 public record ServerConfig(String bind, int port, StoreConfig store, long maxUploadBytes,
-                           String writeKey, Duration idleTimeout) {
+                           String writeKey, Duration idleTimeout, ImagingConfig imaging) {
 
   /** Default listen address. */
   public static final String DEFAULT_BIND = "127.0.0.1";
@@ -31,6 +32,7 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
     Objects.requireNonNull(bind, "bind");
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(idleTimeout, "idleTimeout");
+    Objects.requireNonNull(imaging, "imaging");
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("port must be 0..65535, got " + port);
     }
@@ -43,30 +45,35 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
   }
 
   public static ServerConfig defaults(StoreConfig store) {
-    return new ServerConfig(DEFAULT_BIND, DEFAULT_PORT, store, DEFAULT_MAX_UPLOAD_BYTES, null, DEFAULT_IDLE_TIMEOUT);
+    return new ServerConfig(DEFAULT_BIND, DEFAULT_PORT, store, DEFAULT_MAX_UPLOAD_BYTES, null, DEFAULT_IDLE_TIMEOUT,
+        ImagingConfig.defaults());
   }
 
   public ServerConfig withBind(String b) {
-    return new ServerConfig(b, port, store, maxUploadBytes, writeKey, idleTimeout);
+    return new ServerConfig(b, port, store, maxUploadBytes, writeKey, idleTimeout, imaging);
   }
 
   public ServerConfig withPort(int p) {
-    return new ServerConfig(bind, p, store, maxUploadBytes, writeKey, idleTimeout);
+    return new ServerConfig(bind, p, store, maxUploadBytes, writeKey, idleTimeout, imaging);
   }
 
   public ServerConfig withMaxUploadBytes(long bytes) {
-    return new ServerConfig(bind, port, store, bytes, writeKey, idleTimeout);
+    return new ServerConfig(bind, port, store, bytes, writeKey, idleTimeout, imaging);
   }
 
   public ServerConfig withWriteKey(String key) {
-    return new ServerConfig(bind, port, store, maxUploadBytes, key, idleTimeout);
+    return new ServerConfig(bind, port, store, maxUploadBytes, key, idleTimeout, imaging);
   }
 
   public ServerConfig withStore(StoreConfig s) {
-    return new ServerConfig(bind, port, s, maxUploadBytes, writeKey, idleTimeout);
+    return new ServerConfig(bind, port, s, maxUploadBytes, writeKey, idleTimeout, imaging);
   }
 
   public ServerConfig withIdleTimeout(Duration d) {
-    return new ServerConfig(bind, port, store, maxUploadBytes, writeKey, d);
+    return new ServerConfig(bind, port, store, maxUploadBytes, writeKey, d, imaging);
+  }
+
+  public ServerConfig withImaging(ImagingConfig i) {
+    return new ServerConfig(bind, port, store, maxUploadBytes, writeKey, idleTimeout, i);
   }
 }

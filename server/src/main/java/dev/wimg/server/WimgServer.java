@@ -1,6 +1,8 @@
 package dev.wimg.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.imaging.ImageEngine;
+import dev.wimg.imaging.ImageEngines;
 import dev.wimg.server.internal.ErrorResponses;
 import dev.wimg.server.internal.HttpDateCache;
 import dev.wimg.server.internal.HttpPipeline;
@@ -13,6 +15,7 @@ import dev.wimg.server.internal.ServerTuning;
 import dev.wimg.server.internal.Transport;
 import dev.wimg.server.internal.UploadBudget;
 import dev.wimg.server.internal.WriteAuth;
+import dev.wimg.server.internal.transform.TransformService;
 import dev.wimg.storage.Store;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -42,7 +45,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: {@code wimg-io-N} event loops (one per core) do all network work and serve reads of
  * memory-resident needles; {@code wimg-read-N} is a bounded pool for reads that may wait on the
- * disk and for status snapshots; the store runs its own writer.
+ * disk and for status snapshots; {@code wimg-transform-N} (one per core) computes derived pictures;
+ * the stores (originals, and derived pictures in {@code <data>/derived}) run their own writers.
  */
 public final class WimgServer implements AutoCloseable {
 
@@ -85,8 +89,28 @@ public final class WimgServer implements AutoCloseable {
 
   /** As {@link #start(ServerConfig)}, with the HTTP layer's limits changed (tests). */
   static WimgServer start(ServerConfig config, ServerTuning tuning) throws IOException {
+    return start(config, tuning, null);
+  }
+
+  /**
+   * As {@link #start(ServerConfig, ServerTuning)} with a given picture engine (tests); null
+   * detects libvips and falls back to the pure-Java engine.
+   */
+  static WimgServer start(ServerConfig config, ServerTuning tuning, ImageEngine engine) throws IOException {
     InetAddress address = checkedBindAddress(config);
+    ImageEngine images = engine != null ? engine : ImageEngines.detect(config.imaging().limits());
     Store store = Store.open(config.store());
+    TransformService transforms;
+    try {
+      transforms = TransformService.open(config.imaging(), store, images, tuning.transformThreads());
+    } catch (IOException | RuntimeException e) {
+      try {
+        store.close();
+      } catch (IOException closeFailure) {
+        e.addSuppressed(closeFailure);
+      }
+      throw e;
+    }
     Transport transport = Transport.select();
     EventLoopGroup group = null;
     ThreadPoolExecutor blocking = null;
@@ -101,7 +125,7 @@ public final class WimgServer implements AutoCloseable {
       UploadBudget uploads = new UploadBudget(tuning.uploadBudgetBytes());
       ServerContext context = new ServerContext(store, config, tuning, metrics, json, new ErrorResponses(json),
           uploads, blocking, WriteAuth.forKey(config.writeKey()), new HttpDateCache(), new InFlightRequests(),
-          readVersion(), transport.name(), System.nanoTime());
+          readVersion(), transport.name(), System.nanoTime(), transforms);
       OpenConnections connections = new OpenConnections();
       ThreadPoolExecutor pool = blocking;
       metrics.gauge("wimg.http.connections", null, "Open HTTP connections", connections, OpenConnections::size);
@@ -109,6 +133,12 @@ public final class WimgServer implements AutoCloseable {
           UploadBudget::reservedBytes);
       metrics.gauge("wimg.read.queue", null, "Reads waiting for a blocking-pool thread", pool,
           p -> p.getQueue().size());
+      metrics.gauge("wimg.transform.queue", null, "Transforms waiting for a worker", transforms,
+          t -> t.status().queued());
+      metrics.gauge("wimg.derived.used", "bytes", "Bytes of derived pictures on disk", transforms,
+          t -> t.status().derived().bytes());
+      metrics.gauge("wimg.derived.pictures", null, "Derived pictures on disk", transforms,
+          t -> t.status().derived().count());
 
       ServerBootstrap bootstrap = new ServerBootstrap()
           .group(group)
@@ -134,8 +164,9 @@ public final class WimgServer implements AutoCloseable {
           Thread.ofPlatform().name("wimg-shutdown").start(server::close);
         }
       });
-      log.info("WIMG {} serving http://{}:{} ({} transport), data in {}, fsync {}", context.version(),
-          config.bind(), server.port(), transport.name(), config.store().dataDir(), config.store().fsyncPolicy());
+      log.info("WIMG {} serving http://{}:{} ({} transport), data in {}, fsync {}, imaging {}", context.version(),
+          config.bind(), server.port(), transport.name(), config.store().dataDir(), config.store().fsyncPolicy(),
+          images.name());
       return server;
     } catch (IOException | RuntimeException | Error e) {
       if (group != null) {
@@ -146,6 +177,11 @@ public final class WimgServer implements AutoCloseable {
       }
       if (metrics != null) {
         metrics.close();
+      }
+      try {
+        transforms.close();
+      } catch (IOException closeFailure) {
+        e.addSuppressed(closeFailure);
       }
       try {
         store.close();
@@ -243,6 +279,11 @@ public final class WimgServer implements AutoCloseable {
       } catch (InterruptedException e) {
         blocking.shutdownNow();
         Thread.currentThread().interrupt();
+      }
+      try {
+        context.transforms().close();
+      } catch (IOException e) {
+        log.error("closing the derived pictures failed", e);
       }
       try {
         context.store().close();

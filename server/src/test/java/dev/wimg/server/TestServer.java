@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.imaging.ImageEngine;
 import dev.wimg.server.internal.ServerTuning;
 import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.StoreConfig;
@@ -51,6 +52,10 @@ final class TestServer implements AutoCloseable {
 
   static TestServer start(ServerConfig config, ServerTuning tuning) throws IOException {
     return new TestServer(WimgServer.start(config, tuning), config);
+  }
+
+  static TestServer start(ServerConfig config, ServerTuning tuning, ImageEngine engine) throws IOException {
+    return new TestServer(WimgServer.start(config, tuning, engine), config);
   }
 
   int port() {

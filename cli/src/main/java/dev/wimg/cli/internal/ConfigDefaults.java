@@ -40,7 +40,8 @@ public final class ConfigDefaults implements IDefaultValueProvider {
 
   /** The configurable option keys, in the order the README's table lists them. */
   public static final List<String> KEYS = List.of(
-      "port", "bind", "data", "fsync", "volume-size", "max-upload", "write-key", "server");
+      "port", "bind", "data", "fsync", "volume-size", "max-upload", "write-key", "server", "preset",
+      "presets-only", "sign-key", "transform-queue", "transform-cache", "derived-cap");
   /** Config file read from the working folder when none is named. */
   public static final String DEFAULT_FILE_NAME = "wimg.properties";
   /** Environment variable naming a config file. */

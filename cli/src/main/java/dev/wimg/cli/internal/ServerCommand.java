@@ -1,13 +1,17 @@
 package dev.wimg.cli.internal;
 
 import dev.wimg.cli.ExitCode;
+import dev.wimg.server.ImagingConfig;
 import dev.wimg.server.ServerConfig;
 import dev.wimg.server.WimgServer;
 import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.StoreConfig;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +70,39 @@ final class ServerCommand implements Callable<Integer> {
           + "users cannot see in ps, unlike the flag).")
   private String writeKey;
 
+  @Option(names = "--preset", paramLabel = "NAME=PARAMS", split = ";", mapFallbackValue = "",
+      description = "A named transform, used as ?p=NAME, e.g. --preset 'thumb=w=150&h=150&mode=fill'; "
+          + "repeat it, or separate presets with ';' (env WIMG_PRESET).")
+  private Map<String, String> presets = new LinkedHashMap<>();
+
+  @Option(names = "--presets-only", paramLabel = "BOOLEAN", arity = "0..1", fallbackValue = "true",
+      defaultValue = "false",
+      description = "Allow only ?p=<preset> transforms (resize-DoS protection) (env WIMG_PRESETS_ONLY; "
+          + "default: ${DEFAULT-VALUE}).")
+  private boolean presetsOnly;
+
+  @Option(names = "--sign-key", paramLabel = "KEY", split = ",",
+      description = "HMAC-SHA256 key of signed transform URLs (the sig parameter); several, separated by "
+          + "',', allow rotation. With a key, unsigned transforms get 403 (env WIMG_SIGN_KEY, which other "
+          + "users cannot see in ps, unlike the flag).")
+  private List<String> signKeys = List.of();
+
+  @Option(names = "--transform-queue", paramLabel = "N", defaultValue = "" + ImagingConfig.DEFAULT_QUEUE_LENGTH,
+      description = "Transforms waiting for a worker before requests get 503 (env WIMG_TRANSFORM_QUEUE; "
+          + "default: ${DEFAULT-VALUE}).")
+  private int transformQueue;
+
+  @Option(names = "--transform-cache", paramLabel = "SIZE", defaultValue = "64m",
+      converter = ByteSizeConverter.class,
+      description = "Memory for recently computed pictures (env WIMG_TRANSFORM_CACHE; default: 64m).")
+  private long transformCache;
+
+  @Option(names = "--derived-cap", paramLabel = "SIZE", defaultValue = "1g",
+      converter = ByteSizeConverter.class,
+      description = "Disk space for derived pictures; past it the least recently used are deleted "
+          + "(env WIMG_DERIVED_CAP; default: 1g).")
+  private long derivedCap;
+
   ServerCommand(Environment environment) {
     this.environment = environment;
   }
@@ -82,7 +119,13 @@ final class ServerCommand implements Callable<Integer> {
           .withBind(bind)
           .withPort(port)
           .withMaxUploadBytes(maxUpload)
-          .withWriteKey(writeKey == null || writeKey.isEmpty() ? null : writeKey);
+          .withWriteKey(writeKey == null || writeKey.isEmpty() ? null : writeKey)
+          .withImaging(ImagingConfig.defaults()
+              .withPresets(presets, presetsOnly)
+              .withSigningKeys(signKeys.stream().filter(k -> !k.isEmpty()).toList())
+              .withQueueLength(transformQueue)
+              .withCacheBytes(transformCache)
+              .withDerivedCapBytes(derivedCap));
     } catch (IllegalArgumentException e) {
       throw new CliFailure(ExitCode.USAGE, e.getMessage());
     }

@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code DELETE /<fid>[/<name>]}: 204 once the tombstone is durable, 404 if there was no such
- * file (same answer for a wrong cookie). The write key was checked by the {@link Router}.
+ * file (same answer for a wrong cookie). The write key was checked by the {@link Router}. The
+ * file's derived pictures are deleted with it.
  */
 public final class DeleteHandler {
 
@@ -25,7 +26,7 @@ public final class DeleteHandler {
   public void handle(Exchange ex, FilePath path) {
     CompletableFuture<Boolean> deletion;
     try {
-      deletion = server.store().delete(path.fid());
+      deletion = server.transforms().deleteOriginal(path.fid(), server.blocking());
     } catch (RuntimeException e) {
       deletion = CompletableFuture.failedFuture(e);
     }

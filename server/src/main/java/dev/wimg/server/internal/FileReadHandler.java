@@ -1,5 +1,6 @@
 package dev.wimg.server.internal;
 
+import dev.wimg.server.internal.transform.TransformHandler;
 import dev.wimg.storage.CorruptNeedleException;
 import dev.wimg.storage.Fid;
 import dev.wimg.storage.Store;
@@ -41,6 +42,8 @@ import org.slf4j.LoggerFactory;
  * Content-Disposition when a name is known. Conditionals: If-None-Match (weak comparison, lists,
  * {@code *}) wins over If-Modified-Since, both give 304. Range: one byte range with If-Range
  * support gives 206 or 416; anything else gives the whole file (RFC 9110 §14.2).
+ *
+ * <p>A query that asks for a transform ({@code ?w=300}) goes to the {@link TransformHandler}.
  */
 public final class FileReadHandler {
 
@@ -64,12 +67,17 @@ public final class FileReadHandler {
   private static final Outcome MISSING = new Missing();
 
   private final ServerContext server;
+  private final TransformHandler transforms;
 
   public FileReadHandler(ServerContext server) {
     this.server = server;
+    this.transforms = new TransformHandler(server);
   }
 
   public void handle(Exchange ex, FilePath path) {
+    if (transforms.handle(ex, path)) {
+      return;
+    }
     Store store = server.store();
     Fid fid = path.fid();
     if (server.tuning().residentReadsInline() && store.isResident(fid)) {

@@ -1,6 +1,7 @@
 package dev.wimg.server.internal;
 
 import dev.wimg.server.ServerConfig;
+import dev.wimg.server.internal.transform.TransformService;
 import dev.wimg.storage.Store;
 import java.util.concurrent.Executor;
 
@@ -22,9 +23,11 @@ import java.util.concurrent.Executor;
  * @param version     the WIMG version
  * @param transport   the Netty transport in use: {@code epoll} or {@code nio}
  * @param startNanos  {@link System#nanoTime()} at start, for the uptime
+ * @param transforms  picture transforms and derived pictures
  */
 public record ServerContext(Store store, ServerConfig config, ServerTuning tuning,
                             ServerMetrics metrics, JsonBodies json, ErrorResponses errors,
                             UploadBudget uploads, Executor blocking, WriteAuth writeAuth,
                             HttpDateCache dates, InFlightRequests inFlight, String version,
-                            String transport, long startNanos) {}
+                            String transport, long startNanos,
+                            TransformService transforms) {}

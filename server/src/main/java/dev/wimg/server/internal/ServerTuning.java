@@ -19,10 +19,12 @@ import java.time.Duration;
  *                             draining input so the client can read the error response
  * @param residentReadsInline  serve reads of needles whose pages are in memory on the event loop
  *                             (true, the default); false sends every read to the blocking pool
+ * @param transformThreads     workers of the picture transform pool; transforms are CPU-bound,
+ *                             so one per core
  */
 public record ServerTuning(int ioThreads, int readThreads, int readQueue, long uploadBudgetBytes,
                            long minBodyBytesPerSecond, Duration shutdownGrace, Duration lingerOnClose,
-                           boolean residentReadsInline) {
+                           boolean residentReadsInline, int transformThreads) {
 
   /** In-flight upload memory budget: 256 MiB. Four concurrent 64 MiB uploads fit. */
   public static final long DEFAULT_UPLOAD_BUDGET_BYTES = 256L << 20;
@@ -47,6 +49,9 @@ public record ServerTuning(int ioThreads, int readThreads, int readQueue, long u
     if (readQueue < 1) {
       throw new IllegalArgumentException("readQueue must be >= 1, got " + readQueue);
     }
+    if (transformThreads < 1) {
+      throw new IllegalArgumentException("transformThreads must be >= 1, got " + transformThreads);
+    }
     if (uploadBudgetBytes < 0) {
       throw new IllegalArgumentException("uploadBudgetBytes must be >= 0, got " + uploadBudgetBytes);
     }
@@ -58,26 +63,32 @@ public record ServerTuning(int ioThreads, int readThreads, int readQueue, long u
   public static ServerTuning defaults() {
     return new ServerTuning(Runtime.getRuntime().availableProcessors(), DEFAULT_READ_THREADS,
         DEFAULT_READ_QUEUE, DEFAULT_UPLOAD_BUDGET_BYTES, DEFAULT_MIN_BODY_BYTES_PER_SECOND,
-        DEFAULT_SHUTDOWN_GRACE, DEFAULT_LINGER_ON_CLOSE, true);
+        DEFAULT_SHUTDOWN_GRACE, DEFAULT_LINGER_ON_CLOSE, true,
+        Runtime.getRuntime().availableProcessors());
   }
 
   public ServerTuning withUploadBudgetBytes(long bytes) {
     return new ServerTuning(ioThreads, readThreads, readQueue, bytes, minBodyBytesPerSecond,
-        shutdownGrace, lingerOnClose, residentReadsInline);
+        shutdownGrace, lingerOnClose, residentReadsInline, transformThreads);
   }
 
   public ServerTuning withMinBodyBytesPerSecond(long rate) {
     return new ServerTuning(ioThreads, readThreads, readQueue, uploadBudgetBytes, rate,
-        shutdownGrace, lingerOnClose, residentReadsInline);
+        shutdownGrace, lingerOnClose, residentReadsInline, transformThreads);
   }
 
   public ServerTuning withResidentReadsInline(boolean inline) {
     return new ServerTuning(ioThreads, readThreads, readQueue, uploadBudgetBytes, minBodyBytesPerSecond,
-        shutdownGrace, lingerOnClose, inline);
+        shutdownGrace, lingerOnClose, inline, transformThreads);
   }
 
   public ServerTuning withReadPool(int threads, int queue) {
     return new ServerTuning(ioThreads, threads, queue, uploadBudgetBytes, minBodyBytesPerSecond,
-        shutdownGrace, lingerOnClose, residentReadsInline);
+        shutdownGrace, lingerOnClose, residentReadsInline, transformThreads);
+  }
+
+  public ServerTuning withTransformThreads(int threads) {
+    return new ServerTuning(ioThreads, readThreads, readQueue, uploadBudgetBytes, minBodyBytesPerSecond,
+        shutdownGrace, lingerOnClose, residentReadsInline, threads);
   }
 }

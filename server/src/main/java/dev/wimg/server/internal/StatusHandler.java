@@ -1,5 +1,6 @@
 package dev.wimg.server.internal;
 
+import dev.wimg.server.internal.transform.TransformService;
 import dev.wimg.storage.StoreConfig;
 import dev.wimg.storage.StoreStats;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -32,10 +33,12 @@ public final class StatusHandler {
    * @param fsync         fsync policy of acknowledged writes: always, interval or never
    * @param volumes       one entry per volume
    * @param engine        settings of this node
+   * @param imaging       the picture engine, transform queue, cache and derived pictures
    */
   public record StatusBody(String status, String version, long uptimeSeconds, long needles,
                            long usedBytes, long freeBytes, String fsync,
-                           List<StoreStats.VolumeStats> volumes, Engine engine) {}
+                           List<StoreStats.VolumeStats> volumes, Engine engine,
+                           TransformService.Status imaging) {}
 
   /**
    * @param group            storage group of this node
@@ -88,6 +91,7 @@ public final class StatusHandler {
     Engine engine = new Engine(store.group(), store.volumeSizeLimit(), server.config().maxUploadBytes(),
         server.transport(), server.writeAuth().required());
     return new StatusBody("ok", server.version(), uptime, stats.liveNeedles(), stats.usedBytes(),
-        stats.freeBytes(), store.fsyncPolicy().name().toLowerCase(Locale.ROOT), stats.volumes(), engine);
+        stats.freeBytes(), store.fsyncPolicy().name().toLowerCase(Locale.ROOT), stats.volumes(), engine,
+        server.transforms().status());
   }
 }

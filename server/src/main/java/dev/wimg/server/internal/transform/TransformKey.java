@@ -1,0 +1,109 @@
+package dev.wimg.server.internal.transform;
+
+import dev.wimg.imaging.ImageFormat;
+import dev.wimg.imaging.TransformSpec;
+import dev.wimg.storage.Fid;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * What identifies a derived picture: the original, the canonical transform, and for
+ * {@code format=auto} which of WebP and AVIF the client accepts (the only part of {@code Accept}
+ * the engine looks at). Two requests with equal keys get byte-identical answers.
+ *
+ * @param original  the original's fid (cookie included, so a wrong cookie never hits)
+ * @param canonical {@link TransformSpec#canonical()}
+ * @param variant   empty unless {@code format=auto}; then {@code auto:} followed by {@code w}
+ *                  when WebP is accepted and {@code a} when AVIF is
+ */
+public record TransformKey(Fid original, String canonical, String variant) {
+
+  /** Bytes of the SHA-256 of {@link #text()} kept in the ETag: 64 bits tell keys of one original apart. */
+  private static final int ETAG_HASH_BYTES = 8;
+  /** Longest Accept header examined, characters, as the engine does. */
+  private static final int MAX_ACCEPT_LENGTH = 4096;
+
+  /** The key of {@code spec} on {@code original} for a request with this {@code Accept}. */
+  public static TransformKey of(Fid original, TransformSpec spec, String accept, Set<String> writable) {
+    String variant = "";
+    if (spec.format() == TransformSpec.OutputFormat.AUTO) {
+      StringBuilder v = new StringBuilder("auto:");
+      if (writable.contains(ImageFormat.WEBP.token()) && accepts(accept, ImageFormat.WEBP.mime())) {
+        v.append('w');
+      }
+      if (writable.contains(ImageFormat.AVIF.token()) && accepts(accept, ImageFormat.AVIF.mime())) {
+        v.append('a');
+      }
+      variant = v.toString();
+    }
+    return new TransformKey(original, spec.canonical(), variant);
+  }
+
+  /** Whether the response varies with {@code Accept}. */
+  public boolean variesWithAccept() {
+    return !variant.isEmpty();
+  }
+
+  /** {@code canonical|variant}: the key without the original, as stored in the derived index. */
+  public String text() {
+    return canonical + "|" + variant;
+  }
+
+  /** Rebuilds a key from {@link #text()}. */
+  static TransformKey fromText(Fid original, String text) {
+    int bar = text.lastIndexOf('|');
+    if (bar < 0) {
+      throw new IllegalArgumentException("key text has no '|': " + text);
+    }
+    return new TransformKey(original, text.substring(0, bar), text.substring(bar + 1));
+  }
+
+  /**
+   * The strong ETag of this derived picture: the original's checksum (its own ETag) and a hash of
+   * {@link #text()}, {@code "1a2b3c4d-0011223344556677"}. Stable across restarts and engines'
+   * runs, known before anything is computed.
+   */
+  public String etag(int originalChecksum) {
+    byte[] hash;
+    try {
+      hash = MessageDigest.getInstance("SHA-256").digest(text().getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+    return "\"" + Integer.toHexString(originalChecksum) + "-"
+        + HexFormat.of().formatHex(hash, 0, ETAG_HASH_BYTES) + "\"";
+  }
+
+  /**
+   * True when {@code accept} lists {@code mime} explicitly with a non-zero quality. The same rule
+   * as the engine's format choice (wildcards do not count), so that equal keys mean equal outputs.
+   */
+  static boolean accepts(String accept, String mime) {
+    if (accept == null) {
+      return false;
+    }
+    String header = accept.length() > MAX_ACCEPT_LENGTH ? accept.substring(0, MAX_ACCEPT_LENGTH) : accept;
+    for (String range : header.split(",")) {
+      String[] parts = range.split(";");
+      if (!parts[0].trim().toLowerCase(Locale.ROOT).equals(mime)) {
+        continue;
+      }
+      boolean allowed = true;
+      for (int i = 1; i < parts.length; i++) {
+        String param = parts[i].trim().toLowerCase(Locale.ROOT);
+        if (param.startsWith("q=")) {
+          String q = param.substring(2).trim();
+          allowed = q.matches("(0(\\.[0-9]{0,3})?|1(\\.0{0,3})?)") && Double.parseDouble(q) > 0;
+        }
+      }
+      if (allowed) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
