@@ -263,4 +263,19 @@ class StoreTest {
       assertThat(store.isResident(new Fid(1, 77, 0, 0))).isTrue();
     }
   }
+
+  @Test
+  void residencyIsAnsweredForRecordsLongerThanTheCheckWindowAndAtTheEndOfTheMapping() throws Exception {
+    // No preallocation: the mapping ends where the last record ends, so the first check's window
+    // is clipped; the 300 KB record needs the second check past the window.
+    StoreConfig c = StoreConfig.defaults(dir).withPreallocateBytes(0);
+    try (Store store = Store.open(c)) {
+      Fid big = store.write(NewFile.of("big", null, bytes(300_000, 2))).get().fid();
+      Fid small = store.write(NewFile.of("small", null, bytes(100, 3))).get().fid();
+      assertThat(content(store.read(big))).isEqualTo(bytes(300_000, 2));
+      assertThat(content(store.read(small))).isEqualTo(bytes(100, 3));
+      assertThat(store.isResident(big)).isTrue();
+      assertThat(store.isResident(small)).isTrue();
+    }
+  }
 }

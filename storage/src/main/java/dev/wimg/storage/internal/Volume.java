@@ -145,7 +145,26 @@ public final class Volume {
     }
   }
 
-  /** Whether the pages of the live needle of {@code key} are resident; true if there is none. */
+  /**
+   * Bytes from a needle's offset that {@link #isResident} checks with its first {@code mincore}
+   * call: the header and a typical small record (the corpus median is ~19 KB), so that most checks
+   * are one system call. Bytes; a multiple of the page size.
+   */
+  static final long RESIDENT_WINDOW = 64L << 10;
+
+  /**
+   * Whether the pages of the live needle of {@code key} are resident; true if there is none.
+   *
+   * <p>Implementation note: every {@link MemorySegment#isLoaded} is one {@code mincore} system
+   * call, which costs more than the CRC-checked read it guards. The common case is therefore one
+   * call over {@link #RESIDENT_WINDOW} bytes from the needle's offset (clipped to the mapping);
+   * only a record longer than the window needs a second call for its rest. When the window is not
+   * all resident (it may reach past the needle into cold pages), the exact check follows (header,
+   * then record), so the answer stays exact and the extra calls land only on the path that goes to
+   * the disk anyway. JMH ({@code NeedleReadBenchmark.isResident}, 1 thread, all resident, 2-core
+   * shared VM, 2+3 iterations of 1 s): 1 KiB needles 338 k to 580 k ops/s (3.0 to 1.7 µs),
+   * 20 KiB 306 k to 563 k ops/s (3.3 to 1.8 µs).
+   */
   boolean isResident(long key) {
     Generation g = generation;
     int units = g.index.get(key);
@@ -154,20 +173,38 @@ public final class Volume {
     }
     long offset = Integer.toUnsignedLong(units) << NeedleCodec.ALIGNMENT_SHIFT;
     MemorySegment m = g.mapping;
-    if (offset + NeedleCodec.HEADER_SIZE > m.byteSize()) {
+    long size = m.byteSize();
+    if (offset + NeedleCodec.HEADER_SIZE > size) {
       return true;
     }
-    MemorySegment head = m.asSlice(offset, NeedleCodec.HEADER_SIZE);
-    if (!head.isLoaded()) {
-      return false;
+    long window = Math.min(RESIDENT_WINDOW, size - offset);
+    if (!m.asSlice(offset, window).isLoaded()) {
+      return isResidentExact(m, offset);
     }
-    int dataLength = head.get(NeedleCodec.INT, NeedleCodec.OFF_DATA_LENGTH);
-    int metaLength = head.get(NeedleCodec.SHORT, NeedleCodec.OFF_META_LENGTH) & 0xFFFF;
-    long length = NeedleCodec.recordLength(metaLength, Integer.toUnsignedLong(dataLength));
-    if (offset + length > m.byteSize()) {
+    long length = recordLength(m, offset);
+    if (offset + length > size) {
       return true; // the read will fail fast as corrupt, without touching the disk
     }
+    return length <= window || m.asSlice(offset + window, length - window).isLoaded();
+  }
+
+  /** Header page first (so that parsing it cannot fault), then the whole record. */
+  private static boolean isResidentExact(MemorySegment m, long offset) {
+    if (!m.asSlice(offset, NeedleCodec.HEADER_SIZE).isLoaded()) {
+      return false;
+    }
+    long length = recordLength(m, offset);
+    if (offset + length > m.byteSize()) {
+      return true; // as above: corrupt, fails fast
+    }
     return m.asSlice(offset, length).isLoaded();
+  }
+
+  /** Record length from the header at {@code offset}, unchecked (the read checks it). */
+  private static long recordLength(MemorySegment m, long offset) {
+    int dataLength = m.get(NeedleCodec.INT, offset + NeedleCodec.OFF_DATA_LENGTH);
+    int metaLength = m.get(NeedleCodec.SHORT, offset + NeedleCodec.OFF_META_LENGTH) & 0xFFFF;
+    return NeedleCodec.recordLength(metaLength, Integer.toUnsignedLong(dataLength));
   }
 
   boolean readOnly() {
