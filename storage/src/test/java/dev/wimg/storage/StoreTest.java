@@ -278,4 +278,57 @@ class StoreTest {
       assertThat(store.isResident(small)).isTrue();
     }
   }
+
+  @Test
+  void pipelinedGroupCommitSharesFsyncsAndEveryAcknowledgedWriteAndDeleteSurvivesReopen() throws Exception {
+    int threads = 16;
+    int perThread = 60;
+    StoreConfig c = config().withFsyncPolicy(FsyncPolicy.ALWAYS);
+    List<List<WriteResult>> written = new ArrayList<>();
+    long fsyncs;
+    try (Store store = Store.open(c)) {
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      List<Future<List<WriteResult>>> results = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int tt = t;
+        results.add(pool.submit(() -> {
+          // Each writer waits for its own acknowledgement (as an HTTP client does) and deletes
+          // every fifth file at once, so deletes interleave with batches still being synced.
+          List<WriteResult> out = new ArrayList<>();
+          for (int i = 0; i < perThread; i++) {
+            WriteResult r = store.write(NewFile.of("t" + tt + "-" + i, null, bytes(3000, tt * 10_000L + i))).get();
+            assertThat(content(store.read(r.fid()))).isEqualTo(bytes(3000, tt * 10_000L + i));
+            if (i % 5 == 0) {
+              assertThat(store.delete(r.fid()).get()).isTrue();
+              assertThat(store.read(r.fid())).isNull();
+            }
+            out.add(r);
+          }
+          return out;
+        }));
+      }
+      for (Future<List<WriteResult>> f : results) {
+        written.add(f.get());
+      }
+      pool.shutdown();
+      fsyncs = ((LocalStore) store).fsyncs();
+    }
+    int writes = threads * perThread;
+    int deletes = threads * (perThread / 5);
+    assertThat(fsyncs).isPositive().isLessThan(writes + deletes);
+    try (Store store = Store.open(c)) {
+      for (int t = 0; t < threads; t++) {
+        for (int i = 0; i < perThread; i++) {
+          StoredFile f = store.read(written.get(t).get(i).fid());
+          if (i % 5 == 0) {
+            assertThat(f).isNull();
+          } else {
+            assertThat(f.name()).isEqualTo("t" + t + "-" + i);
+            assertThat(content(f)).isEqualTo(bytes(3000, t * 10_000L + i));
+          }
+        }
+      }
+      assertThat(store.stats().liveNeedles()).isEqualTo(writes - deletes);
+    }
+  }
 }
