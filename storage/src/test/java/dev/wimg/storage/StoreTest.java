@@ -331,4 +331,26 @@ class StoreTest {
       assertThat(store.stats().liveNeedles()).isEqualTo(writes - deletes);
     }
   }
+
+  @Test
+  void aReadFileStaysValidAndReadOnlyWhileItsVolumeGrowsAndIsRemapped() throws Exception {
+    // 64 KiB preallocation: the writes below extend the file, and so remap it, several times.
+    StoreConfig c = StoreConfig.defaults(dir).withPreallocateBytes(64 << 10);
+    try (Store store = Store.open(c)) {
+      Fid first = store.write(NewFile.of("first", "image/png", bytes(5000, 1))).get().fid();
+      StoredFile held = store.read(first);
+      List<Fid> later = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        later.add(store.write(NewFile.of("n" + i, null, bytes(20_000, 100 + i))).get().fid());
+      }
+      assertThat(content(held)).isEqualTo(bytes(5000, 1));
+      assertThat(held.data().isReadOnly()).isTrue();
+      assertThat(held.mime()).isEqualTo("image/png");
+      for (int i = 0; i < 40; i++) {
+        StoredFile f = store.read(later.get(i));
+        assertThat(f.data().isReadOnly()).isTrue();
+        assertThat(content(f)).isEqualTo(bytes(20_000, 100 + i));
+      }
+    }
+  }
 }

@@ -5,6 +5,7 @@ import dev.wimg.storage.StoreStats;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 
@@ -32,17 +33,35 @@ public final class Volume {
     final int revision;
     /** Covers the whole .dat file (preallocation included); replaced when the file grows. */
     volatile MemorySegment mapping;
+    /**
+     * A read-only buffer over {@link #mapping} from offset 0, or null when the mapping is larger
+     * than a buffer can be. Written before {@link #mapping}, both before any index slot pointing
+     * into the new region is published; a reader may still pair it with another mapping of the
+     * same file, so {@link NeedleCodec#decodeBody} checks its capacity.
+     */
+    volatile ByteBuffer view;
 
     Generation(FileChannel dat, FileChannel idx, NeedleIndex index, int revision, MemorySegment mapping) {
       this.dat = dat;
       this.idx = idx;
       this.index = index;
       this.revision = revision;
+      this.view = viewOf(mapping);
       this.mapping = mapping;
     }
 
     void remap(long size) throws IOException {
-      mapping = dat.map(FileChannel.MapMode.READ_ONLY, 0, size, Arena.ofAuto());
+      MemorySegment m = dat.map(FileChannel.MapMode.READ_ONLY, 0, size, Arena.ofAuto());
+      view = viewOf(m);
+      mapping = m;
+    }
+
+    private static ByteBuffer viewOf(MemorySegment m) {
+      if (m.byteSize() > Integer.MAX_VALUE) {
+        return null;
+      }
+      ByteBuffer b = m.asByteBuffer();
+      return b.isReadOnly() ? b : b.asReadOnlyBuffer();
     }
 
     void closeChannels() throws IOException {
@@ -121,7 +140,7 @@ public final class Volume {
     if (h.cookie() != cookie) {
       return null;
     }
-    return NeedleCodec.decodeBody(m, offset, h, id);
+    return NeedleCodec.decodeBody(m, g.view, offset, h, id);
   }
 
   /** Header of the live needle of {@code key}, or null; checks as {@link #read} except the body. */
