@@ -263,4 +263,94 @@ class StoreTest {
       assertThat(store.isResident(new Fid(1, 77, 0, 0))).isTrue();
     }
   }
+
+  @Test
+  void residencyIsAnsweredForRecordsLongerThanTheCheckWindowAndAtTheEndOfTheMapping() throws Exception {
+    // No preallocation: the mapping ends where the last record ends, so the first check's window
+    // is clipped; the 300 KB record needs the second check past the window.
+    StoreConfig c = StoreConfig.defaults(dir).withPreallocateBytes(0);
+    try (Store store = Store.open(c)) {
+      Fid big = store.write(NewFile.of("big", null, bytes(300_000, 2))).get().fid();
+      Fid small = store.write(NewFile.of("small", null, bytes(100, 3))).get().fid();
+      assertThat(content(store.read(big))).isEqualTo(bytes(300_000, 2));
+      assertThat(content(store.read(small))).isEqualTo(bytes(100, 3));
+      assertThat(store.isResident(big)).isTrue();
+      assertThat(store.isResident(small)).isTrue();
+    }
+  }
+
+  @Test
+  void pipelinedGroupCommitSharesFsyncsAndEveryAcknowledgedWriteAndDeleteSurvivesReopen() throws Exception {
+    int threads = 16;
+    int perThread = 60;
+    StoreConfig c = config().withFsyncPolicy(FsyncPolicy.ALWAYS);
+    List<List<WriteResult>> written = new ArrayList<>();
+    long fsyncs;
+    try (Store store = Store.open(c)) {
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      List<Future<List<WriteResult>>> results = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int tt = t;
+        results.add(pool.submit(() -> {
+          // Each writer waits for its own acknowledgement (as an HTTP client does) and deletes
+          // every fifth file at once, so deletes interleave with batches still being synced.
+          List<WriteResult> out = new ArrayList<>();
+          for (int i = 0; i < perThread; i++) {
+            WriteResult r = store.write(NewFile.of("t" + tt + "-" + i, null, bytes(3000, tt * 10_000L + i))).get();
+            assertThat(content(store.read(r.fid()))).isEqualTo(bytes(3000, tt * 10_000L + i));
+            if (i % 5 == 0) {
+              assertThat(store.delete(r.fid()).get()).isTrue();
+              assertThat(store.read(r.fid())).isNull();
+            }
+            out.add(r);
+          }
+          return out;
+        }));
+      }
+      for (Future<List<WriteResult>> f : results) {
+        written.add(f.get());
+      }
+      pool.shutdown();
+      fsyncs = ((LocalStore) store).fsyncs();
+    }
+    int writes = threads * perThread;
+    int deletes = threads * (perThread / 5);
+    assertThat(fsyncs).isPositive().isLessThan(writes + deletes);
+    try (Store store = Store.open(c)) {
+      for (int t = 0; t < threads; t++) {
+        for (int i = 0; i < perThread; i++) {
+          StoredFile f = store.read(written.get(t).get(i).fid());
+          if (i % 5 == 0) {
+            assertThat(f).isNull();
+          } else {
+            assertThat(f.name()).isEqualTo("t" + t + "-" + i);
+            assertThat(content(f)).isEqualTo(bytes(3000, t * 10_000L + i));
+          }
+        }
+      }
+      assertThat(store.stats().liveNeedles()).isEqualTo(writes - deletes);
+    }
+  }
+
+  @Test
+  void aReadFileStaysValidAndReadOnlyWhileItsVolumeGrowsAndIsRemapped() throws Exception {
+    // 64 KiB preallocation: the writes below extend the file, and so remap it, several times.
+    StoreConfig c = StoreConfig.defaults(dir).withPreallocateBytes(64 << 10);
+    try (Store store = Store.open(c)) {
+      Fid first = store.write(NewFile.of("first", "image/png", bytes(5000, 1))).get().fid();
+      StoredFile held = store.read(first);
+      List<Fid> later = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        later.add(store.write(NewFile.of("n" + i, null, bytes(20_000, 100 + i))).get().fid());
+      }
+      assertThat(content(held)).isEqualTo(bytes(5000, 1));
+      assertThat(held.data().isReadOnly()).isTrue();
+      assertThat(held.mime()).isEqualTo("image/png");
+      for (int i = 0; i < 40; i++) {
+        StoredFile f = store.read(later.get(i));
+        assertThat(f.data().isReadOnly()).isTrue();
+        assertThat(content(f)).isEqualTo(bytes(20_000, 100 + i));
+      }
+    }
+  }
 }

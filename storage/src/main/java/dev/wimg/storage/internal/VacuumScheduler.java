@@ -44,7 +44,7 @@ final class VacuumScheduler {
     });
   }
 
-  /** Called by the writer thread after deletes added garbage to {@code v}. */
+  /** Called by the store's syncer thread after published deletes added garbage to {@code v}. */
   void garbageGrew(Volume v) {
     long used = v.end - Superblock.SIZE;
     boolean bigEnough = v.sealed || v.end >= config.volumeSizeLimit() / 2;
