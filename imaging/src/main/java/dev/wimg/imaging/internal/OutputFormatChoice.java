@@ -1,9 +1,9 @@
 package dev.wimg.imaging.internal;
 
+import dev.wimg.imaging.AcceptHeader;
 import dev.wimg.imaging.ImageFormat;
 import dev.wimg.imaging.ImageRequestException;
 import dev.wimg.imaging.TransformSpec.OutputFormat;
-import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -58,10 +58,10 @@ public final class OutputFormatChoice {
       return explicit;
     }
     if (requested == OutputFormat.AUTO) {
-      if (writable.contains(ImageFormat.WEBP) && accepts(accept, ImageFormat.WEBP.mime())) {
+      if (writable.contains(ImageFormat.WEBP) && AcceptHeader.listsExplicitly(accept, ImageFormat.WEBP.mime())) {
         return ImageFormat.WEBP;
       }
-      if (writable.contains(ImageFormat.AVIF) && accepts(accept, ImageFormat.AVIF.mime())) {
+      if (writable.contains(ImageFormat.AVIF) && AcceptHeader.listsExplicitly(accept, ImageFormat.AVIF.mime())) {
         return ImageFormat.AVIF;
       }
     }
@@ -72,43 +72,5 @@ public final class OutputFormatChoice {
       return ImageFormat.PNG;
     }
     return hasAlpha ? ImageFormat.PNG : ImageFormat.JPEG;
-  }
-
-  /** Longest Accept header examined, in characters; the rest is ignored. */
-  private static final int MAX_ACCEPT_LENGTH = 4096;
-
-  /**
-   * True when the Accept header lists {@code mime} explicitly with a non-zero quality
-   * (RFC 9110 section 12.5.1).
-   */
-  static boolean accepts(String accept, String mime) {
-    if (accept == null) {
-      return false;
-    }
-    String header = accept.length() > MAX_ACCEPT_LENGTH ? accept.substring(0, MAX_ACCEPT_LENGTH) : accept;
-    for (String range : header.split(",")) {
-      String[] parts = range.split(";");
-      if (!parts[0].trim().toLowerCase(Locale.ROOT).equals(mime)) {
-        continue;
-      }
-      boolean allowed = true;
-      for (int i = 1; i < parts.length; i++) {
-        String param = parts[i].trim().toLowerCase(Locale.ROOT);
-        if (param.startsWith("q=")) {
-          allowed = positiveQuality(param.substring(2).trim());
-        }
-      }
-      if (allowed) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static boolean positiveQuality(String q) {
-    if (!q.matches("(0(\\.[0-9]{0,3})?|1(\\.0{0,3})?)")) {
-      return false;
-    }
-    return Double.parseDouble(q) > 0;
   }
 }

@@ -1,5 +1,7 @@
 package dev.wimg.imaging.internal;
 
+import dev.wimg.imaging.AcceptHeader;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.wimg.imaging.ImageFormat;
@@ -45,7 +47,7 @@ class OutputFormatChoiceTest {
       image/webpx                        | false | false
       """)
   void acceptListsTheTypeExplicitlyWithNonZeroQuality(String accept, boolean webp, boolean avif) {
-    assertThat(OutputFormatChoice.accepts(accept, "image/webp")).isEqualTo(webp);
-    assertThat(OutputFormatChoice.accepts(accept, "image/avif")).isEqualTo(avif);
+    assertThat(AcceptHeader.listsExplicitly(accept, "image/webp")).isEqualTo(webp);
+    assertThat(AcceptHeader.listsExplicitly(accept, "image/avif")).isEqualTo(avif);
   }
 }

@@ -1,5 +1,6 @@
 package dev.wimg.server.internal.transform;
 
+import dev.wimg.imaging.AcceptHeader;
 import dev.wimg.imaging.ImageFormat;
 import dev.wimg.imaging.TransformSpec;
 import dev.wimg.storage.Fid;
@@ -7,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -24,18 +24,16 @@ public record TransformKey(Fid original, String canonical, String variant) {
 
   /** Bytes of the SHA-256 of {@link #text()} kept in the ETag: 64 bits tell keys of one original apart. */
   private static final int ETAG_HASH_BYTES = 8;
-  /** Longest Accept header examined, characters, as the engine does. */
-  private static final int MAX_ACCEPT_LENGTH = 4096;
 
   /** The key of {@code spec} on {@code original} for a request with this {@code Accept}. */
   public static TransformKey of(Fid original, TransformSpec spec, String accept, Set<String> writable) {
     String variant = "";
     if (spec.format() == TransformSpec.OutputFormat.AUTO) {
       StringBuilder v = new StringBuilder("auto:");
-      if (writable.contains(ImageFormat.WEBP.token()) && accepts(accept, ImageFormat.WEBP.mime())) {
+      if (writable.contains(ImageFormat.WEBP.token()) && AcceptHeader.listsExplicitly(accept, ImageFormat.WEBP.mime())) {
         v.append('w');
       }
-      if (writable.contains(ImageFormat.AVIF.token()) && accepts(accept, ImageFormat.AVIF.mime())) {
+      if (writable.contains(ImageFormat.AVIF.token()) && AcceptHeader.listsExplicitly(accept, ImageFormat.AVIF.mime())) {
         v.append('a');
       }
       variant = v.toString();
@@ -76,34 +74,5 @@ public record TransformKey(Fid original, String canonical, String variant) {
     }
     return "\"" + Integer.toHexString(originalChecksum) + "-"
         + HexFormat.of().formatHex(hash, 0, ETAG_HASH_BYTES) + "\"";
-  }
-
-  /**
-   * True when {@code accept} lists {@code mime} explicitly with a non-zero quality. The same rule
-   * as the engine's format choice (wildcards do not count), so that equal keys mean equal outputs.
-   */
-  static boolean accepts(String accept, String mime) {
-    if (accept == null) {
-      return false;
-    }
-    String header = accept.length() > MAX_ACCEPT_LENGTH ? accept.substring(0, MAX_ACCEPT_LENGTH) : accept;
-    for (String range : header.split(",")) {
-      String[] parts = range.split(";");
-      if (!parts[0].trim().toLowerCase(Locale.ROOT).equals(mime)) {
-        continue;
-      }
-      boolean allowed = true;
-      for (int i = 1; i < parts.length; i++) {
-        String param = parts[i].trim().toLowerCase(Locale.ROOT);
-        if (param.startsWith("q=")) {
-          String q = param.substring(2).trim();
-          allowed = q.matches("(0(\\.[0-9]{0,3})?|1(\\.0{0,3})?)") && Double.parseDouble(q) > 0;
-        }
-      }
-      if (allowed) {
-        return true;
-      }
-    }
-    return false;
   }
 }
