@@ -1,0 +1,77 @@
+package dev.wimg.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a request head must hold to be served: transfer codings, Host, query and Content-Type. */
+@ExtendWith(NettyLeakCheck.class)
+class RequestHeadRulesTest {
+
+  @TempDir
+  static Path dir;
+  static TestServer server;
+
+  @BeforeAll
+  static void start() throws IOException {
+    server = TestServer.start(TestServer.config(dir));
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  /** Sends {@code request} on a new connection and reads the one response. */
+  static RawConnection.Response exchange(String request) throws IOException {
+    try (RawConnection raw = server.raw()) {
+      raw.send(request);
+      return raw.read();
+    }
+  }
+
+  static void assertError(RawConnection.Response response, int status, String message) {
+    assertThat(response.status()).isEqualTo(status);
+    assertThat(response.header("content-type")).isEqualTo("application/json");
+    JsonNode body;
+    try {
+      body = TestServer.JSON.readTree(response.body());
+    } catch (IOException e) {
+      throw new AssertionError("not JSON: " + response.bodyText(), e);
+    }
+    assertThat(body.get("error").asText()).isEqualTo(message);
+    assertThat(body.get("status").asInt()).isEqualTo(status);
+  }
+
+  static long needles() {
+    return TestServer.json(server.get("/status")).get("needles").asLong();
+  }
+
+  @Test
+  void gzipTransferCodingBeforeChunkedIs501AndNothingIsStored() throws IOException {
+    long before = needles();
+    assertError(exchange("POST /files HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+        + "3\r\nabc\r\n0\r\n\r\n"), 501, "transfer coding gzip is not supported");
+    assertThat(needles()).isEqualTo(before);
+  }
+
+  @Test
+  void gzipTransferCodingAloneIs501() throws IOException {
+    assertError(exchange("POST /files HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc"), 501,
+        "transfer coding gzip is not supported");
+  }
+
+  @Test
+  void chunkedWithParametersOrCaseStillWorks() throws IOException {
+    RawConnection.Response response = exchange("POST /files HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n"
+        + "3\r\nabc\r\n0\r\n\r\n");
+    assertThat(response.status()).isEqualTo(201);
+  }
+}
