@@ -74,4 +74,25 @@ class RequestHeadRulesTest {
         + "3\r\nabc\r\n0\r\n\r\n");
     assertThat(response.status()).isEqualTo(201);
   }
+
+  @Test
+  void uploadWithAnUnknownQueryParameterIs400NamingIt() {
+    ErrorResponsesTest.assertJsonError(server.send(server.request("/files?nmae=x")
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("abc"))), 400,
+        "unknown query parameter nmae; an upload takes only name");
+  }
+
+  @Test
+  void uploadWithNameGivenTwiceIs400() {
+    ErrorResponsesTest.assertJsonError(server.send(server.request("/files?name=a&name=b")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("abc"))), 400, "name given twice");
+  }
+
+  @Test
+  void uploadWithNameAndAnEmptyQueryPairIsStoredUnderThatName() {
+    java.net.http.HttpResponse<byte[]> response = server.send(server.request("/files?name=a.txt&")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("abc")));
+    assertThat(response.statusCode()).isEqualTo(201);
+    assertThat(TestServer.json(response).get("mime").asText()).startsWith("text/plain");
+  }
 }

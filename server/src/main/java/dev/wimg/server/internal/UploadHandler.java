@@ -87,11 +87,12 @@ public final class UploadHandler {
     }
     BodySink sink;
     try {
+      String queryName = nameParameter(ex.target());
       String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
       if (isMultipart(contentType)) {
         sink = new MultipartUpload(this, ex, limit, reserved);
       } else {
-        String name = checkedName(ex.target().queryParameter("name"));
+        String name = checkedName(queryName);
         sink = new RawUpload(this, ex, name, storedMime(contentType), limit, reserved);
       }
     } catch (IllegalArgumentException e) {
@@ -199,6 +200,35 @@ public final class UploadHandler {
       throw new IllegalArgumentException("Content-Type must be at most " + NewFile.MAX_MIME_BYTES + " bytes");
     }
     return type;
+  }
+
+  /**
+   * The {@code name} query parameter of an upload, decoded, or null. It is the only parameter an
+   * upload takes: a misspelt one would otherwise be silently ignored.
+   *
+   * @throws IllegalArgumentException for any other parameter, a repeated {@code name}, or bad
+   *     percent-encoding
+   */
+  static String nameParameter(RequestTarget target) {
+    if (target.query() == null) {
+      return null;
+    }
+    String name = null;
+    for (String pair : target.query().split("&", -1)) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String key = RequestTarget.percentDecode(eq < 0 ? pair : pair.substring(0, eq), true);
+      if (!key.equals("name")) {
+        throw new IllegalArgumentException("unknown query parameter " + key + "; an upload takes only name");
+      }
+      if (name != null) {
+        throw new IllegalArgumentException("name given twice");
+      }
+      name = eq < 0 ? "" : RequestTarget.percentDecode(pair.substring(eq + 1), true);
+    }
+    return name;
   }
 
   /**
