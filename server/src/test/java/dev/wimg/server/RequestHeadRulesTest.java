@@ -95,4 +95,21 @@ class RequestHeadRulesTest {
     assertThat(response.statusCode()).isEqualTo(201);
     assertThat(TestServer.json(response).get("mime").asText()).startsWith("text/plain");
   }
+
+  @Test
+  void http11RequestWithoutHostIs400() throws IOException {
+    assertError(exchange("GET /status HTTP/1.1\r\n\r\n"), 400,
+        "an HTTP/1.1 request must have exactly one Host header");
+  }
+
+  @Test
+  void requestWithTwoHostHeadersIs400() throws IOException {
+    assertError(exchange("GET /status HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400,
+        "an HTTP/1.1 request must have exactly one Host header");
+  }
+
+  @Test
+  void http10RequestWithoutHostIsServed() throws IOException {
+    assertThat(exchange("GET /status HTTP/1.0\r\n\r\n").status()).isEqualTo(200);
+  }
 }

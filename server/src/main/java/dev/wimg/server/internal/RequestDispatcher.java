@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -150,6 +151,8 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     if (coding != null) {
       current.closeAfterResponse();
       current.error(HttpResponseStatus.NOT_IMPLEMENTED, "transfer coding " + coding + " is not supported");
+    } else if (!hasValidHost(head)) {
+      current.refuse(HttpResponseStatus.BAD_REQUEST, "an HTTP/1.1 request must have exactly one Host header");
     } else if (target == null) {
       current.refuse(HttpResponseStatus.BAD_REQUEST, "request target must be a path starting with /");
     } else {
@@ -179,6 +182,14 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
       }
     }
     return null;
+  }
+
+  /**
+   * RFC 9112 section 3.2: an HTTP/1.1 request has exactly one Host field; no request has two.
+   */
+  private static boolean hasValidHost(HttpRequest head) {
+    int hosts = head.headers().getAll(HttpHeaderNames.HOST).size();
+    return hosts == 1 || hosts == 0 && head.protocolVersion() == HttpVersion.HTTP_1_0;
   }
 
   private void beginExchange(HttpRequest head, RequestTarget target) {
