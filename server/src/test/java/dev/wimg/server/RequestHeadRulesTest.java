@@ -112,4 +112,43 @@ class RequestHeadRulesTest {
   void http10RequestWithoutHostIsServed() throws IOException {
     assertThat(exchange("GET /status HTTP/1.0\r\n\r\n").status()).isEqualTo(200);
   }
+
+  static final String NOT_A_MEDIA_TYPE = "Content-Type must be a media type type/subtype (RFC 9110)";
+
+  @Test
+  void rawUploadWithANonAsciiContentTypeIs400() throws IOException {
+    byte[] head = "POST /files HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Type: text/"
+        .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] tail = "\r\n\r\nabc".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    java.io.ByteArrayOutputStream request = new java.io.ByteArrayOutputStream();
+    request.writeBytes(head);
+    request.writeBytes(new byte[] {(byte) 0xc3, (byte) 0xa9, (byte) 0xff});
+    request.writeBytes(tail);
+    try (RawConnection raw = server.raw()) {
+      raw.send(request.toByteArray());
+      assertError(raw.read(), 400, NOT_A_MEDIA_TYPE);
+    }
+  }
+
+  @Test
+  void rawUploadWithAContentTypeWithoutSubtypeIs400() throws IOException {
+    for (String type : new String[] {"banana", "text/", "/plain", "text/plain garbage", "te xt/plain"}) {
+      assertError(exchange("POST /files HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Type: " + type
+          + "\r\n\r\nabc"), 400, NOT_A_MEDIA_TYPE);
+    }
+  }
+
+  @Test
+  void rawUploadWithParametersInTheContentTypeKeepsThem() {
+    assertThat(server.upload("abc".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+        "text/plain; charset=utf-8", null).get("mime").asText()).isEqualTo("text/plain; charset=utf-8");
+  }
+
+  @Test
+  void multipartPartWithAMalformedContentTypeIs400() throws IOException {
+    String body = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+        + "Content-Type: banana\r\n\r\nabc\r\n--b--\r\n";
+    assertError(exchange("POST /files HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        + "Content-Length: " + body.length() + "\r\n\r\n" + body), 400, NOT_A_MEDIA_TYPE);
+  }
 }
