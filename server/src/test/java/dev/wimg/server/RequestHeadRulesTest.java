@@ -31,7 +31,12 @@ class RequestHeadRulesTest {
 
   /** Sends {@code request} on a new connection and reads the one response. */
   static RawConnection.Response exchange(String request) throws IOException {
-    try (RawConnection raw = server.raw()) {
+    return exchangeOn(server, request);
+  }
+
+  /** Sends {@code request} to {@code target} on a new connection and reads the one response. */
+  static RawConnection.Response exchangeOn(TestServer target, String request) throws IOException {
+    try (RawConnection raw = target.raw()) {
       raw.send(request);
       return raw.read();
     }
