@@ -58,6 +58,43 @@ class ConnectionTest {
   }
 
   @Test
+  void aThousandPipelinedGetsInOneWriteAreAllAnsweredInOrder() throws IOException {
+    String url = server.upload(randomBytes(5, 7), null, null).get("url").asText();
+    try (RawConnection raw = server.raw()) {
+      StringBuilder burst = new StringBuilder();
+      for (int i = 0; i < 1000; i++) {
+        burst.append(get(i % 2 == 0 ? url : "/status"));
+      }
+      raw.send(burst.toString());
+      for (int i = 0; i < 1000; i++) {
+        RawConnection.Response response = raw.read();
+        assertThat(response.status()).as("response %d", i).isEqualTo(200);
+        if (i % 2 == 0) {
+          assertThat(response.body()).isEqualTo(randomBytes(5, 7));
+        }
+      }
+      raw.send(get("/status"));
+      assertThat(raw.read().status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void threeHundredPipelinedUploadsInOneWriteAreAllStored() throws IOException {
+    try (RawConnection raw = server.raw()) {
+      StringBuilder burst = new StringBuilder();
+      for (int i = 0; i < 300; i++) {
+        burst.append("POST /files HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n").append((char) ('a' + i % 26));
+      }
+      raw.send(burst.toString());
+      for (int i = 0; i < 300; i++) {
+        RawConnection.Response response = raw.read();
+        assertThat(response.status()).as("response %d", i).isEqualTo(201);
+        assertThat(response.bodyText()).contains("\"size\":1");
+      }
+    }
+  }
+
+  @Test
   void pipelinedRequestsAreAnsweredInOrder() throws IOException {
     byte[] a = randomBytes(3000, 2);
     byte[] b = randomBytes(10, 3);

@@ -33,36 +33,45 @@ final class ServerCommand implements Callable<Integer> {
 
   private static final Logger log = LoggerFactory.getLogger(ServerCommand.class);
 
+  /** The data folder when neither flag, WIMG_DATA nor config names one, relative to the working directory. */
+  private static final String DEFAULT_DATA = "wimg-data";
+
+  /*
+   * Descriptions name the built-in defaults themselves rather than ${DEFAULT-VALUE}, which picocli
+   * fills from the environment or the config file when set, and name the variable on a line apart.
+   */
   private final Environment environment;
 
   @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + ServerConfig.DEFAULT_PORT,
-      description = "TCP port; 0 picks a free one (env WIMG_PORT; default: ${DEFAULT-VALUE}).")
+      description = {"TCP port; 0 picks a free one.", "Default: " + ServerConfig.DEFAULT_PORT, "Environment: WIMG_PORT."})
   private int port;
 
   @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = ServerConfig.DEFAULT_BIND,
-      description = "Address to listen on; any but loopback requires --write-key "
-          + "(env WIMG_BIND; default: ${DEFAULT-VALUE}).")
+      description = {"Address to listen on; any but loopback requires --write-key.",
+          "Default: " + ServerConfig.DEFAULT_BIND, "Environment: WIMG_BIND."})
   private String bind;
 
-  @Option(names = "--data", paramLabel = "DIR", defaultValue = "wimg-data",
-      description = "Folder of the volume files, created if missing (env WIMG_DATA; default: ${DEFAULT-VALUE}).")
+  @Option(names = "--data", paramLabel = "DIR", defaultValue = DEFAULT_DATA,
+      description = {"Folder of the volume files, created if missing.", "Default: " + DEFAULT_DATA,
+          "Environment: WIMG_DATA."})
   private Path data;
 
   @Option(names = "--fsync", paramLabel = "POLICY", defaultValue = "always",
       converter = FsyncPolicyConverter.class, completionCandidates = FsyncPolicyConverter.Names.class,
-      description = "always: acknowledge an upload only once it is on disk; interval: fsync every "
-          + "second; never: leave it to the OS (env WIMG_FSYNC; default: ${DEFAULT-VALUE}).")
+      description = {"always: acknowledge an upload only once it is on disk; interval: fsync every "
+          + "second; never: leave it to the OS.", "Default: always", "Environment: WIMG_FSYNC."})
   private FsyncPolicy fsync;
 
   @Option(names = "--volume-size", paramLabel = "SIZE", defaultValue = "1g",
       converter = ByteSizeConverter.class,
-      description = "Size at which a volume file is sealed and a new one started, e.g. 256m "
-          + "(env WIMG_VOLUME_SIZE; default: 1g).")
+      description = {"Size at which a volume file is sealed and a new one started, e.g. 256m.",
+          "Default: 1g", "Environment: WIMG_VOLUME_SIZE."})
   private long volumeSize;
 
   @Option(names = "--max-upload", paramLabel = "SIZE", defaultValue = "64m",
       converter = ByteSizeConverter.class,
-      description = "Largest single upload; larger ones get 413 (env WIMG_MAX_UPLOAD; default: 64m).")
+      description = {"Largest single upload; larger ones get 413.", "Default: 64m",
+          "Environment: WIMG_MAX_UPLOAD."})
   private long maxUpload;
 
   @Option(names = "--write-key", paramLabel = "KEY",
@@ -77,8 +86,8 @@ final class ServerCommand implements Callable<Integer> {
 
   @Option(names = "--presets-only", paramLabel = "BOOLEAN", arity = "0..1", fallbackValue = "true",
       defaultValue = "false",
-      description = "Allow only ?p=<preset> transforms (resize-DoS protection) (env WIMG_PRESETS_ONLY; "
-          + "default: ${DEFAULT-VALUE}).")
+      description = {"Allow only ?p=<preset> transforms (resize-DoS protection).", "Default: false",
+          "Environment: WIMG_PRESETS_ONLY."})
   private boolean presetsOnly;
 
   @Option(names = "--sign-key", paramLabel = "KEY", split = ",",
@@ -88,19 +97,19 @@ final class ServerCommand implements Callable<Integer> {
   private List<String> signKeys = List.of();
 
   @Option(names = "--transform-queue", paramLabel = "N", defaultValue = "" + ImagingConfig.DEFAULT_QUEUE_LENGTH,
-      description = "Transforms waiting for a worker before requests get 503 (env WIMG_TRANSFORM_QUEUE; "
-          + "default: ${DEFAULT-VALUE}).")
+      description = {"Transforms waiting for a worker before requests get 503.",
+          "Default: " + ImagingConfig.DEFAULT_QUEUE_LENGTH, "Environment: WIMG_TRANSFORM_QUEUE."})
   private int transformQueue;
 
   @Option(names = "--transform-cache", paramLabel = "SIZE", defaultValue = "64m",
       converter = ByteSizeConverter.class,
-      description = "Memory for recently computed pictures (env WIMG_TRANSFORM_CACHE; default: 64m).")
+      description = {"Memory for recently computed pictures.", "Default: 64m", "Environment: WIMG_TRANSFORM_CACHE."})
   private long transformCache;
 
   @Option(names = "--derived-cap", paramLabel = "SIZE", defaultValue = "1g",
       converter = ByteSizeConverter.class,
-      description = "Disk space for derived pictures; past it the least recently used are deleted "
-          + "(env WIMG_DERIVED_CAP; default: 1g).")
+      description = {"Disk space for derived pictures; past it the least recently used are deleted.",
+          "Default: 1g", "Environment: WIMG_DERIVED_CAP."})
   private long derivedCap;
 
   ServerCommand(Environment environment) {

@@ -8,10 +8,13 @@ import dev.wimg.storage.StoredFile;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -55,16 +58,8 @@ public final class FileReadHandler {
   private static final AsciiString NOSNIFF = AsciiString.cached("nosniff");
   private static final AsciiString SANDBOX = AsciiString.cached("sandbox");
 
-  /** What a read produced. */
-  private sealed interface Outcome {}
-
-  private record Found(StoredFile file) implements Outcome {}
-
-  private record Missing() implements Outcome {}
-
-  private record Failed(Exception cause) implements Outcome {}
-
-  private static final Outcome MISSING = new Missing();
+  /** Response headers, created without a second header set for trailers, which a full response never sends. */
+  private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory();
 
   private final ServerContext server;
   private final TransformHandler transforms;
@@ -81,41 +76,54 @@ public final class FileReadHandler {
     Store store = server.store();
     Fid fid = path.fid();
     if (server.tuning().residentReadsInline() && store.isResident(fid)) {
-      answer(ex, path, read(store, fid));
+      readAndAnswer(ex, path, store, fid);
       return;
     }
     try {
       server.blocking().execute(() -> {
-        Outcome outcome = read(store, fid);
-        ex.onEventLoop(() -> answer(ex, path, outcome), () -> { });
+        StoredFile file;
+        try {
+          file = store.read(fid);
+        } catch (Exception e) {
+          ex.onEventLoop(() -> failed(ex, path, e), () -> { });
+          return;
+        }
+        ex.onEventLoop(() -> found(ex, path, file), () -> { });
       });
     } catch (RejectedExecutionException e) {
       ex.unavailable("server is busy; retry later");
     }
   }
 
-  private static Outcome read(Store store, Fid fid) {
+  /** The inline read: no task, no boxed outcome, as it runs for most requests. */
+  private void readAndAnswer(Exchange ex, FilePath path, Store store, Fid fid) {
+    StoredFile file;
     try {
-      StoredFile file = store.read(fid);
-      return file == null ? MISSING : new Found(file);
+      file = store.read(fid);
     } catch (Exception e) {
-      return new Failed(e);
+      failed(ex, path, e);
+      return;
+    }
+    found(ex, path, file);
+  }
+
+  /** Answers a read that returned {@code file}, null if there is no such file. */
+  private void found(Exchange ex, FilePath path, StoredFile file) {
+    if (file == null) {
+      ex.error(HttpResponseStatus.NOT_FOUND, ErrorResponses.FILE_NOT_FOUND);
+    } else {
+      serve(ex, path, file);
     }
   }
 
-  private void answer(Exchange ex, FilePath path, Outcome outcome) {
-    switch (outcome) {
-      case Found found -> serve(ex, path, found.file());
-      case Missing missing -> ex.error(HttpResponseStatus.NOT_FOUND, ErrorResponses.FILE_NOT_FOUND);
-      case Failed(CorruptNeedleException corrupt) -> {
-        log.error("refusing to serve {}: needle in volume {} at offset {} failed its check: {}",
-            path.fid(), corrupt.volume(), corrupt.offset(), corrupt.getMessage());
-        ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorResponses.CORRUPT);
-      }
-      case Failed failed -> {
-        log.error("reading {} failed", path.fid(), failed.cause());
-        ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not read the file");
-      }
+  private static void failed(Exchange ex, FilePath path, Exception cause) {
+    if (cause instanceof CorruptNeedleException corrupt) {
+      log.error("refusing to serve {}: needle in volume {} at offset {} failed its check: {}",
+          path.fid(), corrupt.volume(), corrupt.offset(), corrupt.getMessage());
+      ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorResponses.CORRUPT);
+    } else {
+      log.error("reading {} failed", path.fid(), cause);
+      ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not read the file");
     }
   }
 
@@ -125,7 +133,7 @@ public final class FileReadHandler {
     String etag = file.etag();
     long size = file.size();
     long lastModifiedSecond = Math.floorDiv(file.lastModified(), 1000) * 1000;
-    String lastModified = HttpDateCache.format(file.lastModified());
+    AsciiString lastModified = HttpDateCache.format(file.lastModified());
 
     String ifNoneMatch = in.get(HttpHeaderNames.IF_NONE_MATCH);
     boolean notModified;
@@ -137,7 +145,7 @@ public final class FileReadHandler {
     }
     if (notModified) {
       FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-          HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
+          HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER, HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
       validators(response.headers(), etag, lastModified);
       ex.respond(response);
       return;
@@ -168,7 +176,8 @@ public final class FileReadHandler {
       contentRange = "bytes " + part.first() + "-" + part.last() + "/" + size;
     }
     ByteBuf body = ex.isHead() || length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(data);
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body,
+        HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
     HttpHeaders out = response.headers();
     String mime = MimeTypes.effective(file.mime(), path.name(), file.name());
     out.set(HttpHeaderNames.CONTENT_TYPE, mime);
@@ -189,7 +198,7 @@ public final class FileReadHandler {
     ex.respond(response).addListener(f -> Reference.reachabilityFence(file));
   }
 
-  private static void validators(HttpHeaders out, String etag, String lastModified) {
+  private static void validators(HttpHeaders out, String etag, CharSequence lastModified) {
     out.set(HttpHeaderNames.ETAG, etag);
     out.set(HttpHeaderNames.LAST_MODIFIED, lastModified);
     out.set(HttpHeaderNames.CACHE_CONTROL, CACHE_FOREVER);

@@ -1,5 +1,6 @@
 package dev.wimg.server.internal;
 
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
@@ -20,7 +21,10 @@ import java.util.concurrent.TimeUnit;
  *                                   deadlines, keep-alive
  * </pre>
  *
- * <p>Channels start with auto-read off; the dispatcher reads when it is ready for more.
+ * <p>Channels start with auto-read off; the dispatcher reads when it is ready for more. That is
+ * the back-pressure for pipelining: however many requests a client sends at once, the server
+ * holds at most what one socket read of {@link #MAX_READ_BYTES} decodes to, and reads on once
+ * those are answered.
  */
 public final class HttpPipeline extends ChannelInitializer<SocketChannel> {
 
@@ -33,6 +37,22 @@ public final class HttpPipeline extends ChannelInitializer<SocketChannel> {
    * buffers, so this bounds nothing in memory; larger means fewer pieces per upload.
    */
   public static final int MAX_CHUNK_BYTES = 1 << 20;
+  /** Most bytes one socket read hands to the decoder (the receive buffer's upper bound). */
+  public static final int MAX_READ_BYTES = 64 << 10;
+  /** First receive buffer size, bytes; Netty adapts it between 64 and {@link #MAX_READ_BYTES}. */
+  private static final int INITIAL_READ_BYTES = 2 << 10;
+  /** Smallest receive buffer, bytes. */
+  private static final int MIN_READ_BYTES = 64;
+  /** Bytes of the shortest request the decoder accepts: {@code "A / HTTP/1.1\n\n"}. */
+  private static final int MIN_REQUEST_BYTES = 14;
+  /**
+   * Requests the codec may hold decoded but unanswered. Not a limit on clients: the dispatcher
+   * reads the socket only when it has handled everything decoded before, so at most the request
+   * being answered plus what one read of {@link #MAX_READ_BYTES} (and the partial request left
+   * over from the previous read) decodes to are ever unanswered. The codec fails the connection
+   * past its depth, so the depth is that bound rather than Netty's default of 128.
+   */
+  static final int MAX_UNANSWERED_REQUESTS = MAX_READ_BYTES / MIN_REQUEST_BYTES + 2;
 
   private final ServerContext server;
   private final OpenConnections connections;
@@ -53,11 +73,13 @@ public final class HttpPipeline extends ChannelInitializer<SocketChannel> {
         .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
         .setMaxHeaderSize(MAX_HEADER_BYTES)
         .setMaxChunkSize(MAX_CHUNK_BYTES);
+    ch.config().setRecvByteBufAllocator(
+        new AdaptiveRecvByteBufAllocator(MIN_READ_BYTES, INITIAL_READ_BYTES, MAX_READ_BYTES));
     long idleNanos = server.config().idleTimeout().toNanos();
     ChannelPipeline p = ch.pipeline();
     p.addLast("traffic", traffic);
     p.addLast("idle", new IdleStateHandler(true, 0, idleNanos, 0, TimeUnit.NANOSECONDS));
-    p.addLast("http", new HttpServerCodec(limits));
+    p.addLast("http", new HttpServerCodec(limits, MAX_UNANSWERED_REQUESTS));
     p.addLast("dispatch", new RequestDispatcher(server, router));
   }
 }

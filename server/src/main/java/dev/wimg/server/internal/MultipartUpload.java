@@ -33,6 +33,8 @@ final class MultipartUpload implements BodySink {
   static final String FILE_PART = "file";
   /** Most form fields (file parts and others) in one request. */
   static final int MAX_FIELDS = 128;
+  /** Netty's value for "no limit on the number of fields". */
+  private static final int UNLIMITED_FIELDS = -1;
   /** Most undecoded bytes the decoder may buffer, e.g. for one part's headers: 64 KiB. */
   static final int MAX_BUFFERED_BYTES = 64 << 10;
   /** Decoded bytes after which the decoder compacts its buffer: 1 MiB. */
@@ -44,6 +46,8 @@ final class MultipartUpload implements BodySink {
   private final HttpPostMultipartRequestDecoder decoder;
   private long reserved;
   private long received;
+  /** Parts decoded so far. */
+  private int parts;
   private boolean released;
 
   /**
@@ -61,8 +65,10 @@ final class MultipartUpload implements BodySink {
       throw new IllegalArgumentException("malformed multipart/form-data request: no boundary in its Content-Type");
     }
     try {
+      // No field limit in the decoder: past its limit it drops the part it just decoded without
+      // releasing it (a leak), so the count is checked here after each piece instead.
       this.decoder = new HttpPostMultipartRequestDecoder(factory, ex.request(), StandardCharsets.UTF_8,
-          MAX_FIELDS, MAX_BUFFERED_BYTES);
+          UNLIMITED_FIELDS, MAX_BUFFERED_BYTES);
     } catch (DecoderException e) {
       throw new IllegalArgumentException("malformed multipart/form-data request: " + message(e), e);
     }
@@ -92,6 +98,12 @@ final class MultipartUpload implements BodySink {
     received += n;
     try {
       decoder.offer(content);
+      if (countNewParts() > MAX_FIELDS) {
+        abort();
+        ex.closeAfterResponse();
+        ex.error(HttpResponseStatus.BAD_REQUEST, "multipart body has more than " + MAX_FIELDS + " parts");
+        return false;
+      }
     } catch (DecoderException e) {
       abort();
       ex.closeAfterResponse();
@@ -103,12 +115,36 @@ final class MultipartUpload implements BodySink {
     return true;
   }
 
+  /** Counts the parts the decoder completed since the last call; returns the total. */
+  private int countNewParts() {
+    try {
+      while (decoder.hasNext()) {
+        decoder.next();
+        parts++;
+      }
+    } catch (HttpPostRequestDecoder.EndOfDataDecoderException end) {
+      // every part is counted
+    }
+    return parts;
+  }
+
   @Override
   public void finish() {
     List<NewFile> files = new ArrayList<>();
     try {
-      for (InterfaceHttpData data : decoder.getBodyHttpDatas()) {
+      List<InterfaceHttpData> parts = decoder.getBodyHttpDatas();
+      if (decoder.currentPartialHttpData() != null) {
+        throw new IllegalArgumentException("multipart body ends inside a part: its closing delimiter is missing");
+      }
+      if (parts.isEmpty() && received > 0) {
+        throw new IllegalArgumentException(
+            "multipart body has no complete part: part headers must end with a blank line");
+      }
+      for (InterfaceHttpData data : parts) {
         if (!(data instanceof FileUpload upload)) {
+          if (data.getName().equals(FILE_PART)) {
+            throw new IllegalArgumentException("multipart part \"" + FILE_PART + "\" has no filename");
+          }
           continue;
         }
         if (!upload.getName().equals(FILE_PART)) {
@@ -148,6 +184,12 @@ final class MultipartUpload implements BodySink {
       return;
     }
     released = true;
+    // destroy() frees the finished parts only: a part cut off by the end of the body or by an
+    // error is still the decoder's partial one, holding a copy of its bytes.
+    InterfaceHttpData partial = decoder.currentPartialHttpData();
+    if (partial != null && partial.refCnt() > 0) {
+      partial.release(partial.refCnt());
+    }
     decoder.destroy();
     owner.server().uploads().release(reserved);
   }

@@ -7,8 +7,10 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -122,7 +124,10 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     Throwable cause = head.decoderResult().cause();
     current.closeAfterResponse();
     requestComplete = true;
-    if (cause instanceof TooLongHttpLineException) {
+    String coding = unsupportedTransferCoding(head);
+    if (coding != null) {
+      current.error(HttpResponseStatus.NOT_IMPLEMENTED, "transfer coding " + coding + " is not supported");
+    } else if (cause instanceof TooLongHttpLineException) {
       current.error(HttpResponseStatus.REQUEST_URI_TOO_LONG, "request line is too long");
     } else if (cause instanceof TooLongHttpHeaderException) {
       current.error(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers are too large");
@@ -142,7 +147,13 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     }
     beginExchange(head, target);
     deadline.awaitBody();
-    if (target == null) {
+    String coding = unsupportedTransferCoding(head);
+    if (coding != null) {
+      current.closeAfterResponse();
+      current.error(HttpResponseStatus.NOT_IMPLEMENTED, "transfer coding " + coding + " is not supported");
+    } else if (!hasValidHost(head)) {
+      current.refuse(HttpResponseStatus.BAD_REQUEST, "an HTTP/1.1 request must have exactly one Host header");
+    } else if (target == null) {
       current.refuse(HttpResponseStatus.BAD_REQUEST, "request target must be a path starting with /");
     } else {
       sink = router.route(current);
@@ -150,6 +161,35 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     if (!closing) {
       requestRead();
     }
+  }
+
+  /**
+   * The first transfer coding of {@code head} other than {@code chunked}, or null. The server
+   * decodes only chunked (RFC 9112 section 6.1: 501 for a coding it does not understand); the
+   * connection closes after the answer since the body's framing is then unknown.
+   */
+  static String unsupportedTransferCoding(HttpRequest head) {
+    for (String field : head.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING)) {
+      for (String coding : field.split(",")) {
+        String name = coding.strip();
+        int parameters = name.indexOf(';');
+        if (parameters >= 0) {
+          name = name.substring(0, parameters).strip();
+        }
+        if (!name.isEmpty() && !name.equalsIgnoreCase("chunked")) {
+          return name;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * RFC 9112 section 3.2: an HTTP/1.1 request has exactly one Host field; no request has two.
+   */
+  private static boolean hasValidHost(HttpRequest head) {
+    int hosts = head.headers().getAll(HttpHeaderNames.HOST).size();
+    return hosts == 1 || hosts == 0 && head.protocolVersion() == HttpVersion.HTTP_1_0;
   }
 
   private void beginExchange(HttpRequest head, RequestTarget target) {

@@ -87,11 +87,12 @@ public final class UploadHandler {
     }
     BodySink sink;
     try {
+      String queryName = nameParameter(ex.target());
       String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
       if (isMultipart(contentType)) {
         sink = new MultipartUpload(this, ex, limit, reserved);
       } else {
-        String name = checkedName(ex.target().queryParameter("name"));
+        String name = checkedName(queryName);
         sink = new RawUpload(this, ex, name, storedMime(contentType), limit, reserved);
       }
     } catch (IllegalArgumentException e) {
@@ -198,7 +199,83 @@ public final class UploadHandler {
     if (type.getBytes(StandardCharsets.UTF_8).length > NewFile.MAX_MIME_BYTES) {
       throw new IllegalArgumentException("Content-Type must be at most " + NewFile.MAX_MIME_BYTES + " bytes");
     }
+    if (!isMediaType(type)) {
+      throw new IllegalArgumentException("Content-Type must be a media type type/subtype (RFC 9110)");
+    }
     return type;
+  }
+
+  /**
+   * Whether {@code value} is {@code token "/" token}, then nothing or parameters after a
+   * {@code ;}, all in visible ASCII, spaces and tabs (RFC 9110 section 8.3.1). Parameters are kept
+   * as sent, not parsed further: they are served back verbatim.
+   */
+  static boolean isMediaType(String value) {
+    int slash = tokenEnd(value, 0);
+    if (slash == 0 || slash >= value.length() || value.charAt(slash) != '/') {
+      return false;
+    }
+    int end = tokenEnd(value, slash + 1);
+    if (end == slash + 1) {
+      return false;
+    }
+    int i = end;
+    while (i < value.length() && (value.charAt(i) == ' ' || value.charAt(i) == '\t')) {
+      i++;
+    }
+    if (i < value.length() && value.charAt(i) != ';') {
+      return false;
+    }
+    for (; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c != '\t' && (c < 0x20 || c > 0x7e)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The index of the first character at or after {@code from} that is not an RFC 9110 tchar. */
+  private static int tokenEnd(String value, int from) {
+    int i = from;
+    while (i < value.length() && isTokenChar(value.charAt(i))) {
+      i++;
+    }
+    return i;
+  }
+
+  private static boolean isTokenChar(char c) {
+    return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+        || c < 0x80 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+  }
+
+  /**
+   * The {@code name} query parameter of an upload, decoded, or null. It is the only parameter an
+   * upload takes: a misspelt one would otherwise be silently ignored.
+   *
+   * @throws IllegalArgumentException for any other parameter, a repeated {@code name}, or bad
+   *     percent-encoding
+   */
+  static String nameParameter(RequestTarget target) {
+    if (target.query() == null) {
+      return null;
+    }
+    String name = null;
+    for (String pair : target.query().split("&", -1)) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String key = RequestTarget.percentDecode(eq < 0 ? pair : pair.substring(0, eq), true);
+      if (!key.equals("name")) {
+        throw new IllegalArgumentException("unknown query parameter " + key + "; an upload takes only name");
+      }
+      if (name != null) {
+        throw new IllegalArgumentException("name given twice");
+      }
+      name = eq < 0 ? "" : RequestTarget.percentDecode(pair.substring(eq + 1), true);
+    }
+    return name;
   }
 
   /**
