@@ -33,7 +33,7 @@ echo "files: $count JPEGs from $bench_corpus/small, mean $((total_bytes / count)
 echo "scratch: $work (WIMG data), $shm (nginx, tmpfs)"
 
 wimg_port=$(bench_free_port 19333)
-bench_start_wimg "$wimg_port" "$work/wimg-data" always "$work/wimg.log"
+bench_start_wimg "$wimg_port" "$work/wimg-data" "${WIMG_FSYNC:-always}" "$work/wimg.log"
 echo "WIMG: pid $wimg_pid on 127.0.0.1:$wimg_port, $(grep -m 1 '^WIMG listening' "$work/wimg.log")"
 
 ngx=$shm/nginx
