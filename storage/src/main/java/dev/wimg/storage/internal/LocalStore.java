@@ -43,6 +43,7 @@ public final class LocalStore implements Store {
   private volatile Volume active;
   private final GroupCommitWriter writer;
   private final VacuumScheduler vacuums;
+  private final ResidencyScanner residency;
   /** Held from open to close so that no second store appends to these volumes. */
   private final DataDirLock lock;
   /** Set by the first {@link #close}; later calls return at once. */
@@ -54,6 +55,7 @@ public final class LocalStore implements Store {
     this.dir = config.dataDir();
     this.writer = new GroupCommitWriter(this, config);
     this.vacuums = new VacuumScheduler(this, writer, config);
+    this.residency = new ResidencyScanner(this);
   }
 
   /** Opens (and recovers) the volumes in {@code config.dataDir()}. */
@@ -72,6 +74,7 @@ public final class LocalStore implements Store {
       throw e;
     }
     store.writer.start();
+    store.residency.start();
     return store;
   }
 
@@ -260,6 +263,7 @@ public final class LocalStore implements Store {
       return;
     }
     vacuums.close();
+    residency.stop();
     CompletableFuture<Void> done = new CompletableFuture<>();
     writer.submit(new GroupCommitWriter.CloseOp(done));
     try {
