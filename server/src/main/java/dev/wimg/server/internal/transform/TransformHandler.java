@@ -32,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * {@code GET} and {@code HEAD} of {@code /<fid>[/<name>]?<transform>}: a derived picture.
  *
  * <p>Order of checks: query syntax (400), signature when signing is on (403), the transform
- * grammar and presets (400). A query that asks for nothing (every parameter at its default) is
+ * grammar and presets (400). A URL (path and raw query, {@code sig} included) that passed them
+ * once is remembered with the key it resolved to ({@link UrlKeyCache}); when it comes again
+ * character for character and its result is in memory, it is answered at once, since the checks
+ * depend on nothing else and would pass again. A query that asks for nothing (every parameter at its default) is
  * left to the plain download. Then the answer comes from, in order: the memory cache; the derived
  * store (a plain needle read, 304 on a matching If-None-Match without reading it); the original,
  * read and CRC-checked (404 if gone, 304 on a matching If-None-Match without computing), handed to
@@ -85,6 +88,13 @@ public final class TransformHandler {
     if (rawQuery == null || rawQuery.isEmpty()) {
       return false;
     }
+    String rawPath = ex.target().path();
+    String accept = ex.request().headers().get(HttpHeaderNames.ACCEPT);
+    TransformService.Remembered remembered = service.rememberedResult(rawPath, rawQuery, accept);
+    if (remembered != null) {
+      fromMemory(ex, remembered.key(), remembered.rendition());
+      return true;
+    }
     TransformQuery query;
     try {
       query = TransformQuery.parse(rawQuery);
@@ -108,7 +118,7 @@ public final class TransformHandler {
     }
     TransformSpec spec;
     try {
-      spec = TransformSpec.parse(query.parameters(), service.presets(), service.limits());
+      spec = service.parse(query);
     } catch (ImageRequestException e) {
       refuse(ex, e);
       return true;
@@ -116,15 +126,12 @@ public final class TransformHandler {
     if (spec.isIdentity()) {
       return false;
     }
-    String accept = ex.request().headers().get(HttpHeaderNames.ACCEPT);
     TransformKey key = TransformKey.of(path.fid(), spec, accept, service.engine().outputFormats());
+    // Every check passed: the same path and query would pass them again.
+    service.rememberUrl(rawPath, rawQuery, key);
     TransformService.Rendition hit = service.cached(key);
     if (hit != null) {
-      if (notModified(ex, hit.etag())) {
-        notModifiedResponse(ex, key, hit.etag());
-      } else {
-        serve(ex, key, hit.etag(), hit.mime(), hit.data(), null);
-      }
+      fromMemory(ex, key, hit);
       return true;
     }
     DerivedIndex.Link link = service.derivedLink(key);
@@ -134,6 +141,15 @@ public final class TransformHandler {
       fromOriginal(ex, key, spec, accept);
     }
     return true;
+  }
+
+  /** Answers from a result in memory; its ETag was computed with it. */
+  private static void fromMemory(Exchange ex, TransformKey key, TransformService.Rendition hit) {
+    if (notModified(ex, hit.etag())) {
+      notModifiedResponse(ex, key, hit.etag());
+    } else {
+      serve(ex, key, hit.etag(), hit.mime(), hit.data(), null);
+    }
   }
 
   private void fromDerived(Exchange ex, TransformKey key, TransformSpec spec, String accept, DerivedIndex.Link link) {

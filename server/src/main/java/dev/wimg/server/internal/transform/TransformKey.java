@@ -27,18 +27,23 @@ public record TransformKey(Fid original, String canonical, String variant) {
 
   /** The key of {@code spec} on {@code original} for a request with this {@code Accept}. */
   public static TransformKey of(Fid original, TransformSpec spec, String accept, Set<String> writable) {
-    String variant = "";
-    if (spec.format() == TransformSpec.OutputFormat.AUTO) {
-      StringBuilder v = new StringBuilder("auto:");
-      if (writable.contains(ImageFormat.WEBP.token()) && AcceptHeader.listsExplicitly(accept, ImageFormat.WEBP.mime())) {
-        v.append('w');
-      }
-      if (writable.contains(ImageFormat.AVIF.token()) && AcceptHeader.listsExplicitly(accept, ImageFormat.AVIF.mime())) {
-        v.append('a');
-      }
-      variant = v.toString();
-    }
+    String variant = spec.format() == TransformSpec.OutputFormat.AUTO ? variant(accept, writable) : "";
     return new TransformKey(original, spec.canonical(), variant);
+  }
+
+  /**
+   * The variant of a {@code format=auto} key for a request with this {@code Accept}: {@code auto:}
+   * followed by {@code w} when WebP is accepted and written, {@code a} likewise for AVIF.
+   */
+  static String variant(String accept, Set<String> writable) {
+    StringBuilder v = new StringBuilder("auto:");
+    if (writable.contains(ImageFormat.WEBP.token()) && AcceptHeader.listsExplicitly(accept, ImageFormat.WEBP.mime())) {
+      v.append('w');
+    }
+    if (writable.contains(ImageFormat.AVIF.token()) && AcceptHeader.listsExplicitly(accept, ImageFormat.AVIF.mime())) {
+      v.append('a');
+    }
+    return v.toString();
   }
 
   /** Whether the response varies with {@code Accept}. */

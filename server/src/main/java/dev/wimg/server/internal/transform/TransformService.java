@@ -89,8 +89,15 @@ public final class TransformService implements Closeable {
    * @param bytes    their weight, bytes
    * @param capBytes the cache's bound, bytes
    * @param hits     requests answered from memory
+   * @param urls     request URLs remembered with the key they resolved to, at most
+   *                 {@value UrlKeyCache#MAX_ENTRIES}
+   * @param urlHits  requests whose URL was remembered and whose result was in memory: answered
+   *                 without parsing the query
+   * @param parses   transform queries parsed and checked against the grammar (URL not
+   *                 remembered, or its result no longer in memory)
    */
-  public record CacheStatus(long entries, long bytes, long capBytes, long hits) {}
+  public record CacheStatus(long entries, long bytes, long capBytes, long hits, long urls, long urlHits,
+                            long parses) {}
 
   /**
    * @param count    derived pictures on disk
@@ -114,7 +121,10 @@ public final class TransformService implements Closeable {
   private final ConcurrentHashMap<TransformKey, CompletableFuture<Rendition>> inFlight = new ConcurrentHashMap<>();
   private final Cache<TransformKey, Rendition> cache;
   private final LongAdder transforms = new LongAdder();
+  private final UrlKeyCache urlKeys;
   private final LongAdder cacheHits = new LongAdder();
+  private final LongAdder urlHits = new LongAdder();
+  private final LongAdder parses = new LongAdder();
   private final LongAdder derivedHits = new LongAdder();
   private final LongAdder misses = new LongAdder();
 
@@ -129,6 +139,7 @@ public final class TransformService implements Closeable {
     this.derived = derived;
     this.index = index;
     this.threads = threads;
+    this.urlKeys = new UrlKeyCache(engine.outputFormats());
     this.pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(config.queueLength()), new DefaultThreadFactory("wimg-transform", true));
     this.pool.allowCoreThreadTimeOut(true);
@@ -192,6 +203,41 @@ public final class TransformService implements Closeable {
       cacheHits.increment();
     }
     return hit;
+  }
+
+  /**
+   * The result for a request URL seen before, if it is in memory, with the key it resolved to;
+   * else null. See {@link UrlKeyCache} for why a remembered URL needs no new checks.
+   *
+   * @param path   the request path exactly as received
+   * @param query  the raw query exactly as received
+   * @param accept the request's {@code Accept}, or null
+   */
+  Remembered rememberedResult(String path, String query, String accept) {
+    TransformKey key = urlKeys.lookup(path, query, accept);
+    if (key == null) {
+      return null;
+    }
+    Rendition hit = cached(key);
+    if (hit == null) {
+      return null;
+    }
+    urlHits.increment();
+    return new Remembered(key, hit);
+  }
+
+  /** A result found by its request URL. */
+  record Remembered(TransformKey key, Rendition rendition) {}
+
+  /** Remembers that a URL which passed every check resolved to {@code key}. */
+  void rememberUrl(String path, String query, TransformKey key) {
+    urlKeys.remember(path, query, key);
+  }
+
+  /** Parses a query's transform parameters against the grammar, limits and presets. */
+  TransformSpec parse(TransformQuery query) {
+    parses.increment();
+    return TransformSpec.parse(query.parameters(), presets, limits);
   }
 
   /** The derived picture of {@code key} on disk, marked most recently used, or null. */
@@ -314,6 +360,7 @@ public final class TransformService implements Closeable {
 
   private void forgetOriginal(Fid original) {
     cache.asMap().keySet().removeIf(k -> k.original().equals(original));
+    urlKeys.forget(original);
   }
 
   /**
@@ -352,7 +399,8 @@ public final class TransformService implements Closeable {
     long cacheBytes = cache.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
     return new Status(engine.name(), engine.outputFormats().stream().sorted().toList(), threads,
         config.queueLength(), pool.getQueue().size(), transforms.sum(), presets.presetsOnly(), signer.enabled(),
-        new CacheStatus(cache.estimatedSize(), cacheBytes, config.cacheBytes(), cacheHits.sum()),
+        new CacheStatus(cache.estimatedSize(), cacheBytes, config.cacheBytes(), cacheHits.sum(),
+            urlKeys.size(), urlHits.sum(), parses.sum()),
         new DerivedStatus(index.count(), index.bytes(), config.derivedCapBytes(), derivedHits.sum(), misses.sum()));
   }
 
