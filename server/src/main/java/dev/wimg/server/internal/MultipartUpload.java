@@ -42,10 +42,8 @@ final class MultipartUpload implements BodySink {
 
   private final UploadHandler owner;
   private final Exchange ex;
-  private final long limit;
+  private final UploadQuota quota;
   private final HttpPostMultipartRequestDecoder decoder;
-  private long reserved;
-  private long received;
   /** Parts decoded so far. */
   private int parts;
   private boolean released;
@@ -57,8 +55,7 @@ final class MultipartUpload implements BodySink {
   MultipartUpload(UploadHandler owner, Exchange ex, long limit, long reserved) {
     this.owner = owner;
     this.ex = ex;
-    this.limit = limit;
-    this.reserved = reserved;
+    this.quota = new UploadQuota(owner, ex, limit, reserved);
     DefaultHttpDataFactory factory = new DefaultHttpDataFactory(false, StandardCharsets.UTF_8);
     factory.setMaxLimit(limit);
     if (!HttpPostRequestDecoder.isMultipart(ex.request())) {
@@ -77,25 +74,9 @@ final class MultipartUpload implements BodySink {
 
   @Override
   public boolean add(HttpContent content) {
-    int n = content.content().readableBytes();
-    if (received + n > limit) {
-      content.release();
-      abort();
-      ex.closeAfterResponse();
-      ex.error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "upload exceeds the limit of " + limit + " bytes");
+    if (!quota.admit(content, this::abort)) {
       return false;
     }
-    if (received + n > reserved) {
-      long more = received + n - reserved;
-      if (!owner.server().uploads().tryReserve(more)) {
-        content.release();
-        abort();
-        owner.busy(ex);
-        return false;
-      }
-      reserved += more;
-    }
-    received += n;
     try {
       decoder.offer(content);
       if (countNewParts() > MAX_FIELDS) {
@@ -136,7 +117,7 @@ final class MultipartUpload implements BodySink {
       if (decoder.currentPartialHttpData() != null) {
         throw new IllegalArgumentException("multipart body ends inside a part: its closing delimiter is missing");
       }
-      if (parts.isEmpty() && received > 0) {
+      if (parts.isEmpty() && quota.received() > 0) {
         throw new IllegalArgumentException(
             "multipart body has no complete part: part headers must end with a blank line");
       }
@@ -191,7 +172,7 @@ final class MultipartUpload implements BodySink {
       partial.release(partial.refCnt());
     }
     decoder.destroy();
-    owner.server().uploads().release(reserved);
+    quota.releaseReservation();
   }
 
   private static String message(Exception e) {

@@ -3,7 +3,6 @@ package dev.wimg.server.internal;
 import dev.wimg.storage.NewFile;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -23,10 +22,8 @@ final class RawUpload implements BodySink {
   private final Exchange ex;
   private final String name;
   private final String mime;
-  private final long limit;
+  private final UploadQuota quota;
   private final List<ByteBuf> chunks = new ArrayList<>();
-  private long reserved;
-  private long received;
   private boolean released;
 
   RawUpload(UploadHandler owner, Exchange ex, String name, String mime, long limit, long reserved) {
@@ -34,34 +31,16 @@ final class RawUpload implements BodySink {
     this.ex = ex;
     this.name = name;
     this.mime = mime;
-    this.limit = limit;
-    this.reserved = reserved;
+    this.quota = new UploadQuota(owner, ex, limit, reserved);
   }
 
   @Override
   public boolean add(HttpContent content) {
-    ByteBuf bytes = content.content();
-    int n = bytes.readableBytes();
-    if (received + n > limit) {
-      content.release();
-      abort();
-      ex.closeAfterResponse();
-      ex.error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-          "upload exceeds the limit of " + limit + " bytes");
+    if (!quota.admit(content, this::abort)) {
       return false;
     }
-    if (received + n > reserved) {
-      long more = received + n - reserved;
-      if (!owner.server().uploads().tryReserve(more)) {
-        content.release();
-        abort();
-        owner.busy(ex);
-        return false;
-      }
-      reserved += more;
-    }
-    received += n;
-    if (n > 0) {
+    ByteBuf bytes = content.content();
+    if (bytes.isReadable()) {
       chunks.add(bytes);
     } else {
       content.release();
@@ -93,6 +72,6 @@ final class RawUpload implements BodySink {
       chunk.release();
     }
     chunks.clear();
-    owner.server().uploads().release(reserved);
+    quota.releaseReservation();
   }
 }

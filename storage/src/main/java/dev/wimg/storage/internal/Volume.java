@@ -138,14 +138,12 @@ public final class Volume {
    */
   Needle read(long key, int cookie) throws CorruptNeedleException {
     Generation g = generation;
-    int units = g.index.get(key);
-    if (units == 0) {
+    long offset = offsetOf(g, key);
+    if (offset == 0) {
       return null;
     }
-    long offset = Integer.toUnsignedLong(units) << NeedleCodec.ALIGNMENT_SHIFT;
     MemorySegment m = g.mapping;
-    NeedleHeader h = NeedleCodec.decodeHeader(m, offset, m.byteSize(), id);
-    checkIndexed(h, key, offset);
+    NeedleHeader h = indexedHeader(m, offset, key);
     if (h.cookie() != cookie) {
       return null;
     }
@@ -155,12 +153,17 @@ public final class Volume {
   /** Header of the live needle of {@code key}, or null; checks as {@link #read} except the body. */
   NeedleHeader header(long key) throws CorruptNeedleException {
     Generation g = generation;
-    int units = g.index.get(key);
-    if (units == 0) {
-      return null;
-    }
-    long offset = Integer.toUnsignedLong(units) << NeedleCodec.ALIGNMENT_SHIFT;
-    MemorySegment m = g.mapping;
+    long offset = offsetOf(g, key);
+    return offset == 0 ? null : indexedHeader(g.mapping, offset, key);
+  }
+
+  /** Byte offset of the live needle of {@code key} in {@code g}, or 0 (the superblock) if none. */
+  private static long offsetOf(Generation g, long key) {
+    return Integer.toUnsignedLong(g.index.get(key)) << NeedleCodec.ALIGNMENT_SHIFT;
+  }
+
+  /** The header at an index entry's offset, checked to be the live needle of {@code key}. */
+  private NeedleHeader indexedHeader(MemorySegment m, long offset, long key) throws CorruptNeedleException {
     NeedleHeader h = NeedleCodec.decodeHeader(m, offset, m.byteSize(), id);
     checkIndexed(h, key, offset);
     return h;
@@ -196,11 +199,10 @@ public final class Volume {
    */
   boolean isResident(long key) {
     Generation g = generation;
-    int units = g.index.get(key);
-    if (units == 0) {
+    long offset = offsetOf(g, key);
+    if (offset == 0) {
       return true;
     }
-    long offset = Integer.toUnsignedLong(units) << NeedleCodec.ALIGNMENT_SHIFT;
     MemorySegment m = g.mapping;
     long size = m.byteSize();
     if (offset + NeedleCodec.HEADER_SIZE > size) {
