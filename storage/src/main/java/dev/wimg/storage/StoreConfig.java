@@ -14,8 +14,9 @@ import java.util.Objects;
  * @param fsyncInterval     period of background fsync under {@link FsyncPolicy#INTERVAL}
  * @param garbageThreshold  fraction 0..1 of dead bytes in a sealed or active volume that starts an
  *                          automatic vacuum
- * @param preallocateBytes  bytes of zeros appended ahead of the write position, so that fsync'd
- *                          appends do not change the file size (fdatasync then skips the metadata)
+ * @param preallocateBytes  bytes the volume file is grown by ahead of the write position
+ *                          (allocated, reading as zeros), so that appends do not change the file
+ *                          size and the read mapping is replaced once per step
  */
 public record StoreConfig(
     Path dataDir,

@@ -75,9 +75,10 @@ import org.slf4j.LoggerFactory;
  * the happens-before edges).
  *
  * <p>Preallocation: the {@code .dat} is kept {@link StoreConfig#preallocateBytes()} ahead of the
- * write position with real zeros (not holes), so that a batch's fsync does not change the file size
- * and needs no metadata update. The mapping is remapped whenever the file grows, before any index
- * slot pointing into the new region is published.
+ * write position ({@link FileSpace#extend}: allocated, not written; it reads as zeros), so that
+ * appends do not change the file size and the read mapping is replaced once per step. The mapping
+ * is remapped whenever the file grows, before any index slot pointing into the new region is
+ * published.
  */
 final class GroupCommitWriter {
 
@@ -91,7 +92,7 @@ final class GroupCommitWriter {
   private static final int STAGING_BYTES = 4 << 20;
   /** Payloads in direct buffers at least this large are written from the caller's buffer, bytes. */
   private static final int GATHER_DIRECT_MIN = 64 << 10;
-  /** Size of the zero buffer used to extend files, bytes. */
+  /** Size of the zero buffer used to clear the bytes of failed appends, bytes. */
   private static final int ZERO_CHUNK = 1 << 20;
   /** Most appended batches waiting for the syncer; the writer blocks beyond this, batches. */
   private static final int MAX_BATCHES_IN_SYNC = 16;
@@ -513,9 +514,7 @@ final class GroupCommitWriter {
     FileChannel ch = v.generation().dat;
     long old = v.fileSize;
     try {
-      for (long p = old; p < target; p += ZERO_CHUNK) {
-        IndexLog.writeFully(ch, zeros.clear().limit((int) Math.min(ZERO_CHUNK, target - p)), p);
-      }
+      FileSpace.extend(ch, v.datPath, target);
     } catch (IOException e) {
       try {
         ch.truncate(old);

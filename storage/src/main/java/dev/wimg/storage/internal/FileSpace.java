@@ -1,0 +1,126 @@
+package dev.wimg.storage.internal;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Grows a volume file ahead of its write position without writing data: the new range reads as
+ * zeros, the file size covers it (so the read mapping can cover it too and is remapped once per
+ * step, not once per batch), and appends into it need no file-size change.
+ *
+ * <p>Implementation notes: {@code fallocate(2)} with mode 0 reserves the blocks (contiguous extents,
+ * ENOSPC reported here instead of at an append); where the file system or the platform does not
+ * offer it, the file is extended sparsely by writing its last byte. Zeros are deliberately not
+ * written: on this project's 2-core VM (ext4 on virtio, 2026-11-25, one writer, 32 KiB records,
+ * 20 per fdatasync, 8 s runs), writing 64 MiB of zeros ahead made every 64th MiB's fsync flush those
+ * zeros too — batch latency max 424 ms, 7.9 k records/s — while fallocate ran 10.2 k records/s,
+ * max 35 ms, and plain appends 10.4 k/s, max 23 ms (repeated runs vary by ±30 %, the stall does
+ * not).
+ */
+final class FileSpace {
+
+  private static final int O_WRONLY = 1;
+  private static final int O_CLOEXEC = 0x80000;
+  /** {@code errno} values after which the sparse extension is used instead. */
+  private static final int EOPNOTSUPP = 95;
+  private static final int ENOSYS = 38;
+  private static final int ENOSPC = 28;
+
+  private static final Optional<Natives> NATIVES = Natives.bind();
+
+  private FileSpace() {}
+
+  /**
+   * Makes {@code ch} (the channel of {@code path}) {@code newSize} bytes long; the bytes from its
+   * current size on read as zeros.
+   *
+   * @throws IOException if the space cannot be had (ENOSPC) or the file cannot be extended
+   */
+  static void extend(FileChannel ch, Path path, long newSize) throws IOException {
+    long oldSize = ch.size();
+    if (newSize <= oldSize) {
+      return;
+    }
+    if (NATIVES.isPresent() && NATIVES.get().allocate(path, oldSize, newSize - oldSize)) {
+      return;
+    }
+    IndexLog.writeFully(ch, ByteBuffer.allocate(1), newSize - 1);
+  }
+
+  /** {@code open}, {@code fallocate} and {@code close} from the C library, with errno captured. */
+  private record Natives(MethodHandle open, MethodHandle fallocate, MethodHandle close,
+                         StructLayout callState, VarHandle errno) {
+
+    static Optional<Natives> bind() {
+      try {
+        Linker linker = Linker.nativeLinker();
+        var libc = linker.defaultLookup();
+        StructLayout state = Linker.Option.captureStateLayout();
+        VarHandle errno = state.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+        Linker.Option capture = Linker.Option.captureCallState("errno");
+        MethodHandle open = linker.downcallHandle(libc.find("open").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
+            capture);
+        MethodHandle fallocate = linker.downcallHandle(libc.find("fallocate").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
+            capture);
+        MethodHandle close = linker.downcallHandle(libc.find("close").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+        return Optional.of(new Natives(open, fallocate, close, state, errno));
+      } catch (Throwable e) {
+        // Not Linux/glibc, or native access denied: the sparse extension remains.
+        return Optional.empty();
+      }
+    }
+
+    /**
+     * Allocates {@code length} bytes at {@code offset}; false if this file system cannot (the caller
+     * then extends sparsely).
+     */
+    boolean allocate(Path path, long offset, long length) throws IOException {
+      try (Arena arena = Arena.ofConfined()) {
+        MemorySegment state = arena.allocate(callState);
+        int fd = (int) open.invokeExact(state, arena.allocateFrom(path.toString()), O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+          throw new IOException("cannot open " + path + " to allocate space: errno " + errno(state));
+        }
+        int rc;
+        try {
+          rc = (int) fallocate.invokeExact(state, fd, 0, offset, length);
+        } finally {
+          int ignored = (int) close.invokeExact(fd);
+        }
+        if (rc == 0) {
+          return true;
+        }
+        int err = errno(state);
+        if (err == EOPNOTSUPP || err == ENOSYS) {
+          return false;
+        }
+        throw new IOException((err == ENOSPC ? "no space left on device" : "fallocate failed, errno " + err)
+            + ": cannot grow " + path + " by " + length + " bytes at offset " + offset);
+      } catch (IOException | RuntimeException | Error e) {
+        throw e;
+      } catch (Throwable e) {
+        throw new IOException("fallocate on " + path + " failed", e);
+      }
+    }
+
+    private int errno(MemorySegment state) {
+      return (int) errno.get(state, 0L);
+    }
+  }
+}
