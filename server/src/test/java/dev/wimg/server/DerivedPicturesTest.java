@@ -9,12 +9,16 @@ import dev.wimg.imaging.Limits;
 import dev.wimg.imaging.Presets;
 import dev.wimg.imaging.TransformSpec;
 import dev.wimg.server.internal.ServerTuning;
+import dev.wimg.storage.NewFile;
 import dev.wimg.storage.Store;
 import dev.wimg.storage.StoreConfig;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -145,6 +149,107 @@ class DerivedPicturesTest {
     assertThat(server.get("/" + fid + "?w=101").statusCode()).isEqualTo(200);
     assertThat(engine.calls()).as("w=101 was evicted").isEqualTo(4);
     assertThat(derived().get("capBytes").asLong()).isEqualTo(cap);
+  }
+
+  @Test
+  void leastRecentlyUsedOrderSurvivesARestart() throws IOException {
+    byte[] painting = TransformTest.picture("painting.jpg");
+    long a = outputSize(painting, "w=100");
+    long b = outputSize(painting, "w=101");
+    long c = outputSize(painting, "w=102");
+    ImagingConfig capped = ImagingConfig.defaults().withCacheBytes(0).withDerivedCapBytes(a + Math.max(b, c));
+    start(capped);
+    String fid = server.upload(painting, null, "painting.jpg").get("fid").asText();
+    assertThat(server.get("/" + fid + "?w=100").statusCode()).isEqualTo(200);
+    awaitDerivedCount(1);
+    assertThat(server.get("/" + fid + "?w=101").statusCode()).isEqualTo(200);
+    awaitDerivedCount(2);
+    assertThat(server.get("/" + fid + "?w=100").statusCode()).isEqualTo(200);  // w=101 is now the oldest
+    assertThat(engine.calls()).isEqualTo(2);
+
+    restart(capped);
+    assertThat(server.get("/" + fid + "?w=102").statusCode()).isEqualTo(200);
+    await().until(() -> derived().get("bytes").asLong() == a + c && derivedCount() == 2);
+    assertThat(server.get("/" + fid + "?w=100").statusCode()).isEqualTo(200);
+    assertThat(engine.calls()).as("w=100, used last before the restart, was kept").isEqualTo(1);
+    assertThat(server.get("/" + fid + "?w=101").statusCode()).isEqualTo(200);
+    assertThat(engine.calls()).as("w=101 was evicted").isEqualTo(2);
+  }
+
+  @Test
+  void derivedNeedlesThatNoLinkAccountsForAreDeletedOnStart() throws Exception {
+    start(ImagingConfig.defaults());
+    String fid = server.upload(TransformTest.picture("painting.jpg"), null, "painting.jpg").get("fid").asText();
+    HttpResponse<byte[]> kept = server.get("/" + fid + "?w=100");
+    assertThat(kept.statusCode()).isEqualTo(200);
+    awaitDerivedCount(1);
+    HttpResponse<byte[]> torn = server.get("/" + fid + "?w=60&format=png");
+    assertThat(torn.statusCode()).isEqualTo(200);
+    awaitDerivedCount(2);
+    server.close();
+    server = null;
+
+    // The state crashes leave: the last ADD torn (cut off on load, so its needle has no link),
+    // and a needle written just before a crash, before its ADD.
+    Path log = dir.resolve("derived").resolve("derived.log");
+    try (FileChannel channel = FileChannel.open(log, StandardOpenOption.WRITE)) {
+      channel.truncate(channel.size() - 3);
+    }
+    try (Store store = Store.open(StoreConfig.defaults(dir.resolve("derived")))) {
+      store.write(NewFile.of(null, "image/png", torn.body())).get();
+    }
+    assertThat(liveDerivedNeedles()).isEqualTo(3);
+
+    start(ImagingConfig.defaults());
+    assertThat(derivedCount()).isEqualTo(1);
+    assertThat(derived().get("bytes").asLong()).as("the cap counts exactly what is stored").isEqualTo(kept.body().length);
+    server.close();
+    server = null;
+    assertThat(liveDerivedNeedles()).isEqualTo(1);
+    assertThat(dir.resolve("derived.rebuild")).doesNotExist();
+    assertThat(dir.resolve("derived.ready")).doesNotExist();
+
+    start(ImagingConfig.defaults());
+    HttpResponse<byte[]> again = server.get("/" + fid + "?w=100");
+    assertThat(again.body()).isEqualTo(kept.body());
+    assertThat(engine.calls()).as("the linked picture was kept").isZero();
+    assertThat(server.get("/" + fid + "?w=60&format=png").body()).isEqualTo(torn.body());
+    assertThat(engine.calls()).as("the orphan was not adopted: computed again").isEqualTo(1);
+  }
+
+  @Test
+  void anInterruptedRebuildIsDiscardedAndACompleteOneFinishesItsSwap() throws Exception {
+    start(ImagingConfig.defaults());
+    String fid = server.upload(TransformTest.picture("painting.jpg"), null, "painting.jpg").get("fid").asText();
+    HttpResponse<byte[]> kept = server.get("/" + fid + "?w=100");
+    awaitDerivedCount(1);
+    server.close();
+    server = null;
+    // a complete rebuild waiting for its swap: a copy of the consistent derived folder; the folder
+    // it replaces holds an orphan; next to them, a rebuild interrupted half-way
+    Path derivedDir = dir.resolve("derived");
+    Path ready = dir.resolve("derived.ready");
+    Files.createDirectories(ready);
+    try (var files = Files.list(derivedDir)) {
+      for (Path file : files.toList()) {
+        Files.copy(file, ready.resolve(file.getFileName()));
+      }
+    }
+    try (Store store = Store.open(StoreConfig.defaults(derivedDir))) {
+      store.write(NewFile.of(null, "image/jpeg", kept.body())).get();
+    }
+    Files.createDirectories(dir.resolve("derived.rebuild"));
+    Files.write(dir.resolve("derived.rebuild").resolve("1-1.dat"), new byte[] {1, 2, 3});
+
+    start(ImagingConfig.defaults());
+    assertThat(dir.resolve("derived.rebuild")).doesNotExist();
+    assertThat(ready).doesNotExist();
+    assertThat(derivedCount()).isEqualTo(1);
+    assertThat(server.get("/" + fid + "?w=100").body()).isEqualTo(kept.body());
+    assertThat(engine.calls()).isZero();
+    server.close();
+    server = null;
+    assertThat(liveDerivedNeedles()).as("the orphan went with the folder the swap replaced").isEqualTo(1);
   }
 
   private int derivedCount() {

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -26,11 +27,15 @@ import org.slf4j.LoggerFactory;
  * follows the number of derived pictures (bounded by the cap), not the number of originals.
  *
  * <p>Recency: links are kept in least-recently-used order ({@link #lookup} and {@link #add} touch
- * them); after a restart the order is the log's, oldest first.
+ * them). Replaying the log links them in the order of their ADD entries, so a log whose ADDs are
+ * in recency order restores it exactly: {@link #close} rewrites the log that way (its live links
+ * only, least recently used first) when anything was looked up or changed since open. After a
+ * crash the order is that of the last rewrite, then of the ADDs appended since; a lookup costs no
+ * disk write.
  *
  * <p>Thread-safe. The maps are guarded by {@code this} and only held for map operations (event
  * loops call {@link #lookup}); appends to the file are serialised on the channel and never run
- * under the map lock.
+ * under the map lock. Lock order: the channel, then {@code this}.
  */
 final class DerivedIndex implements Closeable {
 
@@ -57,7 +62,10 @@ final class DerivedIndex implements Closeable {
   private final LinkedHashMap<TransformKey, Link> byKey = new LinkedHashMap<>(16, 0.75f, true);
   private final Map<Fid, TransformKey> byDerived = new HashMap<>();
   private final Map<Fid, Set<TransformKey>> byOriginal = new HashMap<>();
+  /** Guarded by {@code this}. */
   private long bytes;
+  /** Whether recency or links changed since open, so that {@link #close} rewrites the log. Guarded by {@code this}. */
+  private boolean changed;
 
   private DerivedIndex(Path file, FileChannel channel, boolean fsync) {
     this.file = file;
@@ -127,6 +135,8 @@ final class DerivedIndex implements Closeable {
       at += decoded.length();
       entries++;
     }
+    // replaying is no change: a log that is only read is not rewritten on close
+    changed = false;
     log.info("derived index {}: {} entries, {} live links, {} bytes of derived pictures", file, entries,
         byKey.size(), bytes);
   }
@@ -161,11 +171,26 @@ final class DerivedIndex implements Closeable {
 
   /** Writes the live links to a new log, swaps it in atomically and returns the index over it. */
   private DerivedIndex compacted() throws IOException {
-    Path temp = file.resolveSibling(FILE_NAME + ".compact");
+    long before = channel.size();
+    channel.close();
+    writeLog(file, byKey.values());
+    log.info("derived index {} compacted from {} to {} bytes", file, before, Files.size(file));
+    return open(file.getParent(), fsync);
+  }
+
+  /**
+   * Replaces {@code file} with a log of {@code links} in their iteration order (which replay
+   * restores as recency order, first = least recently used): written to {@code file.compact},
+   * forced, renamed over {@code file}, then the folder is forced so that the rename is durable. A
+   * crash before the rename leaves the old log and a {@code .compact} file that the next write
+   * truncates.
+   */
+  static void writeLog(Path file, Collection<Link> links) throws IOException {
+    Path temp = file.resolveSibling(file.getFileName() + ".compact");
     try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
         StandardOpenOption.WRITE)) {
       out.write(DerivedIndexCodec.header());
-      for (Link link : byKey.values()) {
+      for (Link link : links) {
         ByteBuffer b = DerivedIndexCodec.encode(link.toEntry());
         while (b.hasRemaining()) {
           out.write(b);
@@ -173,16 +198,24 @@ final class DerivedIndex implements Closeable {
       }
       out.force(true);
     }
-    long before = channel.size();
-    channel.close();
     Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    log.info("derived index {} compacted from {} to {} bytes", file, before, Files.size(file));
-    return open(file.getParent(), fsync);
+    try (FileChannel folder = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+      folder.force(true);
+    }
   }
 
   /** The link of {@code key}, marking it most recently used, or null. */
   synchronized Link lookup(TransformKey key) {
-    return byKey.get(key);
+    Link link = byKey.get(key);
+    if (link != null) {
+      changed = true;
+    }
+    return link;
+  }
+
+  /** The live links, least recently used first. */
+  synchronized List<Link> links() {
+    return List.copyOf(byKey.values());
   }
 
   /**
@@ -266,6 +299,7 @@ final class DerivedIndex implements Closeable {
   }
 
   private void linkLocked(Link link) {
+    changed = true;
     byKey.put(link.key(), link);
     byDerived.put(link.derived(), link.key());
     byOriginal.computeIfAbsent(link.key().original(), k -> new LinkedHashSet<>()).add(link.key());
@@ -279,6 +313,7 @@ final class DerivedIndex implements Closeable {
 
   /** Removes {@code link} from every map but {@link #byKey}. */
   private void forgetLocked(Link link) {
+    changed = true;
     byDerived.remove(link.derived());
     Set<TransformKey> keys = byOriginal.get(link.key().original());
     if (keys != null) {
@@ -306,10 +341,25 @@ final class DerivedIndex implements Closeable {
     }
   }
 
+  /**
+   * Rewrites the log in recency order if anything changed since open (see the class Javadoc),
+   * then closes it. Links added after this call are not logged (their appends fail): the caller
+   * stops its writers first. Idempotent.
+   */
   @Override
   public void close() throws IOException {
     synchronized (channel) {
+      if (!channel.isOpen()) {
+        return;
+      }
+      List<Link> order;
+      synchronized (this) {
+        order = changed ? List.copyOf(byKey.values()) : null;
+      }
       channel.close();
+      if (order != null) {
+        writeLog(file, order);
+      }
     }
   }
 }

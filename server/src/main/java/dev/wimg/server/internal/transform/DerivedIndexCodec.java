@@ -47,6 +47,15 @@ import java.util.zip.CRC32C;
  * <p>Replaying the entries in order gives the live links: an ADD links, a REMOVE of the same
  * derived fid unlinks. A crash can leave a partial last entry; it fails its length or CRC check
  * and is cut off on load.
+ *
+ * <p>Order carries recency: replay links in ADD order, least recently used first. A clean close
+ * rewrites the log as the ADDs of the live links in recency order (no new field, so no new
+ * version: a version-1 log written before this rule simply restores its append order). After a
+ * crash the order is that of the last rewrite, then of later ADDs.
+ *
+ * <p>Every live needle of the derived store must be linked by exactly one live ADD; needles that
+ * no entry accounts for (a crash between a needle write and its ADD, a torn ADD, a crash between
+ * a REMOVE and the needle's deletion) are removed on start by {@link DerivedStoreLoader}.
  */
 final class DerivedIndexCodec {
 

@@ -2,6 +2,7 @@ package dev.wimg.server.internal.transform;
 
 import dev.wimg.imaging.ImageRequestException;
 import dev.wimg.imaging.TransformSpec;
+import dev.wimg.server.internal.ByteRange;
 import dev.wimg.server.internal.ErrorResponses;
 import dev.wimg.server.internal.EtagMatcher;
 import dev.wimg.server.internal.Exchange;
@@ -16,7 +17,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
@@ -47,8 +50,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Headers: Content-Type of the output, Content-Length, a strong ETag made of the original's
  * checksum and a hash of the canonical transform ({@link TransformKey#etag}), Cache-Control for a
- * year (content under a URL never changes), nosniff, and {@code Vary: Accept} for
- * {@code format=auto}. Range is ignored: the whole picture is sent.
+ * year (content under a URL never changes), nosniff, Accept-Ranges, and {@code Vary: Accept} for
+ * {@code format=auto}.
+ *
+ * <p>Range, as for downloads ({@link ByteRange}): a {@code GET} with one satisfiable byte range
+ * gets 206 with Content-Range, one that no byte satisfies 416 with {@code Content-Range: bytes
+ * *}{@code /size}, anything else the whole picture. {@code If-Range} must carry the transform's
+ * strong ETag for the range to apply; a date never matches, as these answers have no
+ * Last-Modified (RFC 9110 §13.1.5). The range is cut from the finished picture, wherever it came
+ * from (memory, derived store, a new computation), so its bytes are those a full GET returns.
  */
 public final class TransformHandler {
 
@@ -144,7 +154,7 @@ public final class TransformHandler {
   }
 
   /** Answers from a result in memory; its ETag was computed with it. */
-  private static void fromMemory(Exchange ex, TransformKey key, TransformService.Rendition hit) {
+  private void fromMemory(Exchange ex, TransformKey key, TransformService.Rendition hit) {
     if (notModified(ex, hit.etag())) {
       notModifiedResponse(ex, key, hit.etag());
     } else {
@@ -265,20 +275,56 @@ public final class TransformHandler {
   }
 
   /**
-   * Sends a picture. {@code keepAlive} (a stored file whose mapping backs {@code data}) is kept
-   * reachable until the write completes; null for heap data.
+   * Sends a picture, or the byte range the request asks for. {@code keepAlive} (a stored file
+   * whose mapping backs {@code data}) is kept reachable until the write completes; null for heap
+   * data.
    */
-  private static void serve(Exchange ex, TransformKey key, String etag, String mime, ByteBuffer data,
-                            StoredFile keepAlive) {
+  private void serve(Exchange ex, TransformKey key, String etag, String mime, ByteBuffer data,
+                     StoredFile keepAlive) {
     ByteBuffer bytes = data.duplicate();
+    int size = bytes.remaining();
+    ByteRange range = range(ex, etag, size);
+    if (range instanceof ByteRange.Unsatisfiable) {
+      FullHttpResponse response = server.errors().error(ex.alloc(),
+          HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+          "range not satisfiable: the picture has " + size + " bytes");
+      response.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
+      response.headers().set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
+      ex.respond(response);
+      return;
+    }
+    HttpResponseStatus status = HttpResponseStatus.OK;
+    String contentRange = null;
+    if (range instanceof ByteRange.Satisfiable part) {
+      status = HttpResponseStatus.PARTIAL_CONTENT;
+      bytes = bytes.slice(bytes.position() + (int) part.first(), (int) part.length());
+      contentRange = "bytes " + part.first() + "-" + part.last() + "/" + size;
+    }
     ByteBuf body = ex.isHead() || !bytes.hasRemaining() ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes);
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
     HttpHeaders out = response.headers();
     out.set(HttpHeaderNames.CONTENT_TYPE, mime);
     out.set(HttpHeaderNames.CONTENT_LENGTH, bytes.remaining());
+    out.set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
+    if (contentRange != null) {
+      out.set(HttpHeaderNames.CONTENT_RANGE, contentRange);
+    }
     out.set(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
     cacheHeaders(out, key, etag);
     ex.respond(response).addListener(f -> Reference.reachabilityFence(keepAlive));
+  }
+
+  /** The range a request asks of a {@code size}-byte picture whose ETag is {@code etag}. */
+  private static ByteRange range(Exchange ex, String etag, int size) {
+    HttpHeaders in = ex.request().headers();
+    if (ex.request().method() != HttpMethod.GET || !in.contains(HttpHeaderNames.RANGE)) {
+      return ByteRange.IGNORED;
+    }
+    String ifRange = in.get(HttpHeaderNames.IF_RANGE);
+    if (ifRange != null && !EtagMatcher.strongMatch(ifRange.strip(), etag)) {
+      return ByteRange.IGNORED;
+    }
+    return ByteRange.parse(in.get(HttpHeaderNames.RANGE), size);
   }
 
   private static void cacheHeaders(HttpHeaders out, TransformKey key, String etag) {

@@ -51,6 +51,11 @@ import org.slf4j.LoggerFactory;
  * leaves an original without derivatives, never derivatives of a deleted original) and again
  * after (a transform that finished meanwhile). A worker that links a derivative checks afterwards
  * that the original still exists, which closes the remaining race.
+ *
+ * <p>Order of writes between the derived store and its index: a needle is written before its ADD,
+ * and a link's REMOVE is logged before its needle is deleted. A crash between two steps can so
+ * only leave a needle without a link (never served), which the next start finds and deletes; see
+ * {@link DerivedStoreLoader}.
  */
 public final class TransformService implements Closeable {
 
@@ -154,7 +159,7 @@ public final class TransformService implements Closeable {
 
   /**
    * Checks the presets, opens the derived store ({@code <originals' data>/derived}, same group and
-   * settings) and its index.
+   * settings) and its index, reconciled by {@link DerivedStoreLoader}.
    *
    * @param threads transform workers, normally one per core
    * @throws IllegalArgumentException naming a bad preset
@@ -164,13 +169,17 @@ public final class TransformService implements Closeable {
     Presets presets = Presets.of(config.presets(), config.presetsOnly(), config.limits());
     StoreConfig base = originals.config();
     Path dir = base.dataDir().resolve(DERIVED_DIR);
-    Store derived = Store.open(new StoreConfig(dir, base.group(), base.volumeSizeLimit(), base.fsyncPolicy(),
-        base.fsyncInterval(), base.garbageThreshold(), base.preallocateBytes()));
+    DerivedStoreLoader.Loaded loaded = DerivedStoreLoader.open(new StoreConfig(dir, base.group(),
+        base.volumeSizeLimit(), base.fsyncPolicy(), base.fsyncInterval(), base.garbageThreshold(),
+        base.preallocateBytes()), base.fsyncPolicy() == FsyncPolicy.ALWAYS);
     try {
-      DerivedIndex index = DerivedIndex.open(dir, base.fsyncPolicy() == FsyncPolicy.ALWAYS);
-      return new TransformService(config, engine, presets, originals, derived, index, threads);
-    } catch (IOException | RuntimeException e) {
-      derived.close();
+      return new TransformService(config, engine, presets, originals, loaded.store(), loaded.index(), threads);
+    } catch (RuntimeException e) {
+      try {
+        loaded.index().close();
+      } finally {
+        loaded.store().close();
+      }
       throw e;
     }
   }
@@ -319,11 +328,14 @@ public final class TransformService implements Closeable {
     if (size > config.derivedCapBytes()) {
       return;
     }
+    WriteResult written = null;
+    boolean linked = false;
     try {
-      WriteResult written = derived.write(new NewFile(null, rendition.mime(), System.currentTimeMillis(),
+      written = derived.write(new NewFile(null, rendition.mime(), System.currentTimeMillis(),
           List.of(rendition.data().duplicate()))).get();
       List<DerivedIndex.Link> dropped = index.add(new DerivedIndex.Link(key, written.fid(), original.checksum(),
           written.size(), rendition.mime()), config.derivedCapBytes());
+      linked = true;
       drop(dropped);
       if (originals.read(key.original()) == null) {
         // Deleted while this transform ran: its cascade may have run before the link existed.
@@ -335,14 +347,23 @@ public final class TransformService implements Closeable {
     } catch (IOException | ExecutionException | RuntimeException e) {
       log.warn("saving the derived picture {} of {} failed; it stays computable", key.canonical(),
           key.original(), e);
+      if (written != null && !linked) {
+        // no ADD accounts for the needle: delete it now rather than leave it to the next start
+        derived.delete(written.fid());
+      }
     }
   }
 
-  /** Deletes the needles of unlinked derived pictures, then logs their removal. */
+  /**
+   * Logs the removal of unlinked derived pictures, then deletes their needles. In this order a
+   * crash in between leaves needles no link accounts for, which the next start deletes
+   * ({@link DerivedStoreLoader}), never a link without its needle.
+   */
   private void drop(List<DerivedIndex.Link> links) throws IOException {
     if (links.isEmpty()) {
       return;
     }
+    index.logRemovals(links);
     List<CompletableFuture<Boolean>> deletions = new ArrayList<>(links.size());
     for (DerivedIndex.Link link : links) {
       deletions.add(derived.delete(link.derived()));
@@ -355,7 +376,6 @@ public final class TransformService implements Closeable {
     } catch (ExecutionException e) {
       throw new IOException("deleting derived pictures failed", e.getCause());
     }
-    index.logRemovals(links);
   }
 
   private void forgetOriginal(Fid original) {

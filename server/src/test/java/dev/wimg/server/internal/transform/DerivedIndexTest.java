@@ -97,15 +97,16 @@ class DerivedIndexTest {
 
   @Test
   void aLogMostlyOfRemovedLinksIsRewrittenOnOpen() throws IOException {
+    // as a crash leaves it: no clean close rewrote it
     Path file = dir.resolve(DerivedIndex.FILE_NAME);
-    try (DerivedIndex index = DerivedIndex.open(dir, false)) {
-      index.add(link(1, "w=1", 10), Long.MAX_VALUE);
+    try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      out.write(DerivedIndexCodec.header());
+      out.write(DerivedIndexCodec.encode(link(1, "w=1", 10).toEntry()));
       int key = 2;
-      while (Files.size(file) <= DerivedIndex.COMPACT_MIN_BYTES) {
+      while (out.size() <= DerivedIndex.COMPACT_MIN_BYTES) {
         DerivedIndex.Link churn = link(key++, "w=2", 20);
-        index.add(churn, Long.MAX_VALUE);
-        index.unlink(churn);
-        index.logRemovals(List.of(churn));
+        out.write(DerivedIndexCodec.encode(churn.toEntry()));
+        out.write(DerivedIndexCodec.encode(new DerivedIndexCodec.Remove(churn.derived())));
       }
     }
     try (DerivedIndex index = DerivedIndex.open(dir, false)) {
@@ -118,6 +119,48 @@ class DerivedIndexTest {
       assertThat(index.count()).isEqualTo(2);
       assertThat(index.bytes()).isEqualTo(40);
     }
+  }
+
+  @Test
+  void recencySurvivesCloseAndReopen() throws IOException {
+    try (DerivedIndex index = DerivedIndex.open(dir, false)) {
+      index.add(link(1, "w=1", 10), Long.MAX_VALUE);
+      index.add(link(2, "w=2", 10), Long.MAX_VALUE);
+      index.add(link(3, "w=3", 10), Long.MAX_VALUE);
+      index.lookup(new TransformKey(ORIGINAL, "w=1", ""));
+      index.lookup(new TransformKey(ORIGINAL, "w=2", ""));
+    }
+    try (DerivedIndex index = DerivedIndex.open(dir, false)) {
+      assertThat(index.links()).containsExactly(link(3, "w=3", 10), link(1, "w=1", 10), link(2, "w=2", 10));
+      assertThat(index.add(link(4, "w=4", 10), 30)).as("the least recently used goes first")
+          .containsExactly(link(3, "w=3", 10));
+    }
+  }
+
+  @Test
+  void closingAnIndexThatWasOnlyReadLeavesTheLogAsItIs() throws IOException {
+    try (DerivedIndex index = DerivedIndex.open(dir, false)) {
+      index.add(link(1, "w=1", 10), Long.MAX_VALUE);
+      index.add(link(2, "w=2", 10), Long.MAX_VALUE);
+      index.unlink(link(1, "w=1", 10));
+      index.logRemovals(List.of(link(1, "w=1", 10)));
+    }
+    // the close above rewrote the log: one ADD left; append a REMOVE of nothing by hand
+    Path file = dir.resolve(DerivedIndex.FILE_NAME);
+    try (FileChannel out = FileChannel.open(file, StandardOpenOption.APPEND)) {
+      out.write(DerivedIndexCodec.encode(new DerivedIndexCodec.Remove(new Fid(1, 1, 99, 99))));
+    }
+    byte[] before = Files.readAllBytes(file);
+    try (DerivedIndex index = DerivedIndex.open(dir, false)) {
+      assertThat(index.count()).isEqualTo(1);
+      assertThat(index.lookup(new TransformKey(ORIGINAL, "w=9", ""))).isNull();
+    }
+    assertThat(Files.readAllBytes(file)).isEqualTo(before);
+    try (DerivedIndex index = DerivedIndex.open(dir, false)) {
+      assertThat(index.lookup(new TransformKey(ORIGINAL, "w=2", ""))).isNotNull();
+    }
+    assertThat(Files.size(file)).as("rewritten after a lookup, without the REMOVE")
+        .isEqualTo(DerivedIndexCodec.HEADER_SIZE + DerivedIndexCodec.encode(link(2, "w=2", 10).toEntry()).remaining());
   }
 
   @Test
