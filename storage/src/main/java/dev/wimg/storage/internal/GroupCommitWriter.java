@@ -91,7 +91,7 @@ final class GroupCommitWriter {
   /** Size of the direct staging buffer that small records are copied into, bytes. */
   private static final int STAGING_BYTES = 4 << 20;
   /** Payloads in direct buffers at least this large are written from the caller's buffer, bytes. */
-  private static final int GATHER_DIRECT_MIN = 64 << 10;
+  private static final int GATHER_DIRECT_MIN = 4 << 10;
   /** Size of the zero buffer used to clear the bytes of failed appends, bytes. */
   private static final int ZERO_CHUNK = 1 << 20;
   /** Most appended batches waiting for the syncer; the writer blocks beyond this, batches. */

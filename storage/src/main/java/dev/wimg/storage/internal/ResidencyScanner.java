@@ -9,7 +9,10 @@ import org.slf4j.LoggerFactory;
  * The background thread that keeps each volume's {@link PageResidency} snapshot fresh, so that
  * {@link Volume#isResident} answers event loops without a system call.
  *
- * <p>Implementation notes: one {@code mincore} pass over every mapping per round. The pause
+ * <p>Implementation notes: one {@code mincore} pass per round over the mapping of every volume
+ * that was read since the previous round; a volume nobody read loses its snapshot instead (so
+ * that no snapshot is ever older than one round), and its next reads make exact checks until the
+ * next round scans it. A node that only takes uploads so scans nothing. The pause
  * between rounds is at least {@value #MIN_INTERVAL_MS} ms and at least
  * {@value #IDLE_FACTOR} times the last round's duration, so the scan costs at most about 1/{@value
  * #IDLE_FACTOR} of a core however much data the node holds (1 GiB of volume is 262,144 pages,
@@ -42,11 +45,16 @@ final class ResidencyScanner {
     }
   }
 
-  /** Scans every volume once now, on the caller's thread. */
-  void scanOnce() {
+  /** One round: scans the volumes read since the last round, drops the snapshots of the others. */
+  private void scanRead() {
     for (Volume v : store.volumes()) {
       Volume.Generation g = v.generation();
-      g.residency = PageResidency.scan(g.mapping);
+      if (g.readSinceScan) {
+        g.readSinceScan = false;
+        g.residency = PageResidency.scan(g.mapping);
+      } else if (g.residency != null) {
+        g.residency = null;
+      }
     }
   }
 
@@ -54,7 +62,7 @@ final class ResidencyScanner {
     while (!stopped) {
       long start = System.nanoTime();
       try {
-        scanOnce();
+        scanRead();
       } catch (RuntimeException e) {
         LOG.warn("residency scan failed; reads fall back to exact checks", e);
       }

@@ -49,6 +49,12 @@ public final class Volume {
      * snapshot of an older mapping answers "unknown".
      */
     volatile PageResidency residency;
+    /**
+     * A read asked for residency since the last scan. Plain field, set only when it is false, so a
+     * busy volume's cache line stays shared: a lost or late write at worst skips one scan, after
+     * which the snapshot is dropped and reads make exact checks until the next scan.
+     */
+    boolean readSinceScan;
 
     Generation(FileChannel dat, FileChannel idx, NeedleIndex index, int revision, MemorySegment mapping) {
       this.dat = dat;
@@ -207,6 +213,9 @@ public final class Volume {
     long size = m.byteSize();
     if (offset + NeedleCodec.HEADER_SIZE > size) {
       return true;
+    }
+    if (!g.readSinceScan) {
+      g.readSinceScan = true;
     }
     PageResidency snapshot = g.residency;
     if (snapshot != null && snapshot.allResident(m, offset, NeedleCodec.HEADER_SIZE)) {
