@@ -7,7 +7,9 @@
 #   WIMG_SHARED    folder holding corpus/make-corpus.sh (default: <repo>/../shared)
 #   BENCH_WORK     scratch folder on the data disk  (default: <repo>/bench/target/bench-work)
 #   BENCH_SHM      scratch folder on a tmpfs        (default: /dev/shm)
-#   THREADS CONNECTIONS DURATION WARMUP RUNS        wrk settings (2, 64, 10s, 5s, 3)
+#   THREADS CONNECTIONS DURATION WARMUP RUNS        wrk settings (2, 64, 10s, 15s, 3); the JIT
+#                  needs about 15 s of load on 2 cores to settle (C2 took 39 % of the server's CPU
+#                  9-15 s after start in an upload run, 2026-11-25)
 #   TIMEOUT        a request unanswered this long counts as an error and fails the run (2s)
 #   WIMG_JAVA_OPTS extra JVM flags for the WIMG server (as for ./wimg)
 #   BENCH_SKIP_BUILD=1  use the classes already in bench/target
@@ -16,7 +18,7 @@ bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-10s}
-WARMUP=${WARMUP:-5s}
+WARMUP=${WARMUP:-15s}
 RUNS=${RUNS:-3}
 TIMEOUT=${TIMEOUT:-2s}
 BENCH_WORK=${BENCH_WORK:-$bench_root/bench/target/bench-work}
@@ -117,7 +119,7 @@ bench_wait_http() {
 bench_start_wimg() {
   local port=$1 data=$2 fsync=$3 log=$4
   # shellcheck disable=SC2086
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xss512k ${WIMG_JAVA_OPTS:-} \
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xss512k -Dio.netty.leakDetection.level=disabled ${WIMG_JAVA_OPTS:-} \
       -cp "$bench_cp" dev.wimg.bench.ServeMain --port "$port" --data "$data" --fsync "$fsync" \
       >"$log" 2>&1 &
   wimg_pid=$!

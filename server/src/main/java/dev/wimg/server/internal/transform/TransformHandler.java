@@ -15,10 +15,13 @@ import dev.wimg.storage.StoredFile;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -68,6 +71,12 @@ public final class TransformHandler {
   private static final AsciiString CACHE_FOREVER = AsciiString.cached("public, max-age=31536000, immutable");
   private static final AsciiString X_CONTENT_TYPE_OPTIONS = AsciiString.cached("x-content-type-options");
   private static final AsciiString NOSNIFF = AsciiString.cached("nosniff");
+  /**
+   * Response headers without trailers and without Netty's per-field checks: names are constants,
+   * values are built here (media types of the engine's formats, our ETags, numbers), as in
+   * {@code FileReadHandler}.
+   */
+  private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
   /** What a read produced. */
   private sealed interface Outcome {}
@@ -269,7 +278,7 @@ public final class TransformHandler {
 
   private static void notModifiedResponse(Exchange ex, TransformKey key, String etag) {
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED,
-        Unpooled.EMPTY_BUFFER);
+        Unpooled.EMPTY_BUFFER, HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
     cacheHeaders(response.headers(), key, etag);
     ex.respond(response);
   }
@@ -301,7 +310,8 @@ public final class TransformHandler {
       contentRange = "bytes " + part.first() + "-" + part.last() + "/" + size;
     }
     ByteBuf body = ex.isHead() || !bytes.hasRemaining() ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes);
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body,
+        HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
     HttpHeaders out = response.headers();
     out.set(HttpHeaderNames.CONTENT_TYPE, mime);
     out.set(HttpHeaderNames.CONTENT_LENGTH, bytes.remaining());

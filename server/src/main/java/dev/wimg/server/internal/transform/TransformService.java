@@ -68,10 +68,16 @@ public final class TransformService implements Closeable {
   /** How long close() waits for running transforms, seconds. */
   private static final long SHUTDOWN_SECONDS = 5;
 
-  /** An encoded derived picture held in memory. */
+  /**
+   * An encoded derived picture held in memory. The bytes are kept in a direct buffer: a heap
+   * buffer would be copied into a direct one by the transport on every response that sends it.
+   */
   public record Rendition(ByteBuffer data, String mime, String etag) {
 
     public Rendition {
+      if (!data.isDirect()) {
+        data = ByteBuffer.allocateDirect(data.remaining()).put(data.duplicate()).flip();
+      }
       data = data.asReadOnlyBuffer();
     }
   }
