@@ -165,8 +165,6 @@ public final class UploadHandler {
       if (noSpace != null) {
         // One line: the store has logged the failed batch with its stack trace already.
         log.warn("upload of {} file(s) refused with 507, {}: {}", files.size(), noSpace, failure.getMessage());
-      } else if (failure instanceof IOException) {
-        log.error("storing an upload of {} file(s) failed: {}", files.size(), failure.getMessage());
       } else {
         log.error("storing an upload of {} file(s) failed", files.size(), failure);
       }
