@@ -1,6 +1,7 @@
 package dev.wimg.cli;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -40,9 +41,48 @@ final class ChildServer implements AutoCloseable {
    */
   static ChildServer start(Path workingDir, Path log, String... serverArgs)
       throws IOException, InterruptedException {
+    return start(List.of(), workingDir, log, serverArgs);
+  }
+
+  /**
+   * Like {@link #start(Path, Path, String...)}, but the child may create no file larger than
+   * {@code fileSizeLimit} bytes ({@code RLIMIT_FSIZE}): past it {@code write} and {@code fallocate}
+   * fail with EFBIG (the JVM ignores the SIGXFSZ that comes with it). Set with util-linux
+   * {@code prlimit} where installed, else with the shell's {@code ulimit -f}; both exec the JVM, so
+   * the limit holds for the child's own process id.
+   *
+   * @param fileSizeLimit bytes, a multiple of 512 ({@code ulimit -f} counts 512-byte blocks)
+   */
+  static ChildServer startWithFileSizeLimit(long fileSizeLimit, Path workingDir, Path log, String... serverArgs)
+      throws IOException, InterruptedException {
+    if (fileSizeLimit <= 0 || fileSizeLimit % 512 != 0) {
+      throw new IllegalArgumentException("fileSizeLimit must be a positive multiple of 512, got " + fileSizeLimit);
+    }
+    List<String> launcher = onPath("prlimit")
+        ? List.of("prlimit", "--fsize=" + fileSizeLimit, "--")
+        : List.of("/bin/sh", "-c", "ulimit -f " + fileSizeLimit / 512 + " && exec \"$@\"", "sh");
+    return start(launcher, workingDir, log, serverArgs);
+  }
+
+  private static boolean onPath(String program) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return false;
+    }
+    for (String dir : path.split(File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static ChildServer start(List<String> launcher, Path workingDir, Path log, String... serverArgs)
+      throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command()
         .orElseThrow(() -> new IllegalStateException("cannot tell which java runs this test"));
-    List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+    List<String> command = new ArrayList<>(launcher);
+    command.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED",
         "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
         Main.class.getName(), "server", "--port", "0"));
     command.addAll(List.of(serverArgs));
@@ -79,6 +119,11 @@ final class ChildServer implements AutoCloseable {
 
   URI url() {
     return url;
+  }
+
+  /** The child JVM's process id. */
+  long pid() {
+    return process.pid();
   }
 
   /**

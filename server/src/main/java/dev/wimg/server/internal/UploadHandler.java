@@ -11,11 +11,13 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * <p>The answer is 201 once the store acknowledged every file (durable under its fsync policy):
  * one JSON object {@code {"fid","url","size","mime","etag"}}, or an array of them when a
  * multipart body carried several {@code file} parts. If any file of a request fails, the others
- * are deleted again and the answer is 500.
+ * are deleted again and the answer is 507 Insufficient Storage (RFC 4918 section 11.5) when the
+ * store ran out of space ({@link #outOfSpace}), else 500.
  */
 public final class UploadHandler {
 
@@ -49,6 +52,11 @@ public final class UploadHandler {
    */
   public record UploadResult(String fid, String url, long size, String mime, String etag) {}
 
+
+  /** EFBIG (Linux errno 27) as the store's fallocate path quotes it. */
+  private static final Pattern QUOTED_EFBIG = Pattern.compile("\\berrno 27\\b");
+  /** EDQUOT (Linux errno 122) as the store's fallocate path quotes it. */
+  private static final Pattern QUOTED_EDQUOT = Pattern.compile("\\berrno 122\\b");
 
   private final ServerContext server;
 
@@ -153,7 +161,13 @@ public final class UploadHandler {
           MimeTypes.effective(file.mime(), file.name()), written.etag()));
     }
     if (failure != null) {
-      log.error("storing an upload of {} file(s) failed", files.size(), failure);
+      String noSpace = outOfSpace(failure);
+      if (noSpace != null) {
+        // One line: the store has logged the failed batch with its stack trace already.
+        log.warn("upload of {} file(s) refused with 507, {}: {}", files.size(), noSpace, failure.getMessage());
+      } else {
+        log.error("storing an upload of {} file(s) failed", files.size(), failure);
+      }
       for (CompletableFuture<WriteResult> write : writes) {
         if (!write.isCompletedExceptionally()) {
           Fid orphan = write.resultNow().fid();
@@ -164,7 +178,11 @@ public final class UploadHandler {
           });
         }
       }
-      ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not store the file");
+      if (noSpace != null) {
+        ex.error(HttpResponseStatus.INSUFFICIENT_STORAGE, "could not store the file: " + noSpace);
+      } else {
+        ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not store the file");
+      }
       return;
     }
     Object body = asArray ? results : results.getFirst();
@@ -174,6 +192,38 @@ public final class UploadHandler {
     }
     response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
     ex.respond(response);
+  }
+
+  /**
+   * What ran out if the store failed for lack of space, as a phrase for the client, or null for
+   * any other failure (an I/O error such as EIO, a bug), which stays 500. Looks at {@code failure}
+   * and its causes: ENOSPC (the device is full), EDQUOT (the user's quota is used up) and EFBIG
+   * (a volume file reached the largest size the process may write: a file system limit or
+   * {@code RLIMIT_FSIZE}).
+   *
+   * <p>Implementation note: an {@link IOException} carries no errno, only text. The JDK's file
+   * channels report strerror(3) text ("No space left on device", "Disk quota exceeded", "File too
+   * large"); the store's fallocate path writes ENOSPC out and other errors as {@code "errno N"}
+   * ({@link #QUOTED_EFBIG}, {@link #QUOTED_EDQUOT}). Text in another language falls back to 500,
+   * which is still an honest answer.
+   */
+  static String outOfSpace(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (!(t instanceof IOException) || t.getMessage() == null) {
+        continue;
+      }
+      String message = t.getMessage().toLowerCase(Locale.ROOT);
+      if (message.contains("no space left on device")) {
+        return "no space left on the server's storage device";
+      }
+      if (message.contains("disk quota exceeded") || QUOTED_EDQUOT.matcher(message).find()) {
+        return "the server's disk quota is used up";
+      }
+      if (message.contains("file too large") || QUOTED_EFBIG.matcher(message).find()) {
+        return "a volume file reached the largest size the server may write";
+      }
+    }
+    return null;
   }
 
   private static boolean isMultipart(String contentType) {
