@@ -2,6 +2,7 @@ package dev.wimg.server.internal;
 
 import dev.wimg.storage.Fid;
 import dev.wimg.storage.NewFile;
+import dev.wimg.storage.OutOfSpaceException;
 import dev.wimg.storage.WriteResult;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -11,13 +12,11 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,11 +51,6 @@ public final class UploadHandler {
    */
   public record UploadResult(String fid, String url, long size, String mime, String etag) {}
 
-
-  /** EFBIG (Linux errno 27) as the store's fallocate path quotes it. */
-  private static final Pattern QUOTED_EFBIG = Pattern.compile("\\berrno 27\\b");
-  /** EDQUOT (Linux errno 122) as the store's fallocate path quotes it. */
-  private static final Pattern QUOTED_EDQUOT = Pattern.compile("\\berrno 122\\b");
 
   private final ServerContext server;
 
@@ -195,32 +189,18 @@ public final class UploadHandler {
   }
 
   /**
-   * What ran out if the store failed for lack of space, as a phrase for the client, or null for
-   * any other failure (an I/O error such as EIO, a bug), which stays 500. Looks at {@code failure}
-   * and its causes: ENOSPC (the device is full), EDQUOT (the user's quota is used up) and EFBIG
-   * (a volume file reached the largest size the process may write: a file system limit or
-   * {@code RLIMIT_FSIZE}).
-   *
-   * <p>Implementation note: an {@link IOException} carries no errno, only text. The JDK's file
-   * channels report strerror(3) text ("No space left on device", "Disk quota exceeded", "File too
-   * large"); the store's fallocate path writes ENOSPC out and other errors as {@code "errno N"}
-   * ({@link #QUOTED_EFBIG}, {@link #QUOTED_EDQUOT}). Text in another language falls back to 500,
-   * which is still an honest answer.
+   * What ran out if the store failed for lack of space ({@link OutOfSpaceException} in
+   * {@code failure} or its causes), as a phrase for the client, or null for any other failure (an
+   * I/O error such as EIO, a bug), which stays 500.
    */
   static String outOfSpace(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (!(t instanceof IOException) || t.getMessage() == null) {
-        continue;
-      }
-      String message = t.getMessage().toLowerCase(Locale.ROOT);
-      if (message.contains("no space left on device")) {
-        return "no space left on the server's storage device";
-      }
-      if (message.contains("disk quota exceeded") || QUOTED_EDQUOT.matcher(message).find()) {
-        return "the server's disk quota is used up";
-      }
-      if (message.contains("file too large") || QUOTED_EFBIG.matcher(message).find()) {
-        return "a volume file reached the largest size the server may write";
+      if (t instanceof OutOfSpaceException full) {
+        return switch (full.reason()) {
+          case DEVICE_FULL -> "no space left on the server's storage device";
+          case QUOTA -> "the server's disk quota is used up";
+          case FILE_SIZE_LIMIT -> "a volume file reached the largest size the server may write";
+        };
       }
     }
     return null;

@@ -2,53 +2,42 @@ package dev.wimg.server.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.wimg.storage.OutOfSpaceException;
+import dev.wimg.storage.OutOfSpaceException.Reason;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 
 /**
- * Which store failures an upload answers with 507 rather than 500: the messages below are the ones
- * the JDK's file channels and the store's fallocate path produce on Linux. The end-to-end proof
- * under a real file-size limit is {@code StorageFullTest} in the cli module.
+ * Which store failures an upload answers with 507 rather than 500. The end-to-end proof under a
+ * real file-size limit is {@code StorageFullTest} in the cli module; how the store recognises the
+ * failures is {@code OutOfSpaceExceptionTest} in the storage module.
  */
 class OutOfSpaceTest {
 
   @Test
-  void fullDeviceQuotaAndFileSizeLimitAreOutOfSpace() {
-    assertThat(UploadHandler.outOfSpace(new IOException("No space left on device")))
+  void eachReasonHasItsPhrase() {
+    assertThat(UploadHandler.outOfSpace(new OutOfSpaceException(Reason.DEVICE_FULL, "No space left on device", null)))
         .isEqualTo("no space left on the server's storage device");
-    assertThat(UploadHandler.outOfSpace(new IOException(
-        "no space left on device: cannot grow /d/1-1.dat by 67108864 bytes at offset 4096")))
-        .isEqualTo("no space left on the server's storage device");
-    assertThat(UploadHandler.outOfSpace(new IOException("Disk quota exceeded")))
+    assertThat(UploadHandler.outOfSpace(new OutOfSpaceException(Reason.QUOTA, "Disk quota exceeded", null)))
         .isEqualTo("the server's disk quota is used up");
-    assertThat(UploadHandler.outOfSpace(new IOException(
-        "fallocate failed, errno 122: cannot grow /d/1-1.dat by 8 bytes at offset 0")))
-        .isEqualTo("the server's disk quota is used up");
-    assertThat(UploadHandler.outOfSpace(new IOException("File too large")))
-        .isEqualTo("a volume file reached the largest size the server may write");
-    assertThat(UploadHandler.outOfSpace(new IOException(
-        "fallocate failed, errno 27: cannot grow /d/1-1.dat by 67112960 bytes at offset 68157568")))
+    assertThat(UploadHandler.outOfSpace(new OutOfSpaceException(Reason.FILE_SIZE_LIMIT, "File too large", null)))
         .isEqualTo("a volume file reached the largest size the server may write");
   }
 
   @Test
   void causeChainIsSearched() {
-    IOException cause = new IOException("No space left on device");
-    assertThat(UploadHandler.outOfSpace(new IOException("storage writer failed", cause)))
+    OutOfSpaceException full = new OutOfSpaceException(Reason.DEVICE_FULL, "No space left on device", null);
+    assertThat(UploadHandler.outOfSpace(new CompletionException(full)))
         .isEqualTo("no space left on the server's storage device");
   }
 
   @Test
   void otherFailuresAreNotOutOfSpace() {
     assertThat(UploadHandler.outOfSpace(new IOException("Input/output error"))).isNull();
-    assertThat(UploadHandler.outOfSpace(new IOException("fallocate failed, errno 5: cannot grow /d/1-1.dat"))).isNull();
-    assertThat(UploadHandler.outOfSpace(new IOException("fallocate failed, errno 270: cannot grow /d/1-1.dat"))).isNull();
     assertThat(UploadHandler.outOfSpace(new IOException("store is closed"))).isNull();
-    assertThat(UploadHandler.outOfSpace(new IOException((String) null))).isNull();
-    // Only I/O failures count: a bug whose text mentions the words is still a bug.
+    // only the store's typed failure counts, not words in a message
+    assertThat(UploadHandler.outOfSpace(new IOException("No space left on device"))).isNull();
     assertThat(UploadHandler.outOfSpace(new IllegalStateException("No space left on device"))).isNull();
-    assertThat(UploadHandler.outOfSpace(new UncheckedIOException(new IOException("File too large"))))
-        .isEqualTo("a volume file reached the largest size the server may write");
   }
 }

@@ -1,5 +1,6 @@
 package dev.wimg.storage.internal;
 
+import dev.wimg.storage.OutOfSpaceException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -36,7 +37,10 @@ final class FileSpace {
   /** {@code errno} values after which the sparse extension is used instead. */
   private static final int EOPNOTSUPP = 95;
   private static final int ENOSYS = 38;
+  /** {@code errno} values that mean space ran out (Linux numbering). */
   private static final int ENOSPC = 28;
+  private static final int EDQUOT = 122;
+  private static final int EFBIG = 27;
 
   private static final Optional<Natives> NATIVES = Natives.bind();
 
@@ -46,7 +50,8 @@ final class FileSpace {
    * Makes {@code ch} (the channel of {@code path}) {@code newSize} bytes long; the bytes from its
    * current size on read as zeros.
    *
-   * @throws IOException if the space cannot be had (ENOSPC) or the file cannot be extended
+   * @throws OutOfSpaceException if the space cannot be had
+   * @throws IOException if the file cannot be extended for another reason
    */
   static void extend(FileChannel ch, Path path, long newSize) throws IOException {
     long oldSize = ch.size();
@@ -56,7 +61,12 @@ final class FileSpace {
     if (NATIVES.isPresent() && NATIVES.get().allocate(path, oldSize, newSize - oldSize)) {
       return;
     }
-    IndexLog.writeFully(ch, ByteBuffer.allocate(1), newSize - 1);
+    try {
+      IndexLog.writeFully(ch, ByteBuffer.allocate(1), newSize - 1);
+    } catch (IOException e) {
+      OutOfSpaceException full = OutOfSpaceException.of(e);
+      throw full != null ? full : e;
+    }
   }
 
   /** {@code open}, {@code fallocate} and {@code close} from the C library, with errno captured. */
@@ -110,8 +120,16 @@ final class FileSpace {
         if (err == EOPNOTSUPP || err == ENOSYS) {
           return false;
         }
-        throw new IOException((err == ENOSPC ? "no space left on device" : "fallocate failed, errno " + err)
-            + ": cannot grow " + path + " by " + length + " bytes at offset " + offset);
+        String where = ": cannot grow " + path + " by " + length + " bytes at offset " + offset;
+        switch (err) {
+          case ENOSPC -> throw new OutOfSpaceException(OutOfSpaceException.Reason.DEVICE_FULL,
+              "No space left on device" + where, null);
+          case EDQUOT -> throw new OutOfSpaceException(OutOfSpaceException.Reason.QUOTA,
+              "Disk quota exceeded" + where, null);
+          case EFBIG -> throw new OutOfSpaceException(OutOfSpaceException.Reason.FILE_SIZE_LIMIT,
+              "File too large" + where, null);
+          default -> throw new IOException("fallocate failed, errno " + err + where);
+        }
       } catch (IOException | RuntimeException | Error e) {
         throw e;
       } catch (Throwable e) {

@@ -4,6 +4,7 @@ import dev.wimg.storage.CorruptNeedleException;
 import dev.wimg.storage.Fid;
 import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.NewFile;
+import dev.wimg.storage.OutOfSpaceException;
 import dev.wimg.storage.StoreConfig;
 import dev.wimg.storage.WriteResult;
 import java.io.IOException;
@@ -366,7 +367,8 @@ final class GroupCommitWriter {
     try {
       ab = batchFor(activeVolumeFor(length));
     } catch (IOException e) {
-      w.future().completeExceptionally(e);
+      LOG.error("cannot open a new volume: {}", e.toString());
+      w.future().completeExceptionally(classified(e));
       return;
     }
     if (ab.failure != null) {
@@ -440,7 +442,7 @@ final class GroupCommitWriter {
         ensureCapacity(ab.volume, ab.written + total);
         ab.flush();
       } catch (IOException e) {
-        ab.failure = e;
+        ab.failure = classified(e);
         ab.gathered.clear();
       }
     }
@@ -514,7 +516,17 @@ final class GroupCommitWriter {
     FileChannel ch = v.generation().dat;
     long old = v.fileSize;
     try {
-      FileSpace.extend(ch, v.datPath, target);
+      try {
+        FileSpace.extend(ch, v.datPath, target);
+      } catch (OutOfSpaceException e) {
+        if (target == needed) {
+          throw e;
+        }
+        // Less room than a whole step: take just what this batch needs, so that the disk is
+        // reported full only when it is.
+        target = needed;
+        FileSpace.extend(ch, v.datPath, target);
+      }
     } catch (IOException e) {
       try {
         ch.truncate(old);
@@ -693,7 +705,7 @@ final class GroupCommitWriter {
         } catch (IOException e) {
           LOG.error("{}: fsync failed, volume dropped to read-only", v, e);
           v.failed = true;
-          syncFailures.put(v, e);
+          syncFailures.put(v, classified(e));
         }
       }
     }
@@ -756,7 +768,13 @@ final class GroupCommitWriter {
    */
   private static void rollback(AppendBatch ab, ByteBuffer zeros) {
     Volume v = ab.volume;
-    LOG.error("{}: append of {} bytes at offset {} failed", v, ab.end - ab.start, ab.start, ab.failure);
+    if (ab.failure instanceof OutOfSpaceException) {
+      // the operator's to fix, not a fault: one line, no stack trace
+      LOG.error("{}: append of {} bytes at offset {} failed: {}", v, ab.end - ab.start, ab.start,
+          ab.failure.getMessage());
+    } else {
+      LOG.error("{}: append of {} bytes at offset {} failed", v, ab.end - ab.start, ab.start, ab.failure);
+    }
     try {
       FileChannel ch = v.generation().dat;
       for (long p = ab.start; p < Math.min(ab.written, v.fileSize); p += ZERO_CHUNK) {
@@ -766,6 +784,12 @@ final class GroupCommitWriter {
       LOG.error("{}: could not clear the failed append; volume dropped to read-only", v, e);
       v.failed = true;
     }
+  }
+
+  /** {@code e} as an {@link OutOfSpaceException} if that is what it reports, else itself. */
+  private static IOException classified(IOException e) {
+    OutOfSpaceException full = OutOfSpaceException.of(e);
+    return full != null ? full : e;
   }
 
   private static void failWith(Op op, IOException e) {
