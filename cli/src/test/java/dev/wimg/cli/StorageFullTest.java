@@ -35,9 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Why the limit is where it is: the store grows a volume file in steps of its preallocation
  * ({@link StoreConfig#DEFAULT_PREALLOCATE_BYTES}, 64 MiB, not a server flag), so the first step
- * fits under {@link #FILE_SIZE_LIMIT} and the second cannot; the uploads of the first step are the
- * ones that must be acknowledged. Sequential uploads with a fixed seed make every run take the same
- * path.
+ * fits under {@link #FILE_SIZE_LIMIT} and the second cannot; the store then grows the file by what
+ * each batch needs until that fails too. The uploads of the first step at least must be
+ * acknowledged. Sequential uploads with a fixed seed make every run take the same path.
  */
 class StorageFullTest {
 
@@ -103,6 +103,9 @@ class StorageFullTest {
           .isEqualTo(REFUSALS);
       assertThat(ackedBeforeFirstRefusal).as("uploads acknowledged before the first refusal")
           .isGreaterThanOrEqualTo(MIN_ACKED);
+      // More than one step was stored: past the failed step, the file grew by what each batch needed.
+      assertThat(acked.values().stream().mapToLong(bytes -> bytes.length).sum())
+          .as("bytes acknowledged under the limit").isGreaterThan(StoreConfig.DEFAULT_PREALLOCATE_BYTES);
 
       assertThat(limited.isAlive()).as("server alive after the refusals\n" + limited.logTail()).isTrue();
       assertThat(wrongOrMissing(limited.url(), acked)).as("acknowledged files served while the limit holds")
