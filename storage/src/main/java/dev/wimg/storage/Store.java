@@ -5,6 +5,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * The storage engine of one node: needles appended to volume files in one data folder.
@@ -31,6 +32,14 @@ public interface Store extends Closeable {
    * {@link IOException} (disk full, store closed, volume read-only) — never acknowledged then.
    */
   CompletableFuture<WriteResult> write(NewFile file);
+
+  /**
+   * As {@link #write(NewFile)}, but the future is completed by a task handed to {@code completer}
+   * (for example the event loop that answers the client), so that its callbacks run there without
+   * a hop through the store's own acknowledgement thread. If {@code completer} refuses the task,
+   * the future completes on the store's thread instead.
+   */
+  CompletableFuture<WriteResult> write(NewFile file, Executor completer);
 
   /**
    * Reads a file, verifying its checksum.

@@ -40,6 +40,29 @@ class StoreTest {
   }
 
   @Test
+  void aWriteThatNamesAnExecutorIsCompletedOnItAndFallsBackWhenItRefuses() throws Exception {
+    ExecutorService completer = Executors.newSingleThreadExecutor(r -> new Thread(r, "test-completer"));
+    try (Store store = Store.open(config())) {
+      CompletableFuture<String> completedOn = new CompletableFuture<>();
+      WriteResult r = store.write(new NewFile(null, null, 1L, List.of(ByteBuffer.wrap(bytes(100, 3)))), completer)
+          .whenComplete((result, failure) -> completedOn.complete(Thread.currentThread().getName()))
+          .get();
+      assertThat(completedOn.get()).isEqualTo("test-completer");
+      assertThat(content(store.read(r.fid()))).isEqualTo(bytes(100, 3));
+
+      completer.shutdown();
+      CompletableFuture<String> fallback = new CompletableFuture<>();
+      WriteResult again = store.write(new NewFile(null, null, 1L, List.of(ByteBuffer.wrap(bytes(50, 4)))), completer)
+          .whenComplete((result, failure) -> fallback.complete(Thread.currentThread().getName()))
+          .get();
+      assertThat(fallback.get()).isEqualTo("wimg-store-ack");
+      assertThat(content(store.read(again.fid()))).isEqualTo(bytes(50, 4));
+    } finally {
+      completer.shutdownNow();
+    }
+  }
+
+  @Test
   void writtenFileReadsBackByteIdenticalWithNameMimeAndTime() throws Exception {
     try (Store store = Store.open(config())) {
       byte[] data = bytes(10_000, 1);

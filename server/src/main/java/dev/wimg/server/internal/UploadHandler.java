@@ -123,10 +123,11 @@ public final class UploadHandler {
    * request's buffers and budget: it runs exactly once, after the store is done with the bytes.
    */
   void store(Exchange ex, List<NewFile> files, boolean asArray, Runnable release) {
+    // The store completes each write on this connection's event loop, where the answer is written.
     List<CompletableFuture<WriteResult>> writes = new ArrayList<>(files.size());
     for (NewFile file : files) {
       try {
-        writes.add(server.store().write(file));
+        writes.add(server.store().write(file, ex.ctx().executor()));
       } catch (RuntimeException e) {
         writes.add(CompletableFuture.failedFuture(e));
       }

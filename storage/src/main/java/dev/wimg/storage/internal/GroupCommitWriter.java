@@ -24,9 +24,11 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
@@ -42,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * each volume with gathering writes, appends the index log entries, and hands the batch to the
  * syncer thread. The syncer takes every batch handed to it so far, forces each touched {@code .dat}
  * once ({@link FsyncPolicy#ALWAYS}), and only then publishes the index slots of those batches and
- * completes their futures, on a separate acknowledgement thread so callbacks never stall it. So a
+ * completes their futures, on a separate acknowledgement thread so callbacks never stall it
+ * (or on the executor a write names, such as the event loop that answers its client: one hand-off
+ * fewer per batch). So a
  * future completes, and a read can find the needle, only after an fsync that began after the
  * needle's bytes were written has returned.
  *
@@ -100,7 +104,8 @@ final class GroupCommitWriter {
 
   sealed interface Op permits WriteOp, DeleteOp, TaskOp, CloseOp {}
 
-  record WriteOp(NewFile file, CompletableFuture<WriteResult> future) implements Op {}
+  /** A new needle; {@code completer} completes its future, or null for the acknowledgement thread. */
+  record WriteOp(NewFile file, CompletableFuture<WriteResult> future, Executor completer) implements Op {}
 
   record DeleteOp(Fid fid, CompletableFuture<Boolean> future) implements Op {}
 
@@ -719,14 +724,15 @@ final class GroupCommitWriter {
         rollback(ab, syncerZeros);
       }
     }
-    List<Runnable> completions = new ArrayList<>(job.pending().size());
+    // Completions grouped by the executor that runs them: one task per executor and batch.
+    Map<Executor, List<Runnable>> completions = new IdentityHashMap<>();
     List<Volume> garbageGrew = new ArrayList<>();
     for (Pending p : job.pending()) {
       AppendBatch ab = p.batch();
       Volume v = ab.volume;
       if (ab.failure != null) {
         IOException e = ab.failure;
-        completions.add(() -> failWith(p.op(), e));
+        completionsOf(completions, p.op()).add(() -> failWith(p.op(), e));
         continue;
       }
       NeedleIndex index = v.generation().index;
@@ -735,7 +741,7 @@ final class GroupCommitWriter {
           index.set(p.key(), (int) (p.offset() >>> NeedleCodec.ALIGNMENT_SHIFT));
           v.liveNeedles++;
           WriteResult r = new WriteResult(new Fid(config.group(), v.id, p.key(), p.cookie()), p.size(), p.checksum());
-          completions.add(() -> w.future().complete(r));
+          completionsOf(completions, w).add(() -> w.future().complete(r));
         }
         case DeleteOp d -> {
           index.set(p.key(), 0);
@@ -748,17 +754,28 @@ final class GroupCommitWriter {
           if (!garbageGrew.contains(v)) {
             garbageGrew.add(v);
           }
-          completions.add(() -> d.future().complete(true));
+          completionsOf(completions, d).add(() -> d.future().complete(true));
         }
         default -> throw new IllegalStateException("not an append: " + p.op());
       }
     }
-    if (!completions.isEmpty()) {
-      acks.execute(() -> completions.forEach(Runnable::run));
-    }
+    completions.forEach((executor, tasks) -> {
+      Runnable all = () -> tasks.forEach(Runnable::run);
+      try {
+        executor.execute(all);
+      } catch (RejectedExecutionException e) {
+        acks.execute(all);
+      }
+    });
     for (Volume v : garbageGrew) {
       store.garbageGrew(v);
     }
+  }
+
+  /** The completions that run on {@code op}'s completer (the acknowledgement thread by default). */
+  private List<Runnable> completionsOf(Map<Executor, List<Runnable>> completions, Op op) {
+    Executor executor = op instanceof WriteOp w && w.completer() != null ? w.completer() : acks;
+    return completions.computeIfAbsent(executor, e -> new ArrayList<>());
   }
 
   /**

@@ -16,9 +16,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -183,7 +185,14 @@ public final class LocalStore implements Store {
   @Override
   public CompletableFuture<WriteResult> write(NewFile file) {
     CompletableFuture<WriteResult> f = new CompletableFuture<>();
-    writer.submit(new GroupCommitWriter.WriteOp(file, f));
+    writer.submit(new GroupCommitWriter.WriteOp(file, f, null));
+    return f;
+  }
+
+  @Override
+  public CompletableFuture<WriteResult> write(NewFile file, Executor completer) {
+    CompletableFuture<WriteResult> f = new CompletableFuture<>();
+    writer.submit(new GroupCommitWriter.WriteOp(file, f, Objects.requireNonNull(completer, "completer")));
     return f;
   }
 
