@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * under a file-size limit ({@code RLIMIT_FSIZE}), so growing its volume file past the limit fails
  * with EFBIG exactly as it fails with ENOSPC on a full device. Uploads, one at a time, until several
  * are refused; every refusal is a clean 507 JSON answer, the server stays up and serves every
- * acknowledged file; after a restart without the limit every acknowledged file reads back
+ * acknowledged file; a delete that cannot append its tombstone is a 507 too and leaves the file
+ * readable; after a restart without the limit every acknowledged file reads back
  * byte-identical, {@code wimg verify} finds nothing wrong and the volume grows again.
  *
  * <p>Why the limit is where it is: the store grows a volume file in steps of its preallocation
@@ -115,6 +116,22 @@ class StorageFullTest {
       System.out.println(acked.size() + " uploads acknowledged (" + ackedBeforeFirstRefusal
           + " before the first refusal), " + refusals + " refused with 507, in " + attempts + " attempts\n"
           + limited.logTail());
+    }
+
+    // A delete appends a tombstone: under a limit far below the volume file's size it cannot.
+    try (ChildServer tight = ChildServer.startWithFileSizeLimit(1 << 20, tmp, tmp.resolve("tight.log"),
+        "--data", data.toString(), "--fsync", "always", "--volume-size", "1g")) {
+      String fid = acked.keySet().iterator().next();
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+      HttpResponse<String> refused = http.send(HttpRequest.newBuilder(tight.url().resolve("/" + fid))
+          .DELETE().timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(refused.statusCode()).as("DELETE under the limit\n" + tight.logTail()).isEqualTo(507);
+      assertThat(JSON.readTree(refused.body())).isEqualTo(JSON.readTree(
+          "{\"error\":\"could not delete the file: a volume file reached the largest size the server may write\","
+              + "\"status\":507}"));
+      assertThat(wrongOrMissing(tight.url(), Map.of(fid, acked.get(fid)))).as("the file a delete could not remove")
+          .isEmpty();
+      assertThat(tight.stop()).as("clean stop\n" + tight.logTail()).isEqualTo(STOPPED_BY_SIGTERM);
     }
 
     try (ChildServer restarted = ChildServer.start(tmp, tmp.resolve("restarted.log"),

@@ -31,7 +31,11 @@ public final class DeleteHandler {
       deletion = CompletableFuture.failedFuture(e);
     }
     deletion.whenComplete((deleted, failure) -> ex.onEventLoop(() -> {
-      if (failure != null) {
+      String noSpace = failure == null ? null : ErrorResponses.outOfSpace(failure);
+      if (noSpace != null) {
+        log.warn("deleting {} refused with 507, {}: {}", path.fid(), noSpace, failure.getMessage());
+        ex.error(HttpResponseStatus.INSUFFICIENT_STORAGE, "could not delete the file: " + noSpace);
+      } else if (failure != null) {
         log.error("deleting {} failed", path.fid(), failure);
         ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not delete the file");
       } else if (deleted) {

@@ -1,5 +1,6 @@
 package dev.wimg.server.internal;
 
+import dev.wimg.storage.OutOfSpaceException;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -24,6 +25,24 @@ public final class ErrorResponses {
 
   public ErrorResponses(JsonBodies json) {
     this.json = json;
+  }
+
+  /**
+   * What ran out if the store failed for lack of space ({@link OutOfSpaceException} in
+   * {@code failure} or its causes), as a phrase for the client, or null for any other failure (an
+   * I/O error such as EIO, a bug), which stays 500. Writes answer the first with 507.
+   */
+  public static String outOfSpace(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof OutOfSpaceException full) {
+        return switch (full.reason()) {
+          case DEVICE_FULL -> "no space left on the server's storage device";
+          case QUOTA -> "the server's disk quota is used up";
+          case FILE_SIZE_LIMIT -> "a volume file reached the largest size the server may write";
+        };
+      }
+    }
+    return null;
   }
 
   public FullHttpResponse error(ByteBufAllocator alloc, HttpResponseStatus status, String message) {

@@ -3,6 +3,7 @@ package dev.wimg.server.internal;
 import dev.wimg.storage.NewFile;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.multipart.DefaultHttpDataFactory;
 import io.netty.handler.codec.http.multipart.FileUpload;
@@ -37,6 +38,8 @@ final class MultipartUpload implements BodySink {
   private static final int UNLIMITED_FIELDS = -1;
   /** Most undecoded bytes the decoder may buffer, e.g. for one part's headers: 64 KiB. */
   static final int MAX_BUFFERED_BYTES = 64 << 10;
+  /** Longest boundary RFC 2046 allows, characters. */
+  static final int MAX_BOUNDARY_CHARS = 70;
   /** Decoded bytes after which the decoder compacts its buffer: 1 MiB. */
   static final int DISCARD_THRESHOLD = 1 << 20;
 
@@ -58,9 +61,10 @@ final class MultipartUpload implements BodySink {
     this.quota = new UploadQuota(owner, ex, limit, reserved);
     DefaultHttpDataFactory factory = new DefaultHttpDataFactory(false, StandardCharsets.UTF_8);
     factory.setMaxLimit(limit);
-    if (!HttpPostRequestDecoder.isMultipart(ex.request())) {
-      throw new IllegalArgumentException("malformed multipart/form-data request: no boundary in its Content-Type");
-    }
+    String boundary = boundaryOf(ex.request().headers().get(HttpHeaderNames.CONTENT_TYPE));
+    // Netty's decoder matches the media type case-sensitively and fails with an unchecked
+    // exception on an empty boundary: it gets the boundary checked above, in a form it reads.
+    ex.request().headers().set(HttpHeaderNames.CONTENT_TYPE, "multipart/form-data; boundary=\"" + boundary + "\"");
     try {
       // No field limit in the decoder: past its limit it drops the part it just decoded without
       // releasing it (a leak), so the count is checked here after each piece instead.
@@ -70,6 +74,46 @@ final class MultipartUpload implements BodySink {
       throw new IllegalArgumentException("malformed multipart/form-data request: " + message(e), e);
     }
     decoder.setDiscardThreshold(DISCARD_THRESHOLD);
+  }
+
+  /**
+   * The boundary parameter of a {@code multipart/form-data} Content-Type (RFC 2046 section 5.1.1:
+   * 1 to 70 characters, quoted or not; parameter names are case-insensitive).
+   *
+   * @throws IllegalArgumentException if there is none or it is not a valid boundary
+   */
+  static String boundaryOf(String contentType) {
+    String[] fields = contentType.split(";", -1);
+    for (int i = 1; i < fields.length; i++) {
+      String parameter = fields[i].strip();
+      int eq = parameter.indexOf('=');
+      if (eq < 0 || !parameter.substring(0, eq).strip().equalsIgnoreCase("boundary")) {
+        continue;
+      }
+      String value = parameter.substring(eq + 1).strip();
+      if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+        value = value.substring(1, value.length() - 1);
+      }
+      if (value.isEmpty() || value.length() > MAX_BOUNDARY_CHARS || !isBoundary(value)) {
+        throw new IllegalArgumentException("malformed multipart/form-data request: the boundary must be 1 to "
+            + MAX_BOUNDARY_CHARS + " letters, digits or '()+_,-./:=? (RFC 2046)");
+      }
+      return value;
+    }
+    throw new IllegalArgumentException("malformed multipart/form-data request: no boundary in its Content-Type");
+  }
+
+  /** RFC 2046 bchars (a space only inside, not last). */
+  private static boolean isBoundary(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      boolean bchar = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+          || "'()+_,-./:=?".indexOf(c) >= 0 || c == ' ' && i < value.length() - 1;
+      if (!bchar) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

@@ -2,7 +2,6 @@ package dev.wimg.server.internal;
 
 import dev.wimg.storage.Fid;
 import dev.wimg.storage.NewFile;
-import dev.wimg.storage.OutOfSpaceException;
 import dev.wimg.storage.WriteResult;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -156,7 +155,7 @@ public final class UploadHandler {
           MimeTypes.effective(file.mime(), file.name()), written.etag()));
     }
     if (failure != null) {
-      String noSpace = outOfSpace(failure);
+      String noSpace = ErrorResponses.outOfSpace(failure);
       if (noSpace != null) {
         // One line: the store has logged the failed batch with its stack trace already.
         log.warn("upload of {} file(s) refused with 507, {}: {}", files.size(), noSpace, failure.getMessage());
@@ -187,24 +186,6 @@ public final class UploadHandler {
     }
     response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
     ex.respond(response);
-  }
-
-  /**
-   * What ran out if the store failed for lack of space ({@link OutOfSpaceException} in
-   * {@code failure} or its causes), as a phrase for the client, or null for any other failure (an
-   * I/O error such as EIO, a bug), which stays 500.
-   */
-  static String outOfSpace(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof OutOfSpaceException full) {
-        return switch (full.reason()) {
-          case DEVICE_FULL -> "no space left on the server's storage device";
-          case QUOTA -> "the server's disk quota is used up";
-          case FILE_SIZE_LIMIT -> "a volume file reached the largest size the server may write";
-        };
-      }
-    }
-    return null;
   }
 
   private static boolean isMultipart(String contentType) {
