@@ -1,6 +1,7 @@
 package dev.wimg.imaging;
 
 import java.util.Locale;
+import java.util.function.Predicate;
 
 /**
  * The one rule for reading an HTTP {@code Accept} header when {@code format=auto} picks the output
@@ -13,6 +14,22 @@ public final class AcceptHeader {
   public static final int MAX_LENGTH = 4096;
 
   private AcceptHeader() {}
+
+  /**
+   * The format {@code format=auto} picks for this {@code Accept}: WebP when it is listed and the
+   * engine {@code writes} it, else AVIF likewise, else null (the output then follows the source). WebP
+   * wins because it encodes about ten times faster than AVIF at thumbnail sizes, and every
+   * browser that accepts AVIF also accepts WebP.
+   */
+  public static ImageFormat autoFormat(String accept, Predicate<ImageFormat> writes) {
+    if (writes.test(ImageFormat.WEBP) && listsExplicitly(accept, ImageFormat.WEBP.mime())) {
+      return ImageFormat.WEBP;
+    }
+    if (writes.test(ImageFormat.AVIF) && listsExplicitly(accept, ImageFormat.AVIF.mime())) {
+      return ImageFormat.AVIF;
+    }
+    return null;
+  }
 
   /**
    * True when {@code accept} lists {@code mime} explicitly with a non-zero quality (RFC 9110

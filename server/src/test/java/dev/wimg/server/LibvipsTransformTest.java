@@ -69,4 +69,24 @@ class LibvipsTransformTest {
     assertThat(jpeg.headers().firstValue("Content-Type")).hasValue("image/jpeg");
     assertThat(jpeg.headers().firstValue("ETag")).isNotEqualTo(webp.headers().firstValue("ETag"));
   }
+
+  @Test
+  void acceptHeadersThatGetTheSameFormatShareOneComputationAndOneEtag() throws IOException {
+    server = TestServer.start(TestServer.config(dir));
+    String fid = server.upload(TransformTest.picture("painting.jpg"), null, "painting.jpg").get("fid").asText();
+    String url = "/" + fid + "?w=100&format=auto";
+    HttpResponse<byte[]> webpOnly = server.get(url, "Accept", "image/webp");
+    HttpResponse<byte[]> both = server.get(url, "Accept", "image/avif,image/webp");
+    assertThat(both.headers().firstValue("Content-Type")).hasValue("image/webp");
+    assertThat(both.headers().firstValue("ETag")).isEqualTo(webpOnly.headers().firstValue("ETag"));
+    assertThat(both.body()).isEqualTo(webpOnly.body());
+    JsonNode imaging = TestServer.json(server.get("/status")).get("imaging");
+    assertThat(imaging.get("transforms").asLong()).as("computations").isEqualTo(1);
+
+    // AVIF only where this libvips writes it; else the source's format
+    boolean avifWritable = imaging.get("outputFormats").toString().contains("\"avif\"");
+    HttpResponse<byte[]> avif = server.get(url, "Accept", "image/avif");
+    assertThat(avif.headers().firstValue("Content-Type")).hasValue(avifWritable ? "image/avif" : "image/jpeg");
+    assertThat(avif.headers().firstValue("ETag")).isNotEqualTo(webpOnly.headers().firstValue("ETag"));
+  }
 }

@@ -12,11 +12,10 @@ import java.util.stream.Collectors;
  *
  * <ul>
  *   <li>An explicit {@code format=} is used when the engine writes it, else 501.
- *   <li>{@code format=auto}: WebP when {@code Accept} lists {@code image/webp}, else AVIF when it
- *       lists {@code image/avif} (each only if the engine writes it), else as for the source.
- *       WebP is preferred because it encodes about ten times faster than AVIF at thumbnail
- *       sizes, and every browser that accepts AVIF also accepts WebP. A wildcard such as
- *       {@code image/*} does not count: only an explicit listing is trusted.
+ *   <li>{@code format=auto}: {@link AcceptHeader#autoFormat} (WebP when {@code Accept} lists
+ *       {@code image/webp}, else AVIF when it lists {@code image/avif}, each only if the engine
+ *       writes it), else as for the source. A wildcard such as {@code image/*} does not count:
+ *       only an explicit listing is trusted.
  *   <li>Not given: the source's format when it is JPEG, PNG, WebP or AVIF and the engine writes
  *       it; GIF becomes PNG (lossless, keeps transparency); anything else becomes PNG when it has
  *       alpha and JPEG otherwise.
@@ -58,11 +57,9 @@ public final class OutputFormatChoice {
       return explicit;
     }
     if (requested == OutputFormat.AUTO) {
-      if (writable.contains(ImageFormat.WEBP) && AcceptHeader.listsExplicitly(accept, ImageFormat.WEBP.mime())) {
-        return ImageFormat.WEBP;
-      }
-      if (writable.contains(ImageFormat.AVIF) && AcceptHeader.listsExplicitly(accept, ImageFormat.AVIF.mime())) {
-        return ImageFormat.AVIF;
+      ImageFormat negotiated = AcceptHeader.autoFormat(accept, writable::contains);
+      if (negotiated != null) {
+        return negotiated;
       }
     }
     if (KEPT.contains(source) && writable.contains(source)) {

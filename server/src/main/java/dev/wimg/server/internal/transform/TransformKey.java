@@ -12,13 +12,13 @@ import java.util.Set;
 
 /**
  * What identifies a derived picture: the original, the canonical transform, and for
- * {@code format=auto} which of WebP and AVIF the client accepts (the only part of {@code Accept}
- * the engine looks at). Two requests with equal keys get byte-identical answers.
+ * {@code format=auto} the format the client's {@code Accept} makes the engine pick (the only part
+ * of {@code Accept} the engine looks at). Two requests with equal keys get byte-identical answers.
  *
  * @param original  the original's fid (cookie included, so a wrong cookie never hits)
  * @param canonical {@link TransformSpec#canonical()}
- * @param variant   empty unless {@code format=auto}; then {@code auto:} followed by {@code w}
- *                  when WebP is accepted and {@code a} when AVIF is
+ * @param variant   empty unless {@code format=auto}; then {@code auto:w} (WebP), {@code auto:a}
+ *                  (AVIF) or {@code auto:} (as the source); see {@link #variant}
  */
 public record TransformKey(Fid original, String canonical, String variant) {
 
@@ -32,18 +32,17 @@ public record TransformKey(Fid original, String canonical, String variant) {
   }
 
   /**
-   * The variant of a {@code format=auto} key for a request with this {@code Accept}: {@code auto:}
-   * followed by {@code w} when WebP is accepted and written, {@code a} likewise for AVIF.
+   * The variant of a {@code format=auto} key for a request with this {@code Accept}: the format
+   * the engine will pick ({@link AcceptHeader#autoFormat}), {@code auto:w} for WebP, {@code auto:a}
+   * for AVIF, {@code auto:} for neither (the output then follows the source). Requests that get
+   * the same bytes share one key, one computation and one ETag.
    */
   static String variant(String accept, Set<String> writable) {
-    StringBuilder v = new StringBuilder("auto:");
-    if (writable.contains(ImageFormat.WEBP.token()) && AcceptHeader.listsExplicitly(accept, ImageFormat.WEBP.mime())) {
-      v.append('w');
+    ImageFormat chosen = AcceptHeader.autoFormat(accept, format -> writable.contains(format.token()));
+    if (chosen == ImageFormat.WEBP) {
+      return "auto:w";
     }
-    if (writable.contains(ImageFormat.AVIF.token()) && AcceptHeader.listsExplicitly(accept, ImageFormat.AVIF.mime())) {
-      v.append('a');
-    }
-    return v.toString();
+    return chosen == ImageFormat.AVIF ? "auto:a" : "auto:";
   }
 
   /** Whether the response varies with {@code Accept}. */
