@@ -82,6 +82,7 @@ class TransformRangeTest {
     assertThat(beyond.headers().firstValue("Content-Range")).hasValue("bytes */" + size);
     assertThat(TestServer.json(beyond)).isEqualTo(TestServer.JSON.createObjectNode()
         .put("error", "range not satisfiable: the picture has " + size + " bytes").put("status", 416));
+    assertThat(beyond.headers().firstValue("Vary")).as("a URL without format=auto").isEmpty();
 
     // the whole picture: another ETag, a weak one, a date (no Last-Modified here), several
     // ranges, another unit, and HEAD
@@ -101,6 +102,10 @@ class TransformRangeTest {
     assertThat(headRequest.statusCode()).isEqualTo(200);
     assertThat(headRequest.headers().firstValueAsLong("Content-Length")).hasValue(size);
     assertThat(engine.calls()).as("every answer was computed").isEqualTo(13);
+
+    HttpResponse<byte[]> autoBeyond = server.get(url + "&format=auto", "Range", "bytes=99999999-");
+    assertThat(autoBeyond.statusCode()).isEqualTo(416);
+    assertThat(autoBeyond.headers().firstValue("Vary")).as("format=auto answers vary with Accept").hasValue("accept");
   }
 
   @Test

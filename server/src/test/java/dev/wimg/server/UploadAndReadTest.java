@@ -262,6 +262,11 @@ class UploadAndReadTest {
     JsonNode up = server.upload("<script>alert(1)</script>".getBytes(StandardCharsets.UTF_8), "text/html", null);
     HttpResponse<byte[]> get = server.get(up.get("url").asText());
     assertThat(get.headers().firstValue("Content-Security-Policy")).hasValue("sandbox");
+    for (String type : new String[] {"image/svg+xml", "application/xhtml+xml", "text/xml", "text/xsl"}) {
+      JsonNode other = server.upload("<x/>".getBytes(StandardCharsets.UTF_8), type, null);
+      assertThat(server.get(other.get("url").asText()).headers().firstValue("Content-Security-Policy"))
+          .as(type).hasValue("sandbox");
+    }
   }
 
   /** A multipart/form-data body built by hand. */

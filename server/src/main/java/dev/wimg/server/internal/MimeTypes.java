@@ -97,6 +97,6 @@ public final class MimeTypes {
   public static boolean isActiveContent(String mime) {
     String type = mime.toLowerCase(Locale.ROOT);
     return type.startsWith("text/html") || type.startsWith("image/svg") || type.contains("xml")
-        || type.startsWith("application/xhtml");
+        || type.startsWith("application/xhtml") || type.startsWith("text/xsl");
   }
 }

@@ -299,6 +299,9 @@ public final class TransformHandler {
           "range not satisfiable: the picture has " + size + " bytes");
       response.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
       response.headers().set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
+      if (key.variesWithAccept()) {
+        response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT);
+      }
       ex.respond(response);
       return;
     }
