@@ -232,6 +232,25 @@ class CliEndToEndTest {
   }
 
   @Test
+  void uploadOfAMissingFileOrAFolderStoresTheOtherFilesAndExitsFailure() throws IOException {
+    Path good = Files.write(tmp.resolve("good.jpg"), random(5_000, 23));
+    Path missing = tmp.resolve("nonexistent.jpg");
+    Path folder = Files.createDirectory(tmp.resolve("folder"));
+
+    CliRun r = cli("upload", "--server", url, good.toString(), missing.toString(), folder.toString());
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.FAILURE.code());
+    assertThat(r.stderr()).isEqualTo("wimg upload: " + missing + ": no such file\n"
+        + "wimg upload: " + folder + ": is a folder, not a file\n");
+    List<String> lines = r.out().lines().toList();
+    assertThat(lines).hasSize(1);
+    Matcher m = LINE.matcher(lines.getFirst());
+    assertThat(m.matches()).as(lines.getFirst()).isTrue();
+    assertThat(m.group(2)).isEqualTo(url + "/" + m.group(1));
+    assertThat(cli("download", "--server", url, m.group(1)).stdout()).isEqualTo(Files.readAllBytes(good));
+  }
+
+  @Test
   void commandsThatCannotWriteStdoutExitFailureAndUploadNamesTheStoredFid() throws IOException {
     Path a = Files.writeString(tmp.resolve("a.txt"), "alpha");
     Path b = Files.writeString(tmp.resolve("b.txt"), "beta");

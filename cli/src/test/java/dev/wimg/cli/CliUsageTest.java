@@ -80,11 +80,14 @@ class CliUsageTest {
   }
 
   @Test
-  void uploadOfAMissingFileIsAUsageErrorAndSendsNothing() {
-    CliRun r = CliRun.run(Map.of(), cwd, "upload", "--server", "http://127.0.0.1:1",
-        file.toString(), cwd.resolve("nope.jpg").toString());
-    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
-    assertThat(r.stderr()).startsWith("wimg upload: not a file: " + cwd.resolve("nope.jpg") + "\n");
+  void uploadOfAMissingFileAndAnUnreachableServerExitsWithTheHigherCode() throws IOException {
+    Path nope = cwd.resolve("nope.jpg");
+    CliRun r = CliRun.run(Map.of(), cwd, "upload", "--server", "http://127.0.0.1:" + closedPort(),
+        nope.toString(), file.toString());
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.UNREACHABLE.code());
+    assertThat(r.stderr().lines().toList()).hasSize(2);
+    assertThat(r.stderr()).startsWith("wimg upload: " + nope + ": no such file\n"
+        + "wimg upload: " + file + ": cannot reach the WIMG server at ");
   }
 
   @Test
