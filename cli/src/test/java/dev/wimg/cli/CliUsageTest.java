@@ -219,6 +219,26 @@ class CliUsageTest {
   }
 
   @Test
+  void serverWithDataOnAFileSaysItIsNotAFolder() {
+    CliRun r = CliRun.run(Map.of(), cwd, "server", "--port", "0", "--data", file.toString());
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg server: data folder " + file + " is not a folder\n"
+        + "Usage: wimg server ");
+    assertThat(r.stdout()).isEmpty();
+    assertThat(file).hasContent("hello");
+  }
+
+  @Test
+  void serverWithDataUnderAFileSaysItCannotCreateTheFolder() {
+    Path under = file.resolve("data");
+    CliRun r = CliRun.run(Map.of(), cwd, "server", "--port", "0", "--data", under.toString());
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg server: cannot create data folder " + under + ": "
+        + file + " is not a folder\n");
+    assertThat(r.stdout()).isEmpty();
+  }
+
+  @Test
   void configFileWithUnknownKeyIsRejected() throws IOException {
     Path config = Files.writeString(cwd.resolve("wimg.properties"), "prot=9333\n");
     CliRun r = CliRun.run(Map.of(), cwd, "status");
