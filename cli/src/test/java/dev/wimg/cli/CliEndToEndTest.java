@@ -13,16 +13,20 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -228,6 +232,25 @@ class CliEndToEndTest {
   }
 
   @Test
+  void uploadOfAMissingFileOrAFolderStoresTheOtherFilesAndExitsFailure() throws IOException {
+    Path good = Files.write(tmp.resolve("good.jpg"), random(5_000, 23));
+    Path missing = tmp.resolve("nonexistent.jpg");
+    Path folder = Files.createDirectory(tmp.resolve("folder"));
+
+    CliRun r = cli("upload", "--server", url, good.toString(), missing.toString(), folder.toString());
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.FAILURE.code());
+    assertThat(r.stderr()).isEqualTo("wimg upload: " + missing + ": no such file\n"
+        + "wimg upload: " + folder + ": is a folder, not a file\n");
+    List<String> lines = r.out().lines().toList();
+    assertThat(lines).hasSize(1);
+    Matcher m = LINE.matcher(lines.getFirst());
+    assertThat(m.matches()).as(lines.getFirst()).isTrue();
+    assertThat(m.group(2)).isEqualTo(url + "/" + m.group(1));
+    assertThat(cli("download", "--server", url, m.group(1)).stdout()).isEqualTo(Files.readAllBytes(good));
+  }
+
+  @Test
   void commandsThatCannotWriteStdoutExitFailureAndUploadNamesTheStoredFid() throws IOException {
     Path a = Files.writeString(tmp.resolve("a.txt"), "alpha");
     Path b = Files.writeString(tmp.resolve("b.txt"), "beta");
@@ -277,6 +300,83 @@ class CliEndToEndTest {
   }
 
   @Test
+  void downloadToASymlinkWritesThroughToItsTargetAndKeepsTheLink() throws IOException {
+    byte[] data = random(200_000, 20);
+    String fid = uploadOne(Files.write(tmp.resolve("source.bin"), data));
+    Path target = Files.writeString(tmp.resolve("target.jpg"), "old picture");
+    Path link = Files.createSymbolicLink(tmp.resolve("mylink"), target.getFileName());
+
+    CliRun r = cli("download", "--server", url, fid, "-o", link.toString());
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stderr()).isEmpty();
+    assertThat(Files.isSymbolicLink(link)).isTrue();
+    assertThat(Files.readSymbolicLink(link)).isEqualTo(target.getFileName());
+    assertThat(Files.readAllBytes(target)).isEqualTo(data);
+    try (Stream<Path> left = Files.list(tmp)) {
+      assertThat(left).containsExactlyInAnyOrder(tmp.resolve("source.bin"), target, link);
+    }
+  }
+
+  @Test
+  void downloadOfAMissingFidToASymlinkLeavesItsTargetUntouched() throws IOException {
+    String fid = uploadOne(Files.writeString(tmp.resolve("doomed.txt"), "bye"));
+    assertThat(cli("rm", "--server", url, fid).exitCode()).isZero();
+    Path target = Files.writeString(tmp.resolve("target.jpg"), "old picture");
+    Path link = Files.createSymbolicLink(tmp.resolve("mylink"), target);
+
+    CliRun r = cli("download", "--server", url, fid, "-o", link.toString());
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.NOT_FOUND.code());
+    assertThat(Files.isSymbolicLink(link)).isTrue();
+    assertThat(target).hasContent("old picture");
+  }
+
+  @Test
+  void downloadToAFifoWritesIntoItWithoutReplacingIt() throws Exception {
+    byte[] data = random(300_000, 21);
+    String fid = uploadOne(Files.write(tmp.resolve("source.bin"), data));
+    Path fifo = tmp.resolve("myfifo");
+    runTool("mkfifo", fifo.toString());
+    CompletableFuture<byte[]> read = new CompletableFuture<>();
+    // A daemon: if the download never opens the FIFO, the reader stays blocked in open() but the
+    // test still ends, failing on the timeout below.
+    Thread.ofPlatform().daemon().name("fifo-reader").start(() -> {
+      try {
+        read.complete(Files.readAllBytes(fifo));
+      } catch (IOException | RuntimeException e) {
+        read.completeExceptionally(e);
+      }
+    });
+
+    CliRun r = cli("download", "--server", url, fid, "-o", fifo.toString());
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stderr()).isEmpty();
+    assertThat(read.get(60, TimeUnit.SECONDS)).isEqualTo(data);
+    assertThat(fileType(fifo)).isEqualTo(S_IFIFO);
+  }
+
+  @Test
+  void downloadToAFullDeviceFailsWithTheReasonAndLeavesTheDevice() throws Exception {
+    String fid = uploadOne(Files.write(tmp.resolve("source.bin"), random(10_000, 22)));
+    Path full = tmp.resolve("myfull");
+    // Device 1:7 is /dev/full (every write fails with ENOSPC); only root may create device nodes.
+    Assumptions.assumeTrue(runToolQuietly("mknod", full.toString(), "c", "1", "7") == 0,
+        "mknod needs root (the FIFO test covers writing in place without it)");
+    assertThat(fileType(full)).isEqualTo(S_IFCHR);
+
+    CliRun r = cli("download", "--server", url, fid, "-o", full.toString());
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.FAILURE.code());
+    assertThat(r.stderr()).isEqualTo("wimg download: cannot write to " + full + ": No space left on device\n");
+    assertThat(fileType(full)).isEqualTo(S_IFCHR);
+    try (Stream<Path> left = Files.list(tmp)) {
+      assertThat(left).containsExactlyInAnyOrder(tmp.resolve("source.bin"), full);
+    }
+  }
+
+  @Test
   void verifyOfAStoppedServersDataReportsNoProblems() throws IOException {
     Path data = tmp.resolve("data");
     try (WimgServer own = WimgServer.start(ServerConfig.defaults(testStore(data)).withPort(0))) {
@@ -321,6 +421,32 @@ class CliEndToEndTest {
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.USAGE.code());
     assertThat(r.stderr()).startsWith("wimg server: ").contains("key");
     assertThat(r.stdout()).isEmpty();
+  }
+
+  /** File type bits of {@code st_mode} (see {@code man 7 inode}). */
+  private static final int S_IFMT = 0170000;
+  private static final int S_IFIFO = 0010000;
+  private static final int S_IFCHR = 0020000;
+
+  /** The {@code S_IFMT} bits of {@code path} itself (a link is not followed). */
+  private static int fileType(Path path) throws IOException {
+    return (int) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS) & S_IFMT;
+  }
+
+  private static void runTool(String... command) throws IOException, InterruptedException {
+    int code = runToolQuietly(command);
+    assertThat(code).as(String.join(" ", command)).isZero();
+  }
+
+  /** Runs a command, its output discarded, and returns its exit status. */
+  private static int runToolQuietly(String... command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError(String.join(" ", command) + " did not finish in 60 s");
+    }
+    return p.exitValue();
   }
 
   private static String[] concat(String[] a, String[] b) {

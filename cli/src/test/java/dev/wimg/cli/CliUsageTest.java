@@ -80,11 +80,14 @@ class CliUsageTest {
   }
 
   @Test
-  void uploadOfAMissingFileIsAUsageErrorAndSendsNothing() {
-    CliRun r = CliRun.run(Map.of(), cwd, "upload", "--server", "http://127.0.0.1:1",
-        file.toString(), cwd.resolve("nope.jpg").toString());
-    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
-    assertThat(r.stderr()).startsWith("wimg upload: not a file: " + cwd.resolve("nope.jpg") + "\n");
+  void uploadOfAMissingFileAndAnUnreachableServerExitsWithTheHigherCode() throws IOException {
+    Path nope = cwd.resolve("nope.jpg");
+    CliRun r = CliRun.run(Map.of(), cwd, "upload", "--server", "http://127.0.0.1:" + closedPort(),
+        nope.toString(), file.toString());
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.UNREACHABLE.code());
+    assertThat(r.stderr().lines().toList()).hasSize(2);
+    assertThat(r.stderr()).startsWith("wimg upload: " + nope + ": no such file\n"
+        + "wimg upload: " + file + ": cannot reach the WIMG server at ");
   }
 
   @Test
@@ -213,6 +216,26 @@ class CliUsageTest {
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.USAGE.code());
     assertThat(r.stderr()).startsWith("wimg server: ").contains("\nUsage: wimg server ")
         .endsWith("Try 'wimg server --help' for more information.\n");
+  }
+
+  @Test
+  void serverWithDataOnAFileSaysItIsNotAFolder() {
+    CliRun r = CliRun.run(Map.of(), cwd, "server", "--port", "0", "--data", file.toString());
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg server: data folder " + file + " is not a folder\n"
+        + "Usage: wimg server ");
+    assertThat(r.stdout()).isEmpty();
+    assertThat(file).hasContent("hello");
+  }
+
+  @Test
+  void serverWithDataUnderAFileSaysItCannotCreateTheFolder() {
+    Path under = file.resolve("data");
+    CliRun r = CliRun.run(Map.of(), cwd, "server", "--port", "0", "--data", under.toString());
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg server: cannot create data folder " + under + ": "
+        + file + " is not a folder\n");
+    assertThat(r.stdout()).isEmpty();
   }
 
   @Test

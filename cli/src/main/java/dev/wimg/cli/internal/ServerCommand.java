@@ -7,6 +7,9 @@ import dev.wimg.server.WimgServer;
 import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.StoreConfig;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -142,6 +145,7 @@ final class ServerCommand implements Callable<Integer> {
       log.warn("fsync={}: acknowledged uploads can be lost if the machine loses power",
           fsync.name().toLowerCase(Locale.ROOT));
     }
+    prepareDataFolder(dataDir);
     WimgServer server;
     try {
       server = WimgServer.start(config);
@@ -168,6 +172,39 @@ final class ServerCommand implements Callable<Integer> {
       }
     }
     return ExitCode.OK.code();
+  }
+
+  /**
+   * Creates {@code dir} if missing and checks it can hold volumes, so that a bad {@code --data}
+   * is reported as what is wrong with it rather than as the bare path a failed open names. A path
+   * that is not a folder is a {@link ExitCode#USAGE} error; a folder that cannot be created or
+   * written is a local {@link ExitCode#FAILURE}.
+   */
+  private static void prepareDataFolder(Path dir) {
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new CliFailure(ExitCode.USAGE, "data folder " + dir + " is not a folder");
+    }
+    for (Path above = dir.getParent(); above != null; above = above.getParent()) {
+      if (Files.exists(above)) {
+        if (!Files.isDirectory(above)) {
+          throw new CliFailure(ExitCode.USAGE, "cannot create data folder " + dir + ": " + above
+              + " is not a folder");
+        }
+        break;
+      }
+    }
+    try {
+      Files.createDirectories(dir);
+    } catch (AccessDeniedException e) {
+      throw new CliFailure(ExitCode.FAILURE, "cannot create data folder " + dir
+          + ": permission denied on " + e.getFile(), e);
+    } catch (IOException e) {
+      throw new CliFailure(ExitCode.FAILURE, "cannot create data folder " + dir + ": "
+          + (e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : e.toString()), e);
+    }
+    if (!Files.isWritable(dir)) {
+      throw new CliFailure(ExitCode.FAILURE, "data folder " + dir + " is not writable");
+    }
   }
 
   private static String url(String host, int port) {

@@ -17,7 +17,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,8 +32,9 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {"Upload files; print one line per file: the fid, a space, the full URL.",
         "The media type is guessed from the file name.",
         "Every FILE is tried even if one fails; each failure gets a line on stderr",
-        "naming its file. The exit code is then the highest code among the failures",
-        "(6 if one file met an unreachable server and another was refused with 5)."})
+        "naming its file (a missing or unreadable FILE too, with code 1). The exit code",
+        "is then the highest code among the failures (6 if one file met an unreachable",
+        "server and another was refused with 5)."})
 final class UploadCommand implements Callable<Integer> {
 
   private final Environment environment;
@@ -64,20 +64,17 @@ final class UploadCommand implements Callable<Integer> {
    */
   @Override
   public Integer call() throws IOException {
-    for (Path f : files) {
-      if (!Files.isRegularFile(f)) {
-        throw new ParameterException(spec.commandLine(), "not a file: " + f);
-      }
-      if (!Files.isReadable(f)) {
-        throw new ParameterException(spec.commandLine(), "cannot read: " + f);
-      }
-    }
     PrintStream out = environment.out();
     ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ArrayNode done = mapper.createArrayNode();
     ExitCode worst = ExitCode.OK;
     try (WimgClient client = remote.connect()) {
       for (Path f : files) {
+        CliFailure unreadable = checkReadable(f);
+        if (unreadable != null) {
+          worst = worse(worst, report(unreadable, f));
+          continue;
+        }
         UploadResult r;
         try {
           r = client.upload(f);
@@ -111,6 +108,24 @@ final class UploadCommand implements Callable<Integer> {
       }
     }
     return worst.code();
+  }
+
+  /**
+   * Why {@code file} cannot be uploaded, found before anything is sent, or null: the upload streams
+   * a regular file whose size is known up front.
+   */
+  private static CliFailure checkReadable(Path file) {
+    if (!Files.exists(file)) {
+      return new CliFailure(ExitCode.FAILURE, "no such file");
+    }
+    if (!Files.isRegularFile(file)) {
+      return new CliFailure(ExitCode.FAILURE, Files.isDirectory(file) ? "is a folder, not a file"
+          : "not a regular file");
+    }
+    if (!Files.isReadable(file)) {
+      return new CliFailure(ExitCode.FAILURE, "permission denied");
+    }
+    return null;
   }
 
   /** Prints {@code failure} of {@code file} on stderr as the error handler would, and returns its code. */
