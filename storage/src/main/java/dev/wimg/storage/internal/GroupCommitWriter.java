@@ -44,11 +44,10 @@ import org.slf4j.LoggerFactory;
  * each volume with gathering writes, appends the index log entries, and hands the batch to the
  * syncer thread. The syncer takes every batch handed to it so far, forces each touched {@code .dat}
  * once ({@link FsyncPolicy#ALWAYS}), and only then publishes the index slots of those batches and
- * completes their futures, on a separate acknowledgement thread so callbacks never stall it
- * (or on the executor a write names, such as the event loop that answers its client: one hand-off
- * fewer per batch). So a
- * future completes, and a read can find the needle, only after an fsync that began after the
- * needle's bytes were written has returned.
+ * completes their futures, on a separate acknowledgement thread so callbacks never stall it (or
+ * on the executor a write names, such as the event loop that answers its client: one hand-off
+ * fewer per batch). So a future completes, and a read can find the needle, only after an fsync
+ * that began after the needle's bytes were written has returned.
  *
  * <p>Pipelining: while batch N's fsync runs, the writer already appends batch N+1 (the next fsync
  * then covers everything appended meanwhile). Work that must see every earlier batch published

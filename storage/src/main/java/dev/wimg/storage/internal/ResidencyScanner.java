@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * <p>Implementation notes: one {@code mincore} pass per round over the mapping of every volume
  * that was read since the previous round; a volume nobody read loses its snapshot instead (so
  * that no snapshot is ever older than one round), and its next reads make exact checks until the
- * next round scans it. A node that only takes uploads so scans nothing. The pause
+ * next round scans it. A node that only takes uploads scans nothing. The pause
  * between rounds is at least {@value #MIN_INTERVAL_MS} ms and at least
  * {@value #IDLE_FACTOR} times the last round's duration, so the scan costs at most about 1/{@value
  * #IDLE_FACTOR} of a core however much data the node holds (1 GiB of volume is 262,144 pages,

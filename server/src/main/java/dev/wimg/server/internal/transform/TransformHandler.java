@@ -285,8 +285,8 @@ public final class TransformHandler {
 
   /**
    * Sends a picture, or the byte range the request asks for. {@code keepAlive} (a stored file
-   * whose mapping backs {@code data}) is kept reachable until the write completes; null for heap
-   * data.
+   * whose mapping backs {@code data}) is kept reachable until the write completes; null for a
+   * rendition held in memory, which the cache keeps.
    */
   private void serve(Exchange ex, TransformKey key, String etag, String mime, ByteBuffer data,
                      StoredFile keepAlive) {
