@@ -286,7 +286,7 @@ public final class TransformHandler {
   /**
    * Sends a picture, or the byte range the request asks for. {@code keepAlive} (a stored file
    * whose mapping backs {@code data}) is kept reachable until the write completes; null for a
-   * rendition held in memory, which the cache keeps.
+   * rendition in memory, whose buffer the response itself holds.
    */
   private void serve(Exchange ex, TransformKey key, String etag, String mime, ByteBuffer data,
                      StoredFile keepAlive) {
