@@ -4,11 +4,14 @@ import static dev.wimg.server.TestServer.randomBytes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -209,6 +212,50 @@ class ConnectionTest {
       await().atMost(Duration.ofSeconds(20)).until(() -> metric("wimg_http_connections") <= 1);
       assertThat(raw.drainUntilClosed()).isLessThan(3L * size);
     }
+  }
+
+  @Test
+  void clientThatReadsSlowlyButSteadilyGetsTheWholeResponse() throws Exception {
+    // 8 MiB read at about 2 MiB/s with an idle timeout of 2 s: the response stays unwritten (past
+    // the socket buffers) for several seconds while the client keeps reading
+    int size = 8 << 20;
+    byte[] data = randomBytes(size, 11);
+    try (TestServer slow = TestServer.start(TestServer.config(dir.resolve("slow")).withIdleTimeout(Duration.ofSeconds(2)));
+         RawConnection raw = new RawConnection(slow.port(), 64 << 10)) {
+      String url = slow.upload(data, null, null).get("url").asText();
+      raw.send(get(url));
+      InputStream in = raw.socket.getInputStream();
+      ByteArrayOutputStream received = new ByteArrayOutputStream();
+      byte[] chunk = new byte[64 << 10];
+      int headerEnd = -1;
+      while (headerEnd < 0 || received.size() < headerEnd + size) {
+        int n = in.read(chunk);
+        assertThat(n).as("bytes read before the server closed, of " + size + " + headers: " + received.size())
+            .isPositive();
+        received.write(chunk, 0, n);
+        if (headerEnd < 0) {
+          headerEnd = indexOf(received.toByteArray(), "\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          headerEnd = headerEnd < 0 ? -1 : headerEnd + 4;
+        }
+        Thread.sleep(30);
+      }
+      byte[] all = received.toByteArray();
+      assertThat(new String(all, 0, 12, StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200");
+      assertThat(Arrays.copyOfRange(all, headerEnd, all.length)).isEqualTo(data);
+    }
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   /** Sends one byte every 200 ms until the server closes (at most 30 s). */

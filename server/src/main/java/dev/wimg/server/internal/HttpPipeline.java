@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  *   traffic   TrafficMeter          bytes in and out
  *   idle      IdleStateHandler      writer idle (observing output progress): a client that stops
- *                                   reading its response is cut off after the idle timeout
+ *                                   reading its response is cut off within the idle timeout
  *   http      HttpServerCodec       HTTP/1.1 with the limits below
  *   dispatch  RequestDispatcher     one request at a time: ordering, back-pressure, routing,
  *                                   deadlines, keep-alive
@@ -78,7 +78,11 @@ public final class HttpPipeline extends ChannelInitializer<SocketChannel> {
     long idleNanos = server.config().idleTimeout().toNanos();
     ChannelPipeline p = ch.pipeline();
     p.addLast("traffic", traffic);
-    p.addLast("idle", new IdleStateHandler(true, 0, idleNanos, 0, TimeUnit.NANOSECONDS));
+    // Half the idle timeout: the first writer-idle event only records the output's progress
+    // (Netty never counts progress for it), the dispatcher acts on later ones, which fire only
+    // when nothing was written for a whole period. So a client that stops reading is cut off
+    // 1 to 2 halves after it stopped, and one that reads slowly but steadily never is.
+    p.addLast("idle", new IdleStateHandler(true, 0, idleNanos / 2, 0, TimeUnit.NANOSECONDS));
     p.addLast("http", new HttpServerCodec(limits, MAX_UNANSWERED_REQUESTS));
     p.addLast("dispatch", new RequestDispatcher(server, router));
   }

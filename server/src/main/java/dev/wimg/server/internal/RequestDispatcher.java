@@ -339,7 +339,9 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.WRITER_IDLE) {
-      if (current != null && current.responded() && !responseFlushed) {
+      // Netty raises the first writer-idle event whatever was written meanwhile: only the later
+      // ones mean no progress for a whole period (see HttpPipeline).
+      if (!idle.isFirst() && current != null && current.responded() && !responseFlushed) {
         log.debug("{}: client stopped reading its response, closing", ctx.channel());
         ctx.close();
       }
