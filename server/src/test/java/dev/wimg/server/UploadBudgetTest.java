@@ -43,15 +43,38 @@ class UploadBudgetTest {
   void chunkedUploadsReserveAsTheyGrow() throws IOException {
     ServerTuning tuning = ServerTuning.defaults().withUploadBudgetBytes(100 << 10);
     try (TestServer server = TestServer.start(TestServer.config(dir), tuning);
+         RawConnection holder = server.raw();
          RawConnection chunked = server.raw()) {
+      holder.send("POST /files HTTP/1.1\r\nHost: x\r\nContent-Length: 61440\r\nExpect: 100-continue\r\n\r\n");
+      assertThat(holder.read().status()).isEqualTo(100);
       chunked.send("POST /files HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
-      String chunk = Integer.toHexString(30 << 10) + "\r\n" + "z".repeat(30 << 10) + "\r\n";
-      for (int i = 0; i < 4; i++) {
+      String chunk = Integer.toHexString(20 << 10) + "\r\n" + "z".repeat(20 << 10) + "\r\n";
+      for (int i = 0; i < 3; i++) {
         chunked.send(chunk);
       }
       RawConnection.Response response = chunked.read();
       assertThat(response.status()).isEqualTo(503);
       assertThat(response.header("retry-after")).isEqualTo("1");
+    }
+  }
+
+  @Test
+  void anUploadLargerThanTheWholeBudgetIs413NotARetry() throws IOException {
+    ServerTuning tuning = ServerTuning.defaults().withUploadBudgetBytes(100 << 10);
+    try (TestServer server = TestServer.start(TestServer.config(dir), tuning)) {
+      HttpResponse<byte[]> declared = server.postRaw(new byte[(100 << 10) + 1], null, null);
+      assertThat(declared.statusCode()).isEqualTo(413);
+      assertThat(json(declared).get("error").asText())
+          .isEqualTo("upload of 102401 bytes exceeds the limit of 102400 bytes");
+      try (RawConnection chunked = server.raw()) {
+        chunked.send("POST /files HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+        String chunk = Integer.toHexString(30 << 10) + "\r\n" + "z".repeat(30 << 10) + "\r\n";
+        for (int i = 0; i < 4; i++) {
+          chunked.send(chunk);
+        }
+        assertThat(chunked.read().status()).isEqualTo(413);
+      }
+      assertThat(server.postRaw(new byte[100 << 10], null, null).statusCode()).as("exactly the budget").isEqualTo(201);
     }
   }
 }

@@ -73,7 +73,9 @@ public final class UploadHandler {
       }
       expectContinue = true;
     }
-    long limit = server.config().maxUploadBytes();
+    // No upload can be larger than the memory all uploads share: past it, it is refused (413)
+    // rather than told to retry (503) a request that could never fit.
+    long limit = Math.min(server.config().maxUploadBytes(), server.uploads().limitBytes());
     boolean chunked = HttpUtil.isTransferEncodingChunked(request);
     long declared = chunked ? -1 : HttpUtil.getContentLength(request, 0L);
     if (declared > limit) {
