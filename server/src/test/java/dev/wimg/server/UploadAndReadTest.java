@@ -121,6 +121,13 @@ class UploadAndReadTest {
   }
 
   @Test
+  void pathSeparatorsInANameNeverReachTheFilename() {
+    String url = server.upload(randomBytes(10, 7), "image/jpeg", null).get("url").asText();
+    assertThat(server.get(url + "/..%2F..%2Fetc%5Cx.jpg").headers().firstValue("Content-Disposition"))
+        .hasValue("inline; filename=\".._.._etc_x.jpg\"; filename*=UTF-8''..%2F..%2Fetc%5Cx.jpg");
+  }
+
+  @Test
   void emptyFileIsAValidFile() {
     JsonNode up = server.upload(new byte[0], "text/plain", "empty.txt");
     assertThat(up.get("size").asLong()).isZero();

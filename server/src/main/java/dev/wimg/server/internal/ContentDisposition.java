@@ -6,7 +6,8 @@ import java.nio.charset.StandardCharsets;
  * {@code Content-Disposition: inline} with a file name (RFC 6266), in both forms: {@code filename}
  * with an ASCII stand-in for clients that predate RFC 8187, and {@code filename*} with the exact
  * UTF-8 name percent-encoded. Every byte outside the RFC 8187 attr-char set is encoded, so no name
- * can break out of the header.
+ * can break out of the header; path separators never reach the stand-in (a client saving under
+ * it must not be led into another folder).
  */
 public final class ContentDisposition {
 
@@ -19,7 +20,7 @@ public final class ContentDisposition {
     out.append("inline; filename=\"");
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
-      boolean plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%';
+      boolean plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%' && c != '/';
       out.append(plain ? c : '_');
     }
     out.append("\"; filename*=UTF-8''");
