@@ -166,6 +166,30 @@ class VacuumTest {
   }
 
   @Test
+  void aVolumeOverTheThresholdWhenTheStoreOpensIsVacuumed() throws Exception {
+    StoreConfig lax = config().withVolumeSizeLimit(1 << 20).withGarbageThreshold(0.99);
+    List<WriteResult> first;
+    long usedBefore;
+    try (Store store = Store.open(lax)) {
+      List<WriteResult> written = writeMany(store, 600);
+      first = written.stream().filter(w -> w.fid().volume() == 1).toList();
+      usedBefore = store.stats().volumes().getFirst().usedBytes();
+      for (int i = 0; i < first.size() * 6 / 10; i++) {
+        store.delete(first.get(i).fid()).get();
+      }
+      assertThat(store.stats().volumes().getFirst().usedBytes()).as("no vacuum under 0.99 (tombstones added)")
+          .isGreaterThanOrEqualTo(usedBefore);
+    }
+    try (Store store = Store.open(lax.withGarbageThreshold(0.5))) {
+      await().atMost(Duration.ofSeconds(30))
+          .until(() -> store.stats().volumes().getFirst().usedBytes() < usedBefore * 6 / 10);
+      for (int i = first.size() * 6 / 10; i < first.size(); i++) {
+        assertThat(store.read(first.get(i).fid())).isNotNull();
+      }
+    }
+  }
+
+  @Test
   void fileReadBeforeAVacuumStaysReadableAfterItAndAfterGc() throws Exception {
     try (Store store = Store.open(config())) {
       List<WriteResult> written = writeMany(store, 50);

@@ -77,6 +77,11 @@ public final class LocalStore implements Store {
     }
     store.writer.start();
     store.residency.start();
+    // A volume already over the garbage threshold (a vacuum cut short by a crash, a threshold
+    // lowered since) would otherwise wait for its next delete.
+    for (Volume v : store.volumes()) {
+      store.vacuums.garbageGrew(v);
+    }
     return store;
   }
 

@@ -44,7 +44,10 @@ final class VacuumScheduler {
     });
   }
 
-  /** Called by the store's syncer thread after published deletes added garbage to {@code v}. */
+  /**
+   * Called by the store's syncer thread after published deletes added garbage to {@code v}, and
+   * once per volume when the store opens.
+   */
   void garbageGrew(Volume v) {
     long used = v.end - Superblock.SIZE;
     boolean bigEnough = v.sealed || v.end >= config.volumeSizeLimit() / 2;
