@@ -114,6 +114,18 @@ class RequestHeadRulesTest {
   }
 
   @Test
+  void requestWithTwoAuthorizationHeadersIs400() throws IOException {
+    assertError(exchange("GET /status HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n"),
+        400, "a request must have at most one Authorization header");
+  }
+
+  @Test
+  void http2RequestLineIs505() throws IOException {
+    assertError(exchange("GET /status HTTP/2.0\r\nHost: a\r\n\r\n"), 505,
+        "HTTP version HTTP/2.0 is not supported; this server speaks HTTP/1.1");
+  }
+
+  @Test
   void http10RequestWithoutHostIsServed() throws IOException {
     assertThat(exchange("GET /status HTTP/1.0\r\n\r\n").status()).isEqualTo(200);
   }

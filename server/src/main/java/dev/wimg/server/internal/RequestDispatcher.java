@@ -151,8 +151,15 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     if (coding != null) {
       current.closeAfterResponse();
       current.error(HttpResponseStatus.NOT_IMPLEMENTED, "transfer coding " + coding + " is not supported");
+    } else if (head.protocolVersion().majorVersion() != 1) {
+      current.closeAfterResponse();
+      current.error(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED,
+          "HTTP version " + head.protocolVersion().text() + " is not supported; this server speaks HTTP/1.1");
     } else if (!hasValidHost(head)) {
       current.refuse(HttpResponseStatus.BAD_REQUEST, "an HTTP/1.1 request must have exactly one Host header");
+    } else if (head.headers().getAll(HttpHeaderNames.AUTHORIZATION).size() > 1) {
+      // which of two keys counts would be a guess: refuse rather than pick one
+      current.refuse(HttpResponseStatus.BAD_REQUEST, "a request must have at most one Authorization header");
     } else if (target == null) {
       current.refuse(HttpResponseStatus.BAD_REQUEST, "request target must be a path starting with /");
     } else {
