@@ -219,6 +219,20 @@ class CliUsageTest {
   }
 
   @Test
+  void serverOptionsOutOfRangeAreNamedAsWritten() {
+    CliRun port = CliRun.run(Map.of(), cwd, "server", "--port", "99999");
+    assertThat(port.exitCode()).as(port.toString()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(port.stderr()).startsWith("wimg server: --port must be 0..65535, got 99999\nUsage: wimg server ");
+    CliRun size = CliRun.run(Map.of(), cwd, "server", "--port", "0", "--volume-size", "0");
+    assertThat(size.exitCode()).as(size.toString()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(size.stderr()).startsWith("wimg server: --volume-size must be 1m..32g, got 0 bytes\n");
+    CliRun upload = CliRun.run(Map.of(), cwd, "server", "--port", "0", "--max-upload", "1t");
+    assertThat(upload.exitCode()).as(upload.toString()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(upload.stderr()).startsWith("wimg server: --max-upload must be at most 2147483647 bytes, got "
+        + (1L << 40) + "\n");
+  }
+
+  @Test
   void serverWithDataOnAFileSaysItIsNotAFolder() {
     CliRun r = CliRun.run(Map.of(), cwd, "server", "--port", "0", "--data", file.toString());
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.USAGE.code());

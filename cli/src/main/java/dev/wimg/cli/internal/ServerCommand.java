@@ -119,9 +119,28 @@ final class ServerCommand implements Callable<Integer> {
     this.environment = environment;
   }
 
+  /**
+   * The ranges of the numeric options, checked here so that the message names the option as the
+   * user wrote it (the config records would name their fields).
+   */
+  private void checkRanges() {
+    if (port < 0 || port > 65535) {
+      throw new CliFailure(ExitCode.USAGE, "--port must be 0..65535, got " + port);
+    }
+    if (volumeSize < (1L << 20) || volumeSize > StoreConfig.MAX_VOLUME_SIZE_LIMIT) {
+      throw new CliFailure(ExitCode.USAGE, "--volume-size must be 1m.." + (StoreConfig.MAX_VOLUME_SIZE_LIMIT >> 30)
+          + "g, got " + volumeSize + " bytes");
+    }
+    if (maxUpload < 0 || maxUpload > Integer.MAX_VALUE) {
+      throw new CliFailure(ExitCode.USAGE, "--max-upload must be at most " + Integer.MAX_VALUE + " bytes, got "
+          + maxUpload);
+    }
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     Path dataDir = data.toAbsolutePath().normalize();
+    checkRanges();
     ServerConfig config;
     try {
       StoreConfig store = StoreConfig.defaults(dataDir)
