@@ -60,6 +60,11 @@ public record StoreConfig(
         Duration.ofSeconds(1), DEFAULT_GARBAGE_THRESHOLD, DEFAULT_PREALLOCATE_BYTES);
   }
 
+  /** These settings for another data folder (for example a store kept beside this one). */
+  public StoreConfig withDataDir(Path dir) {
+    return new StoreConfig(dir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold, preallocateBytes);
+  }
+
   public StoreConfig withGroup(int g) {
     return new StoreConfig(dataDir, g, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold, preallocateBytes);
   }

@@ -24,6 +24,11 @@ public sealed interface ByteRange {
     public long length() {
       return last - first + 1;
     }
+
+    /** The Content-Range of the 206 for a representation of {@code size} bytes. */
+    public String contentRange(long size) {
+      return "bytes " + first + "-" + last + "/" + size;
+    }
   }
 
   /** No byte of the range exists: 416 with {@code Content-Range: bytes *}{@code /size}. */

@@ -45,6 +45,14 @@ public final class ErrorResponses {
     return null;
   }
 
+  /** 416 for a {@code size}-byte {@code what} ("file", "picture"), with {@code Content-Range: bytes *}{@code /size}. */
+  public FullHttpResponse rangeNotSatisfiable(ByteBufAllocator alloc, String what, long size) {
+    FullHttpResponse response = error(alloc, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+        "range not satisfiable: the " + what + " has " + size + " bytes");
+    response.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
+    return response;
+  }
+
   public FullHttpResponse error(ByteBufAllocator alloc, HttpResponseStatus status, String message) {
     FullHttpResponse response = json.response(alloc, status, new ErrorBody(message, status.code()));
     response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");

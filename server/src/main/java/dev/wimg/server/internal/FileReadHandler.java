@@ -163,11 +163,7 @@ public final class FileReadHandler {
       range = ByteRange.parse(in.get(HttpHeaderNames.RANGE), size);
     }
     if (range instanceof ByteRange.Unsatisfiable) {
-      FullHttpResponse response = server.errors().error(ex.alloc(),
-          HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
-          "range not satisfiable: the file has " + size + " bytes");
-      response.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
-      ex.respond(response);
+      ex.respond(server.errors().rangeNotSatisfiable(ex.alloc(), "file", size));
       return;
     }
 
@@ -179,7 +175,7 @@ public final class FileReadHandler {
       status = HttpResponseStatus.PARTIAL_CONTENT;
       data = data.slice((int) part.first(), (int) part.length());
       length = part.length();
-      contentRange = "bytes " + part.first() + "-" + part.last() + "/" + size;
+      contentRange = part.contentRange(size);
     }
     ByteBuf body = ex.isHead() || length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(data);
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body,

@@ -90,8 +90,7 @@ final class DerivedStoreLoader {
     log.warn("derived store {} holds {} live needles but its index links {}: rebuilding it from the links",
         dir, needles, links);
     try {
-      copyLinked(loaded, new StoreConfig(rebuild, config.group(), config.volumeSizeLimit(), config.fsyncPolicy(),
-          config.fsyncInterval(), config.garbageThreshold(), config.preallocateBytes()));
+      copyLinked(loaded, config.withDataDir(rebuild));
     } finally {
       closeBoth(loaded);
     }

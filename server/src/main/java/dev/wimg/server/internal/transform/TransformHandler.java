@@ -294,10 +294,7 @@ public final class TransformHandler {
     int size = bytes.remaining();
     ByteRange range = range(ex, etag, size);
     if (range instanceof ByteRange.Unsatisfiable) {
-      FullHttpResponse response = server.errors().error(ex.alloc(),
-          HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
-          "range not satisfiable: the picture has " + size + " bytes");
-      response.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
+      FullHttpResponse response = server.errors().rangeNotSatisfiable(ex.alloc(), "picture", size);
       response.headers().set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
       if (key.variesWithAccept()) {
         response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT);
@@ -310,7 +307,7 @@ public final class TransformHandler {
     if (range instanceof ByteRange.Satisfiable part) {
       status = HttpResponseStatus.PARTIAL_CONTENT;
       bytes = bytes.slice(bytes.position() + (int) part.first(), (int) part.length());
-      contentRange = "bytes " + part.first() + "-" + part.last() + "/" + size;
+      contentRange = part.contentRange(size);
     }
     ByteBuf body = ex.isHead() || !bytes.hasRemaining() ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes);
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body,

@@ -175,9 +175,8 @@ public final class TransformService implements Closeable {
     Presets presets = Presets.of(config.presets(), config.presetsOnly(), config.limits());
     StoreConfig base = originals.config();
     Path dir = base.dataDir().resolve(DERIVED_DIR);
-    DerivedStoreLoader.Loaded loaded = DerivedStoreLoader.open(new StoreConfig(dir, base.group(),
-        base.volumeSizeLimit(), base.fsyncPolicy(), base.fsyncInterval(), base.garbageThreshold(),
-        base.preallocateBytes()), base.fsyncPolicy() == FsyncPolicy.ALWAYS);
+    DerivedStoreLoader.Loaded loaded = DerivedStoreLoader.open(base.withDataDir(dir),
+        base.fsyncPolicy() == FsyncPolicy.ALWAYS);
     try {
       return new TransformService(config, engine, presets, originals, loaded.store(), loaded.index(), threads);
     } catch (RuntimeException e) {
