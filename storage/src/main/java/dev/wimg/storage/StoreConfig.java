@@ -17,6 +17,10 @@ import java.util.Objects;
  * @param preallocateBytes  bytes the volume file is grown by ahead of the write position
  *                          (allocated, reading as zeros), so that appends do not change the file
  *                          size and the read mapping is replaced once per step
+ * @param releaseWrittenPages once appended bytes are durable (after their fsync), advise the kernel
+ *                          to drop their page-cache pages, so that the cache holds what is read
+ *                          rather than what was just written (see {@code GroupCommitWriter}); a
+ *                          file read soon after its upload then comes from the disk once
  */
 public record StoreConfig(
     Path dataDir,
@@ -25,7 +29,8 @@ public record StoreConfig(
     FsyncPolicy fsyncPolicy,
     Duration fsyncInterval,
     double garbageThreshold,
-    long preallocateBytes) {
+    long preallocateBytes,
+    boolean releaseWrittenPages) {
 
   /** Default volume size cap: 1 GiB keeps a vacuum short. */
   public static final long DEFAULT_VOLUME_SIZE_LIMIT = 1L << 30;
@@ -57,35 +62,47 @@ public record StoreConfig(
 
   public static StoreConfig defaults(Path dataDir) {
     return new StoreConfig(dataDir, 1, DEFAULT_VOLUME_SIZE_LIMIT, FsyncPolicy.ALWAYS,
-        Duration.ofSeconds(1), DEFAULT_GARBAGE_THRESHOLD, DEFAULT_PREALLOCATE_BYTES);
+        Duration.ofSeconds(1), DEFAULT_GARBAGE_THRESHOLD, DEFAULT_PREALLOCATE_BYTES, true);
   }
 
   /** These settings for another data folder (for example a store kept beside this one). */
   public StoreConfig withDataDir(Path dir) {
-    return new StoreConfig(dir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold, preallocateBytes);
+    return new StoreConfig(dir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
+        preallocateBytes, releaseWrittenPages);
   }
 
   public StoreConfig withGroup(int g) {
-    return new StoreConfig(dataDir, g, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold, preallocateBytes);
+    return new StoreConfig(dataDir, g, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
+        preallocateBytes, releaseWrittenPages);
   }
 
   public StoreConfig withVolumeSizeLimit(long bytes) {
-    return new StoreConfig(dataDir, group, bytes, fsyncPolicy, fsyncInterval, garbageThreshold, preallocateBytes);
+    return new StoreConfig(dataDir, group, bytes, fsyncPolicy, fsyncInterval, garbageThreshold,
+        preallocateBytes, releaseWrittenPages);
   }
 
   public StoreConfig withFsyncPolicy(FsyncPolicy p) {
-    return new StoreConfig(dataDir, group, volumeSizeLimit, p, fsyncInterval, garbageThreshold, preallocateBytes);
+    return new StoreConfig(dataDir, group, volumeSizeLimit, p, fsyncInterval, garbageThreshold,
+        preallocateBytes, releaseWrittenPages);
   }
 
   public StoreConfig withFsyncInterval(Duration d) {
-    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, d, garbageThreshold, preallocateBytes);
+    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, d, garbageThreshold,
+        preallocateBytes, releaseWrittenPages);
   }
 
   public StoreConfig withGarbageThreshold(double t) {
-    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, t, preallocateBytes);
+    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, t,
+        preallocateBytes, releaseWrittenPages);
   }
 
   public StoreConfig withPreallocateBytes(long bytes) {
-    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold, bytes);
+    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
+        bytes, releaseWrittenPages);
+  }
+
+  public StoreConfig withReleaseWrittenPages(boolean release) {
+    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
+        preallocateBytes, release);
   }
 }

@@ -2,19 +2,9 @@ package dev.wimg.storage.internal;
 
 import dev.wimg.storage.OutOfSpaceException;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /**
  * Grows a volume file ahead of its write position without writing data: the new range reads as
@@ -32,8 +22,6 @@ import java.util.Optional;
  */
 final class FileSpace {
 
-  private static final int O_WRONLY = 1;
-  private static final int O_CLOEXEC = 0x80000;
   /** {@code errno} values after which the sparse extension is used instead. */
   private static final int EOPNOTSUPP = 95;
   private static final int ENOSYS = 38;
@@ -41,8 +29,6 @@ final class FileSpace {
   private static final int ENOSPC = 28;
   private static final int EDQUOT = 122;
   private static final int EFBIG = 27;
-
-  private static final Optional<Natives> NATIVES = Natives.bind();
 
   private FileSpace() {}
 
@@ -58,7 +44,7 @@ final class FileSpace {
     if (newSize <= oldSize) {
       return;
     }
-    if (NATIVES.isPresent() && NATIVES.get().allocate(path, oldSize, newSize - oldSize)) {
+    if (Libc.INSTANCE.isPresent() && allocate(Libc.INSTANCE.get(), path, oldSize, newSize - oldSize)) {
       return;
     }
     try {
@@ -69,76 +55,27 @@ final class FileSpace {
     }
   }
 
-  /** {@code open}, {@code fallocate} and {@code close} from the C library, with errno captured. */
-  private record Natives(MethodHandle open, MethodHandle fallocate, MethodHandle close,
-                         StructLayout callState, VarHandle errno) {
-
-    static Optional<Natives> bind() {
-      try {
-        Linker linker = Linker.nativeLinker();
-        var libc = linker.defaultLookup();
-        StructLayout state = Linker.Option.captureStateLayout();
-        VarHandle errno = state.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-        Linker.Option capture = Linker.Option.captureCallState("errno");
-        MethodHandle open = linker.downcallHandle(libc.find("open").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
-            capture);
-        MethodHandle fallocate = linker.downcallHandle(libc.find("fallocate").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
-            capture);
-        MethodHandle close = linker.downcallHandle(libc.find("close").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-        return Optional.of(new Natives(open, fallocate, close, state, errno));
-      } catch (Throwable e) {
-        // Not Linux/glibc, or native access denied: the sparse extension remains.
-        return Optional.empty();
-      }
+  /**
+   * Allocates {@code length} bytes at {@code offset}; false if this file system cannot (the caller
+   * then extends sparsely).
+   */
+  private static boolean allocate(Libc libc, Path path, long offset, long length) throws IOException {
+    int err = libc.withFd(path, Libc.O_WRONLY, (fd, state) -> libc.fallocate(fd, state, offset, length));
+    if (err == 0) {
+      return true;
     }
-
-    /**
-     * Allocates {@code length} bytes at {@code offset}; false if this file system cannot (the caller
-     * then extends sparsely).
-     */
-    boolean allocate(Path path, long offset, long length) throws IOException {
-      try (Arena arena = Arena.ofConfined()) {
-        MemorySegment state = arena.allocate(callState);
-        int fd = (int) open.invokeExact(state, arena.allocateFrom(path.toString()), O_WRONLY | O_CLOEXEC);
-        if (fd < 0) {
-          throw new IOException("cannot open " + path + " to allocate space: errno " + errno(state));
-        }
-        int rc;
-        try {
-          rc = (int) fallocate.invokeExact(state, fd, 0, offset, length);
-        } finally {
-          int ignored = (int) close.invokeExact(fd);
-        }
-        if (rc == 0) {
-          return true;
-        }
-        int err = errno(state);
-        if (err == EOPNOTSUPP || err == ENOSYS) {
-          return false;
-        }
-        String where = ": cannot grow " + path + " by " + length + " bytes at offset " + offset;
-        switch (err) {
-          case ENOSPC -> throw new OutOfSpaceException(OutOfSpaceException.Reason.DEVICE_FULL,
-              "No space left on device" + where, null);
-          case EDQUOT -> throw new OutOfSpaceException(OutOfSpaceException.Reason.QUOTA,
-              "Disk quota exceeded" + where, null);
-          case EFBIG -> throw new OutOfSpaceException(OutOfSpaceException.Reason.FILE_SIZE_LIMIT,
-              "File too large" + where, null);
-          default -> throw new IOException("fallocate failed, errno " + err + where);
-        }
-      } catch (IOException | RuntimeException | Error e) {
-        throw e;
-      } catch (Throwable e) {
-        throw new IOException("fallocate on " + path + " failed", e);
-      }
+    if (err == EOPNOTSUPP || err == ENOSYS) {
+      return false;
     }
-
-    private int errno(MemorySegment state) {
-      return (int) errno.get(state, 0L);
+    String where = ": cannot grow " + path + " by " + length + " bytes at offset " + offset;
+    switch (err) {
+      case ENOSPC -> throw new OutOfSpaceException(OutOfSpaceException.Reason.DEVICE_FULL,
+          "No space left on device" + where, null);
+      case EDQUOT -> throw new OutOfSpaceException(OutOfSpaceException.Reason.QUOTA,
+          "Disk quota exceeded" + where, null);
+      case EFBIG -> throw new OutOfSpaceException(OutOfSpaceException.Reason.FILE_SIZE_LIMIT,
+          "File too large" + where, null);
+      default -> throw new IOException("fallocate failed, errno " + err + where);
     }
   }
 }

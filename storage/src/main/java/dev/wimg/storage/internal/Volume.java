@@ -111,6 +111,11 @@ public final class Volume {
   volatile boolean idxBroken;
   /** Written since the last fsync (INTERVAL and NEVER policies). */
   boolean dirty;
+  /**
+   * Offset up to which written pages were released from the page cache after an interval fsync
+   * ({@link GroupCommitWriter}). Writer thread only.
+   */
+  long releasedTo;
   /** Next key to assign. Writer thread only. */
   long nextKey;
   /** Set while a vacuum copies this volume; keys deleted meanwhile. Writer thread only. */
