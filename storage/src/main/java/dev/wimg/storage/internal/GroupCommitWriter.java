@@ -20,9 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,47 +33,36 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The single writer thread of a store: every append (needles, tombstones), file extension, seal
- * and vacuum swap runs here, so volumes need no write locks.
+ * The single writer thread of a store: every append (needles, tombstones), fsync, index publish,
+ * file extension, seal and vacuum swap runs here, so volumes need no write locks.
  *
  * <p>Group commit: the thread takes everything queued (up to {@value #MAX_BATCH_OPS} operations or
  * {@value #MAX_BATCH_BYTES} bytes), encodes it into a reused direct staging buffer, appends it to
- * each volume with gathering writes, appends the index log entries, and hands the batch to the
- * syncer thread. The syncer takes every batch handed to it so far, forces each touched {@code .dat}
- * once ({@link FsyncPolicy#ALWAYS}), and only then publishes the index slots of those batches and
- * completes their futures, on a separate acknowledgement thread so callbacks never stall it (or
- * on the executor a write names, such as the event loop that answers its client: one hand-off
- * fewer per batch). So a future completes, and a read can find the needle, only after an fsync
- * that began after the needle's bytes were written has returned.
+ * each volume with gathering writes, appends the index log entries, forces each touched {@code .dat}
+ * once ({@link FsyncPolicy#ALWAYS}), and only then publishes the index slots of the batch and
+ * completes its futures: on a separate acknowledgement thread so callbacks never stall the writer,
+ * or on the executor a write names, such as the event loop that answers its client. So a future
+ * completes, and a read can find the needle, only after an fsync that began after the needle's
+ * bytes were written has returned. Operations that arrive during an fsync wait in the queue and
+ * form the next batch, so the batch grows with the load and the fsync rate stays bounded by the
+ * disk.
  *
- * <p>Pipelining: while batch N's fsync runs, the writer already appends batch N+1 (the next fsync
- * then covers everything appended meanwhile). Work that must see every earlier batch published
- * (deletes, which look the needle up in the index; seals; {@link TaskOp}s such as a vacuum; close)
- * first waits until the syncer has published everything handed to it ({@link #awaitPublished}).
- *
- * <p>Implementation note, measured in-process with 64 threads each writing 32 KiB files and waiting
- * for the acknowledgement, fsync always, 10 s per run, on the shared 2-core VM of bench/README.md
- * (load average ~5 during the runs, so single runs vary by ±20 %): before pipelining 10.4 k, 10.8 k,
- * 11.9 k writes/s (30-32 writes per fsync); pipelined 10.0 k, 9.4 k, 12.7 k, 12.6 k writes/s (more
- * fsyncs, 23-25 writes each). No gain beyond the noise: at ~330 MB/s of 32 KiB needles this run is
- * bound by the disk's write bandwidth, not by waiting for fsync. With 4 KiB files (before 52 k,
- * 68 k; pipelined 38 k, 73 k writes/s) the noise hides any difference too. The pipeline stays
- * because it takes the fsync off the append path when the fsync latency dominates (slower disks).
+ * <p>Implementation note: sessions 1 and 2 (2026-11-25) ran the fsync on a second thread, so that
+ * the writer appended batch N+1 while batch N was being forced. That overlap saves only the time to
+ * copy one batch into the page cache (a fraction of an fsync), and it cost a thread hand-off per
+ * batch. Measured with {@code bench/upload-small.sh}'s load (wrk, c=64, 32 KB uploads, fsync always,
+ * on this project's 2-core VM, 2026-12-02, alternating server instances, 2 runs each): pipelined
+ * 14.7-17.1 k uploads/s at 48-56 µs of server CPU per upload, on one thread 16.9-21.0 k uploads/s
+ * at 36-46 µs. In-process, with no load generator competing for the cores, session 1 had seen no
+ * difference either way.
  *
  * <p>Failures. If an append to a volume fails (ENOSPC, I/O error), every operation of the batch on
  * that volume fails with the exception, the volume's logical end stays where the batch started, and
  * the partial bytes are overwritten with zeros; if that also fails the volume drops to read-only
  * ({@link Volume#failed}) and new needles go to a new volume. If the fsync fails the volume drops to
- * read-only: after a failed fsync the kernel may have discarded dirty pages, so what is on disk is
- * unknown until the next open recovers it. The syncer then fails the operations of that batch and of
- * every later batch already appended to the volume (a later fsync could succeed without those pages
- * being on disk), and zeros their bytes. An extension that fails is truncated back.
- *
- * <p>Thread ownership of {@link Volume} state: the writer owns the append position ({@link
- * Volume#end}), the file size, the mapping and {@link Volume#dirty}; the syncer publishes index
- * slots and updates the needle counters and {@link Volume#deletedDuringVacuum}, and the writer
- * touches those only after {@link #awaitPublished} (the hand-off queue and the barrier's latch give
- * the happens-before edges).
+ * read-only for good (until reopened): after a failed fsync the kernel may have discarded dirty
+ * pages, so what is on disk is unknown until the next open recovers it. The operations of that
+ * batch fail and their bytes are zeroed. An extension that fails is truncated back.
  *
  * <p>Preallocation: the {@code .dat} is kept {@link StoreConfig#preallocateBytes()} ahead of the
  * write position ({@link FileSpace#extend}: allocated, not written; it reads as zeros), so that
@@ -97,8 +84,6 @@ final class GroupCommitWriter {
   private static final int GATHER_DIRECT_MIN = 4 << 10;
   /** Size of the zero buffer used to clear the bytes of failed appends, bytes. */
   private static final int ZERO_CHUNK = 1 << 20;
-  /** Most appended batches waiting for the syncer; the writer blocks beyond this, batches. */
-  private static final int MAX_BATCHES_IN_SYNC = 16;
 
   sealed interface Op permits WriteOp, DeleteOp, TaskOp, CloseOp {}
 
@@ -121,14 +106,6 @@ final class GroupCommitWriter {
   private record Pending(Op op, AppendBatch batch, long key, int cookie, long offset, long length,
                          int checksum, long size) {}
 
-  /**
-   * What the writer hands to the syncer: one appended batch ({@code appends} and {@code pending}),
-   * or a barrier ({@code published} counted down once everything handed before it is published),
-   * or the stop request ({@code stop}).
-   */
-  private record SyncJob(List<AppendBatch> appends, List<Pending> pending, CountDownLatch published,
-                         boolean stop) {}
-
   private final LocalStore store;
   private final StoreConfig config;
   private final LinkedBlockingQueue<Op> queue = new LinkedBlockingQueue<>();
@@ -136,10 +113,8 @@ final class GroupCommitWriter {
   /** @GuardedBy("submitLock") for the transition; read without it as a fast path. */
   private volatile boolean closed;
   private final Thread thread;
-  private final Thread syncer;
-  private final ArrayBlockingQueue<SyncJob> syncQueue = new ArrayBlockingQueue<>(MAX_BATCHES_IN_SYNC);
-  /** Zeros for clearing the bytes of batches whose fsync failed; syncer thread only. */
-  private final ByteBuffer syncerZeros = ByteBuffer.allocateDirect(ZERO_CHUNK);
+  /** Volumes whose fsync failed, with the failure; read-only until reopened. Writer thread only. */
+  private final Map<Volume, IOException> syncFailures = new IdentityHashMap<>();
   private final ExecutorService acks;
   private final SplittableRandom cookies = new SplittableRandom(new SecureRandom().nextLong());
   private final ByteBuffer staging = ByteBuffer.allocateDirect(STAGING_BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -150,9 +125,9 @@ final class GroupCommitWriter {
   private Op carried;
   private long lastIntervalSync = System.nanoTime();
 
-  // Per-batch state, writer thread only (new lists per batch: the syncer keeps the old ones).
+  // Per-batch state, writer thread only.
   private final Map<Volume, AppendBatch> appends = new IdentityHashMap<>();
-  private List<Pending> pending = new ArrayList<>();
+  private final List<Pending> pending = new ArrayList<>();
   private final Set<Long> deletedInBatch = new HashSet<>();
   private final List<Volume> toSeal = new ArrayList<>();
 
@@ -166,12 +141,9 @@ final class GroupCommitWriter {
     });
     this.thread = new Thread(this::run, "wimg-store-writer");
     this.thread.setDaemon(true);
-    this.syncer = new Thread(this::runSyncer, "wimg-store-syncer");
-    this.syncer.setDaemon(true);
   }
 
   void start() {
-    syncer.start();
     thread.start();
   }
 
@@ -264,7 +236,6 @@ final class GroupCommitWriter {
       while ((op = queue.poll()) != null) {
         failClosed(op);
       }
-      stopSyncer();
       acks.shutdown();
     }
   }
@@ -290,19 +261,12 @@ final class GroupCommitWriter {
   private boolean process(List<Op> batch) {
     batches.incrementAndGet();
     appends.clear();
-    pending = new ArrayList<>();
+    pending.clear();
     deletedInBatch.clear();
     toSeal.clear();
     staging.clear();
     List<TaskOp> tasks = new ArrayList<>();
     CloseOp close = null;
-    for (Op op : batch) {
-      if (op instanceof DeleteOp) {
-        // A delete looks the needle up in the index: it must see every earlier batch published.
-        awaitPublished();
-        break;
-      }
-    }
     for (Op op : batch) {
       if (close != null) {
         failClosed(op);
@@ -332,10 +296,7 @@ final class GroupCommitWriter {
       }
     }
     if (!pending.isEmpty()) {
-      handToSyncer(new SyncJob(List.copyOf(appends.values()), pending, null, false));
-    }
-    if (!toSeal.isEmpty() || !tasks.isEmpty() || close != null) {
-      awaitPublished();
+      syncAndAcknowledge();
     }
     for (Volume v : toSeal) {
       try {
@@ -581,134 +542,42 @@ final class GroupCommitWriter {
     }
   }
 
-  // ---- hand-off to the syncer (writer thread) ----
+  // ---- fsync, publish, acknowledge (writer thread) ----
 
-  private void handToSyncer(SyncJob job) {
-    boolean interrupted = false;
-    while (true) {
-      try {
-        syncQueue.put(job);
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true; // nobody interrupts the writer; keep the flag and go on
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /** Waits until the syncer has published every batch handed to it so far. Writer thread only. */
-  void awaitPublished() {
-    if (!syncer.isAlive()) {
-      return;
-    }
-    CountDownLatch published = new CountDownLatch(1);
-    handToSyncer(new SyncJob(null, null, published, false));
-    boolean interrupted = false;
-    while (true) {
-      try {
-        published.await();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /** Publishes what is in flight, then stops the syncer. Writer thread only, at its end. */
-  private void stopSyncer() {
-    if (!syncer.isAlive()) {
-      return;
-    }
-    handToSyncer(new SyncJob(null, null, null, true));
-    boolean interrupted = false;
-    while (true) {
-      try {
-        syncer.join();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  // ---- syncer thread ----
-
-  private void runSyncer() {
-    List<SyncJob> jobs = new ArrayList<>();
-    Map<Volume, IOException> syncFailures = new IdentityHashMap<>();
-    while (true) {
-      jobs.clear();
-      try {
-        jobs.add(syncQueue.take());
-      } catch (InterruptedException e) {
-        continue; // nobody interrupts the syncer; the queue carries the stop request itself
-      }
-      syncQueue.drainTo(jobs);
-      boolean stop = false;
-      try {
-        Map<Volume, long[]> durable = forceAll(jobs, syncFailures);
-        for (SyncJob job : jobs) {
-          if (job.stop()) {
-            stop = true;
-          } else if (job.published() != null) {
-            job.published().countDown();
-          } else {
-            publishAndAcknowledge(job, syncFailures);
-          }
-        }
-        durable.forEach((v, range) -> releaseWrittenPages(v, range[0], range[1]));
-      } catch (RuntimeException | Error e) {
-        LOG.error("storage syncer failed; failing the batches it held", e);
-        IOException io = new IOException("storage syncer failed: " + e, e);
-        for (SyncJob job : jobs) {
-          if (job.pending() != null) {
-            for (Pending p : job.pending()) {
-              failWith(p.op(), io);
-            }
-          } else if (job.published() != null) {
-            job.published().countDown();
-          } else {
-            stop = true;
-          }
-        }
-      }
-      if (stop) {
-        return;
+  /**
+   * Forces the volumes the current batch appended to, then publishes and completes its operations
+   * and releases the pages it wrote. A bug here fails the batch's operations rather than leave
+   * their futures waiting.
+   */
+  private void syncAndAcknowledge() {
+    try {
+      Map<Volume, long[]> durable = forceAll();
+      publishAndAcknowledge();
+      durable.forEach((v, range) -> releaseWrittenPages(v, range[0], range[1]));
+    } catch (RuntimeException | Error e) {
+      LOG.error("storage writer failed while syncing a batch; failing its operations", e);
+      IOException io = new IOException("storage writer failed: " + e, e);
+      for (Pending p : pending) {
+        failWith(p.op(), io);
       }
     }
   }
 
   /**
-   * Forces every volume appended to by {@code jobs} once ({@link FsyncPolicy#ALWAYS} only): each
-   * job's bytes were written before it was handed over, so this one fsync covers all of them. A
-   * volume whose fsync fails is recorded in {@code syncFailures} for good (until reopened).
+   * Forces every volume the current batch appended to once ({@link FsyncPolicy#ALWAYS} only). A
+   * volume whose fsync fails is recorded in {@link #syncFailures} for good (until reopened).
    *
-   * @return for each volume forced successfully, the byte range {@code [from, to)} its batches
+   * @return for each volume forced successfully, the byte range {@code [from, to)} the batch
    *     appended, now durable
    */
-  private Map<Volume, long[]> forceAll(List<SyncJob> jobs, Map<Volume, IOException> syncFailures) {
+  private Map<Volume, long[]> forceAll() {
     if (config.fsyncPolicy() != FsyncPolicy.ALWAYS) {
       return Map.of();
     }
     Map<Volume, long[]> appended = new IdentityHashMap<>();
-    for (SyncJob job : jobs) {
-      if (job.appends() == null) {
-        continue;
-      }
-      for (AppendBatch ab : job.appends()) {
-        if (ab.failure == null && ab.end > ab.start && !syncFailures.containsKey(ab.volume)) {
-          long[] range = appended.computeIfAbsent(ab.volume, v -> new long[] {ab.start, ab.end});
-          range[0] = Math.min(range[0], ab.start);
-          range[1] = Math.max(range[1], ab.end);
-        }
+    for (AppendBatch ab : appends.values()) {
+      if (ab.failure == null && ab.end > ab.start && !syncFailures.containsKey(ab.volume)) {
+        appended.put(ab.volume, new long[] {ab.start, ab.end});
       }
     }
     for (var it = appended.keySet().iterator(); it.hasNext(); ) {
@@ -757,18 +626,18 @@ final class GroupCommitWriter {
     }
   }
 
-  private void publishAndAcknowledge(SyncJob job, Map<Volume, IOException> syncFailures) {
-    for (AppendBatch ab : job.appends()) {
+  private void publishAndAcknowledge() {
+    for (AppendBatch ab : appends.values()) {
       IOException e = syncFailures.get(ab.volume);
       if (ab.failure == null && e != null) {
         ab.failure = e;
-        rollback(ab, syncerZeros);
+        rollback(ab, zeros);
       }
     }
     // Completions grouped by the executor that runs them: one task per executor and batch.
     Map<Executor, List<Runnable>> completions = new IdentityHashMap<>();
     List<Volume> garbageGrew = new ArrayList<>();
-    for (Pending p : job.pending()) {
+    for (Pending p : pending) {
       AppendBatch ab = p.batch();
       Volume v = ab.volume;
       if (ab.failure != null) {

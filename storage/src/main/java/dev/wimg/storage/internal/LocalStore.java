@@ -26,9 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The engine behind {@link Store}: volumes of one group in one folder, one writer thread (plus the
- * syncer thread that fsyncs and publishes its batches, see {@link GroupCommitWriter}), reads from
- * memory-mapped volumes on the caller's thread.
+ * The engine behind {@link Store}: volumes of one group in one folder, one writer thread that
+ * appends, fsyncs and publishes batches (see {@link GroupCommitWriter}), reads from memory-mapped
+ * volumes on the caller's thread.
  *
  * <p>Thread-safety: {@link #volumes} is a concurrent map; volumes are added only by the writer
  * thread (and by {@link #open} before the writer starts). {@link #active} is written by the writer

@@ -45,7 +45,7 @@ final class VacuumScheduler {
   }
 
   /**
-   * Called by the store's syncer thread after published deletes added garbage to {@code v}, and
+   * Called by the store's writer thread after published deletes added garbage to {@code v}, and
    * once per volume when the store opens.
    */
   void garbageGrew(Volume v) {

@@ -12,15 +12,13 @@ import java.nio.file.Path;
 /**
  * One volume: a {@code .dat} file of needles, its {@code .idx} log, and the in-memory index.
  *
- * <p>Thread-safety. Two threads of the store change a volume, never at the same time for the same
- * field: the writer thread appends, extends, remaps, seals and swaps the generation after a vacuum;
- * the syncer thread (see {@link GroupCommitWriter}) publishes index slots and updates the needle
- * counters after each fsync, and the writer touches those only once the syncer has published
- * everything handed to it. The loader and compactor build their objects before publishing them.
- * Readers take {@link #generation()} once (a volatile read) and then use that generation's index
+ * <p>Thread-safety. One thread of the store changes a volume: the writer thread (see {@link
+ * GroupCommitWriter}) appends, extends, remaps, seals, publishes index slots and updates the needle
+ * counters after each fsync, and swaps the generation after a vacuum. The loader and compactor
+ * build their objects before publishing them. Readers take {@link #generation()} once (a volatile read) and then use that generation's index
  * and mapping together, so a vacuum swap can never pair a new index with an old file. Counters are
- * volatile for {@code stats()}, each with one writing thread at a time (so read-modify-write
- * without locks is safe).
+ * volatile for {@code stats()}, with one writing thread (so read-modify-write without locks is
+ * safe).
  */
 public final class Volume {
 
@@ -93,7 +91,7 @@ public final class Volume {
   final Path idxPath;
   private volatile Generation generation;
 
-  // One writing thread at a time (see class Javadoc); volatile for readers of stats.
+  // Written by the writer thread only (see class Javadoc); volatile for readers of stats.
   /** Offset after the last valid record: where the next append goes. */
   volatile long end;
   /** Size of the .dat file including preallocated zeros. */
