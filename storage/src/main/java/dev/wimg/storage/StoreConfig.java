@@ -20,7 +20,9 @@ import java.util.Objects;
  * @param releaseWrittenPages once appended bytes are durable (after their fsync), advise the kernel
  *                          to drop their page-cache pages, so that the cache holds what is read
  *                          rather than what was just written (see {@code GroupCommitWriter}); a
- *                          file read soon after its upload then comes from the disk once
+ *                          file read soon after its upload then comes from the disk once. No
+ *                          effect under {@link FsyncPolicy#NEVER}, on tmpfs, or where the C
+ *                          library cannot be called
  */
 public record StoreConfig(
     Path dataDir,

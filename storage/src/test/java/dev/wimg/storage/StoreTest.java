@@ -303,7 +303,7 @@ class StoreTest {
   }
 
   @Test
-  void pipelinedGroupCommitSharesFsyncsAndEveryAcknowledgedWriteAndDeleteSurvivesReopen() throws Exception {
+  void groupCommitSharesFsyncsAndEveryAcknowledgedWriteAndDeleteSurvivesReopen() throws Exception {
     int threads = 16;
     int perThread = 60;
     StoreConfig c = config().withFsyncPolicy(FsyncPolicy.ALWAYS);
@@ -316,7 +316,7 @@ class StoreTest {
         int tt = t;
         results.add(pool.submit(() -> {
           // Each writer waits for its own acknowledgement (as an HTTP client does) and deletes
-          // every fifth file at once, so deletes interleave with batches still being synced.
+          // every fifth file at once, so deletes interleave with batches in flight.
           List<WriteResult> out = new ArrayList<>();
           for (int i = 0; i < perThread; i++) {
             WriteResult r = store.write(NewFile.of("t" + tt + "-" + i, null, bytes(3000, tt * 10_000L + i))).get();

@@ -39,13 +39,14 @@ import org.slf4j.LoggerFactory;
  * <p>Group commit: the thread takes everything queued (up to {@value #MAX_BATCH_OPS} operations or
  * {@value #MAX_BATCH_BYTES} bytes), encodes it into a reused direct staging buffer, appends it to
  * each volume with gathering writes, appends the index log entries, forces each touched {@code .dat}
- * once ({@link FsyncPolicy#ALWAYS}), and only then publishes the index slots of the batch and
- * completes its futures: on a separate acknowledgement thread so callbacks never stall the writer,
- * or on the executor a write names, such as the event loop that answers its client. So a future
- * completes, and a read can find the needle, only after an fsync that began after the needle's
- * bytes were written has returned. Operations that arrive during an fsync wait in the queue and
- * form the next batch, so the batch grows with the load and the fsync rate stays bounded by the
- * disk.
+ * once ({@link FsyncPolicy#ALWAYS}), releases the batch's pages from the page cache ({@link
+ * #releaseWrittenPages}), and only then publishes the index slots of the batch and completes its
+ * futures: on a separate acknowledgement thread so callbacks never stall the writer, or on the
+ * executor a write names, such as the event loop that answers its client. So under {@code ALWAYS}
+ * a future completes, and a read can find the needle, only after an fsync that began after the
+ * needle's bytes were written has returned ({@code INTERVAL} and {@code NEVER} publish at once and
+ * fsync later or never). Operations that arrive during an fsync wait in the queue and form the
+ * next batch, so the batch grows with the load and the fsync rate stays bounded by the disk.
  *
  * <p>Implementation note: sessions 1 and 2 (2026-11-25) ran the fsync on a second thread, so that
  * the writer appended batch N+1 while batch N was being forced. That overlap saves only the time to
@@ -123,6 +124,8 @@ final class GroupCommitWriter {
   private final AtomicLong fsyncs = new AtomicLong();
   private final AtomicLong batches = new AtomicLong();
   private Op carried;
+  /** A failed page-cache release has been logged (it is logged once). */
+  private boolean releaseFailureLogged;
   private long lastIntervalSync = System.nanoTime();
 
   // Per-batch state, writer thread only.
@@ -155,10 +158,6 @@ final class GroupCommitWriter {
   /** Number of batches processed so far. */
   long batches() {
     return batches.get();
-  }
-
-  boolean isWriterThread() {
-    return Thread.currentThread() == thread;
   }
 
   /** Queues an operation, or fails its future at once if the store is closed. */
@@ -232,6 +231,10 @@ final class GroupCommitWriter {
       }
       throw e;
     } finally {
+      if (carried != null) {
+        failClosed(carried);
+        carried = null;
+      }
       Op op;
       while ((op = queue.poll()) != null) {
         failClosed(op);
@@ -287,7 +290,7 @@ final class GroupCommitWriter {
     }
     for (AppendBatch ab : appends.values()) {
       if (ab.failure != null) {
-        rollback(ab, zeros); // the volume's end stays at ab.start
+        rollback(ab); // the volume's end stays at ab.start
       } else {
         ab.volume.end = ab.end;
         if (config.fsyncPolicy() != FsyncPolicy.ALWAYS && ab.end > ab.start) {
@@ -524,8 +527,13 @@ final class GroupCommitWriter {
     }
   }
 
+  /** Forces the volumes written since the last interval fsync, once the interval has passed. */
   private void intervalSync() {
-    lastIntervalSync = System.nanoTime();
+    long now = System.nanoTime();
+    if (now - lastIntervalSync < config.fsyncInterval().toNanos()) {
+      return;
+    }
+    lastIntervalSync = now;
     for (Volume v : store.volumes()) {
       if (v.dirty) {
         try {
@@ -545,15 +553,14 @@ final class GroupCommitWriter {
   // ---- fsync, publish, acknowledge (writer thread) ----
 
   /**
-   * Forces the volumes the current batch appended to, then publishes and completes its operations
-   * and releases the pages it wrote. A bug here fails the batch's operations rather than leave
-   * their futures waiting.
+   * Forces the volumes the current batch appended to, releases the pages it wrote, then publishes
+   * and completes its operations. A bug before the completions are handed on fails the batch's
+   * operations rather than leave their futures waiting.
    */
   private void syncAndAcknowledge() {
     try {
-      Map<Volume, long[]> durable = forceAll();
+      forceAll().forEach((v, range) -> releaseWrittenPages(v, range[0], range[1]));
       publishAndAcknowledge();
-      durable.forEach((v, range) -> releaseWrittenPages(v, range[0], range[1]));
     } catch (RuntimeException | Error e) {
       LOG.error("storage writer failed while syncing a batch; failing its operations", e);
       IOException io = new IOException("storage writer failed: " + e, e);
@@ -615,14 +622,23 @@ final class GroupCommitWriter {
       return;
     }
     Libc libc = Libc.INSTANCE.get();
+    Volume.Generation g = v.generation();
+    String failure;
     try {
       int err = libc.withFd(v.datPath, Libc.O_RDONLY,
           (fd, state) -> libc.fadvise(fd, from, to - from, Libc.POSIX_FADV_DONTNEED));
-      if (err != 0) {
-        LOG.debug("{}: posix_fadvise(DONTNEED) failed with error {}", v, err);
-      }
-    } catch (IOException e) {
-      LOG.debug("{}: could not release written pages: {}", v, e.toString());
+      failure = err == 0 ? null : "posix_fadvise(DONTNEED) failed with error " + err;
+    } catch (IOException | RuntimeException e) {
+      failure = e.toString();
+    }
+    // A residency snapshot taken before the release would call the dropped pages resident, and
+    // the needles about to be published would be read on an event loop from the disk.
+    g.releases++;
+    g.residency = null;
+    if (failure != null && !releaseFailureLogged) {
+      releaseFailureLogged = true;
+      LOG.warn("{}: could not release written pages from the page cache ({}); they stay cached "
+          + "until memory runs short. Logged once.", v, failure);
     }
   }
 
@@ -631,7 +647,7 @@ final class GroupCommitWriter {
       IOException e = syncFailures.get(ab.volume);
       if (ab.failure == null && e != null) {
         ab.failure = e;
-        rollback(ab, zeros);
+        rollback(ab);
       }
     }
     // Completions grouped by the executor that runs them: one task per executor and batch.
@@ -677,8 +693,13 @@ final class GroupCommitWriter {
         acks.execute(all);
       }
     });
+    // The completions are handed on: a failure from here on must not fail their operations.
     for (Volume v : garbageGrew) {
-      store.garbageGrew(v);
+      try {
+        store.garbageGrew(v);
+      } catch (RuntimeException e) {
+        LOG.error("{}: could not check whether it needs a vacuum", v, e);
+      }
     }
   }
 
@@ -691,9 +712,9 @@ final class GroupCommitWriter {
   /**
    * Zeros the bytes a failed batch may have written (its append or its fsync failed), so that they
    * are not recovered as needles that were never acknowledged. Sets {@link Volume#failed} if that
-   * fails too. Touches only this batch's range, which no other thread writes any more.
+   * fails too. Touches only this batch's range.
    */
-  private static void rollback(AppendBatch ab, ByteBuffer zeros) {
+  private void rollback(AppendBatch ab) {
     Volume v = ab.volume;
     if (ab.failure instanceof OutOfSpaceException) {
       // the operator's to fix, not a fault: one line, no stack trace

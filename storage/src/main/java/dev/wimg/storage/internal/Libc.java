@@ -20,7 +20,8 @@ import java.util.Optional;
  *
  * <p>A {@code FileChannel} does not expose its descriptor, so each call opens the file by path for
  * the call's duration ({@link #withFd}); the callers make one call per preallocation step or per
- * fsync round, never per request.
+ * fsync'd batch (under light load a batch may be a single upload: two more system calls beside its
+ * fsync).
  *
  * @param callState layout of the captured {@code errno}
  */

@@ -20,7 +20,9 @@ import java.util.Optional;
  * scan would fault on the event loop. {@code mincore} itself has the same race (in microseconds),
  * so no check can rule it out; the snapshot widens the window to the scan interval, which is why
  * that interval is short. Pages that were not resident at the scan (or written since) fall back to
- * an exact {@code mincore} call, so new needles are never wrongly read inline from disk. JMH
+ * an exact {@code mincore} call, and a snapshot that overlapped a release of written pages from the
+ * page cache is dropped ({@link Volume.Generation#releases}), so new needles are never wrongly read
+ * inline from disk. JMH
  * ({@code NeedleReadBenchmark.isResident}, 1 thread, 2+3 iterations of 1 s, quiet 2-core VM):
  * 1 KiB needles 0.58 M to 7.6 M ops/s, 20 KiB 0.56 M to 4.3 M ops/s.
  */

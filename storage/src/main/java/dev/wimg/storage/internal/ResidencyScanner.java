@@ -51,7 +51,11 @@ final class ResidencyScanner {
       Volume.Generation g = v.generation();
       if (g.readSinceScan) {
         g.readSinceScan = false;
+        int releases = g.releases;
         g.residency = PageResidency.scan(g.mapping);
+        if (g.releases != releases) {
+          g.residency = null; // pages were released during the scan: it may call them resident
+        }
       } else if (g.residency != null) {
         g.residency = null;
       }

@@ -53,6 +53,12 @@ public final class Volume {
      * which the snapshot is dropped and reads make exact checks until the next scan.
      */
     boolean readSinceScan;
+    /**
+     * Count of page-cache releases of this file by the writer ({@link
+     * GroupCommitWriter#releaseWrittenPages}); the scanner drops a snapshot that a release overlapped,
+     * since it may call dropped pages resident. Written by the writer thread only.
+     */
+    volatile int releases;
 
     Generation(FileChannel dat, FileChannel idx, NeedleIndex index, int revision, MemorySegment mapping) {
       this.dat = dat;

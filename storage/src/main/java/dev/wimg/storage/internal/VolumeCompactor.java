@@ -214,6 +214,7 @@ final class VolumeCompactor {
     long freed = v.fileSize - c.end;
     v.publish(new Volume.Generation(c.dat, c.idx, c.index, c.revision, map));
     v.end = c.end;
+    v.releasedTo = v.end;
     v.fileSize = c.end;
     v.idxEnd = c.idxEnd;
     v.liveNeedles = c.live;
