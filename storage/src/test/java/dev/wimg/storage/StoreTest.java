@@ -7,6 +7,7 @@ import dev.wimg.storage.internal.LocalStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -232,6 +233,17 @@ class StoreTest {
       long fsyncs = ((LocalStore) store).fsyncs();
       assertThat(fsyncs).isPositive().isLessThan(threads * perThread);
       assertThat(store.stats().liveNeedles()).isEqualTo(threads * perThread);
+    }
+  }
+
+  @Test
+  void underFsyncIntervalWritesAreForcedOncePerIntervalNotOncePerBatch() throws Exception {
+    StoreConfig c = config().withFsyncPolicy(FsyncPolicy.INTERVAL).withFsyncInterval(Duration.ofMinutes(5));
+    try (Store store = Store.open(c)) {
+      for (int i = 0; i < 20; i++) {
+        store.write(NewFile.of("i" + i, null, bytes(100, i))).get(); // one batch each
+      }
+      assertThat(((LocalStore) store).fsyncs()).isZero();
     }
   }
 
