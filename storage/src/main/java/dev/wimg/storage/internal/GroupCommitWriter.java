@@ -540,8 +540,7 @@ final class GroupCommitWriter {
           v.generation().dat.force(false);
           fsyncs.incrementAndGet();
           v.dirty = false;
-          releaseWrittenPages(v, v.releasedTo, v.end);
-          v.releasedTo = v.end;
+          releaseWrittenPages(v, v.generation().settledEnd, v.end);
         } catch (IOException e) {
           LOG.error("{}: background fsync failed, volume dropped to read-only", v, e);
           v.failed = true;
@@ -618,7 +617,7 @@ final class GroupCommitWriter {
    * comes from the disk once. Advice that fails is ignored: it only costs memory.
    */
   private void releaseWrittenPages(Volume v, long from, long to) {
-    if (!config.releaseWrittenPages() || to <= from || Libc.INSTANCE.isEmpty()) {
+    if (!store.releasesWrittenPages() || to <= from) {
       return;
     }
     Libc libc = Libc.INSTANCE.get();
@@ -631,10 +630,8 @@ final class GroupCommitWriter {
     } catch (IOException | RuntimeException e) {
       failure = e.toString();
     }
-    // A residency snapshot taken before the release would call the dropped pages resident, and
-    // the needles about to be published would be read on an event loop from the disk.
-    g.releases++;
-    g.residency = null;
+    // Snapshots taken from now on vouch for these bytes (see Volume.Generation#settledEnd).
+    g.settledEnd = Math.max(g.settledEnd, to);
     if (failure != null && !releaseFailureLogged) {
       releaseFailureLogged = true;
       LOG.warn("{}: could not release written pages from the page cache ({}); they stay cached "

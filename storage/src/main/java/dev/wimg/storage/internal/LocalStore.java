@@ -1,6 +1,7 @@
 package dev.wimg.storage.internal;
 
 import dev.wimg.storage.Fid;
+import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.NewFile;
 import dev.wimg.storage.Store;
 import dev.wimg.storage.StoreConfig;
@@ -254,6 +255,15 @@ public final class LocalStore implements Store {
       throw new UncheckedIOException("cannot read free space of " + dir, e);
     }
     return new StoreStats(List.copyOf(list), free);
+  }
+
+  /**
+   * Whether durable appends are released from the page cache: configured, the fsync policy makes
+   * them durable, and {@code posix_fadvise} can be called.
+   */
+  boolean releasesWrittenPages() {
+    return config.releaseWrittenPages() && config.fsyncPolicy() != FsyncPolicy.NEVER
+        && Libc.INSTANCE.isPresent();
   }
 
   @Override

@@ -20,9 +20,10 @@ import java.util.Optional;
  * scan would fault on the event loop. {@code mincore} itself has the same race (in microseconds),
  * so no check can rule it out; the snapshot widens the window to the scan interval, which is why
  * that interval is short. Pages that were not resident at the scan (or written since) fall back to
- * an exact {@code mincore} call, and a snapshot that overlapped a release of written pages from the
- * page cache is dropped ({@link Volume.Generation#releases}), so new needles are never wrongly read
- * inline from disk. JMH
+ * an exact {@code mincore} call, and a snapshot vouches only for bytes whose pages the writer will
+ * not drop from the page cache any more ({@link Volume.Generation#settledEnd} at the scan's start:
+ * the writer releases appended ranges in append order, after the scan only beyond that offset), so
+ * new needles are never wrongly read inline from disk. JMH
  * ({@code NeedleReadBenchmark.isResident}, 1 thread, 2+3 iterations of 1 s, quiet 2-core VM):
  * 1 KiB needles 0.58 M to 7.6 M ops/s, 20 KiB 0.56 M to 4.3 M ops/s.
  */
@@ -39,11 +40,14 @@ final class PageResidency {
   private final long mappingAddress;
   private final long pages;
   private final long[] bits;
+  /** Offset up to which the snapshot vouches for residency; beyond it answers "unknown". */
+  private final long vouchedEnd;
 
-  private PageResidency(long mappingAddress, long pages, long[] bits) {
+  private PageResidency(long mappingAddress, long pages, long[] bits, long vouchedEnd) {
     this.mappingAddress = mappingAddress;
     this.pages = pages;
     this.bits = bits;
+    this.vouchedEnd = vouchedEnd;
   }
 
   static boolean available() {
@@ -53,8 +57,11 @@ final class PageResidency {
   /**
    * Scans {@code mapping} (page-aligned, as every file mapping is). Returns null when
    * {@code mincore} is unavailable or fails (the caller then keeps using exact checks).
+   *
+   * @param vouchedEnd the snapshot answers only for bytes below this offset: pages beyond it may
+   *     still be dropped from the page cache after the scan ({@link Volume.Generation#settledEnd})
    */
-  static PageResidency scan(MemorySegment mapping) {
+  static PageResidency scan(MemorySegment mapping, long vouchedEnd) {
     if (MINCORE.isEmpty() || (mapping.address() & (PAGE_SIZE - 1)) != 0) {
       return null;
     }
@@ -81,15 +88,16 @@ final class PageResidency {
     } catch (Throwable e) {
       return null;
     }
-    return new PageResidency(mapping.address(), pages, bits);
+    return new PageResidency(mapping.address(), pages, bits, vouchedEnd);
   }
 
   /**
    * True if every page of {@code [offset, offset + length)} of {@code mapping} was resident at the
-   * scan. False when unknown: another mapping (the file was remapped), pages past the scan.
+   * scan. False when unknown: another mapping (the file was remapped), pages past the scan, bytes
+   * at or past the vouched end.
    */
   boolean allResident(MemorySegment mapping, long offset, long length) {
-    if (mapping.address() != mappingAddress || length <= 0) {
+    if (mapping.address() != mappingAddress || length <= 0 || offset + length > vouchedEnd) {
       return false;
     }
     long first = offset >>> PAGE_SHIFT;

@@ -51,11 +51,8 @@ final class ResidencyScanner {
       Volume.Generation g = v.generation();
       if (g.readSinceScan) {
         g.readSinceScan = false;
-        int releases = g.releases;
-        g.residency = PageResidency.scan(g.mapping);
-        if (g.releases != releases) {
-          g.residency = null; // pages were released during the scan: it may call them resident
-        }
+        long vouched = store.releasesWrittenPages() ? g.settledEnd : Long.MAX_VALUE;
+        g.residency = PageResidency.scan(g.mapping, vouched);
       } else if (g.residency != null) {
         g.residency = null;
       }

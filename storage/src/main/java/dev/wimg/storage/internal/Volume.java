@@ -54,11 +54,13 @@ public final class Volume {
      */
     boolean readSinceScan;
     /**
-     * Count of page-cache releases of this file by the writer ({@link
-     * GroupCommitWriter#releaseWrittenPages}); the scanner drops a snapshot that a release overlapped,
-     * since it may call dropped pages resident. Written by the writer thread only.
+     * Offset below which the writer will release no more pages from the page cache ({@link
+     * GroupCommitWriter#releaseWrittenPages}): it releases appended ranges in append order, each
+     * once, and then moves this to the range's end. A residency snapshot vouches only for bytes
+     * below the value read when its scan began, since pages past it may be dropped after the scan.
+     * Writer thread only (the loader and compactor set it before publishing).
      */
-    volatile int releases;
+    volatile long settledEnd;
 
     Generation(FileChannel dat, FileChannel idx, NeedleIndex index, int revision, MemorySegment mapping) {
       this.dat = dat;
@@ -115,11 +117,6 @@ public final class Volume {
   volatile boolean idxBroken;
   /** Written since the last fsync (INTERVAL and NEVER policies). */
   boolean dirty;
-  /**
-   * Offset up to which written pages were released from the page cache after an interval fsync
-   * ({@link GroupCommitWriter}). Writer thread only.
-   */
-  long releasedTo;
   /** Next key to assign. Writer thread only. */
   long nextKey;
   /** Set while a vacuum copies this volume; keys deleted meanwhile. Writer thread only. */

@@ -212,9 +212,10 @@ final class VolumeCompactor {
     VolumeFiles.fsyncDirectory(c.files.dir());
     Volume.Generation old = v.generation();
     long freed = v.fileSize - c.end;
-    v.publish(new Volume.Generation(c.dat, c.idx, c.index, c.revision, map));
+    Volume.Generation swapped = new Volume.Generation(c.dat, c.idx, c.index, c.revision, map);
+    swapped.settledEnd = c.end;
+    v.publish(swapped);
     v.end = c.end;
-    v.releasedTo = v.end;
     v.fileSize = c.end;
     v.idxEnd = c.idxEnd;
     v.liveNeedles = c.live;

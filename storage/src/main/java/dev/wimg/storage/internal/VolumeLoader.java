@@ -83,7 +83,7 @@ public final class VolumeLoader {
           dat.map(FileChannel.MapMode.READ_ONLY, 0, Superblock.SIZE, Arena.ofAuto()));
       Volume v = new Volume(files.volume(), files.dat(), files.idx(), g);
       v.end = Superblock.SIZE;
-      v.releasedTo = v.end;
+      g.settledEnd = v.end;
       v.fileSize = Superblock.SIZE;
       v.idxEnd = IndexLog.HEADER_SIZE;
       return v;
@@ -117,7 +117,7 @@ public final class VolumeLoader {
       Volume.Generation g = new Volume.Generation(dat, idx, l.index, sb.revision(), map);
       Volume v = new Volume(files.volume(), files.dat(), files.idx(), g);
       v.end = l.end;
-      v.releasedTo = v.end;
+      g.settledEnd = v.end;
       v.fileSize = size;
       v.liveNeedles = l.live;
       v.deletedNeedles = l.deleted;

@@ -29,7 +29,7 @@ class PageResidencyTest {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ch.write(ByteBuffer.wrap(new byte[(int) (3 * page)]).put(0, (byte) 1), 0); // pages 0..2 written
       MemorySegment mapping = ch.map(FileChannel.MapMode.READ_ONLY, 0, 64 * page, Arena.ofAuto());
-      PageResidency snapshot = PageResidency.scan(mapping);
+      PageResidency snapshot = PageResidency.scan(mapping, Long.MAX_VALUE);
 
       assertThat(snapshot).isNotNull();
       assertThat(snapshot.allResident(mapping, 0, 3 * page)).isTrue();
@@ -40,6 +40,11 @@ class PageResidencyTest {
 
       MemorySegment other = ch.map(FileChannel.MapMode.READ_ONLY, 0, 64 * page, Arena.ofAuto());
       assertThat(snapshot.allResident(other, 0, page)).as("another mapping of the file").isFalse();
+
+      PageResidency vouchingForTwoPages = PageResidency.scan(mapping, 2 * page);
+      assertThat(vouchingForTwoPages.allResident(mapping, 0, 2 * page)).isTrue();
+      assertThat(vouchingForTwoPages.allResident(mapping, page, page + 1))
+          .as("a resident range reaching past the vouched end").isFalse();
     }
   }
 }
