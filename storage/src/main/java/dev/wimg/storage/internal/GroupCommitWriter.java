@@ -758,6 +758,7 @@ final class GroupCommitWriter {
     g.dat.force(true);
     g.idx.force(false);
     v.dirty = false;
+    releaseWrittenPages(v, g.settledEnd, v.end); // under fsync interval, what the last interval left
   }
 
   private void closeVolumes(CloseOp close) {
