@@ -38,9 +38,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Group commit: the thread takes everything queued (up to {@value #MAX_BATCH_OPS} operations or
  * {@value #MAX_BATCH_BYTES} bytes), encodes it into a reused direct staging buffer, appends it to
- * each volume with gathering writes, appends the index log entries, forces each touched {@code .dat}
- * once ({@link FsyncPolicy#ALWAYS}), releases the batch's pages from the page cache ({@link
- * #releaseWrittenPages}), and only then publishes the index slots of the batch and completes its
+ * each volume with gathering writes, forces each touched {@code .dat} once ({@link
+ * FsyncPolicy#ALWAYS}), appends the batch's index log entries (only now: the log never names bytes
+ * that were not forced, see {@link VolumeSyncer}), releases the batch's pages from the page cache
+ * ({@link VolumeSyncer#releaseWrittenPages}), and only then publishes the index slots of the batch and completes its
  * futures: on a separate acknowledgement thread so callbacks never stall the writer, or on the
  * executor a write names, such as the event loop that answers its client. So under {@code ALWAYS}
  * a future completes, and a read can find the needle, only after an fsync that began after the
@@ -48,14 +49,14 @@ import org.slf4j.LoggerFactory;
  * fsync later or never). Operations that arrive during an fsync wait in the queue and form the
  * next batch, so the batch grows with the load and the fsync rate stays bounded by the disk.
  *
- * <p>Implementation note: sessions 1 and 2 (2026-11-25) ran the fsync on a second thread, so that
+ * <p>Implementation note: until 2026-12-02 the fsync ran on a second thread, so that
  * the writer appended batch N+1 while batch N was being forced. That overlap saves only the time to
  * copy one batch into the page cache (a fraction of an fsync), and it cost a thread hand-off per
  * batch. Measured with {@code bench/upload-small.sh}'s load (wrk, c=64, 32 KB uploads, fsync always,
  * on this project's 2-core VM, 2026-12-02, alternating server instances, 2 runs each): pipelined
  * 14.7-17.1 k uploads/s at 48-56 µs of server CPU per upload, on one thread 16.9-21.0 k uploads/s
- * at 36-46 µs. In-process, with no load generator competing for the cores, session 1 had seen no
- * difference either way.
+ * at 36-46 µs. In-process, with no load generator competing for the cores, a 2026-11-25 measurement had
+ * seen no difference either way.
  *
  * <p>Failures. If an append to a volume fails (ENOSPC, I/O error), every operation of the batch on
  * that volume fails with the exception, the volume's logical end stays where the batch started, and
@@ -121,12 +122,9 @@ final class GroupCommitWriter {
   private final ByteBuffer staging = ByteBuffer.allocateDirect(STAGING_BYTES).order(ByteOrder.LITTLE_ENDIAN);
   private final ByteBuffer zeros = ByteBuffer.allocateDirect(ZERO_CHUNK);
   private final CRC32C crc = new CRC32C();
-  private final AtomicLong fsyncs = new AtomicLong();
+  private final VolumeSyncer syncer;
   private final AtomicLong batches = new AtomicLong();
   private Op carried;
-  /** A failed page-cache release has been logged (it is logged once). */
-  private boolean releaseFailureLogged;
-  private long lastIntervalSync = System.nanoTime();
 
   // Per-batch state, writer thread only.
   private final Map<Volume, AppendBatch> appends = new IdentityHashMap<>();
@@ -137,6 +135,7 @@ final class GroupCommitWriter {
   GroupCommitWriter(LocalStore store, StoreConfig config) {
     this.store = store;
     this.config = config;
+    this.syncer = new VolumeSyncer(store, config);
     this.acks = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "wimg-store-ack");
       t.setDaemon(true);
@@ -152,7 +151,7 @@ final class GroupCommitWriter {
 
   /** Number of {@code .dat} fsyncs issued for write batches so far. */
   long fsyncs() {
-    return fsyncs.get();
+    return syncer.fsyncs();
   }
 
   /** Number of batches processed so far. */
@@ -195,7 +194,7 @@ final class GroupCommitWriter {
         Op first = carried != null ? carried : nextOp();
         carried = null;
         if (first == null) {
-          intervalSync();
+          syncer.intervalSync();
           continue;
         }
         batch.clear();
@@ -218,7 +217,7 @@ final class GroupCommitWriter {
           return;
         }
         if (config.fsyncPolicy() == FsyncPolicy.INTERVAL) {
-          intervalSync();
+          syncer.intervalSync();
         }
       }
     } catch (RuntimeException | Error e) {
@@ -246,7 +245,7 @@ final class GroupCommitWriter {
   private Op nextOp() {
     try {
       if (config.fsyncPolicy() == FsyncPolicy.INTERVAL) {
-        long waitNanos = config.fsyncInterval().toNanos() - (System.nanoTime() - lastIntervalSync);
+        long waitNanos = syncer.nanosUntilIntervalSync();
         return waitNanos <= 0 ? queue.poll() : queue.poll(waitNanos, TimeUnit.NANOSECONDS);
       }
       return queue.take();
@@ -256,8 +255,14 @@ final class GroupCommitWriter {
     }
   }
 
+  /**
+   * Bytes an operation appends to a volume at most (a write's name and mime are counted at their
+   * largest), so that a batch never spans more than {@link #MAX_BATCH_BYTES} plus one record.
+   */
   private static long weight(Op op) {
-    return op instanceof WriteOp w ? w.file().size() + NeedleCodec.HEADER_SIZE : NeedleCodec.TOMBSTONE_RECORD_LENGTH;
+    return op instanceof WriteOp w
+        ? NeedleCodec.recordLength(NeedleCodec.MAX_META_LENGTH, w.file().size())
+        : NeedleCodec.TOMBSTONE_RECORD_LENGTH;
   }
 
   /** Processes one batch; returns true if it held the close request. */
@@ -284,14 +289,10 @@ final class GroupCommitWriter {
     }
     flushAll();
     for (AppendBatch ab : appends.values()) {
-      if (ab.failure == null) {
-        appendIndexLog(ab);
-      }
-    }
-    for (AppendBatch ab : appends.values()) {
       if (ab.failure != null) {
-        rollback(ab); // the volume's end stays at ab.start
+        rollback(ab); // the volume's end stays at ab.start; its index entries are dropped
       } else {
+        syncer.hold(ab); // logged once forced (VolumeSyncer)
         ab.volume.end = ab.end;
         if (config.fsyncPolicy() != FsyncPolicy.ALWAYS && ab.end > ab.start) {
           ab.volume.dirty = true;
@@ -300,6 +301,9 @@ final class GroupCommitWriter {
     }
     if (!pending.isEmpty()) {
       syncAndAcknowledge();
+    }
+    for (AppendBatch ab : appends.values()) {
+      syncer.forceIfTooManyWaiting(ab.volume);
     }
     for (Volume v : toSeal) {
       try {
@@ -443,6 +447,12 @@ final class GroupCommitWriter {
       return;
     }
     long offset = ab.end;
+    if (offset > NeedleCodec.MAX_RECORD_OFFSET) {
+      d.future().completeExceptionally(new OutOfSpaceException(OutOfSpaceException.Reason.FILE_SIZE_LIMIT,
+          v + " reached offset " + offset + ", past the " + NeedleCodec.MAX_RECORD_OFFSET
+              + " bytes its index can address: the delete cannot be recorded until it is vacuumed", null));
+      return;
+    }
     ByteBuffer tomb = reserve(NeedleCodec.TOMBSTONE_RECORD_LENGTH);
     tomb.put(NeedleCodec.encodeTombstone(fid.key(), fid.cookie(), System.currentTimeMillis()));
     ab.gathered.add(tomb.flip());
@@ -462,6 +472,8 @@ final class GroupCommitWriter {
       AppendBatch ab = appends.get(v);
       long end = ab != null ? ab.end : v.end;
       boolean empty = end == Superblock.SIZE;
+      // volumeSizeLimit <= 32 GiB keeps every needle's offset addressable (MAX_RECORD_OFFSET);
+      // only tombstones, which sealed volumes still take, can reach past it (see stageDelete)
       if ((empty || end + length <= config.volumeSizeLimit()) && v.nextKey <= Fid.MAX_KEY) {
         return v;
       }
@@ -507,48 +519,6 @@ final class GroupCommitWriter {
     v.generation().remap(target);
   }
 
-  private void appendIndexLog(AppendBatch ab) {
-    Volume v = ab.volume;
-    if (v.idxBroken || ab.idxEntries.position() == 0) {
-      return;
-    }
-    ByteBuffer entries = ab.idxEntries.flip();
-    try {
-      IndexLog.writeFully(v.generation().idx, entries, v.idxEnd);
-      v.idxEnd += entries.limit();
-    } catch (IOException e) {
-      LOG.error("{}: index log append failed; the log stops here and is rebuilt on the next open", v, e);
-      v.idxBroken = true;
-      try {
-        v.generation().idx.truncate(v.idxEnd);
-      } catch (IOException suppressed) {
-        LOG.error("{}: could not truncate the index log", v, suppressed);
-      }
-    }
-  }
-
-  /** Forces the volumes written since the last interval fsync, once the interval has passed. */
-  private void intervalSync() {
-    long now = System.nanoTime();
-    if (now - lastIntervalSync < config.fsyncInterval().toNanos()) {
-      return;
-    }
-    lastIntervalSync = now;
-    for (Volume v : store.volumes()) {
-      if (v.dirty) {
-        try {
-          v.generation().dat.force(false);
-          fsyncs.incrementAndGet();
-          v.dirty = false;
-          releaseWrittenPages(v, v.generation().settledEnd, v.end);
-        } catch (IOException e) {
-          LOG.error("{}: background fsync failed, volume dropped to read-only", v, e);
-          v.failed = true;
-        }
-      }
-    }
-  }
-
   // ---- fsync, publish, acknowledge (writer thread) ----
 
   /**
@@ -558,7 +528,7 @@ final class GroupCommitWriter {
    */
   private void syncAndAcknowledge() {
     try {
-      forceAll().forEach((v, range) -> releaseWrittenPages(v, range[0], range[1]));
+      forceAll().forEach((v, range) -> syncer.releaseWrittenPages(v, range[0], range[1]));
       publishAndAcknowledge();
     } catch (RuntimeException | Error e) {
       LOG.error("storage writer failed while syncing a batch; failing its operations", e);
@@ -589,8 +559,7 @@ final class GroupCommitWriter {
     for (var it = appended.keySet().iterator(); it.hasNext(); ) {
       Volume v = it.next();
       try {
-        v.generation().dat.force(false);
-        fsyncs.incrementAndGet();
+        syncer.force(v);
       } catch (IOException e) {
         LOG.error("{}: fsync failed, volume dropped to read-only", v, e);
         v.failed = true;
@@ -599,44 +568,6 @@ final class GroupCommitWriter {
       }
     }
     return appended;
-  }
-
-  /**
-   * Tells the kernel that the durable bytes {@code [from, to)} of {@code v} will not be read soon,
-   * so it frees their page-cache pages (if {@link StoreConfig#releaseWrittenPages()}).
-   *
-   * <p>Implementation notes: written pages otherwise stay cached until memory runs short, so the
-   * page cache fills with what was uploaded rather than with what is read, and every append needs a
-   * page the system has not used before. On a virtual machine whose host backs guest memory lazily
-   * and takes freed memory back (virtio-balloon free page reporting, as on this project's VMs), a
-   * page never used before costs a fault on the host: copying upload bodies into such pages took
-   * 60 % of the server's CPU in {@code bench/upload-small.sh} (~70 µs per 32 KB upload; {@code dd}
-   * into fresh memory ran at 0.3 GB/s against 3 GB/s into freed memory). Released pages are reused
-   * by the next appends instead. The advice never drops dirty pages or pages a reader has mapped
-   * in, so it cannot lose data or pull a page from under a read; a file read soon after its upload
-   * comes from the disk once. Advice that fails is ignored: it only costs memory.
-   */
-  private void releaseWrittenPages(Volume v, long from, long to) {
-    if (!store.releasesWrittenPages() || to <= from) {
-      return;
-    }
-    Libc libc = Libc.INSTANCE.get();
-    Volume.Generation g = v.generation();
-    String failure;
-    try {
-      int err = libc.withFd(v.datPath, Libc.O_RDONLY,
-          (fd, state) -> libc.fadvise(fd, from, to - from, Libc.POSIX_FADV_DONTNEED));
-      failure = err == 0 ? null : "posix_fadvise(DONTNEED) failed with error " + err;
-    } catch (IOException | RuntimeException e) {
-      failure = e.toString();
-    }
-    // Snapshots taken from now on vouch for these bytes (see Volume.Generation#settledEnd).
-    g.settledEnd = Math.max(g.settledEnd, to);
-    if (failure != null && !releaseFailureLogged) {
-      releaseFailureLogged = true;
-      LOG.warn("{}: could not release written pages from the page cache ({}); they stay cached "
-          + "until memory runs short. Logged once.", v, failure);
-    }
   }
 
   private void publishAndAcknowledge() {
@@ -755,10 +686,8 @@ final class GroupCommitWriter {
       v.fileSize = v.end;
       g.remap(v.end);
     }
-    g.dat.force(true);
-    g.idx.force(false);
-    v.dirty = false;
-    releaseWrittenPages(v, g.settledEnd, v.end); // under fsync interval, what the last interval left
+    syncer.forceAll(v, false);
+    syncer.releaseWrittenPages(v, g.settledEnd, v.end); // under fsync interval, what the last interval left
   }
 
   private void closeVolumes(CloseOp close) {
@@ -767,8 +696,7 @@ final class GroupCommitWriter {
       Volume.Generation g = v.generation();
       try {
         if (!v.failed) {
-          g.dat.force(true);
-          g.idx.force(true);
+          syncer.forceAll(v, true);
         }
       } catch (IOException e) {
         LOG.error("{}: fsync on close failed", v, e);

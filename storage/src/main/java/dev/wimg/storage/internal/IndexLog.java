@@ -101,6 +101,11 @@ public final class IndexLog {
   /** Appends one entry at {@code dst}'s position; {@code crc} is scratch state. */
   public static void putEntry(ByteBuffer dst, CRC32C crc, long key, long offsetUnits, long lengthUnits,
                               boolean tombstone) {
+    if ((key >>> 32) != 0 || (offsetUnits >>> 32) != 0 || (lengthUnits >>> 31) != 0) {
+      // a caller's bug: an entry that wrapped around would name another record
+      throw new IllegalArgumentException("index entry out of range: key " + key + ", offset units "
+          + offsetUnits + " (u32), length units " + lengthUnits + " (31 bits)");
+    }
     int start = dst.position();
     dst.putInt((int) key).putInt((int) offsetUnits)
         .putInt((int) lengthUnits | (tombstone ? TOMBSTONE_BIT : 0));

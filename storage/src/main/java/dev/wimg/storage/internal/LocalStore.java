@@ -101,6 +101,11 @@ public final class LocalStore implements Store {
           Files.deleteIfExists(p);
           continue;
         }
+        if (name.endsWith(VolumeFiles.CREATING_SUFFIX)) {
+          LOG.warn("deleting {} left by an interrupted volume creation", p);
+          Files.deleteIfExists(p);
+          continue;
+        }
         VolumeFiles vf = VolumeFiles.parse(dir, name);
         if (vf != null) {
           if (vf.group() != config.group()) {
@@ -112,6 +117,17 @@ public final class LocalStore implements Store {
       }
     }
     found.sort((a, b) -> Integer.compare(a.volume(), b.volume()));
+    if (!found.isEmpty() && Files.size(found.getLast().dat()) < Superblock.SIZE) {
+      // Older builds created a volume in place: a crash before its superblock was durable left a
+      // .dat too short to hold any needle (they start after the superblock). Nothing is lost by
+      // removing it; any other short .dat is damage and stops the open (VolumeFormatException).
+      VolumeFiles interrupted = found.removeLast();
+      LOG.warn("deleting {} ({} bytes, shorter than a superblock): left by an interrupted volume "
+          + "creation", interrupted.dat(), Files.size(interrupted.dat()));
+      Files.delete(interrupted.dat());
+      Files.deleteIfExists(interrupted.idx());
+      VolumeFiles.fsyncDirectory(dir);
+    }
     try {
       for (VolumeFiles vf : found) {
         Volume v = VolumeLoader.open(vf);

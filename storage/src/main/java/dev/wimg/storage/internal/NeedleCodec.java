@@ -82,6 +82,12 @@ public final class NeedleCodec {
   public static final int MAX_META_LENGTH = 2 + 255 + 255;
   /** Size of a tombstone record, bytes. */
   public static final int TOMBSTONE_RECORD_LENGTH = (HEADER_SIZE + CRC_SIZE + ALIGNMENT - 1) & -ALIGNMENT;
+  /**
+   * Largest offset a record may start at, bytes: the index and the index log hold offsets as u32
+   * counts of {@value #ALIGNMENT}-byte units, so a volume addresses 32 GiB. An append that would
+   * start past it is refused (never wrapped around).
+   */
+  public static final long MAX_RECORD_OFFSET = 0xFFFF_FFFFL << ALIGNMENT_SHIFT;
 
   static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
   static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 
@@ -61,6 +62,12 @@ public final class Volume {
      * Writer thread only (the loader and compactor set it before publishing).
      */
     volatile long settledEnd;
+    /**
+     * Index log entries of records appended to this generation but not yet forced to disk; {@link
+     * VolumeSyncer} writes them to the {@code .idx} after the force, so that the log never names
+     * bytes that were not durable. Writer thread only.
+     */
+    ByteBuffer unforcedIndexEntries = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
 
     Generation(FileChannel dat, FileChannel idx, NeedleIndex index, int revision, MemorySegment mapping) {
       this.dat = dat;

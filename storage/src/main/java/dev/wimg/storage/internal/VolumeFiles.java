@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
 
 /**
  * Names of a volume's files in the data folder: {@code <group>-<volume>.dat} and
- * {@code <group>-<volume>.idx}, plus the {@code .compact} pair a vacuum writes before its swap.
+ * {@code <group>-<volume>.idx}, plus the {@code .compact} pair a vacuum writes before its swap and
+ * the {@code .dat.creating} a new volume has until its superblock is durable.
  */
 public record VolumeFiles(Path dir, int group, int volume) {
 
@@ -17,6 +18,8 @@ public record VolumeFiles(Path dir, int group, int volume) {
   public static final Pattern DAT_NAME = Pattern.compile("([1-9][0-9]{0,4})-([1-9][0-9]{0,7})\\.dat");
   /** Suffix of the files a vacuum writes before it swaps them in. */
   public static final String COMPACT_SUFFIX = ".compact";
+  /** Suffix of a {@code .dat} being created, renamed to its name once its superblock is durable. */
+  public static final String CREATING_SUFFIX = ".creating";
 
   public Path dat() {
     return dir.resolve(group + "-" + volume + ".dat");
@@ -28,6 +31,11 @@ public record VolumeFiles(Path dir, int group, int volume) {
 
   public Path compactDat() {
     return dir.resolve(group + "-" + volume + ".dat" + COMPACT_SUFFIX);
+  }
+
+  /** Where {@link VolumeLoader#create} writes the superblock before renaming it to {@link #dat}. */
+  public Path creatingDat() {
+    return dir.resolve(group + "-" + volume + ".dat" + CREATING_SUFFIX);
   }
 
   public Path compactIdx() {

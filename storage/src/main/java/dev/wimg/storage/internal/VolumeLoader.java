@@ -8,6 +8,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -31,26 +33,42 @@ import org.slf4j.LoggerFactory;
  *       not (a torn or stale tail) and the log is truncated there. A missing {@code .idx}, or one
  *       whose header is damaged or of another revision, is rebuilt from scratch.</li>
  *   <li>The last {@value #TAIL_VERIFY_BYTES} bytes of records covered by the log (and at least
- *       the last record) are verified against the {@code .dat} (header, checksum, key): the log is
- *       written before the batch's fsync completes, so after a power loss its tail may name records
- *       that never reached the disk. The log is cut before the first entry that fails.</li>
+ *       the last record) are verified against the {@code .dat}. The log never names a record before
+ *       the {@code .dat} was forced over it ({@link VolumeSyncer}), so an entry whose record is not
+ *       there (no valid header of that key, kind and length) is <em>damage</em>: acknowledged data
+ *       is missing. The log is trusted up to that entry and the volume is <em>in doubt</em> (rule
+ *       7). An entry whose header matches but whose body fails its checksum names a damaged
+ *       needle: it stays indexed (reads report it corrupt, never serve it), as in rule 5.</li>
  *   <li>The {@code .dat} is then scanned from the end of the last trusted record: every record that
- *       verifies is added to the index and to the log. The scan stops at the first header that is
- *       zero, damaged or runs past the file. A record whose header verifies but whose body does not
- *       is kept in the index (reads report it as corrupt, never serve it) only if another valid
- *       header follows it directly; otherwise it is the torn end of the last write.</li>
- *   <li>The valid end is the end of the last record kept. Bytes after it are preallocation and must
- *       be zero. Non-zero bytes there are the torn tail of writes that were never acknowledged
- *       (an acknowledgement waits for the fsync of every byte before it). If the non-zero region is
- *       at most {@value #MAX_TORN_TAIL_BYTES} bytes (more than one write batch can leave
- *       unsynced, plus the length a verified header at the valid end announces for its torn record)
- *       it is overwritten with zeros and fsynced, so that no stale record can ever reappear
- *       behind new ones. A larger non-zero region is not a torn write but damage: nothing is
- *       changed, the volume is opened read-only and the problem logged.</li>
+ *       verifies is added to the index, and the chain goes on after it. A record whose header
+ *       verifies but whose body does not is kept as a damaged needle only if another valid header
+ *       follows it directly. Where the chain ends, the rest of the file must be zeros
+ *       (preallocation). If it is not, the scan <em>looks past the damage</em>: at every 8-byte
+ *       boundary (skipping runs of zeros) for a record whose header checksum and record checksum
+ *       both verify, and follows the chain again from there. Records found past damage are indexed
+ *       (a later one wins a key over an earlier one past the damage, since a record embedded in a
+ *       stored file's bytes can only precede the real record of its key), and a tombstone is
+ *       applied only if its cookie is the deleted needle's.</li>
+ *   <li>The valid end is the end of the last record found. Non-zero bytes after it that hold no
+ *       record are the torn tail of the last batch, which was never acknowledged (acknowledgement
+ *       waits for the force of every byte before it), if all of this holds: no log entry was
+ *       damaged (rule 4), no record was found past the first non-zero byte after the chain, and
+ *       the region is at most {@value #MAX_TORN_TAIL_BYTES} bytes (plus the length a verified
+ *       header at the valid end announces for its torn record). Then it is overwritten with zeros
+ *       and fsynced, so that no stale record can ever reappear behind new ones.</li>
+ *   <li>Otherwise the volume is <em>in doubt</em>: bytes that may belong to acknowledged needles
+ *       are damaged. Nothing is changed, not a byte of the {@code .dat} nor of the {@code .idx}:
+ *       the volume opens read-only (reads go on, for every record found, past the damage too; new
+ *       needles go to a new volume), the reason is logged, and {@code wimg verify} reports the
+ *       damaged bytes. Each open examines it again.</li>
  * </ol>
  * A volume other than the newest, a full one, and one that was ever vacuumed (revision &gt; 0) is
- * sealed by the store after loading (preallocation cut off). A volume opened read-only by rule 6 is
+ * sealed by the store after loading (preallocation cut off). A volume opened read-only by rule 7 is
  * left byte for byte as it is.
+ *
+ * <p>Creating a volume is atomic (see {@link #create}); a newest {@code .dat} shorter than a
+ * superblock, which holds no needle, is what an older build left when it crashed while creating
+ * one, and {@link LocalStore} deletes it before loading.
  */
 public final class VolumeLoader {
 
@@ -65,19 +83,30 @@ public final class VolumeLoader {
 
   private VolumeLoader() {}
 
-  /** Creates a new empty volume (superblock and index header, both fsynced, folder fsynced). */
+  /**
+   * Creates a new empty volume. The index log is created first (a log without its {@code .dat} is
+   * never read, and the next creation of the same volume truncates it), then the {@code .dat} under
+   * a temporary name ({@link VolumeFiles#creatingDat}) with its superblock, fsynced, renamed to its
+   * name, and the folder fsynced: a crash leaves either no {@code .dat} or a whole one, and a
+   * leftover temporary file is deleted on the next open ({@link LocalStore}).
+   */
   public static Volume create(VolumeFiles files, int revision) throws IOException {
     Superblock sb = new Superblock(files.group(), files.volume(), revision, System.currentTimeMillis());
-    FileChannel dat = FileChannel.open(files.dat(), StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.READ, StandardOpenOption.WRITE);
     FileChannel idx = null;
+    FileChannel dat = null;
+    boolean renamed = false;
     try {
-      IndexLog.writeFully(dat, sb.encode(), 0);
-      dat.force(true);
       idx = FileChannel.open(files.idx(), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
           StandardOpenOption.READ, StandardOpenOption.WRITE);
       IndexLog.writeFully(idx, IndexLog.encodeHeader(revision), 0);
       idx.force(true);
+      Files.deleteIfExists(files.creatingDat());
+      dat = FileChannel.open(files.creatingDat(), StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.READ, StandardOpenOption.WRITE);
+      IndexLog.writeFully(dat, sb.encode(), 0);
+      dat.force(true);
+      Files.move(files.creatingDat(), files.dat(), StandardCopyOption.ATOMIC_MOVE);
+      renamed = true;
       VolumeFiles.fsyncDirectory(files.dir());
       Volume.Generation g = new Volume.Generation(dat, idx, new NeedleIndex(), revision,
           dat.map(FileChannel.MapMode.READ_ONLY, 0, Superblock.SIZE, Arena.ofAuto()));
@@ -88,11 +117,27 @@ public final class VolumeLoader {
       v.idxEnd = IndexLog.HEADER_SIZE;
       return v;
     } catch (IOException | RuntimeException e) {
-      dat.close();
-      if (idx != null) {
-        idx.close();
+      closeQuietly(dat, e);
+      closeQuietly(idx, e);
+      if (!renamed) {
+        try {
+          Files.deleteIfExists(files.creatingDat());
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
       }
       throw e;
+    }
+  }
+
+  private static void closeQuietly(FileChannel ch, Exception failure) {
+    if (ch == null) {
+      return;
+    }
+    try {
+      ch.close();
+    } catch (IOException suppressed) {
+      failure.addSuppressed(suppressed);
     }
   }
 
@@ -112,8 +157,8 @@ public final class VolumeLoader {
       idx = FileChannel.open(files.idx(), StandardOpenOption.CREATE, StandardOpenOption.READ,
           StandardOpenOption.WRITE);
       Loading l = new Loading(files.volume(), map, size);
-      long idxEnd = readIndex(files, idx, sb.revision(), l);
-      scanTail(l);
+      IndexLog.ReadResult log = readIndex(files, idx, sb.revision(), l);
+      scan(l);
       Volume.Generation g = new Volume.Generation(dat, idx, l.index, sb.revision(), map);
       Volume v = new Volume(files.volume(), files.dat(), files.idx(), g);
       v.end = l.end;
@@ -123,14 +168,27 @@ public final class VolumeLoader {
       v.deletedNeedles = l.deleted;
       v.garbageBytes = l.garbage;
       v.nextKey = l.index.keyLimit();
-      v.idxEnd = idxEnd;
+      v.idxEnd = log.validEnd();
+      String doubt = doubt(l, datName);
+      if (doubt != null) {
+        LOG.error("{}: {}; nothing is changed: the volume opens read-only with {} live needle(s), "
+            + "run wimg verify", datName, doubt, l.live);
+        v.failed = true;
+        v.idxBroken = true; // the log stays as it is: each open examines the volume again
+        return v;
+      }
+      if (log.stopReason() != null) {
+        LOG.warn("{}: {}; truncating the log there and scanning the volume from offset {}",
+            files.idx().getFileName(), log.stopReason(), l.chainStart);
+        idx.truncate(log.validEnd());
+      }
       if (l.scanned.position() > 0) {
         ByteBuffer entries = l.scanned.flip();
-        IndexLog.writeFully(idx, entries, idxEnd);
-        v.idxEnd = idxEnd + entries.limit();
+        IndexLog.writeFully(idx, entries, v.idxEnd);
+        v.idxEnd += entries.limit();
         idx.force(false);
       }
-      clearTail(v, map, datName, l.tornRecordLength);
+      clearTornTail(v, l, datName);
       return v;
     } catch (IOException | RuntimeException e) {
       dat.close();
@@ -147,13 +205,22 @@ public final class VolumeLoader {
     final MemorySegment map;
     final long size;
     final NeedleIndex index = new NeedleIndex();
+    /** End of the last record indexed so far: the valid end once loading is done. */
     long end = Superblock.SIZE;
     long live;
     long deleted;
     long garbage;
-    /** Length announced by a verified header whose record is torn at the end of the scan, or 0. */
+    /** End of the records the log vouches for: where the scan starts. */
+    long chainStart = Superblock.SIZE;
+    /** A log entry that passed its checksum named a record that is not there (rule 4), or null. */
+    String damagedEntry;
+    /** First non-zero byte after the end of a chain that no record accounts for, or -1. */
+    long firstUnexplained = -1;
+    /** Records found after {@link #firstUnexplained}: found by looking past the damage. */
+    long foundPastDamage;
+    /** Length announced by a verified header whose record is torn at the end of the chain, or 0. */
     long tornRecordLength;
-    /** Log entries for records found by the scan, appended to the .idx afterwards. */
+    /** Log entries for records found by the scan before any damage, appended to the .idx afterwards. */
     ByteBuffer scanned = ByteBuffer.allocate(64 * IndexLog.ENTRY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     final CRC32C crc = new CRC32C();
 
@@ -163,8 +230,8 @@ public final class VolumeLoader {
       this.size = size;
     }
 
-    /** Applies a needle or tombstone found at {@code offset}; {@code deletedLength} for tombstones. */
-    void apply(long key, long offset, long recordLength, boolean tombstone, long deletedLength) {
+    /** Applies a log entry: a needle or a tombstone; {@code deletedLength} for tombstones. */
+    void applyEntry(long key, long offset, long recordLength, boolean tombstone, long deletedLength) {
       if (tombstone) {
         if (index.get(key) != 0) {
           index.set(key, 0);
@@ -173,57 +240,83 @@ public final class VolumeLoader {
           garbage += deletedLength;
         }
         garbage += NeedleCodec.TOMBSTONE_RECORD_LENGTH;
-        end = offset + NeedleCodec.TOMBSTONE_RECORD_LENGTH;
       } else {
-        if (index.get(key) != 0) {
-          garbage += recordLength; // a second needle for a key is unreachable: count it as garbage
-        } else {
-          index.set(key, (int) (offset >>> NeedleCodec.ALIGNMENT_SHIFT));
-          live++;
-        }
-        end = offset + recordLength;
+        indexNeedle(key, offset, recordLength, false);
+      }
+      end = offset + recordLength;
+    }
+
+    /** Indexes a needle; a second one for a key is unreachable garbage unless it replaces. */
+    void indexNeedle(long key, long offset, long recordLength, boolean replaces) {
+      int units = index.get(key);
+      if (units == 0) {
+        index.set(key, (int) (offset >>> NeedleCodec.ALIGNMENT_SHIFT));
+        live++;
+      } else if (replaces) {
+        garbage += headerAt(Integer.toUnsignedLong(units) << NeedleCodec.ALIGNMENT_SHIFT) instanceof NeedleHeader h
+            ? h.recordLength() : 0;
+        index.set(key, (int) (offset >>> NeedleCodec.ALIGNMENT_SHIFT));
+      } else {
+        garbage += recordLength;
+      }
+    }
+
+    /** The verified header at {@code offset}, or null if none is there. */
+    NeedleHeader headerAt(long offset) {
+      try {
+        return NeedleCodec.decodeHeader(map, offset, size, volume);
+      } catch (CorruptNeedleException e) {
+        return null;
       }
     }
   }
 
-  /** Loads the .idx into the index; returns the offset after its last trusted entry. */
-  private static long readIndex(VolumeFiles files, FileChannel idx, int revision, Loading l)
-      throws IOException {
+  /**
+   * Loads the .idx into the index (rules 3 and 4), changing nothing on disk.
+   *
+   * @return where the trusted entries end in the log, and why reading stopped early (or null)
+   */
+  private static IndexLog.ReadResult readIndex(VolumeFiles files, FileChannel idx, int revision,
+                                               Loading l) throws IOException {
     String name = files.idx().getFileName().toString();
-    IndexLog.ReadResult r;
     long trusted = trustedEntries(idx, l);
     long[] count = {0};
     try {
-      r = IndexLog.read(idx, name, revision, (key, offsetUnits, lengthUnits, tombstone) -> {
+      IndexLog.ReadResult r = IndexLog.read(idx, name, revision, (key, offsetUnits, lengthUnits, tombstone) -> {
         if (count[0]++ == trusted) {
           return false;
         }
         long offset = offsetUnits << NeedleCodec.ALIGNMENT_SHIFT;
         long length = tombstone ? NeedleCodec.TOMBSTONE_RECORD_LENGTH : lengthUnits << NeedleCodec.ALIGNMENT_SHIFT;
         if (offset < l.end || offset + length > l.size || length == 0) {
+          if (l.damagedEntry == null) {
+            l.damagedEntry = "index entry " + (count[0] - 1) + " names " + length + " bytes at offset "
+                + offset + ", outside the volume's " + l.size + " bytes or before the previous record";
+          }
           return false;
         }
-        l.apply(key, offset, length, tombstone, lengthUnits << NeedleCodec.ALIGNMENT_SHIFT);
+        l.applyEntry(key, offset, length, tombstone, lengthUnits << NeedleCodec.ALIGNMENT_SHIFT);
         return true;
       });
+      l.chainStart = l.end;
+      return r;
     } catch (VolumeFormatException e) {
       LOG.warn("{}; rebuilding the index log from the volume", e.getMessage());
       idx.truncate(0);
       IndexLog.writeFully(idx, IndexLog.encodeHeader(revision), 0);
       idx.force(true);
-      return IndexLog.HEADER_SIZE;
+      l.damagedEntry = null;
+      return new IndexLog.ReadResult(0, IndexLog.HEADER_SIZE, null);
     }
-    if (r.stopReason() != null) {
-      LOG.warn("{}: {}; truncating the log there and scanning the volume from offset {}", name,
-          r.stopReason(), l.end);
-      idx.truncate(r.validEnd());
-    }
-    return r.validEnd();
   }
+
+  /** What a log entry's record looks like in the .dat. */
+  private enum EntryCheck { MATCHES, DAMAGED_BODY, MISSING }
 
   /**
    * Rule 4: walks the log backwards from its last entry, verifying each entry's record against the
    * .dat, until the records lie {@value #TAIL_VERIFY_BYTES} bytes before the end of the last one.
+   * Records a missing one in {@link Loading#damagedEntry}.
    *
    * @return how many entries from the start may be trusted (all, if the tail verifies)
    */
@@ -245,7 +338,7 @@ public final class VolumeLoader {
         crc.reset();
         crc.update(buf.array(), at, IndexLog.ENTRY_OFF_CRC);
         if (buf.getInt(at + IndexLog.ENTRY_OFF_CRC) != (int) crc.getValue()) {
-          trusted = lo + i;
+          trusted = lo + i; // a torn entry: IndexLog.read stops there too
           continue;
         }
         long key = Integer.toUnsignedLong(buf.getInt(at + IndexLog.ENTRY_OFF_KEY));
@@ -260,20 +353,34 @@ public final class VolumeLoader {
         } else if (offset + length <= windowStart) {
           return trusted;
         }
-        if (!recordMatches(l, offset, key, length, tombstone)) {
-          trusted = lo + i;
+        switch (check(l, offset, key, length, tombstone)) {
+          case MATCHES -> { }
+          case DAMAGED_BODY -> LOG.error("volume {}: the needle of key {} at offset {} fails its "
+              + "record checksum; kept, reads report it corrupt", l.volume, key, offset);
+          case MISSING -> {
+            trusted = lo + i;
+            l.damagedEntry = "index entry " + (lo + i) + " names key " + key + " at offset " + offset
+                + ", but no such record is there";
+          }
         }
       }
     }
     return trusted;
   }
 
-  private static boolean recordMatches(Loading l, long offset, long key, long length, boolean tombstone) {
+  private static EntryCheck check(Loading l, long offset, long key, long length, boolean tombstone) {
+    if (offset + length > l.size) {
+      return EntryCheck.MISSING;
+    }
+    NeedleHeader h = l.headerAt(offset);
+    if (h == null || h.key() != key || h.tombstone() != tombstone || h.recordLength() != length) {
+      return EntryCheck.MISSING;
+    }
+    return bodyVerifies(l, offset, h) ? EntryCheck.MATCHES : EntryCheck.DAMAGED_BODY;
+  }
+
+  private static boolean bodyVerifies(Loading l, long offset, NeedleHeader h) {
     try {
-      NeedleHeader h = NeedleCodec.decodeHeader(l.map, offset, l.size, l.volume);
-      if (h.key() != key || h.tombstone() != tombstone || h.recordLength() != length) {
-        return false;
-      }
       NeedleCodec.decodeBody(l.map, offset, h, l.volume);
       return true;
     } catch (CorruptNeedleException e) {
@@ -281,77 +388,130 @@ public final class VolumeLoader {
     }
   }
 
-  /** Scans records after the last indexed one (rule 5). */
-  private static void scanTail(Loading l) {
+  /** Rule 5: scans the .dat from the end of the trusted log, looking past damage. */
+  private static void scan(Loading l) {
     long pos = l.end;
-    while (true) {
-      NeedleHeader h;
-      try {
-        h = NeedleCodec.decodeHeader(l.map, pos, l.size, l.volume);
-      } catch (CorruptNeedleException e) {
-        if (!isZeros(l.map, pos, Math.min(l.size, pos + NeedleCodec.HEADER_SIZE))) {
-          LOG.info("volume {}: scan stops at offset {}: {}", l.volume, pos, e.getMessage());
+    boolean lookingPastDamage = false;
+    while (pos + NeedleCodec.HEADER_SIZE <= l.size) {
+      // cheap test first: while looking past damage this runs at every 8-byte boundary
+      NeedleHeader h = l.map.get(NeedleCodec.INT, pos) == NeedleCodec.MAGIC ? l.headerAt(pos) : null;
+      if (h != null) {
+        long length = h.recordLength();
+        boolean intact = bodyVerifies(l, pos, h);
+        if (intact || (!lookingPastDamage && l.headerAt(pos + length) != null)) {
+          if (!intact) {
+            LOG.error("volume {}: keeping corrupt record at offset {} (valid records follow)", l.volume, pos);
+          }
+          found(l, pos, h);
+          pos += length;
+          lookingPastDamage = false;
+          continue;
         }
-        return;
-      }
-      long length = h.recordLength();
-      long deletedLength = 0;
-      try {
-        NeedleCodec.decodeBody(l.map, pos, h, l.volume);
-      } catch (CorruptNeedleException e) {
-        if (!validHeaderAt(l, pos + length)) {
-          LOG.info("volume {}: torn record at offset {}: {}", l.volume, pos, e.getMessage());
+        if (!lookingPastDamage && l.firstUnexplained < 0) {
           l.tornRecordLength = length;
+        }
+      }
+      if (!lookingPastDamage) {
+        // The chain of records ends here. Zeros to the end of the file are the normal case.
+        long next = firstNonZero(l.map, pos, l.size);
+        if (next < 0) {
           return;
         }
-        LOG.error("volume {}: keeping corrupt record at offset {} (valid records follow): {}",
-            l.volume, pos, e.getMessage());
+        if (l.firstUnexplained < 0) {
+          l.firstUnexplained = next;
+          LOG.info("volume {}: the records end at offset {}, but non-zero bytes follow at {}: "
+              + "looking for records past them", l.volume, pos, next);
+        }
+        lookingPastDamage = true;
+        pos = Math.max(pos + NeedleCodec.ALIGNMENT, next & -NeedleCodec.ALIGNMENT);
+        continue;
       }
-      if (h.tombstone()) {
-        int units = l.index.get(h.key());
-        if (units != 0) {
-          try {
-            deletedLength = NeedleCodec.decodeHeader(l.map,
-                Integer.toUnsignedLong(units) << NeedleCodec.ALIGNMENT_SHIFT, l.size, l.volume).recordLength();
-          } catch (CorruptNeedleException e) {
-            LOG.error("volume {}: tombstone at {} deletes a damaged record: {}", l.volume, pos, e.getMessage());
-          }
+      pos += NeedleCodec.ALIGNMENT;
+      if (pos + 8 <= l.size && l.map.get(NeedleCodec.LONG, pos) == 0) {
+        long next = firstNonZero(l.map, pos, l.size);
+        if (next < 0) {
+          return;
+        }
+        pos = next & -NeedleCodec.ALIGNMENT;
+      }
+    }
+    // fewer bytes than a header are left: a chain that ends here must be followed by zeros too
+    if (!lookingPastDamage && l.firstUnexplained < 0) {
+      l.firstUnexplained = firstNonZero(l.map, pos, l.size);
+    }
+  }
+
+  /** Indexes a record the scan found at {@code pos}. */
+  private static void found(Loading l, long pos, NeedleHeader h) {
+    long length = h.recordLength();
+    boolean pastDamage = l.firstUnexplained >= 0;
+    if (pastDamage) {
+      l.foundPastDamage++;
+    }
+    long deletedLength = 0;
+    if (h.tombstone()) {
+      int units = l.index.get(h.key());
+      if (units != 0) {
+        NeedleHeader deleted = l.headerAt(Integer.toUnsignedLong(units) << NeedleCodec.ALIGNMENT_SHIFT);
+        if (deleted == null) {
+          LOG.error("volume {}: tombstone at {} deletes a damaged record", l.volume, pos);
+        } else if (deleted.cookie() != h.cookie()) {
+          // not written by this store's writer, which deletes only by the needle's own cookie
+          LOG.error("volume {}: tombstone at {} does not carry the cookie of the needle of key {}; "
+              + "ignored", l.volume, pos, h.key());
+          l.garbage += length;
+          l.end = pos + length;
+          return;
+        } else {
+          deletedLength = deleted.recordLength();
         }
       }
-      l.apply(h.key(), pos, length, h.tombstone(), deletedLength);
-      if (l.scanned.remaining() < IndexLog.ENTRY_SIZE) {
-        ByteBuffer bigger = ByteBuffer.allocate(l.scanned.capacity() * 2).order(ByteOrder.LITTLE_ENDIAN);
-        l.scanned = bigger.put(l.scanned.flip());
-      }
-      IndexLog.putEntry(l.scanned, l.crc, h.key(), pos >>> NeedleCodec.ALIGNMENT_SHIFT,
-          (h.tombstone() ? deletedLength : length) >>> NeedleCodec.ALIGNMENT_SHIFT, h.tombstone());
-      pos += length;
+      l.applyEntry(h.key(), pos, length, true, deletedLength);
+    } else {
+      l.indexNeedle(h.key(), pos, length, pastDamage);
+      l.end = pos + length;
     }
+    if (pastDamage) {
+      return; // not logged: each open examines the damage again (rule 7)
+    }
+    if (l.scanned.remaining() < IndexLog.ENTRY_SIZE) {
+      ByteBuffer bigger = ByteBuffer.allocate(l.scanned.capacity() * 2).order(ByteOrder.LITTLE_ENDIAN);
+      l.scanned = bigger.put(l.scanned.flip());
+    }
+    IndexLog.putEntry(l.scanned, l.crc, h.key(), pos >>> NeedleCodec.ALIGNMENT_SHIFT,
+        (h.tombstone() ? deletedLength : length) >>> NeedleCodec.ALIGNMENT_SHIFT, h.tombstone());
   }
 
-  private static boolean validHeaderAt(Loading l, long pos) {
-    try {
-      NeedleCodec.decodeHeader(l.map, pos, l.size, l.volume);
-      return true;
-    } catch (CorruptNeedleException e) {
-      return false;
+  /**
+   * Rules 6 and 7: why the volume is in doubt, or null if the bytes after its valid end, if any,
+   * are a torn tail that may be cleared.
+   */
+  private static String doubt(Loading l, String datName) {
+    if (l.damagedEntry != null) {
+      return l.damagedEntry;
     }
+    if (l.firstUnexplained < 0) {
+      return null;
+    }
+    if (l.foundPastDamage > 0) {
+      return "damaged bytes at offset " + l.firstUnexplained + " with " + l.foundPastDamage
+          + " valid record(s) after them";
+    }
+    long length = lastNonZero(l.map, l.end, l.size) + 1 - l.end;
+    if (length > MAX_TORN_TAIL_BYTES + l.tornRecordLength) {
+      return length + " non-zero bytes after the last valid record at offset " + l.end
+          + ": more than a torn write can leave";
+    }
+    return null;
   }
 
-  /** Rule 6: zeros a torn tail after the valid end, or drops the volume to read-only. */
-  private static void clearTail(Volume v, MemorySegment map, String datName, long tornRecordLength)
-      throws IOException {
-    long lastNonZero = lastNonZero(map, v.end, v.fileSize);
+  /** Rule 6: zeros the torn tail after the valid end, if there is one. */
+  private static void clearTornTail(Volume v, Loading l, String datName) throws IOException {
+    long lastNonZero = l.firstUnexplained < 0 ? -1 : lastNonZero(l.map, v.end, v.fileSize);
     if (lastNonZero < 0) {
       return;
     }
     long length = lastNonZero + 1 - v.end;
-    if (length > MAX_TORN_TAIL_BYTES + tornRecordLength) {
-      LOG.error("{}: {} non-zero bytes after the last valid record at offset {}: more than a torn "
-          + "write can leave; opening the volume read-only, run verify", datName, length, v.end);
-      v.failed = true;
-      return;
-    }
     LOG.warn("{}: zeroing a torn tail of {} bytes at offset {}", datName, length, v.end);
     FileChannel ch = v.generation().dat;
     ByteBuffer zeros = ByteBuffer.allocateDirect(ZERO_CHUNK);
@@ -361,8 +521,25 @@ public final class VolumeLoader {
     ch.force(false);
   }
 
-  private static boolean isZeros(MemorySegment map, long from, long to) {
-    return lastNonZero(map, from, to) < 0;
+  /** Offset of the first non-zero byte in [from, to), or -1. */
+  static long firstNonZero(MemorySegment map, long from, long to) {
+    long p = from;
+    while (p < to && (p & 7) != 0) {
+      if (map.get(ValueLayout.JAVA_BYTE, p) != 0) {
+        return p;
+      }
+      p++;
+    }
+    while (p + 8 <= to && map.get(ValueLayout.JAVA_LONG_UNALIGNED, p) == 0) {
+      p += 8;
+    }
+    while (p < to) {
+      if (map.get(ValueLayout.JAVA_BYTE, p) != 0) {
+        return p;
+      }
+      p++;
+    }
+    return -1;
   }
 
   /** Offset of the last non-zero byte in [from, to), or -1. */
