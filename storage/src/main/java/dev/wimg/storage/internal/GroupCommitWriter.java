@@ -427,7 +427,8 @@ final class GroupCommitWriter {
       return;
     }
     if (v.failed) {
-      d.future().completeExceptionally(new IOException(v + " is read-only after an I/O error"));
+      d.future().completeExceptionally(new IOException(v + " is read-only after an I/O error or "
+          + "damage found when it was opened (see the server log)"));
       return;
     }
     NeedleHeader h;
