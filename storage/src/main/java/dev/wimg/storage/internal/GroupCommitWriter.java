@@ -126,7 +126,7 @@ final class GroupCommitWriter {
   private Op carried;
   /** A failed page-cache release has been logged (it is logged once). */
   private boolean releaseFailureLogged;
-  private long lastIntervalSync = System.nanoTime();
+  private long lastIntervalSync;
 
   // Per-batch state, writer thread only.
   private final Map<Volume, AppendBatch> appends = new IdentityHashMap<>();
@@ -137,6 +137,7 @@ final class GroupCommitWriter {
   GroupCommitWriter(LocalStore store, StoreConfig config) {
     this.store = store;
     this.config = config;
+    this.lastIntervalSync = config.ticker().getAsLong();
     this.acks = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "wimg-store-ack");
       t.setDaemon(true);
@@ -246,7 +247,7 @@ final class GroupCommitWriter {
   private Op nextOp() {
     try {
       if (config.fsyncPolicy() == FsyncPolicy.INTERVAL) {
-        long waitNanos = config.fsyncInterval().toNanos() - (System.nanoTime() - lastIntervalSync);
+        long waitNanos = config.fsyncInterval().toNanos() - (config.ticker().getAsLong() - lastIntervalSync);
         return waitNanos <= 0 ? queue.poll() : queue.poll(waitNanos, TimeUnit.NANOSECONDS);
       }
       return queue.take();
@@ -529,7 +530,7 @@ final class GroupCommitWriter {
 
   /** Forces the volumes written since the last interval fsync, once the interval has passed. */
   private void intervalSync() {
-    long now = System.nanoTime();
+    long now = config.ticker().getAsLong();
     if (now - lastIntervalSync < config.fsyncInterval().toNanos()) {
       return;
     }
