@@ -1,6 +1,10 @@
 package dev.wimg.testsupport;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
 import java.lang.reflect.AnnotatedElement;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -18,13 +22,23 @@ import org.opentest4j.TestAbortedException;
  * Behind {@link RequiresRoot} and {@link RequiresLibvips}.
  *
  * <p>Outside CI an unmet requirement disables the test with its reason, before any of its
- * lifecycle methods run (so a set-up that mounts a file system is not attempted). Under
+ * lifecycle methods run (so a set-up that mounts a file system is not attempted), and prints the
+ * reason on the build's console. Under
  * {@code CI=true} the test is never disabled: the first callback before it (before-all for a
  * class-level annotation, before-each otherwise) fails it with the reason, and an abort from
  * inside the test or its lifecycle methods (an assumption) is turned into a failure.
  */
 final class RequirementExtension implements ExecutionCondition, BeforeAllCallback, BeforeEachCallback,
     TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler {
+
+  /**
+   * The test JVM's own standard error, below {@link System#err}: Maven Surefire captures what
+   * tests print (into files, as this build configures it), but copies the forked JVM's native
+   * standard error to the build's console, where a skip and its reason must be seen, since
+   * Surefire's summary counts skipped tests without saying why.
+   */
+  private static final PrintStream NATIVE_STDERR =
+      new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
 
   @Override
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
@@ -35,6 +49,9 @@ final class RequirementExtension implements ExecutionCondition, BeforeAllCallbac
     if (Requirement.underCi()) {
       return ConditionEvaluationResult.enabled("under CI; fails before it starts: " + reason.get());
     }
+    String where = context.getTestClass().map(Class::getName).orElse("?")
+        + context.getTestMethod().map(m -> "." + m.getName()).orElse("");
+    NATIVE_STDERR.println("[test skipped] " + where + ": " + reason.get());
     return ConditionEvaluationResult.disabled(reason.get());
   }
 
