@@ -23,10 +23,10 @@ import org.opentest4j.TestAbortedException;
  *
  * <p>Outside CI an unmet requirement disables the test with its reason, before any of its
  * lifecycle methods run (so a set-up that mounts a file system is not attempted), and prints the
- * reason on the build's console. Under
- * {@code CI=true} the test is never disabled: the first callback before it (before-all for a
- * class-level annotation, before-each otherwise) fails it with the reason, and an abort from
- * inside the test or its lifecycle methods (an assumption) is turned into a failure.
+ * reason on the build's console. Under {@code CI=true} the test is never disabled: the first
+ * callback before it (before-all for a class-level annotation, before-each otherwise) fails it
+ * with the reason, and an abort from inside the test or its lifecycle methods (an assumption) is
+ * turned into a failure.
  */
 final class RequirementExtension implements ExecutionCondition, BeforeAllCallback, BeforeEachCallback,
     TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler {
