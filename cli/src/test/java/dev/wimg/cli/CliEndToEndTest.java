@@ -8,6 +8,7 @@ import dev.wimg.server.ServerConfig;
 import dev.wimg.server.WimgServer;
 import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.StoreConfig;
+import dev.wimg.testsupport.RequiresRoot;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -26,7 +27,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -358,12 +358,12 @@ class CliEndToEndTest {
   }
 
   @Test
+  @RequiresRoot("create a device node with mknod (the FIFO test covers writing in place without it)")
   void downloadToAFullDeviceFailsWithTheReasonAndLeavesTheDevice() throws Exception {
     String fid = uploadOne(Files.write(tmp.resolve("source.bin"), random(10_000, 22)));
     Path full = tmp.resolve("myfull");
     // Device 1:7 is /dev/full (every write fails with ENOSPC); only root may create device nodes.
-    Assumptions.assumeTrue(runToolQuietly("mknod", full.toString(), "c", "1", "7") == 0,
-        "mknod needs root (the FIFO test covers writing in place without it)");
+    runTool("mknod", full.toString(), "c", "1", "7");
     assertThat(fileType(full)).isEqualTo(S_IFCHR);
 
     CliRun r = cli("download", "--server", url, fid, "-o", full.toString());

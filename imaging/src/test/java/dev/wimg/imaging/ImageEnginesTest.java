@@ -2,12 +2,13 @@ package dev.wimg.imaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.wimg.testsupport.RequiresLibvips;
 import org.junit.jupiter.api.Test;
 
 class ImageEnginesTest {
 
   @Test
-  @EnabledIfLibvips
+  @RequiresLibvips
   void detectPicksLibvipsWhenItLoads() {
     ImageEngine engine = ImageEngines.detect(Limits.defaults());
     assertThat(engine.name()).startsWith("libvips ");
@@ -15,7 +16,7 @@ class ImageEnginesTest {
   }
 
   @Test
-  @EnabledIfLibvips
+  @RequiresLibvips
   void detectedEngineReadsBmpThroughTheJavaEngine() {
     ImageEngine engine = ImageEngines.detect(Limits.defaults());
     TransformResult result = engine.transform(Pictures.bmp("painting.jpg"), EngineContract.spec("w=100"), null);

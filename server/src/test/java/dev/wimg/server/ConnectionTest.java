@@ -22,23 +22,39 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Keep-alive, pipelining and the timeouts that cut off slow, silent and non-reading clients.
- * The server's idle timeout is 1 s here; no assertion is about timing, only about the outcome.
+ *
+ * <p>Two servers, so that no outcome depends on how fast this machine runs the test:
+ * {@link #server} has an idle timeout far longer than any test, so keep-alive and pipelining hold
+ * however long the client takes between requests; {@link #impatient} has 1 s, for the tests of
+ * the cut-offs, which only assert that a cut-off happens (a loaded machine can delay it, never
+ * prevent it; {@link RawConnection#READ_TIMEOUT_MILLIS} bounds the wait).
  */
 @ExtendWith(NettyLeakCheck.class)
 class ConnectionTest {
 
+  /** Longer than the whole test class takes, so that no connection here idles out. */
+  private static final Duration PATIENT = Duration.ofMinutes(10);
+
+  /** The slow reader's receive buffer and largest read, bytes. */
+  private static final int READ_CHUNK = 64 << 10;
+  /** The slow reader's pause after each read: with READ_CHUNK, a ceiling of about 2 MiB/s. */
+  private static final Duration READ_PAUSE = Duration.ofMillis(30);
+
   @TempDir
   static Path dir;
   static TestServer server;
+  static TestServer impatient;
 
   @BeforeAll
   static void start() throws IOException {
-    server = TestServer.start(TestServer.config(dir).withIdleTimeout(Duration.ofSeconds(1)));
+    server = TestServer.start(TestServer.config(dir.resolve("patient")).withIdleTimeout(PATIENT));
+    impatient = TestServer.start(TestServer.config(dir.resolve("impatient")).withIdleTimeout(Duration.ofSeconds(1)));
   }
 
   @AfterAll
   static void stop() {
     server.close();
+    impatient.close();
   }
 
   static String get(String path) {
@@ -154,14 +170,14 @@ class ConnectionTest {
 
   @Test
   void silentConnectionIsClosedAfterTheIdleTimeout() throws IOException {
-    try (RawConnection raw = server.raw()) {
+    try (RawConnection raw = impatient.raw()) {
       assertThat(raw.drainUntilClosed()).isZero();
     }
   }
 
   @Test
   void idleKeepAliveConnectionIsClosedAfterTheIdleTimeout() throws IOException {
-    try (RawConnection raw = server.raw()) {
+    try (RawConnection raw = impatient.raw()) {
       raw.send(get("/status"));
       assertThat(raw.read().status()).isEqualTo(200);
       assertThat(raw.drainUntilClosed()).isZero();
@@ -170,7 +186,7 @@ class ConnectionTest {
 
   @Test
   void tricklingHeadersAreCutOff() throws Exception {
-    try (RawConnection raw = server.raw()) {
+    try (RawConnection raw = impatient.raw()) {
       raw.send("GET /status HTTP/1.1\r\nHost: x\r\nX-Slow: ");
       Thread trickler = trickle(raw, "a");
       assertThat(raw.drainUntilClosed()).isZero();
@@ -180,7 +196,7 @@ class ConnectionTest {
 
   @Test
   void tricklingBodyGets408AndTheConnectionCloses() throws Exception {
-    try (RawConnection raw = server.raw()) {
+    try (RawConnection raw = impatient.raw()) {
       raw.send("POST /files HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
       Thread trickler = trickle(raw, "b");
       RawConnection.Response response = raw.read();
@@ -189,44 +205,50 @@ class ConnectionTest {
       raw.drainUntilClosed();
       trickler.join();
     }
-    awaitUploadMemoryReleased();
+    awaitUploadMemoryReleased(impatient);
   }
 
   @Test
   void halfOpenUploadIsCutOffAndItsMemoryReleased() throws IOException {
-    try (RawConnection raw = server.raw()) {
+    try (RawConnection raw = impatient.raw()) {
       raw.send("POST /files HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n" + "c".repeat(20_000));
       RawConnection.Response response = raw.read();
       assertThat(response.status()).isEqualTo(408);
       raw.drainUntilClosed();
     }
-    awaitUploadMemoryReleased();
+    awaitUploadMemoryReleased(impatient);
   }
 
   @Test
   void clientThatStopsReadingItsResponsesIsCutOff() throws IOException {
     int size = 8 << 20;
-    String url = server.upload(randomBytes(size, 7), null, null).get("url").asText();
-    try (RawConnection raw = new RawConnection(server.port(), 4096)) {
+    String url = impatient.upload(randomBytes(size, 7), null, null).get("url").asText();
+    try (RawConnection raw = new RawConnection(impatient.port(), 4096)) {
       raw.send(get(url) + get(url) + get(url));
-      await().atMost(Duration.ofSeconds(20)).until(() -> metric("wimg_http_connections") <= 1);
+      await().atMost(Duration.ofSeconds(20)).until(() -> metric(impatient, "wimg_http_connections") <= 1);
       assertThat(raw.drainUntilClosed()).isLessThan(3L * size);
     }
   }
 
   @Test
   void clientThatReadsSlowlyButSteadilyGetsTheWholeResponse() throws Exception {
-    // 8 MiB read at about 2 MiB/s with an idle timeout of 2 s: the response stays unwritten (past
-    // the socket buffers) for several seconds while the client keeps reading
-    int size = 8 << 20;
+    // The server writes a response for longer than its idle timeout, because the client reads it
+    // slowly (at most READ_CHUNK per READ_PAUSE) but steadily: it must not be cut off. (Netty
+    // raises its first writer-idle event whatever was written meanwhile; closing on that event cut
+    // such downloads.) The idle timeout of 4 s lets the reader stall for 2 s (half of it: the
+    // server's writer-idle period) before the server may rightly close; the pace is a ceiling, so
+    // a loaded machine only makes the download longer, which the test wants anyway.
+    Duration idle = Duration.ofSeconds(4);
+    int size = 16 << 20; // past the socket buffers, at the ceiling pace: about 8 s, twice the idle timeout
     byte[] data = randomBytes(size, 11);
-    try (TestServer slow = TestServer.start(TestServer.config(dir.resolve("slow")).withIdleTimeout(Duration.ofSeconds(2)));
-         RawConnection raw = new RawConnection(slow.port(), 64 << 10)) {
+    try (TestServer slow = TestServer.start(TestServer.config(dir.resolve("slow")).withIdleTimeout(idle));
+         RawConnection raw = new RawConnection(slow.port(), READ_CHUNK)) {
       String url = slow.upload(data, null, null).get("url").asText();
+      long start = System.nanoTime();
       raw.send(get(url));
       InputStream in = raw.socket.getInputStream();
       ByteArrayOutputStream received = new ByteArrayOutputStream();
-      byte[] chunk = new byte[64 << 10];
+      byte[] chunk = new byte[READ_CHUNK];
       int headerEnd = -1;
       while (headerEnd < 0 || received.size() < headerEnd + size) {
         int n = in.read(chunk);
@@ -237,8 +259,10 @@ class ConnectionTest {
           headerEnd = indexOf(received.toByteArray(), "\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
           headerEnd = headerEnd < 0 ? -1 : headerEnd + 4;
         }
-        Thread.sleep(30);
+        Thread.sleep(READ_PAUSE);
       }
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+      assertThat(took).as("the download outlasted the idle timeout, or it proved nothing").isGreaterThan(idle);
       byte[] all = received.toByteArray();
       assertThat(new String(all, 0, 12, StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200");
       assertThat(Arrays.copyOfRange(all, headerEnd, all.length)).isEqualTo(data);
@@ -274,13 +298,13 @@ class ConnectionTest {
     });
   }
 
-  static void awaitUploadMemoryReleased() {
-    await().atMost(Duration.ofSeconds(10)).until(() -> metric("wimg_upload_buffered_bytes") == 0);
+  static void awaitUploadMemoryReleased(TestServer on) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> metric(on, "wimg_upload_buffered_bytes") == 0);
   }
 
   /** The value of an unlabelled gauge from /metrics. */
-  static double metric(String name) {
-    String text = new String(server.get("/metrics").body(), StandardCharsets.UTF_8);
+  static double metric(TestServer on, String name) {
+    String text = new String(on.get("/metrics").body(), StandardCharsets.UTF_8);
     Matcher m = Pattern.compile("(?m)^" + name + " (\\S+)$").matcher(text);
     assertThat(m.find()).as(name + " in /metrics").isTrue();
     return Double.parseDouble(m.group(1));

@@ -5,38 +5,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.wimg.imaging.ImageEngines;
 import dev.wimg.imaging.Limits;
+import dev.wimg.testsupport.RequiresLibvips;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ConditionEvaluationResult;
-import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The server as started in production: the engine is detected. Runs only where libvips loads;
- * elsewhere it is reported as skipped with the install command.
+ * elsewhere it is reported as skipped with the install command (failed under {@code CI=true}).
  */
-@ExtendWith({LibvipsTransformTest.NeedsLibvips.class, NettyLeakCheck.class})
+@RequiresLibvips
+@ExtendWith(NettyLeakCheck.class)
 class LibvipsTransformTest {
-
-  /** Skips, naming the install command, when libvips cannot be loaded. */
-  static final class NeedsLibvips implements ExecutionCondition {
-
-    @Override
-    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-      try {
-        return ConditionEvaluationResult.enabled(ImageEngines.vips(Limits.defaults()).name() + " is loaded");
-      } catch (UnsupportedOperationException e) {
-        return ConditionEvaluationResult.disabled("needs libvips, which is missing here (" + e.getMessage()
-            + "): apt-get install libvips42");
-      }
-    }
-  }
 
   @TempDir
   Path dir;

@@ -3,6 +3,7 @@ package dev.wimg.storage;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 
 /**
  * Settings of a {@link Store}. Build with {@link #defaults(Path)} and the {@code with…} methods.
@@ -23,6 +24,9 @@ import java.util.Objects;
  *                          file read soon after its upload then comes from the disk once. No
  *                          effect under {@link FsyncPolicy#NEVER}, on tmpfs, or where the C
  *                          library cannot be called
+ * @param ticker            monotonic nanoseconds, as {@link System#nanoTime()} (the default):
+ *                          what the fsync interval is timed by. A test passes a ticker it moves
+ *                          by hand to decide when the interval has passed.
  */
 public record StoreConfig(
     Path dataDir,
@@ -32,7 +36,8 @@ public record StoreConfig(
     Duration fsyncInterval,
     double garbageThreshold,
     long preallocateBytes,
-    boolean releaseWrittenPages) {
+    boolean releaseWrittenPages,
+    LongSupplier ticker) {
 
   /** Default volume size cap: 1 GiB keeps a vacuum short. */
   public static final long DEFAULT_VOLUME_SIZE_LIMIT = 1L << 30;
@@ -47,6 +52,7 @@ public record StoreConfig(
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(fsyncPolicy, "fsyncPolicy");
     Objects.requireNonNull(fsyncInterval, "fsyncInterval");
+    Objects.requireNonNull(ticker, "ticker");
     if (group < 1 || group > Fid.MAX_GROUP) {
       throw new IllegalArgumentException("group must be 1.." + Fid.MAX_GROUP + ", got " + group);
     }
@@ -64,47 +70,52 @@ public record StoreConfig(
 
   public static StoreConfig defaults(Path dataDir) {
     return new StoreConfig(dataDir, 1, DEFAULT_VOLUME_SIZE_LIMIT, FsyncPolicy.ALWAYS,
-        Duration.ofSeconds(1), DEFAULT_GARBAGE_THRESHOLD, DEFAULT_PREALLOCATE_BYTES, true);
+        Duration.ofSeconds(1), DEFAULT_GARBAGE_THRESHOLD, DEFAULT_PREALLOCATE_BYTES, true, System::nanoTime);
   }
 
   /** These settings for another data folder (for example a store kept beside this one). */
   public StoreConfig withDataDir(Path dir) {
     return new StoreConfig(dir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
-        preallocateBytes, releaseWrittenPages);
+        preallocateBytes, releaseWrittenPages, ticker);
   }
 
   public StoreConfig withGroup(int g) {
     return new StoreConfig(dataDir, g, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
-        preallocateBytes, releaseWrittenPages);
+        preallocateBytes, releaseWrittenPages, ticker);
   }
 
   public StoreConfig withVolumeSizeLimit(long bytes) {
     return new StoreConfig(dataDir, group, bytes, fsyncPolicy, fsyncInterval, garbageThreshold,
-        preallocateBytes, releaseWrittenPages);
+        preallocateBytes, releaseWrittenPages, ticker);
   }
 
   public StoreConfig withFsyncPolicy(FsyncPolicy p) {
     return new StoreConfig(dataDir, group, volumeSizeLimit, p, fsyncInterval, garbageThreshold,
-        preallocateBytes, releaseWrittenPages);
+        preallocateBytes, releaseWrittenPages, ticker);
   }
 
   public StoreConfig withFsyncInterval(Duration d) {
     return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, d, garbageThreshold,
-        preallocateBytes, releaseWrittenPages);
+        preallocateBytes, releaseWrittenPages, ticker);
   }
 
   public StoreConfig withGarbageThreshold(double t) {
     return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, t,
-        preallocateBytes, releaseWrittenPages);
+        preallocateBytes, releaseWrittenPages, ticker);
   }
 
   public StoreConfig withPreallocateBytes(long bytes) {
     return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
-        bytes, releaseWrittenPages);
+        bytes, releaseWrittenPages, ticker);
   }
 
   public StoreConfig withReleaseWrittenPages(boolean release) {
     return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
-        preallocateBytes, release);
+        preallocateBytes, release, ticker);
+  }
+
+  public StoreConfig withTicker(LongSupplier t) {
+    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
+        preallocateBytes, releaseWrittenPages, t);
   }
 }

@@ -4,6 +4,7 @@ import static dev.wimg.storage.StoreTest.bytes;
 import static dev.wimg.storage.StoreTest.content;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.wimg.testsupport.RequiresRoot;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -27,9 +28,10 @@ import org.junit.jupiter.api.Test;
  * every write that was acknowledged must read back byte-identical, and none may have been
  * acknowledged without its fsync.
  *
- * <p>Needs root (mount, losetup), as CI and the developers' machines run; the set-up fails the test
- * with the command's output if it cannot be done, rather than skipping it.
+ * <p>Needs root (mount, losetup): skipped with the reason for another user, failed under
+ * {@code CI=true}. As root, a set-up that cannot be done fails the test with the command's output.
  */
+@RequiresRoot("mount a tmpfs and an ext4 file system on a loop device")
 class FsyncFailureTest {
 
   /** Real space behind the file system: acknowledged writes stop a little before this. */

@@ -43,11 +43,13 @@ final class VolumeSyncer {
   private final AtomicLong fsyncs = new AtomicLong();
   /** A failed page-cache release has been logged (it is logged once). */
   private boolean releaseFailureLogged;
-  private long lastIntervalSync = System.nanoTime();
+  /** When the last interval fsync ran, on {@link StoreConfig#ticker()}. */
+  private long lastIntervalSync;
 
   VolumeSyncer(LocalStore store, StoreConfig config) {
     this.store = store;
     this.config = config;
+    this.lastIntervalSync = config.ticker().getAsLong();
   }
 
   /** Number of {@code .dat} fsyncs issued for write batches so far. */
@@ -142,7 +144,7 @@ final class VolumeSyncer {
 
   /** Forces the volumes written since the last interval fsync, once the interval has passed. */
   void intervalSync() {
-    long now = System.nanoTime();
+    long now = config.ticker().getAsLong();
     if (now - lastIntervalSync < config.fsyncInterval().toNanos()) {
       return;
     }
@@ -162,7 +164,7 @@ final class VolumeSyncer {
 
   /** Nanoseconds the writer may wait for work before the next interval fsync is due. */
   long nanosUntilIntervalSync() {
-    return config.fsyncInterval().toNanos() - (System.nanoTime() - lastIntervalSync);
+    return config.fsyncInterval().toNanos() - (config.ticker().getAsLong() - lastIntervalSync);
   }
 
   /**

@@ -1,0 +1,23 @@
+package dev.wimg.testsupport;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The annotated tests need root ({@link Requirement#ROOT}): skipped with the reason when the JVM
+ * runs as another user, failed under {@code CI=true}. Under CI, an assumption that aborts one of
+ * these tests fails it as well.
+ */
+@Target({ElementType.TYPE, ElementType.METHOD})
+@Retention(RetentionPolicy.RUNTIME)
+@Inherited
+@ExtendWith(RequirementExtension.class)
+public @interface RequiresRoot {
+
+  /** What the test does as root, completing "needs root to …", for example "mount a loop device". */
+  String value();
+}
