@@ -308,10 +308,11 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * A handler threw: a bug, not a client error. Logged once with its cause; the client gets a
-   * plain 500 if nothing was sent yet, and the connection closes either way.
+   * A handler threw (anything, {@link Error}s included): a bug or a fault, not a client error.
+   * Logged once with its cause; the client gets a plain 500 if nothing was sent yet, and the
+   * connection closes either way, which ends the exchange and its in-flight count.
    */
-  void handlerFailed(Exchange exchange, RuntimeException failure) {
+  void handlerFailed(Exchange exchange, Throwable failure) {
     log.error("{}: handling {} failed", ctx.channel(),
         exchange == null ? "a request" : exchange.request().method() + " " + exchange.request().uri(), failure);
     if (exchange == null || exchange != current) {
@@ -420,8 +421,8 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         wantMessage = false;
         try {
           handle(msg);
-        } catch (RuntimeException e) {
-          handlerFailed(current, e);
+        } catch (Throwable failure) {
+          handlerFailed(current, failure);
         }
       }
     } finally {
