@@ -240,6 +240,11 @@ public final class WimgServer implements AutoCloseable {
     return context.transport();
   }
 
+  /** Requests whose head arrived and whose response is not yet written (nor their connection closed). */
+  long requestsInFlight() {
+    return context.inFlight().count();
+  }
+
   /** Blocks until {@link #close()} is called or the server stops. */
   public void awaitTermination() throws InterruptedException {
     terminated.await();

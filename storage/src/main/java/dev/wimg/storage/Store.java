@@ -47,7 +47,9 @@ public interface Store extends Closeable {
    * @return the file, or null if no live needle has this fid (unknown volume or key, deleted, or a
    *     cookie that does not match: deliberately the same answer)
    * @throws CorruptNeedleException if the needle on disk fails a check; it is never returned
-   * @throws IOException on an I/O failure
+   * @throws VolumeReadException if the volume file could not be read where the needle lies (a disk
+   *     read error, or the file cut short); the volume is then reported as needing a check
+   * @throws IOException on another I/O failure (store closed)
    */
   StoredFile read(Fid fid) throws IOException;
 

@@ -26,7 +26,12 @@ public record StoreStats(List<VolumeStats> volumes, long freeBytes) {
    * @param garbageBytes  bytes of deleted needles and tombstones, reclaimed by vacuum
    * @param readOnly      sealed (full) or dropped to read-only after an error
    * @param indexHeapBytes heap held by this volume's in-memory index
+   * @param readErrors    reads since open that failed because the volume file could not be read
+   *                      ({@link VolumeReadException}: a disk read error, or the file cut short)
+   * @param needsCheck    {@code readErrors > 0}: the volume's disk or file should be checked
+   *                      ({@code wimg verify} once the server is stopped); cleared by reopening
    */
   public record VolumeStats(int id, long liveNeedles, long deletedNeedles, long usedBytes,
-                            long garbageBytes, boolean readOnly, long indexHeapBytes) {}
+                            long garbageBytes, boolean readOnly, long indexHeapBytes, long readErrors,
+                            boolean needsCheck) {}
 }

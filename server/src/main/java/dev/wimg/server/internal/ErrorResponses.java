@@ -20,6 +20,8 @@ public final class ErrorResponses {
   public static final String FILE_NOT_FOUND = "file not found";
   /** Message of the 500 for a needle whose bytes fail their checksum. */
   public static final String CORRUPT = "stored data failed its checksum";
+  /** Message of the 500 for a needle whose volume file could not be read (disk read error). */
+  public static final String UNREADABLE = "stored data could not be read from disk";
 
   private final JsonBodies json;
 

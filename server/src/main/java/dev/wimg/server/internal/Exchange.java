@@ -157,6 +157,26 @@ public final class Exchange {
   }
 
   /**
+   * Runs {@code work} on the blocking pool, or answers 503 if the pool is full. Whatever escapes
+   * {@code work} (a bug, an {@link Error}) is handed back to the event loop as a failure of this
+   * exchange (500, then the connection closes), so that no request waits for an answer that will
+   * never come and the in-flight count is always released.
+   */
+  public void offload(Runnable work) {
+    try {
+      server.blocking().execute(() -> {
+        try {
+          work.run();
+        } catch (Throwable failure) {
+          onEventLoop(() -> dispatcher.handlerFailed(this, failure), () -> { });
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      unavailable("server is busy; retry later");
+    }
+  }
+
+  /**
    * Runs {@code task} on this connection's event loop (now, if already on it). If the event loop
    * has shut down, runs {@code ifRejected} on the calling thread instead, so that buffers are
    * still released.
@@ -165,8 +185,8 @@ public final class Exchange {
     Runnable guarded = () -> {
       try {
         task.run();
-      } catch (RuntimeException e) {
-        dispatcher.handlerFailed(this, e);
+      } catch (Throwable failure) {
+        dispatcher.handlerFailed(this, failure);
       }
     };
     if (ctx.executor().inEventLoop()) {

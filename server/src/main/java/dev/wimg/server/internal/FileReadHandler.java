@@ -5,6 +5,7 @@ import dev.wimg.storage.CorruptNeedleException;
 import dev.wimg.storage.Fid;
 import dev.wimg.storage.Store;
 import dev.wimg.storage.StoredFile;
+import dev.wimg.storage.VolumeReadException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -22,7 +23,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
-import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * if so it reads (and CRC-checks) inline, which costs microseconds. Otherwise the read, which may
  * page-fault on a cold mapping, runs on the blocking pool and the response is written back on the
  * event loop. A needle that fails its check is answered with 500 and logged; its bytes are never
- * sent.
+ * sent. So is a needle whose volume file cannot be read (a disk read error): one log line, and the
+ * store marks the volume as needing a check.
  *
  * <p>The body is the verified slice of the memory-mapped volume wrapped as a {@link ByteBuf}: no
  * copy to the heap. The {@link StoredFile} is kept reachable until the write completes, as its
@@ -85,20 +86,16 @@ public final class FileReadHandler {
       readAndAnswer(ex, path, store, fid);
       return;
     }
-    try {
-      server.blocking().execute(() -> {
-        StoredFile file;
-        try {
-          file = store.read(fid);
-        } catch (Exception e) {
-          ex.onEventLoop(() -> failed(ex, path, e), () -> { });
-          return;
-        }
-        ex.onEventLoop(() -> found(ex, path, file), () -> { });
-      });
-    } catch (RejectedExecutionException e) {
-      ex.unavailable("server is busy; retry later");
-    }
+    ex.offload(() -> {
+      StoredFile file;
+      try {
+        file = store.read(fid);
+      } catch (Exception e) {
+        ex.onEventLoop(() -> failed(ex, path, e), () -> { });
+        return;
+      }
+      ex.onEventLoop(() -> found(ex, path, file), () -> { });
+    });
   }
 
   /** The inline read: no task, no boxed outcome, as it runs for most requests. */
@@ -127,6 +124,10 @@ public final class FileReadHandler {
       log.error("refusing to serve {}: needle in volume {} at offset {} failed its check: {}",
           path.fid(), corrupt.volume(), corrupt.offset(), corrupt.getMessage());
       ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorResponses.CORRUPT);
+    } else if (cause instanceof VolumeReadException unreadable) {
+      log.error("cannot serve {}: {}; volume {} marked as needing a check", path.fid(), unreadable.getMessage(),
+          unreadable.volume());
+      ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorResponses.UNREADABLE);
     } else {
       log.error("reading {} failed", path.fid(), cause);
       ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not read the file");

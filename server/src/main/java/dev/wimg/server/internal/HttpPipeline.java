@@ -21,6 +21,12 @@ import java.util.concurrent.TimeUnit;
  *                                   deadlines, keep-alive
  * </pre>
  *
+ * <p>Half-closure is allowed: a client that shuts down its sending side after its last request
+ * (TCP FIN) still gets the answers to every complete request, after which the dispatcher closes
+ * the connection. Without it Netty closes the channel as soon as it reads the end of input, which
+ * loses the answer to a request being served (an upload is stored, its fid never reaches the
+ * client).
+ *
  * <p>Channels start with auto-read off; the dispatcher reads when it is ready for more. That is
  * the back-pressure for pipelining: however many requests a client sends at once, the server
  * holds at most what one socket read of {@link #MAX_READ_BYTES} decodes to, and reads on once
@@ -73,6 +79,7 @@ public final class HttpPipeline extends ChannelInitializer<SocketChannel> {
         .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
         .setMaxHeaderSize(MAX_HEADER_BYTES)
         .setMaxChunkSize(MAX_CHUNK_BYTES);
+    ch.config().setAllowHalfClosure(true);
     ch.config().setRecvByteBufAllocator(
         new AdaptiveRecvByteBufAllocator(MIN_READ_BYTES, INITIAL_READ_BYTES, MAX_READ_BYTES));
     long idleNanos = server.config().idleTimeout().toNanos();

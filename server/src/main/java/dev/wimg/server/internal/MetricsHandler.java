@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
-import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,33 +28,29 @@ public final class MetricsHandler {
   }
 
   public void handle(Exchange ex) {
-    try {
-      server.blocking().execute(() -> {
-        String text = null;
-        RuntimeException failure = null;
-        try {
-          server.metrics().updateStore(server.store().stats());
-          text = server.metrics().scrape();
-        } catch (RuntimeException e) {
-          failure = e;
+    ex.offload(() -> {
+      String text = null;
+      RuntimeException failure = null;
+      try {
+        server.metrics().updateStore(server.store().stats());
+        text = server.metrics().scrape();
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+      String done = text;
+      RuntimeException failed = failure;
+      ex.onEventLoop(() -> {
+        if (failed != null) {
+          log.error("metrics scrape failed", failed);
+          ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not collect metrics");
+          return;
         }
-        String done = text;
-        RuntimeException failed = failure;
-        ex.onEventLoop(() -> {
-          if (failed != null) {
-            log.error("metrics scrape failed", failed);
-            ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not collect metrics");
-            return;
-          }
-          FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-              ByteBufUtil.writeUtf8(ex.alloc(), done));
-          response.headers().set(HttpHeaderNames.CONTENT_TYPE, PROMETHEUS_TEXT);
-          response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-          ex.respond(response);
-        }, () -> { });
-      });
-    } catch (RejectedExecutionException e) {
-      ex.unavailable("server is busy; retry later");
-    }
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+            ByteBufUtil.writeUtf8(ex.alloc(), done));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, PROMETHEUS_TEXT);
+        response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        ex.respond(response);
+      }, () -> { });
+    });
   }
 }

@@ -1,9 +1,13 @@
 package dev.wimg.server.internal;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
@@ -39,6 +43,11 @@ import org.slf4j.LoggerFactory;
  *        +--- response written and LastHttpContent seen
  * </pre>
  *
+ * <p>A client may shut down its sending side once its requests are sent (TCP half-close; the
+ * channel allows it, see {@link HttpPipeline}). Every request complete by then is still answered,
+ * in order; the connection closes when the dispatcher next wants to read, which is at once if it
+ * was waiting for a request or inside a body that can now never be complete.
+ *
  * <p>A response that must close the connection while a body is still unread (413, 401, 503 before
  * the body) ends in a lingering close: output is shut down after the response and input is
  * drained for a short time, so that the client reads the answer instead of a connection reset.
@@ -66,6 +75,8 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
   private boolean requestComplete;
   private boolean responseFlushed;
   private boolean closing;
+  /** The client shut down its sending side: nothing arrives after what {@link #inbound} holds. */
+  private boolean inputShutdown;
   /** Objects decoded from the socket and not yet handled: at most what one or two socket reads produced. */
   private final ArrayDeque<Object> inbound = new ArrayDeque<>();
   /** The current state is ready for the next object. */
@@ -308,10 +319,11 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * A handler threw: a bug, not a client error. Logged once with its cause; the client gets a
-   * plain 500 if nothing was sent yet, and the connection closes either way.
+   * A handler threw (anything, {@link Error}s included): a bug or a fault, not a client error.
+   * Logged once with its cause; the client gets a plain 500 if nothing was sent yet, and the
+   * connection closes either way, which ends the exchange and its in-flight count.
    */
-  void handlerFailed(Exchange exchange, RuntimeException failure) {
+  void handlerFailed(Exchange exchange, Throwable failure) {
     log.error("{}: handling {} failed", ctx.channel(),
         exchange == null ? "a request" : exchange.request().method() + " " + exchange.request().uri(), failure);
     if (exchange == null || exchange != current) {
@@ -345,6 +357,19 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof ChannelInputShutdownEvent) {
+      // The decoder has passed on whatever the end of input completed before this event.
+      inputShutdown = true;
+      if (closing) {
+        ctx.close(); // a lingering close waited for exactly this
+      } else if (wantMessage) {
+        deliver();
+      }
+      return;
+    }
+    if (evt instanceof ChannelInputShutdownReadComplete) {
+      return;
+    }
     if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.WRITER_IDLE) {
       // Netty raises the first writer-idle event whatever was written meanwhile: only the later
       // ones mean no progress for a whole period (see HttpPipeline).
@@ -410,6 +435,10 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     try {
       while (wantMessage && !closing && ctx.channel().isActive()) {
         Object msg = inbound.poll();
+        if (msg == null && inputShutdown) {
+          endOfInput();
+          break;
+        }
         if (msg == null) {
           ctx.read();
           if (inbound.isEmpty()) {
@@ -420,13 +449,24 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         wantMessage = false;
         try {
           handle(msg);
-        } catch (RuntimeException e) {
-          handlerFailed(current, e);
+        } catch (Throwable failure) {
+          handlerFailed(current, failure);
         }
       }
     } finally {
       delivering = false;
     }
+  }
+
+  /**
+   * The dispatcher wants more from a client that will send nothing more: between requests, or
+   * inside a body that cannot be completed any more. Closes once what was written is flushed.
+   */
+  private void endOfInput() {
+    closing = true;
+    deadline.stop();
+    abortSink();
+    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
 
   private void releaseInbound() {

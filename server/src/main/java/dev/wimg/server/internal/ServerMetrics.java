@@ -34,6 +34,9 @@ import java.util.function.ToDoubleFunction;
  *   wimg_upload_buffered_bytes                   upload bytes held in memory (the budget in use)
  *   wimg_store_volumes, wimg_store_needles, wimg_store_used_bytes, wimg_store_garbage_bytes,
  *   wimg_store_free_bytes                        the store, as of the last scrape
+ *   wimg_store_read_errors                       reads that failed because a volume file could
+ *                                                not be read (disk read error), since start
+ *   wimg_store_volumes_needing_check             volumes with such read errors: check their disk
  * </pre>
  */
 public final class ServerMetrics implements AutoCloseable {
@@ -59,6 +62,8 @@ public final class ServerMetrics implements AutoCloseable {
   private final AtomicLong usedBytes = new AtomicLong();
   private final AtomicLong garbageBytes = new AtomicLong();
   private final AtomicLong freeBytes = new AtomicLong();
+  private final AtomicLong readErrors = new AtomicLong();
+  private final AtomicLong volumesNeedingCheck = new AtomicLong();
 
   public ServerMetrics() {
     for (int m = 0; m < METHODS.length; m++) {
@@ -76,6 +81,10 @@ public final class ServerMetrics implements AutoCloseable {
     storeGauge("wimg.store.used", "bytes", "Bytes appended to volumes", usedBytes);
     storeGauge("wimg.store.garbage", "bytes", "Bytes of deleted needles awaiting vacuum", garbageBytes);
     storeGauge("wimg.store.free", "bytes", "Usable bytes left on the data folder's file system", freeBytes);
+    storeGauge("wimg.store.read.errors", null, "Reads that failed because a volume file could not be read",
+        readErrors);
+    storeGauge("wimg.store.volumes.needing.check", null, "Volumes with read errors, whose disk needs a check",
+        volumesNeedingCheck);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
@@ -137,6 +146,8 @@ public final class ServerMetrics implements AutoCloseable {
     usedBytes.set(stats.usedBytes());
     garbageBytes.set(stats.volumes().stream().mapToLong(StoreStats.VolumeStats::garbageBytes).sum());
     freeBytes.set(stats.freeBytes());
+    readErrors.set(stats.volumes().stream().mapToLong(StoreStats.VolumeStats::readErrors).sum());
+    volumesNeedingCheck.set(stats.volumes().stream().filter(StoreStats.VolumeStats::needsCheck).count());
   }
 
   /** All meters in the Prometheus text exposition format 0.0.4. */

@@ -8,7 +8,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,31 +56,27 @@ public final class StatusHandler {
   }
 
   public void handle(Exchange ex) {
-    try {
-      server.blocking().execute(() -> {
-        StatusBody body = null;
-        RuntimeException failure = null;
-        try {
-          body = snapshot();
-        } catch (RuntimeException e) {
-          failure = e;
+    ex.offload(() -> {
+      StatusBody body = null;
+      RuntimeException failure = null;
+      try {
+        body = snapshot();
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+      StatusBody done = body;
+      RuntimeException failed = failure;
+      ex.onEventLoop(() -> {
+        if (failed != null) {
+          log.error("status snapshot failed", failed);
+          ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not read the store's status");
+        } else {
+          FullHttpResponse response = server.json().response(ex.alloc(), HttpResponseStatus.OK, done);
+          response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+          ex.respond(response);
         }
-        StatusBody done = body;
-        RuntimeException failed = failure;
-        ex.onEventLoop(() -> {
-          if (failed != null) {
-            log.error("status snapshot failed", failed);
-            ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not read the store's status");
-          } else {
-            FullHttpResponse response = server.json().response(ex.alloc(), HttpResponseStatus.OK, done);
-            response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-            ex.respond(response);
-          }
-        }, () -> { });
-      });
-    } catch (RejectedExecutionException e) {
-      ex.unavailable("server is busy; retry later");
-    }
+      }, () -> { });
+    });
   }
 
   private StatusBody snapshot() {

@@ -6,6 +6,7 @@ import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.NewFile;
 import dev.wimg.storage.OutOfSpaceException;
 import dev.wimg.storage.StoreConfig;
+import dev.wimg.storage.VolumeReadException;
 import dev.wimg.storage.WriteResult;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -434,7 +435,7 @@ final class GroupCommitWriter {
     NeedleHeader h;
     try {
       h = v.header(fid.key());
-    } catch (CorruptNeedleException e) {
+    } catch (CorruptNeedleException | VolumeReadException e) {
       d.future().completeExceptionally(e);
       return;
     }

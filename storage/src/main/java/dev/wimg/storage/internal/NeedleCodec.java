@@ -194,6 +194,7 @@ public final class NeedleCodec {
    * @throws IncompleteNeedleException if the header or the record it announces runs past {@code end}
    * @throws dev.wimg.storage.CorruptNeedleException on bad magic, header checksum, version, flags or
    *     lengths
+   * @throws InternalError if a page of a mapped {@code seg} cannot be read (see {@link MappedPages})
    */
   public static NeedleHeader decodeHeader(MemorySegment seg, long offset, long end, int volume)
       throws dev.wimg.storage.CorruptNeedleException {
@@ -205,13 +206,14 @@ public final class NeedleCodec {
       throw new IncompleteNeedleException(volume, offset,
           "header needs " + HEADER_SIZE + " bytes, " + Math.max(0, available) + " available");
     }
+    MappedPages.touch(seg, offset, HEADER_SIZE);
     int magic = seg.get(INT, offset + OFF_MAGIC);
     if (magic != MAGIC) {
       throw new dev.wimg.storage.CorruptNeedleException(volume, offset,
           "bad magic 0x" + Integer.toHexString(magic) + ", expected " + MAGIC_HEX);
     }
     int storedHeaderCrc = seg.get(INT, offset + OFF_HEADER_CRC);
-    int headerCrc = crc(seg, offset, OFF_HEADER_CRC);
+    int headerCrc = crcOfTouched(seg, offset, OFF_HEADER_CRC);
     if (storedHeaderCrc != headerCrc) {
       throw new dev.wimg.storage.CorruptNeedleException(volume, offset,
           "header checksum 0x" + Integer.toHexString(storedHeaderCrc) + " != computed 0x"
@@ -263,7 +265,11 @@ public final class NeedleCodec {
     return decodeBody(seg, offset, h, volume);
   }
 
-  /** Verifies the rest of a record whose header was checked by {@link #decodeHeader}. */
+  /**
+   * Verifies the rest of a record whose header was checked by {@link #decodeHeader}.
+   *
+   * @throws InternalError if a page of a mapped {@code seg} cannot be read (see {@link MappedPages})
+   */
   public static Needle decodeBody(MemorySegment seg, long offset, NeedleHeader h, int volume)
       throws dev.wimg.storage.CorruptNeedleException {
     return decodeBody(seg, null, offset, h, volume);
@@ -283,6 +289,7 @@ public final class NeedleCodec {
   public static Needle decodeBody(MemorySegment seg, ByteBuffer view, long offset, NeedleHeader h,
       int volume) throws dev.wimg.storage.CorruptNeedleException {
     long checked = h.checkedLength();
+    MappedPages.touch(seg, offset, h.recordLength());
     int stored = seg.get(INT, offset + checked);
     boolean inView = view != null && view.isReadOnly() && offset + checked <= view.capacity();
     int computed;
@@ -291,7 +298,7 @@ public final class NeedleCodec {
       crc.update(view.slice((int) offset, (int) checked));
       computed = (int) crc.getValue();
     } else {
-      computed = crc(seg, offset, checked);
+      computed = crcOfTouched(seg, offset, checked);
     }
     if (stored != computed) {
       throw new dev.wimg.storage.CorruptNeedleException(volume, offset, "record checksum 0x"
@@ -336,8 +343,18 @@ public final class NeedleCodec {
     return new String(bytes, StandardCharsets.UTF_8);
   }
 
-  /** CRC32C of {@code length} bytes of {@code seg} from {@code offset}. */
+  /**
+   * CRC32C of {@code length} bytes of {@code seg} from {@code offset}.
+   *
+   * @throws InternalError if a page of a mapped {@code seg} cannot be read (see {@link MappedPages})
+   */
   public static int crc(MemorySegment seg, long offset, long length) {
+    MappedPages.touch(seg, offset, length);
+    return crcOfTouched(seg, offset, length);
+  }
+
+  /** As {@link #crc}, for a range that {@link MappedPages#touch} has just read. */
+  private static int crcOfTouched(MemorySegment seg, long offset, long length) {
     CRC32C crc = new CRC32C();
     for (long done = 0; done < length; ) {
       long n = Math.min(CRC_CHUNK, length - done);

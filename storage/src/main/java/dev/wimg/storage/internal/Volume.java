@@ -2,6 +2,7 @@ package dev.wimg.storage.internal;
 
 import dev.wimg.storage.CorruptNeedleException;
 import dev.wimg.storage.StoreStats;
+import dev.wimg.storage.VolumeReadException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -9,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One volume: a {@code .dat} file of needles, its {@code .idx} log, and the in-memory index.
@@ -19,7 +21,12 @@ import java.nio.file.Path;
  * build their objects before publishing them. Readers take {@link #generation()} once (a volatile read) and then use that generation's index
  * and mapping together, so a vacuum swap can never pair a new index with an old file. Counters are
  * volatile for {@code stats()}, with one writing thread (so read-modify-write without locks is
- * safe).
+ * safe). {@link #readErrors} is the exception: reader threads count it, hence atomic.
+ *
+ * <p>Read faults. A read whose mapped pages cannot be provided (a disk read error, or the file cut
+ * short behind the store's back) throws {@link VolumeReadException} and counts one
+ * {@link #readErrors}; a volume with any is reported as needing a check until the store is
+ * reopened. The volume stays readable: other needles, on other pages, may be intact.
  */
 public final class Volume {
 
@@ -124,6 +131,8 @@ public final class Volume {
   volatile boolean idxBroken;
   /** Written since the last fsync (INTERVAL and NEVER policies). */
   boolean dirty;
+  /** Reads that failed because the mapped file could not be read (see class notes). */
+  private final AtomicLong readErrors = new AtomicLong();
   /** Next key to assign. Writer thread only. */
   long nextKey;
   /** Set while a vacuum copies this volume; keys deleted meanwhile. Writer thread only. */
@@ -154,26 +163,45 @@ public final class Volume {
    *
    * @return null if absent, deleted or the cookie differs
    * @throws CorruptNeedleException if the record under the index entry fails any check
+   * @throws VolumeReadException if the record's pages cannot be read
    */
-  Needle read(long key, int cookie) throws CorruptNeedleException {
+  Needle read(long key, int cookie) throws CorruptNeedleException, VolumeReadException {
     Generation g = generation;
     long offset = offsetOf(g, key);
     if (offset == 0) {
       return null;
     }
     MemorySegment m = g.mapping;
-    NeedleHeader h = indexedHeader(m, offset, key);
-    if (h.cookie() != cookie) {
-      return null;
+    try {
+      NeedleHeader h = indexedHeader(m, offset, key);
+      if (h.cookie() != cookie) {
+        return null;
+      }
+      return NeedleCodec.decodeBody(m, g.view, offset, h, id);
+    } catch (InternalError fault) {
+      throw unreadable(offset, fault);
     }
-    return NeedleCodec.decodeBody(m, g.view, offset, h, id);
   }
 
   /** Header of the live needle of {@code key}, or null; checks as {@link #read} except the body. */
-  NeedleHeader header(long key) throws CorruptNeedleException {
+  NeedleHeader header(long key) throws CorruptNeedleException, VolumeReadException {
     Generation g = generation;
     long offset = offsetOf(g, key);
-    return offset == 0 ? null : indexedHeader(g.mapping, offset, key);
+    try {
+      return offset == 0 ? null : indexedHeader(g.mapping, offset, key);
+    } catch (InternalError fault) {
+      throw unreadable(offset, fault);
+    }
+  }
+
+  /**
+   * Counts a read fault and describes it. {@code fault} is the JVM's {@code InternalError} for a
+   * {@code SIGBUS} on the mapping, which {@link MappedPages#touch} makes surface inside the
+   * {@code try} of its caller; nothing else there throws that error.
+   */
+  private VolumeReadException unreadable(long offset, InternalError fault) {
+    readErrors.incrementAndGet();
+    return new VolumeReadException(id, offset, fault);
   }
 
   /** Byte offset of the live needle of {@code key} in {@code g}, or 0 (the superblock) if none. */
@@ -215,8 +243,19 @@ public final class Volume {
    * scan answers without any system call when it saw every page of the record resident. JMH ({@code NeedleReadBenchmark.isResident}, 1 thread, all resident, 2-core
    * shared VM, 2+3 iterations of 1 s): 1 KiB needles 338 k to 580 k ops/s (3.0 to 1.7 µs),
    * 20 KiB 306 k to 563 k ops/s (3.3 to 1.8 µs).
+   *
+   * <p>A header that cannot be read answers false: the caller then reads off its event loop, where
+   * the read fails with {@link VolumeReadException}.
    */
   boolean isResident(long key) {
+    try {
+      return isResidentOrFault(key);
+    } catch (InternalError fault) {
+      return false;
+    }
+  }
+
+  private boolean isResidentOrFault(long key) {
     Generation g = generation;
     long offset = offsetOf(g, key);
     if (offset == 0) {
@@ -260,8 +299,13 @@ public final class Volume {
     return m.asSlice(offset, length).isLoaded();
   }
 
-  /** Record length from the header at {@code offset}, unchecked (the read checks it). */
+  /**
+   * Record length from the header at {@code offset}, unchecked (the read checks it).
+   *
+   * @throws InternalError if the header's page cannot be read
+   */
   private static long recordLength(MemorySegment m, long offset) {
+    MappedPages.touch(m, offset, NeedleCodec.HEADER_SIZE);
     int dataLength = m.get(NeedleCodec.INT, offset + NeedleCodec.OFF_DATA_LENGTH);
     int metaLength = m.get(NeedleCodec.SHORT, offset + NeedleCodec.OFF_META_LENGTH) & 0xFFFF;
     return NeedleCodec.recordLength(metaLength, Integer.toUnsignedLong(dataLength));
@@ -272,8 +316,9 @@ public final class Volume {
   }
 
   StoreStats.VolumeStats stats() {
+    long errors = readErrors.get();
     return new StoreStats.VolumeStats(id, liveNeedles, deletedNeedles, end, garbageBytes, readOnly(),
-        generation.index.heapBytes());
+        generation.index.heapBytes(), errors, errors > 0);
   }
 
   @Override

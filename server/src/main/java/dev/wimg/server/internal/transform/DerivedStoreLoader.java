@@ -1,6 +1,7 @@
 package dev.wimg.server.internal.transform;
 
 import dev.wimg.storage.CorruptNeedleException;
+import dev.wimg.storage.VolumeReadException;
 import dev.wimg.storage.NewFile;
 import dev.wimg.storage.Store;
 import dev.wimg.storage.StoreConfig;
@@ -128,8 +129,8 @@ final class DerivedStoreLoader {
         if (file == null) {
           log.warn("derived picture {} of {} is gone; dropping its link", link.derived(), link.key().original());
         }
-      } catch (CorruptNeedleException e) {
-        log.warn("derived picture {} of {} fails its check; dropping it: {}", link.derived(), link.key().original(),
+      } catch (CorruptNeedleException | VolumeReadException e) {
+        log.warn("derived picture {} of {} cannot be read; dropping it: {}", link.derived(), link.key().original(),
             e.getMessage());
         file = null;
       }

@@ -12,6 +12,7 @@ import dev.wimg.storage.CorruptNeedleException;
 import dev.wimg.storage.Fid;
 import dev.wimg.storage.Store;
 import dev.wimg.storage.StoredFile;
+import dev.wimg.storage.VolumeReadException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -29,7 +30,6 @@ import io.netty.util.AsciiString;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -221,6 +221,11 @@ public final class TransformHandler {
               key.original(), corrupt.volume(), corrupt.offset(), corrupt.getMessage());
           ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorResponses.CORRUPT);
         }
+        case Failed(VolumeReadException unreadable) -> {
+          log.error("cannot transform {}: {}; volume {} marked as needing a check", key.original(),
+              unreadable.getMessage(), unreadable.volume());
+          ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorResponses.UNREADABLE);
+        }
         case Failed failed -> {
           log.error("reading {} failed", key.original(), failed.cause());
           ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not read the file");
@@ -235,14 +240,10 @@ public final class TransformHandler {
       then.accept(read(store, fid));
       return;
     }
-    try {
-      server.blocking().execute(() -> {
-        Outcome outcome = read(store, fid);
-        ex.onEventLoop(() -> then.accept(outcome), () -> { });
-      });
-    } catch (RejectedExecutionException e) {
-      ex.unavailable("server is busy; retry later");
-    }
+    ex.offload(() -> {
+      Outcome outcome = read(store, fid);
+      ex.onEventLoop(() -> then.accept(outcome), () -> { });
+    });
   }
 
   private static Outcome read(Store store, Fid fid) {
