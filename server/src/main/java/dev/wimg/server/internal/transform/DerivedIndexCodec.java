@@ -3,6 +3,8 @@ package dev.wimg.server.internal.transform;
 import dev.wimg.storage.Fid;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
@@ -80,6 +82,8 @@ final class DerivedIndexCodec {
   private static final int ADD_KEY_LENGTH = ADD_SIZE + Integer.BYTES;
   private static final int ADD_KEY = ADD_KEY_LENGTH + Short.BYTES;
 
+  /** Largest derived size, bytes: the u32 size field. */
+  static final long MAX_SIZE = 0xFFFF_FFFFL;
   /** Longest key text, bytes: the u16 length field. */
   static final int MAX_KEY_BYTES = 0xFFFF;
   /** Longest media type, bytes: the u8 length field. */
@@ -120,7 +124,8 @@ final class DerivedIndexCodec {
     }
     int version = Short.toUnsignedInt(file.order(ByteOrder.LITTLE_ENDIAN).getShort(MAGIC.length));
     if (version != VERSION) {
-      throw new CorruptDerivedIndexException(0, "derived index version " + version + " is not " + VERSION);
+      throw new CorruptDerivedIndexException(0, "derived index version " + version + " not readable, this build reads "
+          + VERSION + ".." + VERSION);
     }
   }
 
@@ -129,11 +134,12 @@ final class DerivedIndexCodec {
     byte kind;
     switch (entry) {
       case Add add -> {
-        byte[] key = add.keyText().getBytes(StandardCharsets.UTF_8);
-        byte[] mime = add.mime().getBytes(StandardCharsets.UTF_8);
-        if (key.length > MAX_KEY_BYTES || mime.length > MAX_MIME_BYTES) {
-          throw new IllegalArgumentException("key or media type too long for the derived index");
+        if (add.size() < 0 || add.size() > MAX_SIZE) {
+          // a u32 on disk: a larger size would be read back as another
+          throw new IllegalArgumentException("derived size must be 0.." + MAX_SIZE + " bytes, got " + add.size());
         }
+        byte[] key = utf8(add.keyText(), "key text", MAX_KEY_BYTES);
+        byte[] mime = utf8(add.mime(), "media type", MAX_MIME_BYTES);
         body = ByteBuffer.allocate(ADD_KEY + key.length + 1 + mime.length).order(ByteOrder.LITTLE_ENDIAN);
         putFid(body, add.original());
         putFid(body, add.derived());
@@ -212,6 +218,26 @@ final class DerivedIndexCodec {
     } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
       throw new CorruptDerivedIndexException(offset, "derived index entry is malformed: " + e.getMessage());
     }
+  }
+
+  /**
+   * {@code text} in UTF-8, refused if longer than {@code max} bytes or if UTF-8 cannot carry it (an
+   * unpaired surrogate would be written as '?' and read back as another text).
+   */
+  private static byte[] utf8(String text, String what, int max) {
+    ByteBuffer bytes;
+    try {
+      bytes = StandardCharsets.UTF_8.newEncoder().encode(CharBuffer.wrap(text));
+    } catch (CharacterCodingException e) {
+      throw new IllegalArgumentException(what + " is not valid Unicode, the derived index cannot hold it", e);
+    }
+    if (bytes.remaining() > max) {
+      throw new IllegalArgumentException(what + " must be at most " + max + " UTF-8 bytes for the derived index, got "
+          + bytes.remaining());
+    }
+    byte[] out = new byte[bytes.remaining()];
+    bytes.get(out);
+    return out;
   }
 
   private static void putFid(ByteBuffer b, Fid fid) {
