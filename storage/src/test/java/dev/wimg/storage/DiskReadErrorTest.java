@@ -2,8 +2,8 @@ package dev.wimg.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.wimg.testsupport.RequiresRoot;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -27,8 +27,9 @@ import org.junit.jupiter.api.Test;
  * the read (EIO), which reaches the store as {@code SIGBUS} on its mapping: what a disk with bad
  * sectors does.
  *
- * <p>Needs root (losetup, mount); skipped otherwise.
+ * <p>Needs root (losetup, mount): skipped with the reason for other users, run under CI.
  */
+@RequiresRoot("attach a loop device and mount it (a real EIO on read)")
 class DiskReadErrorTest {
 
   private static final long IMAGE_BYTES = 64L << 20;
@@ -45,8 +46,6 @@ class DiskReadErrorTest {
 
   @Test
   void needleOnBlocksThatFailToReadThrowsVolumeReadExceptionAndTheRestReads() throws Exception {
-    assumeTrue("root".equals(System.getProperty("user.name")),
-        "needs root to attach a loop device and mount it (real EIO on read)");
     root = Files.createTempDirectory("wimg-read-eio-");
     mountPoint = Files.createDirectory(root.resolve("mnt"));
     image = root.resolve("disk.img");
