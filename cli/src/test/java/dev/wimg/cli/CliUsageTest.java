@@ -263,6 +263,28 @@ class CliUsageTest {
   }
 
   @Test
+  void configFileIsNamedWithEqualsTooItsValuesAreTrimmedAndAfterDashDashItIsAnArgument() throws IOException {
+    String fromFile = "http://127.0.0.1:" + closedPort();
+    Path config = Files.writeString(cwd.resolve("other.properties"), "server =  " + fromFile + "  \n");
+    assertThat(serverTried(Map.of(), "--config=" + config)).isEqualTo(fromFile);
+    // After "--", "--config" is a file to upload, not an option: the file (whose key is a typo)
+    // is not read as a config file, so the upload runs and fails on its own.
+    Path typo = Files.writeString(cwd.resolve("typo.properties"), "prot=9333\n");
+    CliRun r = CliRun.run(Map.of(), cwd, "upload", "--server", "http://127.0.0.1:" + closedPort(), "--",
+        "--config", typo.toString());
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.UNREACHABLE.code());
+    assertThat(r.stderr()).doesNotContain("unknown key");
+  }
+
+  @Test
+  void aKeyQualifiedByItsCommandIsUnknown() throws IOException {
+    Path config = Files.writeString(cwd.resolve("wimg.properties"), "wimg.upload.server=http://127.0.0.1:1\n");
+    CliRun r = CliRun.run(Map.of(), cwd, "status");
+    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg: config file " + config + " has unknown key(s) [wimg.upload.server]; ");
+  }
+
+  @Test
   void namedConfigFileMustExist() {
     CliRun r = CliRun.run(Map.of(), cwd, "status", "--config", cwd.resolve("missing.properties").toString());
     assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());

@@ -3,6 +3,7 @@ package dev.wimg.client;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.protocol.Fid;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -46,6 +47,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li>{@link InterruptedIOException} if the calling thread is interrupted (its flag is kept).
  * </ul>
  *
+ * <p>A method given a fid that is not one ({@link Fid#parse} refuses it: a path, a typo) throws
+ * {@link IllegalArgumentException} before anything is sent.
+ *
  * <p>Bodies are streamed: {@link #upload(Path)} sends the file from disk and
  * {@link #download(String, Path)} writes to disk as bytes arrive, so neither holds the file in
  * memory. A write key, when set, is sent as {@code Authorization: Bearer <key>} on uploads and
@@ -68,8 +72,6 @@ public final class WimgClient implements AutoCloseable {
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofMinutes(2);
   /** Uploads of more than this many bytes ask {@code Expect: 100-continue}. */
   public static final long EXPECT_CONTINUE_THRESHOLD_BYTES = 1L << 20;
-  /** Longest text (characters) of a file id this client sends; longer ones are rejected. */
-  public static final int MAX_FID_LENGTH = 64;
   /** Bytes of an error body read to build its message; the rest is discarded. */
   static final int MAX_ERROR_BODY_BYTES = 64 << 10;
   /** Largest JSON answer (upload acknowledgement, status) accepted, in bytes. */
@@ -428,28 +430,32 @@ public final class WimgClient implements AutoCloseable {
     }
   }
 
+  /**
+   * The URL of {@code fid}, checked with {@link Fid#parse} first: a fid's text form needs no
+   * escaping, so anything else (a path, a typo) is refused before a request is sent.
+   *
+   * @throws IllegalArgumentException naming what is wrong, if {@code fid} is not a file id
+   */
   private URI fileUri(String fid) {
-    if (fid == null || !isFid(fid)) {
-      throw new IllegalArgumentException("not a file id (letters, digits, ',', '-', '_', at most "
-          + MAX_FID_LENGTH + "): " + (fid == null ? "null" : printable(fid)));
+    if (fid == null) {
+      throw new IllegalArgumentException("not a file id: null");
+    }
+    try {
+      Fid.parse(fid);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(printable("not a file id: " + e.getMessage()), e);
     }
     return URI.create(server + "/" + fid);
   }
 
-  /** Whether {@code s} has the URL-safe shape every fid has (letters, digits, {@code ,-_}). */
-  static boolean isFid(String s) {
-    if (s.isEmpty() || s.length() > MAX_FID_LENGTH) {
+  /** Whether {@code s} is the text form of a fid. */
+  private static boolean isFid(String s) {
+    try {
+      Fid.parse(s);
+      return true;
+    } catch (IllegalArgumentException e) {
       return false;
     }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || c == ',' || c == '-' || c == '_';
-      if (!ok) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Server text made safe for a terminal: control characters replaced, length capped. */

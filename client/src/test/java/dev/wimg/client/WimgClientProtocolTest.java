@@ -136,9 +136,41 @@ class WimgClientProtocolTest {
     }))) {
       assertThatThrownBy(() -> client.delete("../files"))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("not a file id (letters, digits, ',', '-', '_', at most 64): ../files");
+          .hasMessage("not a file id: fid has an unexpected character at 0: ../files");
     }
     assertThat(paths).isEmpty();
+  }
+
+  @Test
+  void textThatIsUrlSafeButNotAFidIsRejectedBeforeAnythingIsSent() throws IOException {
+    List<String> paths = new CopyOnWriteArrayList<>();
+    try (WimgClient client = WimgClient.create(fakeServer(ex -> {
+      paths.add(ex.getRequestURI().getRawPath());
+      reply(ex, 204, null, "");
+    }))) {
+      // A leading zero in the key, upper-case hex, a missing cookie: each has only the characters
+      // a fid has, so a shape check would send them; Fid.parse names what is wrong.
+      assertThatThrownBy(() -> client.delete("1-1,0109c2ab3e"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("not a file id: fid key has a leading zero: 1-1,0109c2ab3e");
+      assertThatThrownBy(() -> client.download("1-1,109C2AB3E"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("not a file id: fid has an unexpected character at 7: 1-1,109C2AB3E");
+      assertThatThrownBy(() -> client.urlOf("1-1,1f"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("not a file id: fid key+cookie must be 9..16 hex digits, got 2: 1-1,1f");
+    }
+    assertThat(paths).isEmpty();
+  }
+
+  @Test
+  void uploadAcknowledgedWithUrlSafeTextThatIsNotAFidIsRejected() throws IOException {
+    try (WimgClient client = WimgClient.create(fakeServer(ex -> reply(ex, 201, "application/json",
+        "{\"fid\":\"files_1\",\"url\":\"/files_1\",\"size\":0}")))) {
+      assertThatThrownBy(() -> client.upload(new byte[0], "empty", null))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("answered an upload without a valid fid");
+    }
   }
 
   @Test

@@ -1,6 +1,8 @@
 package dev.wimg.server;
 
+import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.StoreConfig;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -27,6 +29,8 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 64L << 20;
   /** Default idle timeout. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+  /** Largest volume file, bytes: the storage engine keeps offsets as 32-bit counts of 8-byte units. */
+  public static final long MAX_VOLUME_SIZE_LIMIT = StoreConfig.MAX_VOLUME_SIZE_LIMIT;
 
   public ServerConfig {
     Objects.requireNonNull(bind, "bind");
@@ -49,6 +53,11 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
         ImagingConfig.defaults());
   }
 
+  /** The defaults, with the storage engine's defaults over the data folder {@code dataDir}. */
+  public static ServerConfig defaults(Path dataDir) {
+    return defaults(StoreConfig.defaults(dataDir));
+  }
+
   public ServerConfig withBind(String b) {
     return new ServerConfig(b, port, store, maxUploadBytes, writeKey, idleTimeout, imaging);
   }
@@ -67,6 +76,25 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
 
   public ServerConfig withStore(StoreConfig s) {
     return new ServerConfig(bind, port, s, maxUploadBytes, writeKey, idleTimeout, imaging);
+  }
+
+  /** These settings with uploads forced to disk as {@code mode} says. */
+  public ServerConfig withFsync(FsyncMode mode) {
+    FsyncPolicy policy = switch (mode) {
+      case ALWAYS -> FsyncPolicy.ALWAYS;
+      case INTERVAL -> FsyncPolicy.INTERVAL;
+      case NEVER -> FsyncPolicy.NEVER;
+    };
+    return withStore(store.withFsyncPolicy(policy));
+  }
+
+  /**
+   * These settings with volume files sealed at {@code bytes}.
+   *
+   * @throws IllegalArgumentException unless {@code bytes} is 1 MiB..{@link #MAX_VOLUME_SIZE_LIMIT}
+   */
+  public ServerConfig withVolumeSizeLimit(long bytes) {
+    return withStore(store.withVolumeSizeLimit(bytes));
   }
 
   public ServerConfig withIdleTimeout(Duration d) {

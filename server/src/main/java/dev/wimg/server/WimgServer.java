@@ -16,7 +16,9 @@ import dev.wimg.server.internal.Transport;
 import dev.wimg.server.internal.UploadBudget;
 import dev.wimg.server.internal.WriteAuth;
 import dev.wimg.server.internal.transform.TransformService;
+import dev.wimg.storage.CorruptNeedleException;
 import dev.wimg.storage.Store;
+import dev.wimg.storage.VerifyReport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -29,6 +31,7 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
@@ -81,10 +84,33 @@ public final class WimgServer implements AutoCloseable {
    *
    * @throws IllegalArgumentException if the configuration is unsafe (e.g. a public bind address
    *     without a write key)
+   * @throws CorruptDataException if the store found bytes on disk that fail their checks
    * @throws IOException if the store cannot be opened or the port cannot be bound
    */
   public static WimgServer start(ServerConfig config) throws IOException {
-    return start(config, ServerTuning.defaults());
+    try {
+      return start(config, ServerTuning.defaults());
+    } catch (CorruptNeedleException e) {
+      throw new CorruptDataException(e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Checks every stored file of the data folder {@code dataDir} (magic, sizes, CRC32C, index)
+   * without changing anything; meant for a folder no server is using.
+   *
+   * @throws CorruptDataException if a check could not go on past damaged bytes
+   * @throws IOException if the folder cannot be read
+   */
+  public static VerifyResult verify(Path dataDir) throws IOException {
+    VerifyReport report;
+    try {
+      report = Store.verify(dataDir);
+    } catch (CorruptNeedleException e) {
+      throw new CorruptDataException(e.getMessage(), e);
+    }
+    return new VerifyResult(report.volumes(), report.needlesChecked(), report.liveNeedles(),
+        report.deletedNeedles(), report.problems());
   }
 
   /** As {@link #start(ServerConfig)}, with the HTTP layer's limits changed (tests). */

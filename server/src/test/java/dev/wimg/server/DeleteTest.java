@@ -3,7 +3,7 @@ package dev.wimg.server;
 import static dev.wimg.server.TestServer.randomBytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.wimg.storage.Fid;
+import dev.wimg.protocol.Fid;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;

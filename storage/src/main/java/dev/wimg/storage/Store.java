@@ -1,5 +1,6 @@
 package dev.wimg.storage;
 
+import dev.wimg.protocol.Fid;
 import dev.wimg.storage.internal.LocalStore;
 import java.io.Closeable;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.wimg.storage;
 
+import dev.wimg.protocol.Fid;
 import java.nio.ByteBuffer;
 
 /**

@@ -1,5 +1,7 @@
 package dev.wimg.storage;
 
+import dev.wimg.protocol.Fid;
+
 /**
  * The acknowledgement of a write: returned only once the needle is durable under the store's
  * {@link FsyncPolicy}.

@@ -4,6 +4,7 @@ import static dev.wimg.storage.StoreTest.bytes;
 import static dev.wimg.storage.StoreTest.content;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.wimg.protocol.Fid;
 import dev.wimg.testsupport.RequiresRoot;
 import java.io.IOException;
 import java.io.RandomAccessFile;

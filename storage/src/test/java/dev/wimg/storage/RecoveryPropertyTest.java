@@ -2,6 +2,7 @@ package dev.wimg.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.wimg.protocol.Fid;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

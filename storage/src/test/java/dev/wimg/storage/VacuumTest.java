@@ -3,6 +3,7 @@ package dev.wimg.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.wimg.protocol.Fid;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

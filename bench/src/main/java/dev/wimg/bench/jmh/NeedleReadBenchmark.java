@@ -1,6 +1,6 @@
 package dev.wimg.bench.jmh;
 
-import dev.wimg.storage.Fid;
+import dev.wimg.protocol.Fid;
 import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.NewFile;
 import dev.wimg.storage.Store;

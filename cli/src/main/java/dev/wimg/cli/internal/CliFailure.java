@@ -3,7 +3,7 @@ package dev.wimg.cli.internal;
 import dev.wimg.cli.ExitCode;
 import dev.wimg.client.ServerUnreachableException;
 import dev.wimg.client.WimgException;
-import dev.wimg.storage.CorruptNeedleException;
+import dev.wimg.server.CorruptDataException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -54,7 +54,7 @@ public final class CliFailure extends RuntimeException {
       case WimgException e when e.status() == 401 || e.status() == 403 -> new CliFailure(ExitCode.SERVER_ERROR,
           e.getMessage() + " (give the server's write key with --key or WIMG_WRITE_KEY)", e, true);
       case WimgException e -> new CliFailure(ExitCode.SERVER_ERROR, e.getMessage(), e, true);
-      case CorruptNeedleException e -> new CliFailure(ExitCode.CORRUPT, e.getMessage(), e, true);
+      case CorruptDataException e -> new CliFailure(ExitCode.CORRUPT, e.getMessage(), e, true);
       case NoSuchFileException e -> new CliFailure(ExitCode.FAILURE, "no such file: " + e.getFile(), e, true);
       case AccessDeniedException e -> new CliFailure(ExitCode.FAILURE, "permission denied: " + e.getFile(), e, true);
       case FileSystemException e -> new CliFailure(ExitCode.FAILURE, e.getMessage(), e, true);

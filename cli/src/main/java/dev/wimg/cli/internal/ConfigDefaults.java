@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeSet;
 import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.PropertiesDefaultProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -31,10 +32,15 @@ import picocli.CommandLine.Model.OptionSpec;
  * fsync=always
  * </pre>
  *
- * <p>The file is {@code --config FILE} if given anywhere on the command line (it is read before
- * picocli parses, because defaults are needed while parsing), else {@code $WIMG_CONFIG}, else
- * {@value #DEFAULT_FILE_NAME} in the working folder if it exists. An explicit file that is missing,
- * or a key that is not configurable (a typo), is a usage error.
+ * <p>The file is {@code --config FILE} if given anywhere on the command line, else
+ * {@code $WIMG_CONFIG}, else {@value #DEFAULT_FILE_NAME} in the working folder if it exists. An
+ * explicit file that is missing, or a key that is not configurable (a typo), is a usage error.
+ *
+ * <p>Implementation notes: the file's values are looked up by picocli's own
+ * {@link PropertiesDefaultProvider}; this class adds what it lacks: the environment layer above
+ * the file, the allow-list of keys, and where a value came from. The one thing picocli cannot do
+ * is find {@code --config FILE}: defaults are applied while the command line is parsed, so the file
+ * must be known before, and {@link #configFileArgument} reads it from the raw arguments.
  */
 public final class ConfigDefaults implements IDefaultValueProvider {
 
@@ -49,11 +55,13 @@ public final class ConfigDefaults implements IDefaultValueProvider {
 
   private final Map<String, String> variables;
   private final Properties file;
+  private final PropertiesDefaultProvider fileDefaults;
   private final Path filePath;
 
   private ConfigDefaults(Map<String, String> variables, Properties file, Path filePath) {
     this.variables = variables;
     this.file = file;
+    this.fileDefaults = new PropertiesDefaultProvider(file);
     this.filePath = filePath;
   }
 
@@ -96,7 +104,7 @@ public final class ConfigDefaults implements IDefaultValueProvider {
   }
 
   @Override
-  public String defaultValue(ArgSpec arg) {
+  public String defaultValue(ArgSpec arg) throws Exception {
     String key = keyOf(arg);
     if (key == null) {
       return null;
@@ -105,7 +113,7 @@ public final class ConfigDefaults implements IDefaultValueProvider {
     if (fromEnv != null && !fromEnv.isBlank()) {
       return fromEnv.strip();
     }
-    String fromFile = file.getProperty(key);
+    String fromFile = fileDefaults.defaultValue(arg);
     return fromFile == null ? null : fromFile.strip();
   }
 

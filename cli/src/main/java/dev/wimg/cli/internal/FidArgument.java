@@ -1,6 +1,6 @@
 package dev.wimg.cli.internal;
 
-import dev.wimg.storage.Fid;
+import dev.wimg.protocol.Fid;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 

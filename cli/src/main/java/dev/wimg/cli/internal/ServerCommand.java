@@ -1,11 +1,10 @@
 package dev.wimg.cli.internal;
 
 import dev.wimg.cli.ExitCode;
+import dev.wimg.server.FsyncMode;
 import dev.wimg.server.ImagingConfig;
 import dev.wimg.server.ServerConfig;
 import dev.wimg.server.WimgServer;
-import dev.wimg.storage.FsyncPolicy;
-import dev.wimg.storage.StoreConfig;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -60,10 +59,10 @@ final class ServerCommand implements Callable<Integer> {
   private Path data;
 
   @Option(names = "--fsync", paramLabel = "POLICY", defaultValue = "always",
-      converter = FsyncPolicyConverter.class, completionCandidates = FsyncPolicyConverter.Names.class,
+      converter = FsyncModeConverter.class, completionCandidates = FsyncModeConverter.Names.class,
       description = {"always: acknowledge an upload only once it is on disk; interval: fsync every "
           + "second; never: leave it to the OS.", "Default: always", "Environment: WIMG_FSYNC."})
-  private FsyncPolicy fsync;
+  private FsyncMode fsync;
 
   @Option(names = "--volume-size", paramLabel = "SIZE", defaultValue = "1g",
       converter = ByteSizeConverter.class,
@@ -127,8 +126,8 @@ final class ServerCommand implements Callable<Integer> {
     if (port < 0 || port > 65535) {
       throw new CliFailure(ExitCode.USAGE, "--port must be 0..65535, got " + port);
     }
-    if (volumeSize < (1L << 20) || volumeSize > StoreConfig.MAX_VOLUME_SIZE_LIMIT) {
-      throw new CliFailure(ExitCode.USAGE, "--volume-size must be 1m.." + (StoreConfig.MAX_VOLUME_SIZE_LIMIT >> 30)
+    if (volumeSize < (1L << 20) || volumeSize > ServerConfig.MAX_VOLUME_SIZE_LIMIT) {
+      throw new CliFailure(ExitCode.USAGE, "--volume-size must be 1m.." + (ServerConfig.MAX_VOLUME_SIZE_LIMIT >> 30)
           + "g, got " + volumeSize + " bytes");
     }
     if (maxUpload < 0 || maxUpload > Integer.MAX_VALUE) {
@@ -143,10 +142,9 @@ final class ServerCommand implements Callable<Integer> {
     checkRanges();
     ServerConfig config;
     try {
-      StoreConfig store = StoreConfig.defaults(dataDir)
-          .withFsyncPolicy(fsync)
-          .withVolumeSizeLimit(volumeSize);
-      config = ServerConfig.defaults(store)
+      config = ServerConfig.defaults(dataDir)
+          .withFsync(fsync)
+          .withVolumeSizeLimit(volumeSize)
           .withBind(bind)
           .withPort(port)
           .withMaxUploadBytes(maxUpload)
@@ -160,7 +158,7 @@ final class ServerCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CliFailure(ExitCode.USAGE, e.getMessage());
     }
-    if (fsync != FsyncPolicy.ALWAYS) {
+    if (fsync != FsyncMode.ALWAYS) {
       log.warn("fsync={}: acknowledged uploads can be lost if the machine loses power",
           fsync.name().toLowerCase(Locale.ROOT));
     }

@@ -1,8 +1,8 @@
 package dev.wimg.cli.internal;
 
 import dev.wimg.cli.ExitCode;
-import dev.wimg.storage.Store;
-import dev.wimg.storage.VerifyReport;
+import dev.wimg.server.VerifyResult;
+import dev.wimg.server.WimgServer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -41,7 +41,7 @@ final class VerifyCommand implements Callable<Integer> {
     if (!Files.isDirectory(dir)) {
       throw new ParameterException(spec.commandLine(), "not a folder: " + dir);
     }
-    VerifyReport report = Store.verify(dir);
+    VerifyResult report = WimgServer.verify(dir);
     PrintStream out = environment.out();
     String summary = dir + ": " + report.volumes() + " volume(s), " + report.needlesChecked()
         + " needle(s) checked (" + report.liveNeedles() + " live, " + report.deletedNeedles()

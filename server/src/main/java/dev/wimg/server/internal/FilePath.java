@@ -1,6 +1,6 @@
 package dev.wimg.server.internal;
 
-import dev.wimg.storage.Fid;
+import dev.wimg.protocol.Fid;
 
 /**
  * A file URL path: {@code /<fid>} or {@code /<fid>/<name>}. The name is any one path segment; it

@@ -1,8 +1,8 @@
 package dev.wimg.server.internal;
 
+import dev.wimg.protocol.Fid;
 import dev.wimg.server.internal.transform.TransformHandler;
 import dev.wimg.storage.CorruptNeedleException;
-import dev.wimg.storage.Fid;
 import dev.wimg.storage.Store;
 import dev.wimg.storage.StoredFile;
 import dev.wimg.storage.VolumeReadException;

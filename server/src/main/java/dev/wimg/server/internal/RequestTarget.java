@@ -60,6 +60,12 @@ public record RequestTarget(String path, String query) {
   /**
    * Decodes {@code %XX} escapes as UTF-8 (and {@code +} as a space when {@code plusIsSpace}).
    *
+   * <p>Implementation notes: not Netty's {@code QueryStringDecoder.decodeComponent}, which decodes
+   * escapes that are not UTF-8 to U+FFFD (a file name {@code %FF.jpg} would be stored as
+   * {@code \uFFFD.jpg}) where this answers 400, and whose public form always reads {@code +} as a
+   * space, wrong for the name segment of a path. Like it, text without an escape is returned as
+   * is, without copying (every GET with a name segment passes here).
+   *
    * @throws IllegalArgumentException on a truncated escape, a non-hex digit or invalid UTF-8
    */
   public static String percentDecode(String text, boolean plusIsSpace) {

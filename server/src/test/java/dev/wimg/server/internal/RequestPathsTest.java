@@ -3,7 +3,7 @@ package dev.wimg.server.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.wimg.storage.Fid;
+import dev.wimg.protocol.Fid;
 import org.junit.jupiter.api.Test;
 
 class RequestPathsTest {

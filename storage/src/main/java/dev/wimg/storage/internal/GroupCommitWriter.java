@@ -1,7 +1,7 @@
 package dev.wimg.storage.internal;
 
+import dev.wimg.protocol.Fid;
 import dev.wimg.storage.CorruptNeedleException;
-import dev.wimg.storage.Fid;
 import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.NewFile;
 import dev.wimg.storage.OutOfSpaceException;

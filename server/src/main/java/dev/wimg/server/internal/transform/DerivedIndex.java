@@ -1,6 +1,6 @@
 package dev.wimg.server.internal.transform;
 
-import dev.wimg.storage.Fid;
+import dev.wimg.protocol.Fid;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;

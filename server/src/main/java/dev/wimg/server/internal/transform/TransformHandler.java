@@ -2,6 +2,7 @@ package dev.wimg.server.internal.transform;
 
 import dev.wimg.imaging.ImageRequestException;
 import dev.wimg.imaging.TransformSpec;
+import dev.wimg.protocol.Fid;
 import dev.wimg.server.internal.ByteRange;
 import dev.wimg.server.internal.ErrorResponses;
 import dev.wimg.server.internal.EtagMatcher;
@@ -9,7 +10,6 @@ import dev.wimg.server.internal.Exchange;
 import dev.wimg.server.internal.FilePath;
 import dev.wimg.server.internal.ServerContext;
 import dev.wimg.storage.CorruptNeedleException;
-import dev.wimg.storage.Fid;
 import dev.wimg.storage.Store;
 import dev.wimg.storage.StoredFile;
 import dev.wimg.storage.VolumeReadException;

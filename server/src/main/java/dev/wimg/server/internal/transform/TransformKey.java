@@ -3,7 +3,7 @@ package dev.wimg.server.internal.transform;
 import dev.wimg.imaging.AcceptHeader;
 import dev.wimg.imaging.ImageFormat;
 import dev.wimg.imaging.TransformSpec;
-import dev.wimg.storage.Fid;
+import dev.wimg.protocol.Fid;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

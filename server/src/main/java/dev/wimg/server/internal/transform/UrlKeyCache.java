@@ -2,7 +2,7 @@ package dev.wimg.server.internal.transform;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dev.wimg.storage.Fid;
+import dev.wimg.protocol.Fid;
 import java.util.Set;
 
 /**

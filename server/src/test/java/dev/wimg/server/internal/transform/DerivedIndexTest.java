@@ -2,7 +2,7 @@ package dev.wimg.server.internal.transform;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.wimg.storage.Fid;
+import dev.wimg.protocol.Fid;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,4 +1,4 @@
-package dev.wimg.storage;
+package dev.wimg.protocol;
 
 import java.util.HexFormat;
 

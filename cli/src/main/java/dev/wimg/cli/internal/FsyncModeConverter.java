@@ -1,6 +1,6 @@
 package dev.wimg.cli.internal;
 
-import dev.wimg.storage.FsyncPolicy;
+import dev.wimg.server.FsyncMode;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -8,14 +8,14 @@ import java.util.Locale;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** {@code always | interval | never}, case-insensitive, to {@link FsyncPolicy}. */
-public final class FsyncPolicyConverter implements ITypeConverter<FsyncPolicy> {
+/** {@code always | interval | never}, case-insensitive, to {@link FsyncMode}. */
+public final class FsyncModeConverter implements ITypeConverter<FsyncMode> {
 
   @Override
-  public FsyncPolicy convert(String value) {
-    for (FsyncPolicy p : FsyncPolicy.values()) {
-      if (p.name().equalsIgnoreCase(value.strip())) {
-        return p;
+  public FsyncMode convert(String value) {
+    for (FsyncMode m : FsyncMode.values()) {
+      if (m.name().equalsIgnoreCase(value.strip())) {
+        return m;
       }
     }
     throw new TypeConversionException("'" + value + "' is not an fsync policy: use "
@@ -27,8 +27,8 @@ public final class FsyncPolicyConverter implements ITypeConverter<FsyncPolicy> {
     @Override
     public Iterator<String> iterator() {
       List<String> names = new ArrayList<>();
-      for (FsyncPolicy p : FsyncPolicy.values()) {
-        names.add(p.name().toLowerCase(Locale.ROOT));
+      for (FsyncMode m : FsyncMode.values()) {
+        names.add(m.name().toLowerCase(Locale.ROOT));
       }
       return names.iterator();
     }

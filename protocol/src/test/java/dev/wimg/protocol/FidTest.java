@@ -1,4 +1,4 @@
-package dev.wimg.storage;
+package dev.wimg.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
