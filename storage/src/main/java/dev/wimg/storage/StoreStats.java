@@ -14,6 +14,10 @@ public record StoreStats(List<VolumeStats> volumes, long freeBytes) {
     return volumes.stream().mapToLong(VolumeStats::liveNeedles).sum();
   }
 
+  public long damagedNeedles() {
+    return volumes.stream().mapToLong(VolumeStats::damagedNeedles).sum();
+  }
+
   public long usedBytes() {
     return volumes.stream().mapToLong(VolumeStats::usedBytes).sum();
   }
@@ -22,11 +26,13 @@ public record StoreStats(List<VolumeStats> volumes, long freeBytes) {
    * @param id            volume id
    * @param liveNeedles   needles that can be read
    * @param deletedNeedles needles deleted and not yet vacuumed
+   * @param damagedNeedles live needles known to fail their checks (read as corrupt, never served):
+   *                      found by a read or kept by a vacuum since the store opened
    * @param usedBytes     bytes appended so far (live + garbage + headers)
    * @param garbageBytes  bytes of deleted needles and tombstones, reclaimed by vacuum
    * @param readOnly      sealed (full) or dropped to read-only after an error
    * @param indexHeapBytes heap held by this volume's in-memory index
    */
-  public record VolumeStats(int id, long liveNeedles, long deletedNeedles, long usedBytes,
-                            long garbageBytes, boolean readOnly, long indexHeapBytes) {}
+  public record VolumeStats(int id, long liveNeedles, long deletedNeedles, long damagedNeedles,
+                            long usedBytes, long garbageBytes, boolean readOnly, long indexHeapBytes) {}
 }

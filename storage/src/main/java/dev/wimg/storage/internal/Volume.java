@@ -8,6 +8,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One volume: a {@code .dat} file of needles, its {@code .idx} log, and the in-memory index.
@@ -61,6 +63,12 @@ public final class Volume {
      * Writer thread only (the loader and compactor set it before publishing).
      */
     volatile long settledEnd;
+    /**
+     * Keys of this generation whose needle failed a check: added by a read that found it (on that
+     * failure only, so reads that succeed pay nothing) and, before publishing, by the vacuum that
+     * copied it as it is. Deleted keys stay in the set and are not counted by {@link #stats}.
+     */
+    final Set<Long> damaged = ConcurrentHashMap.newKeySet();
 
     Generation(FileChannel dat, FileChannel idx, NeedleIndex index, int revision, MemorySegment mapping) {
       this.dat = dat;
@@ -111,6 +119,12 @@ public final class Volume {
   volatile long garbageBytes;
   /** No new needles (full, or being vacuumed); tombstones are still appended. */
   volatile boolean sealed;
+  /**
+   * A vacuum found a live needle whose record it cannot delimit (damaged header, or an index entry
+   * naming another record) and left the volume as it is: no automatic vacuum until reopened.
+   * Writer thread only.
+   */
+  volatile boolean vacuumBlocked;
   /** Dropped to read-only after an I/O error: no appends at all until reopened. */
   volatile boolean failed;
   /** An .idx append failed: no more entries are written; the next open rebuilds from the .dat. */
@@ -155,18 +169,31 @@ public final class Volume {
       return null;
     }
     MemorySegment m = g.mapping;
-    NeedleHeader h = indexedHeader(m, offset, key);
-    if (h.cookie() != cookie) {
-      return null;
+    try {
+      NeedleHeader h = indexedHeader(m, offset, key);
+      if (h.cookie() != cookie) {
+        return null;
+      }
+      return NeedleCodec.decodeBody(m, g.view, offset, h, id);
+    } catch (CorruptNeedleException e) {
+      g.damaged.add(key);
+      throw e;
     }
-    return NeedleCodec.decodeBody(m, g.view, offset, h, id);
   }
 
   /** Header of the live needle of {@code key}, or null; checks as {@link #read} except the body. */
   NeedleHeader header(long key) throws CorruptNeedleException {
     Generation g = generation;
     long offset = offsetOf(g, key);
-    return offset == 0 ? null : indexedHeader(g.mapping, offset, key);
+    if (offset == 0) {
+      return null;
+    }
+    try {
+      return indexedHeader(g.mapping, offset, key);
+    } catch (CorruptNeedleException e) {
+      g.damaged.add(key);
+      throw e;
+    }
   }
 
   /** Byte offset of the live needle of {@code key} in {@code g}, or 0 (the superblock) if none. */
@@ -265,8 +292,15 @@ public final class Volume {
   }
 
   StoreStats.VolumeStats stats() {
-    return new StoreStats.VolumeStats(id, liveNeedles, deletedNeedles, end, garbageBytes, readOnly(),
-        generation.index.heapBytes());
+    Generation g = generation;
+    long damaged = 0;
+    for (long key : g.damaged) {
+      if (g.index.get(key) != 0) {
+        damaged++;
+      }
+    }
+    return new StoreStats.VolumeStats(id, liveNeedles, deletedNeedles, damaged, end, garbageBytes,
+        readOnly(), g.index.heapBytes());
   }
 
   @Override
