@@ -19,7 +19,12 @@ public enum ExitCode {
   /** No connection to the server could be made. */
   UNREACHABLE(6, "the server could not be reached"),
   /** {@code wimg verify} (or a read) found corrupt data. */
-  CORRUPT(7, "verify found corrupt or inconsistent data");
+  CORRUPT(7, "verify found corrupt or inconsistent data"),
+  /**
+   * {@code wimg verify} found no problem but could not check every volume to its end: a running
+   * server sealed or vacuumed it meanwhile. Running it again checks it.
+   */
+  INCOMPLETE(8, "verify found no problem, but a running server changed a volume while it was checked");
 
   /** Exit status of the launcher {@code ./wimg} when it finds no JDK 25 or cannot build. */
   public static final int LAUNCHER_FAILED = 3;

@@ -110,7 +110,7 @@ public final class WimgServer implements AutoCloseable {
       throw new CorruptDataException(e.getMessage(), e);
     }
     return new VerifyResult(report.volumes(), report.needlesChecked(), report.liveNeedles(),
-        report.deletedNeedles(), report.problems());
+        report.deletedNeedles(), report.problems(), report.changed());
   }
 
   /** As {@link #start(ServerConfig)}, with the HTTP layer's limits changed (tests). */

@@ -61,6 +61,11 @@ class CorruptionTest {
       assertThat(server.head(victimUrl).statusCode()).isEqualTo(500);
       assertThat(server.get(victimUrl, "Range", "bytes=0-10").statusCode()).isEqualTo(500);
       assertThat(server.get(neighbourUrl).body()).isEqualTo(neighbour);
+      // three failed reads of one needle: one damaged needle
+      assertThat(json(server.get("/status")).get("volumes").get(0).get("damagedNeedles").asLong())
+          .isEqualTo(1);
+      assertThat(new String(server.get("/metrics").body(), StandardCharsets.UTF_8))
+          .contains("\nwimg_store_damaged_needles 1.0\n");
     } finally {
       detach(logged);
     }

@@ -5,7 +5,7 @@ import java.io.IOException;
 /**
  * Bytes on disk that fail a check: bad magic, impossible sizes, CRC mismatch. Distinct from an
  * I/O failure because repair and vacuum treat them differently: a corrupt needle is never served,
- * is reported with its volume and offset, and is left out by vacuum.
+ * is reported with its volume and offset, and is kept as it is by vacuum (never dropped).
  */
 public class CorruptNeedleException extends IOException {
 

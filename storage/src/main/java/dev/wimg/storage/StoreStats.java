@@ -14,6 +14,10 @@ public record StoreStats(List<VolumeStats> volumes, long freeBytes) {
     return volumes.stream().mapToLong(VolumeStats::liveNeedles).sum();
   }
 
+  public long damagedNeedles() {
+    return volumes.stream().mapToLong(VolumeStats::damagedNeedles).sum();
+  }
+
   public long usedBytes() {
     return volumes.stream().mapToLong(VolumeStats::usedBytes).sum();
   }
@@ -22,6 +26,8 @@ public record StoreStats(List<VolumeStats> volumes, long freeBytes) {
    * @param id            volume id
    * @param liveNeedles   needles that can be read
    * @param deletedNeedles needles deleted and not yet vacuumed
+   * @param damagedNeedles live needles known to fail their checks (read as corrupt, never served):
+   *                      found by a read or kept by a vacuum since the store opened
    * @param usedBytes     bytes appended so far (live + garbage + headers)
    * @param garbageBytes  bytes of deleted needles and tombstones, reclaimed by vacuum
    * @param readOnly      sealed (full) or dropped to read-only after an error
@@ -31,7 +37,7 @@ public record StoreStats(List<VolumeStats> volumes, long freeBytes) {
    * @param needsCheck    {@code readErrors > 0}: the volume's disk or file should be checked
    *                      ({@code wimg verify} once the server is stopped); cleared by reopening
    */
-  public record VolumeStats(int id, long liveNeedles, long deletedNeedles, long usedBytes,
-                            long garbageBytes, boolean readOnly, long indexHeapBytes, long readErrors,
-                            boolean needsCheck) {}
+  public record VolumeStats(int id, long liveNeedles, long deletedNeedles, long damagedNeedles,
+                            long usedBytes, long garbageBytes, boolean readOnly, long indexHeapBytes,
+                            long readErrors, boolean needsCheck) {}
 }

@@ -1,16 +1,28 @@
 package dev.wimg.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.wimg.protocol.Fid;
+import dev.wimg.storage.internal.NeedleCodec;
+import dev.wimg.storage.internal.NeedleHeader;
+import dev.wimg.storage.internal.Superblock;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -243,5 +255,117 @@ class VacuumTest {
       checkHalf(store, written);
     }
     assertThat(Store.verify(dir).problems()).isEmpty();
+  }
+
+  /** Offset of the needle (not tombstone) of {@code key} in {@code dat}, found by walking its records. */
+  static long recordOffset(Path dat, long key) throws Exception {
+    try (FileChannel ch = FileChannel.open(dat, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+      MemorySegment m = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+      for (long pos = Superblock.SIZE; ; ) {
+        NeedleHeader h = NeedleCodec.decodeHeader(m, pos, m.byteSize(), 1);
+        if (h.key() == key && !h.tombstone()) {
+          return pos;
+        }
+        pos += h.recordLength();
+      }
+    }
+  }
+
+  /** Inverts one byte of {@code file} on disk (the store's mapping sees it at once). */
+  static void flip(Path file, long at) throws Exception {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.allocate(1);
+      ch.read(b, at);
+      ch.write(ByteBuffer.wrap(new byte[] {(byte) ~b.get(0)}), at);
+    }
+  }
+
+  static void checkOddIntactEvenDeletedExcept(Store store, List<WriteResult> written, int damaged)
+      throws Exception {
+    for (int i = 0; i < written.size(); i++) {
+      if (i == damaged) {
+        continue;
+      }
+      StoredFile f = store.read(written.get(i).fid());
+      if (i % 2 == 0) {
+        assertThat(f).as("deleted needle " + i).isNull();
+      } else {
+        assertThat(content(f)).as("needle " + i).isEqualTo(bytes(i));
+      }
+    }
+  }
+
+  @Test
+  void vacuumKeepsANeedleWithADamagedBodyAsDamagedInsteadOfDroppingIt() throws Exception {
+    Path dat = dir.resolve("1-1.dat");
+    List<WriteResult> written;
+    Fid damaged;
+    try (Store store = Store.open(config())) {
+      written = writeMany(store, 20);
+      for (int i = 0; i < 20; i += 2) {
+        store.delete(written.get(i).fid()).get();
+      }
+      damaged = written.get(5).fid();
+      flip(dat, recordOffset(dat, damaged.key()) + NeedleCodec.HEADER_SIZE + 100);
+      assertThatThrownBy(() -> store.read(damaged)).isInstanceOf(CorruptNeedleException.class)
+          .hasMessageContaining("record checksum");
+      assertThat(store.stats().volumes().getFirst().damagedNeedles()).as("counted by the read").isEqualTo(1);
+
+      assertThat(store.vacuum(1).get()).isPositive();
+
+      assertThatThrownBy(() -> store.read(damaged)).as("still corrupt, not absent")
+          .isInstanceOf(CorruptNeedleException.class).hasMessageContaining("record checksum");
+      checkOddIntactEvenDeletedExcept(store, written, 5);
+      StoreStats.VolumeStats v = store.stats().volumes().getFirst();
+      assertThat(v.liveNeedles()).isEqualTo(10);
+      assertThat(v.damagedNeedles()).as("counted by the vacuum").isEqualTo(1);
+      assertThat(v.garbageBytes()).isZero();
+    }
+    long offset = recordOffset(dat, damaged.key());
+    assertThat(Store.verify(dir).problems()).singleElement().asString()
+        .startsWith("1-1.dat: corrupt needle in volume 1 at offset " + offset + ": record checksum ")
+        .endsWith("(key " + damaged.key() + ", " + bytes(5).length + " data bytes)");
+    // Not the last record of the compacted file (key 19 follows it): the loader of today keeps a
+    // damaged record only when a valid header follows it.
+    try (Store store = Store.open(config())) {
+      assertThatThrownBy(() -> store.read(damaged)).isInstanceOf(CorruptNeedleException.class);
+      checkOddIntactEvenDeletedExcept(store, written, 5);
+      assertThat(store.stats().volumes().getFirst().liveNeedles()).isEqualTo(10);
+    }
+  }
+
+  @Test
+  void vacuumThatMeetsARecordItCannotDelimitIsAbandonedAndLeavesTheVolumeAsItIs() throws Exception {
+    Path dat = dir.resolve("1-1.dat");
+    try (Store store = Store.open(config())) {
+      List<WriteResult> written = writeMany(store, 20);
+      for (int i = 0; i < 20; i += 2) {
+        store.delete(written.get(i).fid()).get();
+      }
+      Fid damaged = written.get(5).fid();
+      long offset = recordOffset(dat, damaged.key());
+      flip(dat, offset + NeedleCodec.OFF_KEY);
+      StoreStats.VolumeStats before = store.stats().volumes().getFirst();
+      byte[] bytesBefore = Arrays.copyOf(Files.readAllBytes(dat), (int) before.usedBytes());
+
+      assertThatThrownBy(() -> store.vacuum(1).get()).isInstanceOf(ExecutionException.class)
+          .cause().isInstanceOf(IOException.class)
+          .hasMessageStartingWith("vacuum of volume 1 abandoned, volume left as it is: the record of "
+              + "key 5 cannot be delimited: corrupt needle in volume 1 at offset " + offset
+              + ": header checksum");
+
+      assertThat(Arrays.copyOf(Files.readAllBytes(dat), (int) before.usedBytes())).isEqualTo(bytesBefore);
+      try (var files = Files.list(dir)) {
+        assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".compact"));
+      }
+      assertThatThrownBy(() -> store.read(damaged)).isInstanceOf(CorruptNeedleException.class)
+          .hasMessageContaining("header checksum");
+      checkOddIntactEvenDeletedExcept(store, written, 5);
+      StoreStats.VolumeStats after = store.stats().volumes().getFirst();
+      assertThat(after.liveNeedles()).isEqualTo(10);
+      assertThat(after.damagedNeedles()).isEqualTo(1);
+      assertThat(after.usedBytes()).isEqualTo(before.usedBytes());
+      assertThat(after.garbageBytes()).isEqualTo(before.garbageBytes());
+    }
   }
 }

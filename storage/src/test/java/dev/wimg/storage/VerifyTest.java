@@ -12,6 +12,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -96,5 +100,64 @@ class VerifyTest {
   void verifyOfAMissingFolderFailsClearly() {
     assertThatThrownBy(() -> Store.verify(dir.resolve("nope")))
         .isInstanceOf(NoSuchFileException.class).hasMessageContaining("nope");
+  }
+
+  /**
+   * Verify in a loop beside a store that fills 1 MiB volumes (each seal cuts the preallocated
+   * tail off the file verify may be reading) and deletes half of what it writes, so that vacuums
+   * start by themselves (each swap renames a new file over a volume): no run may throw, whatever it
+   * reports. Bounded by the writes, not by time.
+   */
+  @Test
+  void verifyBesideAStoreThatSealsAndVacuumsNeverThrows() throws Exception {
+    StoreConfig c = StoreConfig.defaults(dir).withVolumeSizeLimit(1 << 20)
+        .withPreallocateBytes(512 << 10).withFsyncPolicy(FsyncPolicy.NEVER);
+    AtomicBoolean done = new AtomicBoolean();
+    AtomicReference<Throwable> storeFailure = new AtomicReference<>();
+    List<Throwable> verifyFailures = new ArrayList<>();
+    int runs = 0;
+    int changed = 0;
+    try (Store store = Store.open(c)) {
+      Thread load = Thread.ofPlatform().start(() -> {
+        try {
+          Random random = new Random(8);
+          for (int round = 0; round < 60; round++) {
+            List<CompletableFuture<WriteResult>> batch = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+              batch.add(store.write(NewFile.of("f", null, new byte[4000 + random.nextInt(12000)])));
+            }
+            List<Fid> fids = new ArrayList<>();
+            for (CompletableFuture<WriteResult> f : batch) {
+              fids.add(f.get().fid());
+            }
+            for (int i = 0; i < fids.size(); i += 2) {
+              store.delete(fids.get(i)).get();
+            }
+          }
+        } catch (Throwable t) {
+          storeFailure.set(t);
+        } finally {
+          done.set(true);
+        }
+      });
+      while (!done.get() && runs < 1000) {
+        runs++;
+        try {
+          if (!Store.verify(dir).changed().isEmpty()) {
+            changed++;
+          }
+        } catch (Throwable t) {
+          verifyFailures.add(t);
+        }
+      }
+      load.join();
+    }
+    assertThat(storeFailure.get()).isNull();
+    assertThat(verifyFailures).as("verify runs that threw, of " + runs).isEmpty();
+    assertThat(runs).isPositive();
+    VerifyReport after = Store.verify(dir);
+    assertThat(after.ok()).as(after.toString()).isTrue();
+    assertThat(after.volumes()).as("volumes sealed meanwhile (" + changed + " runs saw a change)")
+        .isGreaterThan(10);
   }
 }

@@ -17,11 +17,14 @@ import picocli.CommandLine.Model.CommandSpec;
 /**
  * {@code wimg verify DIR}: checks every needle of every volume in a data folder without changing
  * it, prints a summary line and then each problem on its own line; exits {@link ExitCode#CORRUPT}
- * if there is any.
+ * if there is any. A volume that a running server shrank or replaced while it was being checked is
+ * named on a line of its own and is not a problem: without problems, the exit is then {@link
+ * ExitCode#INCOMPLETE}.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = {"Check every stored file in a data folder (magic, sizes, CRC32C, index) without "
-        + "changing anything.", "Prints a summary, then one line per problem; exits 7 if there is any."})
+        + "changing anything.", "Prints a summary, then one line per problem; exits 7 if there is any, "
+        + "8 if a running server changed a volume while it was checked (run it again)."})
 final class VerifyCommand implements Callable<Integer> {
 
   private final Environment environment;
@@ -50,10 +53,15 @@ final class VerifyCommand implements Callable<Integer> {
       out.println(summary + "no problems");
       return ExitCode.OK.code();
     }
-    out.println(summary + report.problems().size() + " problem(s)");
+    out.println(summary + report.problems().size() + " problem(s)"
+        + (report.changed().isEmpty() ? "" : ", " + report.changed().size()
+            + " file(s) changed while being checked"));
     for (String problem : report.problems()) {
       out.println("  " + problem);
     }
-    return ExitCode.CORRUPT.code();
+    for (String changed : report.changed()) {
+      out.println("  " + changed);
+    }
+    return report.problems().isEmpty() ? ExitCode.INCOMPLETE.code() : ExitCode.CORRUPT.code();
   }
 }

@@ -33,7 +33,7 @@ import java.util.function.ToDoubleFunction;
  *   wimg_http_connections                        open connections
  *   wimg_upload_buffered_bytes                   upload bytes held in memory (the budget in use)
  *   wimg_store_volumes, wimg_store_needles, wimg_store_used_bytes, wimg_store_garbage_bytes,
- *   wimg_store_free_bytes                        the store, as of the last scrape
+ *   wimg_store_damaged_needles, wimg_store_free_bytes   the store, as of the last scrape
  *   wimg_store_read_errors                       reads that failed because a volume file could
  *                                                not be read (disk read error), since start
  *   wimg_store_volumes_needing_check             volumes with such read errors: check their disk
@@ -61,6 +61,7 @@ public final class ServerMetrics implements AutoCloseable {
   private final AtomicLong needles = new AtomicLong();
   private final AtomicLong usedBytes = new AtomicLong();
   private final AtomicLong garbageBytes = new AtomicLong();
+  private final AtomicLong damagedNeedles = new AtomicLong();
   private final AtomicLong freeBytes = new AtomicLong();
   private final AtomicLong readErrors = new AtomicLong();
   private final AtomicLong volumesNeedingCheck = new AtomicLong();
@@ -80,6 +81,8 @@ public final class ServerMetrics implements AutoCloseable {
     storeGauge("wimg.store.needles", null, "Live needles (files) in the store", needles);
     storeGauge("wimg.store.used", "bytes", "Bytes appended to volumes", usedBytes);
     storeGauge("wimg.store.garbage", "bytes", "Bytes of deleted needles awaiting vacuum", garbageBytes);
+    storeGauge("wimg.store.damaged.needles", null,
+        "Live needles known to fail their checks (answered 500, kept for repair)", damagedNeedles);
     storeGauge("wimg.store.free", "bytes", "Usable bytes left on the data folder's file system", freeBytes);
     storeGauge("wimg.store.read.errors", null, "Reads that failed because a volume file could not be read",
         readErrors);
@@ -145,6 +148,7 @@ public final class ServerMetrics implements AutoCloseable {
     needles.set(stats.liveNeedles());
     usedBytes.set(stats.usedBytes());
     garbageBytes.set(stats.volumes().stream().mapToLong(StoreStats.VolumeStats::garbageBytes).sum());
+    damagedNeedles.set(stats.damagedNeedles());
     freeBytes.set(stats.freeBytes());
     readErrors.set(stats.volumes().stream().mapToLong(StoreStats.VolumeStats::readErrors).sum());
     volumesNeedingCheck.set(stats.volumes().stream().filter(StoreStats.VolumeStats::needsCheck).count());

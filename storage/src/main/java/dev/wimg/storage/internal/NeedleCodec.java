@@ -198,38 +198,57 @@ public final class NeedleCodec {
    */
   public static NeedleHeader decodeHeader(MemorySegment seg, long offset, long end, int volume)
       throws dev.wimg.storage.CorruptNeedleException {
+    return decodeHeader(seg, offset, offset, Math.min(end, seg.byteSize()) - offset, volume);
+  }
+
+  /**
+   * As {@link #decodeHeader(MemorySegment, long, long, int)}, for a segment that holds a copy of the
+   * volume's bytes from file offset {@code base} (a read buffer instead of a mapping): {@code offset}
+   * and {@code end} are file offsets, and errors name file offsets. The segment must hold the
+   * header's {@value #HEADER_SIZE} bytes when {@code end - offset} leaves room for them.
+   */
+  public static NeedleHeader decodeHeaderCopy(MemorySegment seg, long base, long offset, long end,
+      int volume) throws dev.wimg.storage.CorruptNeedleException {
+    return decodeHeader(seg, offset - base, offset, end - offset, volume);
+  }
+
+  /**
+   * The header at index {@code at} of {@code seg}, which is file offset {@code offset}, with
+   * {@code available} bytes of the volume from there.
+   */
+  private static NeedleHeader decodeHeader(MemorySegment seg, long at, long offset, long available,
+      int volume) throws dev.wimg.storage.CorruptNeedleException {
     if (offset < 0 || (offset & (ALIGNMENT - 1)) != 0) {
       throw new dev.wimg.storage.CorruptNeedleException(volume, offset, "offset is not 8-byte aligned");
     }
-    long available = Math.min(end, seg.byteSize()) - offset;
     if (available < HEADER_SIZE) {
       throw new IncompleteNeedleException(volume, offset,
           "header needs " + HEADER_SIZE + " bytes, " + Math.max(0, available) + " available");
     }
-    MappedPages.touch(seg, offset, HEADER_SIZE);
-    int magic = seg.get(INT, offset + OFF_MAGIC);
+    MappedPages.touch(seg, at, HEADER_SIZE);
+    int magic = seg.get(INT, at + OFF_MAGIC);
     if (magic != MAGIC) {
       throw new dev.wimg.storage.CorruptNeedleException(volume, offset,
           "bad magic 0x" + Integer.toHexString(magic) + ", expected " + MAGIC_HEX);
     }
-    int storedHeaderCrc = seg.get(INT, offset + OFF_HEADER_CRC);
-    int headerCrc = crcOfTouched(seg, offset, OFF_HEADER_CRC);
+    int storedHeaderCrc = seg.get(INT, at + OFF_HEADER_CRC);
+    int headerCrc = crcOfTouched(seg, at, OFF_HEADER_CRC);
     if (storedHeaderCrc != headerCrc) {
       throw new dev.wimg.storage.CorruptNeedleException(volume, offset,
           "header checksum 0x" + Integer.toHexString(storedHeaderCrc) + " != computed 0x"
               + Integer.toHexString(headerCrc));
     }
-    int version = seg.get(ValueLayout.JAVA_BYTE, offset + OFF_VERSION) & 0xFF;
+    int version = seg.get(ValueLayout.JAVA_BYTE, at + OFF_VERSION) & 0xFF;
     if (version < MIN_READ_VERSION || version > CURRENT_VERSION) {
       throw new dev.wimg.storage.CorruptNeedleException(volume, offset, "needle version " + version
           + " not readable, this build reads " + MIN_READ_VERSION + ".." + CURRENT_VERSION);
     }
-    int flags = seg.get(ValueLayout.JAVA_BYTE, offset + OFF_FLAGS) & 0xFF;
-    int metaLength = seg.get(SHORT, offset + OFF_META_LENGTH) & 0xFFFF;
-    long key = Integer.toUnsignedLong(seg.get(INT, offset + OFF_KEY));
-    int cookie = seg.get(INT, offset + OFF_COOKIE);
-    int dataLength = seg.get(INT, offset + OFF_DATA_LENGTH);
-    long lastModified = seg.get(LONG, offset + OFF_LAST_MODIFIED);
+    int flags = seg.get(ValueLayout.JAVA_BYTE, at + OFF_FLAGS) & 0xFF;
+    int metaLength = seg.get(SHORT, at + OFF_META_LENGTH) & 0xFFFF;
+    long key = Integer.toUnsignedLong(seg.get(INT, at + OFF_KEY));
+    int cookie = seg.get(INT, at + OFF_COOKIE);
+    int dataLength = seg.get(INT, at + OFF_DATA_LENGTH);
+    long lastModified = seg.get(LONG, at + OFF_LAST_MODIFIED);
     if ((flags & ~KNOWN_FLAGS) != 0) {
       throw new dev.wimg.storage.CorruptNeedleException(volume, offset,
           "unknown flags 0x" + Integer.toHexString(flags));
@@ -288,33 +307,49 @@ public final class NeedleCodec {
    */
   public static Needle decodeBody(MemorySegment seg, ByteBuffer view, long offset, NeedleHeader h,
       int volume) throws dev.wimg.storage.CorruptNeedleException {
+    return decodeBody(seg, view, offset, offset, h, volume);
+  }
+
+  /**
+   * As {@link #decodeBody(MemorySegment, long, NeedleHeader, int)}, for a segment that holds a copy
+   * of the volume's bytes from file offset {@code base}, the whole record included (see {@link
+   * #decodeHeaderCopy}).
+   */
+  public static Needle decodeBodyCopy(MemorySegment seg, long base, long offset, NeedleHeader h,
+      int volume) throws dev.wimg.storage.CorruptNeedleException {
+    return decodeBody(seg, null, offset - base, offset, h, volume);
+  }
+
+  /** The body of the record at index {@code at} of {@code seg}, which is file offset {@code offset}. */
+  private static Needle decodeBody(MemorySegment seg, ByteBuffer view, long at, long offset,
+      NeedleHeader h, int volume) throws dev.wimg.storage.CorruptNeedleException {
     long checked = h.checkedLength();
-    MappedPages.touch(seg, offset, h.recordLength());
-    int stored = seg.get(INT, offset + checked);
-    boolean inView = view != null && view.isReadOnly() && offset + checked <= view.capacity();
+    MappedPages.touch(seg, at, h.recordLength());
+    int stored = seg.get(INT, at + checked);
+    boolean inView = view != null && view.isReadOnly() && at + checked <= view.capacity();
     int computed;
     if (inView) {
       CRC32C crc = new CRC32C();
-      crc.update(view.slice((int) offset, (int) checked));
+      crc.update(view.slice((int) at, (int) checked));
       computed = (int) crc.getValue();
     } else {
-      computed = crcOfTouched(seg, offset, checked);
+      computed = crcOfTouched(seg, at, checked);
     }
     if (stored != computed) {
       throw new dev.wimg.storage.CorruptNeedleException(volume, offset, "record checksum 0x"
           + Integer.toHexString(stored) + " != computed 0x" + Integer.toHexString(computed)
           + " (key " + h.key() + ", " + h.dataLength() + " data bytes)");
     }
-    for (long p = offset + checked + CRC_SIZE; p < offset + h.recordLength(); p++) {
-      if (seg.get(ValueLayout.JAVA_BYTE, p) != 0) {
+    for (long p = checked + CRC_SIZE; p < h.recordLength(); p++) {
+      if (seg.get(ValueLayout.JAVA_BYTE, at + p) != 0) {
         throw new dev.wimg.storage.CorruptNeedleException(volume, offset,
-            "non-zero padding at offset " + p);
+            "non-zero padding at offset " + (offset + p));
       }
     }
     String name = null;
     String mime = null;
     if (h.metaLength() > 0) {
-      long m = offset + HEADER_SIZE;
+      long m = at + HEADER_SIZE;
       int nameLength = seg.get(ValueLayout.JAVA_BYTE, m) & 0xFF;
       int mimeAt = 1 + nameLength;
       int mimeLength = mimeAt < h.metaLength() ? seg.get(ValueLayout.JAVA_BYTE, m + mimeAt) & 0xFF : -1;
@@ -332,8 +367,8 @@ public final class NeedleCodec {
       }
     }
     ByteBuffer data = inView
-        ? view.slice((int) (offset + h.dataOffset()), h.dataLength())
-        : seg.asSlice(offset + h.dataOffset(), h.dataLength()).asByteBuffer().asReadOnlyBuffer();
+        ? view.slice((int) (at + h.dataOffset()), h.dataLength())
+        : seg.asSlice(at + h.dataOffset(), h.dataLength()).asByteBuffer().asReadOnlyBuffer();
     return new Needle(h, name, mime, data, stored);
   }
 

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * <p>Automatic trigger, checked by the writer after every batch with deletes: the volume's garbage
  * is at least {@link StoreConfig#garbageThreshold()} of its used bytes, and the volume is sealed,
  * or active and at least half of {@link StoreConfig#volumeSizeLimit()} (vacuuming a small active
- * volume would seal it early and leave many small volumes behind).
+ * volume would seal it early and leave many small volumes behind), and no earlier vacuum of it was
+ * abandoned over a record it could not delimit ({@link Volume#vacuumBlocked}).
  */
 final class VacuumScheduler {
 
@@ -51,7 +52,7 @@ final class VacuumScheduler {
   void garbageGrew(Volume v) {
     long used = v.end - Superblock.SIZE;
     boolean bigEnough = v.sealed || v.end >= config.volumeSizeLimit() / 2;
-    if (closing || v.failed || !bigEnough || used <= 0
+    if (closing || v.failed || v.vacuumBlocked || !bigEnough || used <= 0
         || v.garbageBytes < config.garbageThreshold() * used || scheduled.contains(v.id)) {
       return;
     }
@@ -109,6 +110,13 @@ final class VacuumScheduler {
     VolumeCompactor.Copy copy;
     try {
       copy = VolumeCompactor.copy(files, v, g, () -> closing);
+    } catch (VolumeCompactor.VacuumAbandonedException e) {
+      LOG.error("{}: {}; no automatic vacuum of it until the store is reopened", v, e.getMessage());
+      onWriterQuietly(() -> {
+        v.deletedDuringVacuum = null;
+        v.vacuumBlocked = true;
+      });
+      throw e;
     } catch (IOException | RuntimeException e) {
       onWriterQuietly(() -> v.deletedDuringVacuum = null);
       throw e;

@@ -11,6 +11,8 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One volume: a {@code .dat} file of needles, its {@code .idx} log, and the in-memory index.
@@ -75,6 +77,12 @@ public final class Volume {
      * bytes that were not durable. Writer thread only.
      */
     ByteBuffer unforcedIndexEntries = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+    /**
+     * Keys of this generation whose needle failed a check: added by a read that found it (on that
+     * failure only, so reads that succeed pay nothing) and, before publishing, by the vacuum that
+     * copied it as it is. Deleted keys stay in the set and are not counted by {@link #stats}.
+     */
+    final Set<Long> damaged = ConcurrentHashMap.newKeySet();
 
     Generation(FileChannel dat, FileChannel idx, NeedleIndex index, int revision, MemorySegment mapping) {
       this.dat = dat;
@@ -125,6 +133,12 @@ public final class Volume {
   volatile long garbageBytes;
   /** No new needles (full, or being vacuumed); tombstones are still appended. */
   volatile boolean sealed;
+  /**
+   * A vacuum found a live needle whose record it cannot delimit (damaged header, or an index entry
+   * naming another record) and left the volume as it is: no automatic vacuum until reopened.
+   * Writer thread only.
+   */
+  volatile boolean vacuumBlocked;
   /** Dropped to read-only after an I/O error: no appends at all until reopened. */
   volatile boolean failed;
   /** An .idx append failed: no more entries are written; the next open rebuilds from the .dat. */
@@ -180,6 +194,9 @@ public final class Volume {
       return NeedleCodec.decodeBody(m, g.view, offset, h, id);
     } catch (InternalError fault) {
       throw unreadable(offset, fault);
+    } catch (CorruptNeedleException e) {
+      g.damaged.add(key);
+      throw e;
     }
   }
 
@@ -187,10 +204,16 @@ public final class Volume {
   NeedleHeader header(long key) throws CorruptNeedleException, VolumeReadException {
     Generation g = generation;
     long offset = offsetOf(g, key);
+    if (offset == 0) {
+      return null;
+    }
     try {
-      return offset == 0 ? null : indexedHeader(g.mapping, offset, key);
+      return indexedHeader(g.mapping, offset, key);
     } catch (InternalError fault) {
       throw unreadable(offset, fault);
+    } catch (CorruptNeedleException e) {
+      g.damaged.add(key);
+      throw e;
     }
   }
 
@@ -316,9 +339,16 @@ public final class Volume {
   }
 
   StoreStats.VolumeStats stats() {
+    Generation g = generation;
+    long damaged = 0;
+    for (long key : g.damaged) {
+      if (g.index.get(key) != 0) {
+        damaged++;
+      }
+    }
     long errors = readErrors.get();
-    return new StoreStats.VolumeStats(id, liveNeedles, deletedNeedles, end, garbageBytes, readOnly(),
-        generation.index.heapBytes(), errors, errors > 0);
+    return new StoreStats.VolumeStats(id, liveNeedles, deletedNeedles, damaged, end, garbageBytes,
+        readOnly(), g.index.heapBytes(), errors, errors > 0);
   }
 
   @Override

@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #copy}, on the vacuum thread, concurrently with reads and with deletes: every key
  *       live in the index is verified (checksum) and its record copied byte for byte, so key,
  *       cookie and checksum (the ETag) are unchanged and fids stay valid; only offsets change.
- *       Corrupt records are logged and left out. The copy goes to {@code <g>-<v>.dat.compact} and
- *       {@code .idx.compact} with revision + 1, both fsynced.</li>
+ *       The copy goes to {@code <g>-<v>.dat.compact} and {@code .idx.compact} with revision + 1,
+ *       both fsynced.</li>
  *   <li>{@link #swap}, on the writer thread (so no delete runs meanwhile): tombstones are appended
  *       to the copy for the keys deleted during step 2, the copy is fsynced, then renamed over the
  *       {@code .dat} and then the {@code .idx}, each followed by a folder fsync. The new generation
@@ -37,6 +37,21 @@ import org.slf4j.LoggerFactory;
  * A crash before the first rename leaves the old volume and {@code .compact} files that the next
  * open deletes; a crash between the renames leaves the new {@code .dat} with the old {@code .idx},
  * whose revision no longer matches, so {@link VolumeLoader} rebuilds the log.
+ *
+ * <p>Damage. Vacuum never turns a damaged needle into a missing one (a 404 where a repair from a
+ * replica could still find the key and restore it):
+ * <ul>
+ *   <li>A record whose header verifies but whose body does not (record checksum, meta, padding) is
+ *       delimited by its header: it is copied byte for byte like any other, with its index entry,
+ *       and stays damaged in the new file, where reads keep reporting it as corrupt. It is counted
+ *       in the new generation's {@link Volume.Generation#damaged} keys and logged. Such a record may
+ *       be the last one of the compacted file.</li>
+ *   <li>A record whose header fails, or that is not the needle its index entry names, cannot be
+ *       delimited: copying a guess could lose or invent bytes. The vacuum of the volume is then
+ *       abandoned ({@link VacuumAbandonedException}): the {@code .compact} files are deleted, the
+ *       volume is left as it is (sealed), the key is counted as damaged, and no automatic vacuum
+ *       retries it until the store is reopened ({@link Volume#vacuumBlocked}).</li>
+ * </ul>
  */
 final class VolumeCompactor {
 
@@ -55,7 +70,8 @@ final class VolumeCompactor {
     long end = Superblock.SIZE;
     long idxEnd = IndexLog.HEADER_SIZE;
     long live;
-    long corrupt;
+    /** Keys copied with a body that fails its checks; they join the new generation's damaged set. */
+    final LongList damaged = new LongList();
 
     Copy(VolumeFiles files, FileChannel dat, FileChannel idx, int revision) {
       this.files = files;
@@ -73,6 +89,16 @@ final class VolumeCompactor {
       } catch (IOException e) {
         LOG.warn("could not remove the files of an abandoned vacuum of volume {}", files.volume(), e);
       }
+    }
+  }
+
+  /**
+   * A vacuum that stopped because a live needle's record cannot be delimited; the volume is left as
+   * it was. Its message names the volume, the key and the failed check.
+   */
+  static final class VacuumAbandonedException extends IOException {
+    VacuumAbandonedException(String message, CorruptNeedleException cause) {
+      super(message, cause);
     }
   }
 
@@ -116,15 +142,21 @@ final class VolumeCompactor {
         MemorySegment m = g.mapping;
         NeedleHeader h;
         try {
-          h = NeedleCodec.decode(m, offset, m.byteSize(), v.id).header();
+          h = NeedleCodec.decodeHeader(m, offset, m.byteSize(), v.id);
           if (h.key() != key || h.tombstone()) {
             throw new CorruptNeedleException(v.id, offset, "index entry for key " + key
-                + " points to a record of key " + h.key());
+                + " points to a " + (h.tombstone() ? "tombstone" : "needle") + " of key " + h.key());
           }
         } catch (CorruptNeedleException e) {
-          LOG.error("vacuum of volume {} leaves out a corrupt needle: {}", v.id, e.getMessage());
-          c.corrupt++;
-          continue;
+          g.damaged.add(key);
+          throw new VacuumAbandonedException("vacuum of volume " + v.id + " abandoned, volume left as "
+              + "it is: the record of key " + key + " cannot be delimited: " + e.getMessage(), e);
+        }
+        try {
+          NeedleCodec.decodeBody(m, offset, h, v.id);
+        } catch (CorruptNeedleException e) {
+          LOG.error("vacuum of volume {} keeps a damaged needle as it is: {}", v.id, e.getMessage());
+          c.damaged.add(key);
         }
         long length = h.recordLength();
         if (out.remaining() < length) {
@@ -214,6 +246,9 @@ final class VolumeCompactor {
     long freed = v.fileSize - c.end;
     Volume.Generation swapped = new Volume.Generation(c.dat, c.idx, c.index, c.revision, map);
     swapped.settledEnd = c.end;
+    for (int i = 0; i < c.damaged.size(); i++) {
+      swapped.damaged.add(c.damaged.get(i));
+    }
     v.publish(swapped);
     v.end = c.end;
     v.fileSize = c.end;
@@ -228,8 +263,8 @@ final class VolumeCompactor {
     } catch (IOException e) {
       LOG.warn("{}: closing the pre-vacuum files failed", v, e);
     }
-    LOG.info("vacuumed {}: {} live needles kept, {} corrupt left out, {} bytes freed", v, c.live,
-        c.corrupt, freed);
+    LOG.info("vacuumed {}: {} live needles kept ({} of them damaged, kept as they are), {} bytes "
+        + "freed", v, c.live, c.damaged.size(), freed);
     return freed;
   }
 }

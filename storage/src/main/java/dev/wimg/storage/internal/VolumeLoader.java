@@ -11,6 +11,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -160,6 +162,7 @@ public final class VolumeLoader {
       IndexLog.ReadResult log = readIndex(files, idx, sb.revision(), l);
       scan(l);
       Volume.Generation g = new Volume.Generation(dat, idx, l.index, sb.revision(), map);
+      g.damaged.addAll(l.damaged);
       Volume v = new Volume(files.volume(), files.dat(), files.idx(), g);
       v.end = l.end;
       g.settledEnd = v.end;
@@ -218,6 +221,8 @@ public final class VolumeLoader {
     long firstUnexplained = -1;
     /** Records found after {@link #firstUnexplained}: found by looking past the damage. */
     long foundPastDamage;
+    /** Keys of needles kept whose body fails its checks (reads report them corrupt). */
+    final Set<Long> damaged = new HashSet<>();
     /** Length announced by a verified header whose record is torn at the end of the chain, or 0. */
     long tornRecordLength;
     /** Log entries for records found by the scan before any damage, appended to the .idx afterwards. */
@@ -355,8 +360,13 @@ public final class VolumeLoader {
         }
         switch (check(l, offset, key, length, tombstone)) {
           case MATCHES -> { }
-          case DAMAGED_BODY -> LOG.error("volume {}: the needle of key {} at offset {} fails its "
-              + "record checksum; kept, reads report it corrupt", l.volume, key, offset);
+          case DAMAGED_BODY -> {
+            LOG.error("volume {}: the needle of key {} at offset {} fails its record checksum; kept, "
+                + "reads report it corrupt", l.volume, key, offset);
+            if (!tombstone) {
+              l.damaged.add(key);
+            }
+          }
           case MISSING -> {
             trusted = lo + i;
             l.damagedEntry = "index entry " + (lo + i) + " names key " + key + " at offset " + offset
@@ -401,6 +411,9 @@ public final class VolumeLoader {
         if (intact || (!lookingPastDamage && l.headerAt(pos + length) != null)) {
           if (!intact) {
             LOG.error("volume {}: keeping corrupt record at offset {} (valid records follow)", l.volume, pos);
+            if (!h.tombstone()) {
+              l.damaged.add(h.key());
+            }
           }
           found(l, pos, h);
           pos += length;
