@@ -195,8 +195,7 @@ public final class Volume {
     } catch (InternalError fault) {
       throw unreadable(offset, fault);
     } catch (CorruptNeedleException e) {
-      g.damaged.add(key);
-      throw e;
+      throw damaged(g, key, offset, e);
     }
   }
 
@@ -212,9 +211,35 @@ public final class Volume {
     } catch (InternalError fault) {
       throw unreadable(offset, fault);
     } catch (CorruptNeedleException e) {
-      g.damaged.add(key);
-      throw e;
+      throw damaged(g, key, offset, e);
     }
+  }
+
+  /**
+   * What a failed check of the record at {@code offset} means. In compiled code the JVM may report
+   * a fault on the mapping late (see {@link MappedPages}): the load returns zeros and the check
+   * fails first. So before a needle is called damaged, a file cut short under the mapping (it ends
+   * before the record's header) is told apart, and a fault that surfaces meanwhile is counted as
+   * one.
+   */
+  private CorruptNeedleException damaged(Generation g, long key, long offset, CorruptNeedleException e)
+      throws VolumeReadException {
+    long size;
+    try {
+      size = g.dat.size();
+    } catch (InternalError fault) {
+      throw unreadable(offset, fault);
+    } catch (IOException sizeUnknown) {
+      size = Long.MAX_VALUE;
+      e.addSuppressed(sizeUnknown);
+    }
+    if (size < offset + NeedleCodec.HEADER_SIZE) {
+      readErrors.incrementAndGet();
+      throw new VolumeReadException(id, offset, new IOException(datPath.getFileName() + " is "
+          + size + " bytes, shorter than its mapping: cut short behind the store", e));
+    }
+    g.damaged.add(key);
+    return e;
   }
 
   /**
