@@ -128,6 +128,7 @@ public final class Vips {
   private final MethodHandle getNPages;
   private final MethodHandle getOrientation;
   private final MethodHandle hasAlpha;
+  private final MethodHandle formatSizeof;
   private final boolean heifSave;
 
   /**
@@ -332,6 +333,8 @@ public final class Vips {
     getNPages = fn(lib, "vips_image_get_n_pages", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     getOrientation = fn(lib, "vips_image_get_orientation", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     hasAlpha = fn(lib, "vips_image_hasalpha", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    // guint64 vips_format_sizeof(VipsBandFormat format)
+    formatSizeof = fn(lib, "vips_format_sizeof", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
 
     enums = resolveEnums(lib, global);
     heifSave = enums.heifAv1() >= 0 && hasSaver(lib, global, "heifsave_buffer");
@@ -941,6 +944,15 @@ public final class Vips {
   public int orientation(MemorySegment image) {
     try {
       return (int) getOrientation.invokeExact(image);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /** {@code guint64 vips_format_sizeof(VipsBandFormat format)}: bytes of one band of a pixel. */
+  public int bytesPerBand(int bandFormat) {
+    try {
+      return (int) (long) formatSizeof.invokeExact(bandFormat);
     } catch (Throwable t) {
       throw rethrow(t);
     }

@@ -152,6 +152,8 @@ public final class VipsEngine implements ImageEngine {
       int storedWidth = vips.width(header);
       int storedHeight = vips.height(header);
       SourceChecks.checkPixels(storedWidth, storedHeight, limits);
+      SourceChecks.checkDecodedSize(storedWidth, storedHeight, vips.bands(header),
+          vips.bytesPerBand(vips.bandFormat(header)), limits);
       int orientation = vips.orientation(header);
       orientation = orientation >= 1 && orientation <= 8 ? orientation : 1;
       boolean swapped = orientation >= 5;
@@ -166,7 +168,7 @@ public final class VipsEngine implements ImageEngine {
         TransformSpec.Crop crop = spec.crop();
         Orientation.checkInside(crop, width, height);
         int[] r = Orientation.storedRect(crop, storedWidth, storedHeight, orientation);
-        Geometry.Size target = Geometry.scaled(spec, crop.width(), crop.height());
+        Geometry.Size target = Geometry.plan(spec, crop.width(), crop.height(), limits).scaled();
         int shrink = format == ImageFormat.JPEG ? jpegShrink(crop, target) : 1;
         MemorySegment base = header;
         if (shrink > 1) {
@@ -186,6 +188,7 @@ public final class VipsEngine implements ImageEngine {
         image = call.image(vips.thumbnailImage(cropped, call.slot(), resize.width, resize.height,
             resize.size, resize.interesting), "resize");
       } else {
+        Geometry.plan(spec, width, height, limits);
         resize = resize(spec, width, height);
         image = call.image(vips.thumbnailBuffer(call.data, call.slot(), resize.width,
             resize.height, resize.size, resize.interesting), "resize");
