@@ -170,6 +170,45 @@ final class Pictures {
     }
   }
 
+  /**
+   * A {@code width×height} 8-bit RGB PNG of one colour, with an iCCP chunk holding
+   * {@code iccProfile} when it is not null (untagged otherwise: no iCCP, sRGB, gAMA or cHRM).
+   */
+  static ByteBuffer flatPng(int width, int height, int r, int g, int b, byte[] iccProfile) {
+    ByteArrayOutputStream idat = new ByteArrayOutputStream();
+    try (DeflaterOutputStream z = new DeflaterOutputStream(idat)) {
+      byte[] row = new byte[1 + 3 * width];
+      for (int x = 0; x < width; x++) {
+        row[1 + 3 * x] = (byte) r;
+        row[2 + 3 * x] = (byte) g;
+        row[3 + 3 * x] = (byte) b;
+      }
+      for (int y = 0; y < height; y++) {
+        z.write(row);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    png.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+    chunk(png, "IHDR", ByteBuffer.allocate(13).putInt(width).putInt(height)
+        .put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0).array());
+    if (iccProfile != null) {
+      // iCCP: profile name, NUL, compression method 0, zlib stream
+      ByteArrayOutputStream iccp = new ByteArrayOutputStream();
+      iccp.writeBytes("icc\0\0".getBytes(StandardCharsets.US_ASCII));
+      try (DeflaterOutputStream z = new DeflaterOutputStream(iccp)) {
+        z.write(iccProfile);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      chunk(png, "iCCP", iccp.toByteArray());
+    }
+    chunk(png, "IDAT", idat.toByteArray());
+    chunk(png, "IEND", new byte[0]);
+    return ByteBuffer.wrap(png.toByteArray());
+  }
+
   private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
     byte[] typeBytes = type.getBytes(StandardCharsets.US_ASCII);
     CRC32 crc = new CRC32();

@@ -129,6 +129,8 @@ public final class Vips {
   private final MethodHandle getOrientation;
   private final MethodHandle hasAlpha;
   private final MethodHandle formatSizeof;
+  private final MethodHandle getTypeof;
+  private final MemorySegment sIccProfileData;
   private final boolean heifSave;
 
   /**
@@ -159,6 +161,7 @@ public final class Vips {
    * @param interpretationBw   VipsInterpretation "b-w"
    * @param formatUchar        VipsBandFormat "uchar"
    * @param heifAv1            VipsForeignHeifCompression "av1", or -1 when absent
+   * @param interpretationCmyk VipsInterpretation "cmyk"
    */
   public record Enums(int accessSequential, int failOnTruncated, int sizeBoth, int sizeDown,
                       int sizeForce, int interestingNone, int interestingCentre,
@@ -166,7 +169,8 @@ public final class Vips {
                       int compassCentre, int compassNorth, int compassSouth, int compassEast,
                       int compassWest, int extendBackground, int angleD90, int angleD180,
                       int angleD270, int directionHorizontal, int directionVertical,
-                      int interpretationSrgb, int interpretationBw, int formatUchar, int heifAv1) {
+                      int interpretationSrgb, int interpretationBw, int formatUchar, int heifAv1,
+                      int interpretationCmyk) {
   }
 
   private static final class Holder {
@@ -335,6 +339,9 @@ public final class Vips {
     hasAlpha = fn(lib, "vips_image_hasalpha", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     // guint64 vips_format_sizeof(VipsBandFormat format)
     formatSizeof = fn(lib, "vips_format_sizeof", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+    // GType vips_image_get_typeof(const VipsImage *image, const char *name)
+    getTypeof = fn(lib, "vips_image_get_typeof", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS));
+    sIccProfileData = global.allocateFrom("icc-profile-data");
 
     enums = resolveEnums(lib, global);
     heifSave = enums.heifAv1() >= 0 && hasSaver(lib, global, "heifsave_buffer");
@@ -461,7 +468,8 @@ public final class Vips {
         value.apply("vips_interpretation_get_type", "srgb"),
         value.apply("vips_interpretation_get_type", "b-w"),
         value.apply("vips_band_format_get_type", "uchar"),
-        av1);
+        av1,
+        value.apply("vips_interpretation_get_type", "cmyk"));
     return enums;
   }
 
@@ -703,17 +711,22 @@ public final class Vips {
 
   /**
    * {@code vips_thumbnail_buffer(buf, len, &out, width, "height", h, "size", size, "crop", crop,
-   * "no_rotate", FALSE, "export_profile", "srgb", "option_string", "[fail_on=truncated]", NULL)}:
-   * load with shrink-on-load, resize, apply the EXIF orientation, crop, and convert to sRGB when
-   * the source has a colour profile or is CMYK. A truncated source is an error, not a picture
+   * "no_rotate", FALSE, "export_profile", srgb ? "srgb" : NULL, "option_string",
+   * "[fail_on=truncated]", NULL)}: load with shrink-on-load, resize, apply the EXIF orientation and
+   * crop; with {@code toSrgb}, convert from the source's profile (or libvips' CMYK default) to
+   * sRGB. Without it the pixels keep their values: libvips 8.14 given an export profile imports
+   * an untagged source with its own sRGB profile, and that round trip shifts colours (grey 30
+   * becomes 15, blue 0,0,255 becomes 85,15,253), so it must only be asked for tagged or CMYK
+   * sources. A truncated source is an error, not a picture
    * padded with grey: libvips 8.14's own {@code fail_on} option of thumbnail_buffer does not
    * reach the loader, so it is given in the loader's option string.
    */
   public int thumbnailBuffer(MemorySegment data, MemorySegment out, int width, int height,
-                             int size, int interesting) {
+                             int size, int interesting, boolean toSrgb) {
+    MemorySegment profile = toSrgb ? sSrgb : MemorySegment.NULL;
     try {
       return (int) thumbnailBuffer.invokeExact(data, data.byteSize(), out, width, sHeight, height,
-          sSize, size, sCrop, interesting, sNoRotate, 0, sExportProfile, sSrgb, sOptionString,
+          sSize, size, sCrop, interesting, sNoRotate, 0, sExportProfile, profile, sOptionString,
           sFailOnTruncated, MemorySegment.NULL);
     } catch (Throwable t) {
       throw rethrow(t);
@@ -722,14 +735,15 @@ public final class Vips {
 
   /**
    * {@code vips_thumbnail_image(in, &out, width, "height", h, "size", size, "crop", crop,
-   * "no_rotate", FALSE, "export_profile", "srgb", NULL)}: as {@link #thumbnailBuffer} for an
-   * image already loaded (no shrink-on-load).
+   * "no_rotate", FALSE, "export_profile", srgb ? "srgb" : NULL, NULL)}: as
+   * {@link #thumbnailBuffer} for an image already loaded (no shrink-on-load).
    */
   public int thumbnailImage(MemorySegment in, MemorySegment out, int width, int height, int size,
-                            int interesting) {
+                            int interesting, boolean toSrgb) {
+    MemorySegment profile = toSrgb ? sSrgb : MemorySegment.NULL;
     try {
       return (int) thumbnailImage.invokeExact(in, out, width, sHeight, height, sSize, size, sCrop,
-          interesting, sNoRotate, 0, sExportProfile, sSrgb, MemorySegment.NULL);
+          interesting, sNoRotate, 0, sExportProfile, profile, MemorySegment.NULL);
     } catch (Throwable t) {
       throw rethrow(t);
     }
@@ -953,6 +967,15 @@ public final class Vips {
   public int bytesPerBand(int bandFormat) {
     try {
       return (int) (long) formatSizeof.invokeExact(bandFormat);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /** Whether the image carries an ICC profile ({@code vips_image_get_typeof(image, "icc-profile-data")}). */
+  public boolean hasIccProfile(MemorySegment image) {
+    try {
+      return (long) getTypeof.invokeExact(image, sIccProfileData) != 0;
     } catch (Throwable t) {
       throw rethrow(t);
     }

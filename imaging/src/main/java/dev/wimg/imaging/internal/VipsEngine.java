@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *       source over {@link Limits#maxSourcePixels()} before any pixel is decoded (422).
  *   <li>Without a crop: {@code vips_thumbnail_buffer}, which uses shrink-on-load (JPEG DCT
  *       scaling, WebP/HEIF/SVG scale-on-load), applies the EXIF orientation, crops for
- *       {@code fill} by gravity and converts CMYK or profiled sources to sRGB. With a crop: the
+ *       {@code fill} by gravity and converts CMYK or profiled sources to sRGB (untagged sources
+ *       are sRGB and keep their values). With a crop: the
  *       crop is mapped to stored pixels ({@link Orientation#storedRect}), cut from a sequential
  *       image (a JPEG is loaded at 1/2, 1/4 or 1/8 when the output is that much smaller than the
  *       crop), and {@code vips_thumbnail_image} does the rest.
@@ -159,6 +160,9 @@ public final class VipsEngine implements ImageEngine {
       boolean swapped = orientation >= 5;
       int width = swapped ? storedHeight : storedWidth;
       int height = swapped ? storedWidth : storedHeight;
+      // Only a tagged or CMYK source is converted: an untagged one is sRGB already (see
+      // Vips#thumbnailBuffer for what converting it anyway does).
+      boolean toSrgb = vips.hasIccProfile(header) || vips.interpretation(header) == e.interpretationCmyk();
       ImageFormat output = OutputFormatChoice.choose(spec.format(), format,
           vips.hasAlpha(header), acceptHeader, writable, "libvips");
 
@@ -186,12 +190,12 @@ public final class VipsEngine implements ImageEngine {
               e.interestingNone(), resize.boxWidth, resize.boxHeight, resize.gravity);
         }
         image = call.image(vips.thumbnailImage(cropped, call.slot(), resize.width, resize.height,
-            resize.size, resize.interesting), "resize");
+            resize.size, resize.interesting, toSrgb), "resize");
       } else {
         Geometry.plan(spec, width, height, limits);
         resize = resize(spec, width, height);
         image = call.image(vips.thumbnailBuffer(call.data, call.slot(), resize.width,
-            resize.height, resize.size, resize.interesting), "resize");
+            resize.height, resize.size, resize.interesting, toSrgb), "resize");
       }
 
       image = eightBit(call, image, spec.gray());
