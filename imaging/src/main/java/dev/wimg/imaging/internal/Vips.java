@@ -86,6 +86,7 @@ public final class Vips {
   private final MemorySegment sOptionString;
   private final MemorySegment sShrink;
   private final MemorySegment sFailOnTruncated;
+  private final MemorySegment sFailOnWarning;
 
   private final MethodHandle errorBufferCopy;
   private final MethodHandle errorClear;
@@ -162,6 +163,8 @@ public final class Vips {
    * @param formatUchar        VipsBandFormat "uchar"
    * @param heifAv1            VipsForeignHeifCompression "av1", or -1 when absent
    * @param interpretationCmyk VipsInterpretation "cmyk"
+   * @param failOnWarning      VipsFailOn "warning": any decoder warning is an error (a JPEG whose
+   *                           scan ends before its frame does is only a warning to libjpeg)
    */
   public record Enums(int accessSequential, int failOnTruncated, int sizeBoth, int sizeDown,
                       int sizeForce, int interestingNone, int interestingCentre,
@@ -170,7 +173,7 @@ public final class Vips {
                       int compassWest, int extendBackground, int angleD90, int angleD180,
                       int angleD270, int directionHorizontal, int directionVertical,
                       int interpretationSrgb, int interpretationBw, int formatUchar, int heifAv1,
-                      int interpretationCmyk) {
+                      int interpretationCmyk, int failOnWarning) {
   }
 
   private static final class Holder {
@@ -244,6 +247,7 @@ public final class Vips {
     sOptionString = global.allocateFrom("option_string");
     sShrink = global.allocateFrom("shrink");
     sFailOnTruncated = global.allocateFrom("[fail_on=truncated]");
+    sFailOnWarning = global.allocateFrom("[fail_on=warning]");
 
     errorBufferCopy = fn(lib, "vips_error_buffer_copy", FunctionDescriptor.of(ADDRESS));
     errorClear = fn(lib, "vips_error_clear", FunctionDescriptor.ofVoid());
@@ -469,7 +473,8 @@ public final class Vips {
         value.apply("vips_interpretation_get_type", "b-w"),
         value.apply("vips_band_format_get_type", "uchar"),
         av1,
-        value.apply("vips_interpretation_get_type", "cmyk"));
+        value.apply("vips_interpretation_get_type", "cmyk"),
+        value.apply("vips_fail_on_get_type", "warning"));
     return enums;
   }
 
@@ -717,17 +722,21 @@ public final class Vips {
    * sRGB. Without it the pixels keep their values: libvips 8.14 given an export profile imports
    * an untagged source with its own sRGB profile, and that round trip shifts colours (grey 30
    * becomes 15, blue 0,0,255 becomes 85,15,253), so it must only be asked for tagged or CMYK
-   * sources. A truncated source is an error, not a picture
+   * sources. The loader fails on a truncated source, or with {@code failOnWarning} on any decoder
+   * warning ({@code [fail_on=...]} in the loader's option string: libvips 8.14's own
+   * {@code fail_on} option of thumbnail_buffer does not reach the loader). A truncated source is an error, not a picture
    * padded with grey: libvips 8.14's own {@code fail_on} option of thumbnail_buffer does not
    * reach the loader, so it is given in the loader's option string.
    */
   public int thumbnailBuffer(MemorySegment data, MemorySegment out, int width, int height,
-                             int size, int interesting, boolean toSrgb) {
+                             int size, int interesting, boolean toSrgb,
+                             boolean failOnWarning) {
     MemorySegment profile = toSrgb ? sSrgb : MemorySegment.NULL;
+    MemorySegment loaderOptions = failOnWarning ? sFailOnWarning : sFailOnTruncated;
     try {
       return (int) thumbnailBuffer.invokeExact(data, data.byteSize(), out, width, sHeight, height,
           sSize, size, sCrop, interesting, sNoRotate, 0, sExportProfile, profile, sOptionString,
-          sFailOnTruncated, MemorySegment.NULL);
+          loaderOptions, MemorySegment.NULL);
     } catch (Throwable t) {
       throw rethrow(t);
     }

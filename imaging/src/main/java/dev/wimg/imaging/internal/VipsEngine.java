@@ -177,7 +177,7 @@ public final class VipsEngine implements ImageEngine {
         MemorySegment base = header;
         if (shrink > 1) {
           base = call.own(vips.jpegNewFromBuffer(call.data, e.accessSequential(),
-              e.failOnTruncated(), shrink), "read the header");
+              call.failOn, shrink), "read the header");
           r = shrinkRect(r, shrink, vips.width(base), vips.height(base));
         }
         MemorySegment cropped = call.image(vips.crop(base, call.slot(), r[0], r[1], r[2], r[3]),
@@ -195,7 +195,8 @@ public final class VipsEngine implements ImageEngine {
         Geometry.plan(spec, width, height, limits);
         resize = resize(spec, width, height);
         image = call.image(vips.thumbnailBuffer(call.data, call.slot(), resize.width,
-            resize.height, resize.size, resize.interesting, toSrgb), "resize");
+            resize.height, resize.size, resize.interesting, toSrgb, format == ImageFormat.JPEG),
+            "resize");
       }
 
       image = eightBit(call, image, spec.gray());
@@ -369,6 +370,8 @@ public final class VipsEngine implements ImageEngine {
     private final List<MemorySegment> areas = new ArrayList<>();
     private MemorySegment out;
     MemorySegment data;
+    /** The loaders' VipsFailOn for this source, set by {@link #header}. */
+    int failOn;
 
     /** Maps the source and reads its header; the header image is owned by this call. */
     MemorySegment header(ByteBuffer source, ImageFormat format) {
@@ -385,11 +388,15 @@ public final class VipsEngine implements ImageEngine {
       }
       String loader = vips.findLoader(data);
       if (loader == null || !loader.toLowerCase(java.util.Locale.ROOT).contains(loaderKeyword(format))) {
-        throw new ImageRequestException(ImageRequestException.NOT_IMPLEMENTED,
-            "the libvips engine cannot read " + format.token() + " pictures");
+        // The magic bytes say the format and its loader is here (checked above), so a loader
+        // that does not take the bytes means they are corrupt, not that the format is unknown.
+        throw SourceChecks.undecodable("the " + format.token() + " loader does not accept these"
+            + " bytes" + (loader == null ? "" : " (libvips would use " + loader + ")"));
       }
-      MemorySegment header = vips.imageNewFromBuffer(data, e.accessSequential(),
-          e.failOnTruncated());
+      // libjpeg only warns when the scan data ends before the frame its header declares (a
+      // 7000x7000 header over 16x16 of data): for JPEG a warning is an error, as a truncation is.
+      failOn = format == ImageFormat.JPEG ? e.failOnWarning() : e.failOnTruncated();
+      MemorySegment header = vips.imageNewFromBuffer(data, e.accessSequential(), failOn);
       if (header.equals(MemorySegment.NULL)) {
         throw failed("read the header");
       }
@@ -457,12 +464,38 @@ public final class VipsEngine implements ImageEngine {
       long size = len.get(JAVA_LONG, 0);
       MemorySegment encoded = buf.get(ADDRESS, 0).reinterpret(size);
       try {
+        checkDecodes(encoded, output, vips.width(image), vips.height(image));
         byte[] out = new byte[Math.toIntExact(size)];
         MemorySegment.copy(encoded, JAVA_BYTE, 0, out, 0, out.length);
         return ByteBuffer.wrap(out);
       } finally {
         vips.gFree(encoded);
       }
+    }
+
+    /**
+     * Reads back the header of an encoded output and checks it holds the picture that was
+     * encoded: an encoder may fail without saying so (libheif writes a 201-byte AVIF that holds no
+     * image for a 1 x 10,000,000 picture), and nothing is sent, cached or saved that does not.
+     */
+    private void checkDecodes(MemorySegment encoded, ImageFormat output, int width, int height) {
+      MemorySegment back = vips.imageNewFromBuffer(encoded, e.accessSequential(),
+          e.failOnTruncated());
+      String found;
+      if (back.equals(MemorySegment.NULL)) {
+        found = "does not decode: " + vips.takeError();
+      } else {
+        int w = vips.width(back);
+        int h = vips.height(back);
+        vips.gObjectUnref(back);
+        if (w == width && h == height) {
+          return;
+        }
+        found = "decodes as " + w + "x" + h;
+      }
+      throw new ImageRequestException(ImageRequestException.UNPROCESSABLE, "the " + output.token()
+          + " encoder cannot write a " + width + "x" + height + " picture: its output ("
+          + encoded.byteSize() + " bytes) " + found);
     }
 
     ImageRequestException failed(String step) {
