@@ -102,6 +102,7 @@ public final class Vips {
   private MemorySegment countStub;
   private final MethodHandle trackedGetMem;
   private final MethodHandle trackedGetAllocs;
+  private final MethodHandle trackedGetMemHighwater;
   private final MethodHandle foreignFindLoadBuffer;
   private final MethodHandle imageNewFromBuffer;
   private final MethodHandle imageNewFromBufferShrunk;
@@ -263,6 +264,7 @@ public final class Vips {
         FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
     trackedGetMem = fn(lib, "vips_tracked_get_mem", FunctionDescriptor.of(SIZE_T));
     trackedGetAllocs = fn(lib, "vips_tracked_get_allocs", FunctionDescriptor.of(JAVA_INT));
+    trackedGetMemHighwater = fn(lib, "vips_tracked_get_mem_highwater", FunctionDescriptor.of(SIZE_T));
     foreignFindLoadBuffer = fn(lib, "vips_foreign_find_load_buffer",
         FunctionDescriptor.of(ADDRESS, ADDRESS, SIZE_T));
     // VipsImage *vips_image_new_from_buffer(const void *buf, size_t len, const char *options,
@@ -648,6 +650,15 @@ public final class Vips {
   public long trackedMemory() {
     try {
       return (long) trackedGetMem.invokeExact();
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /** {@code size_t vips_tracked_get_mem_highwater(void)}: most bytes held at once so far. */
+  public long trackedMemoryHighWater() {
+    try {
+      return (long) trackedGetMemHighwater.invokeExact();
     } catch (Throwable t) {
       throw rethrow(t);
     }

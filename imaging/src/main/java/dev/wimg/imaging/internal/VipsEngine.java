@@ -10,6 +10,7 @@ import dev.wimg.imaging.ImageFormat;
 import dev.wimg.imaging.ImageInfo;
 import dev.wimg.imaging.ImageRequestException;
 import dev.wimg.imaging.Limits;
+import dev.wimg.imaging.NativeMemory;
 import dev.wimg.imaging.TransformResult;
 import dev.wimg.imaging.TransformSpec;
 import dev.wimg.imaging.TransformSpec.Gravity;
@@ -124,6 +125,12 @@ public final class VipsEngine implements ImageEngine {
   @Override
   public String name() {
     return "libvips " + vips.version();
+  }
+
+  @Override
+  public NativeMemory nativeMemory() {
+    return new NativeMemory(vips.trackedMemory(), vips.trackedMemoryHighWater(),
+        vips.trackedAllocations());
   }
 
   @Override

@@ -34,6 +34,8 @@ import java.util.function.ToDoubleFunction;
  *   wimg_upload_buffered_bytes                   upload bytes held in memory (the budget in use)
  *   wimg_store_volumes, wimg_store_needles, wimg_store_used_bytes, wimg_store_garbage_bytes,
  *   wimg_store_free_bytes                        the store, as of the last scrape
+ *   wimg_imaging_native_memory_bytes,
+ *   wimg_imaging_native_memory_high_water_bytes  libvips' pixel buffers now, and most at once
  * </pre>
  */
 public final class ServerMetrics implements AutoCloseable {
