@@ -29,11 +29,15 @@ package dev.wimg.imaging;
  *                             {@code pad} never do
  * @param maxBlurWork          largest {@code blur} cost, output pixels × sigma: a gaussian blur
  *                             costs in proportion to both
+ * @param maxTransformMillis   time one transform may take, from its start, in milliseconds; past
+ *                             it libvips stops computing pixels (its kill flag, set from its
+ *                             {@code eval} progress signal) and the transform fails with
+ *                             {@link ImageRequestException#OVER_BUDGET}
  */
 public record Limits(int maxOutputSide, long maxSourcePixels, int threadsPerTransform,
                      long nativeCacheBytes, int nativeCacheOperations, long maxSourceBytes,
                      int maxSourceBands, long maxOutputPixels, int maxEnlargement,
-                     long maxBlurWork) {
+                     long maxBlurWork, long maxTransformMillis) {
 
   /** Default {@link #maxOutputSide()}, in pixels. */
   public static final int DEFAULT_MAX_OUTPUT_SIDE = 8192;
@@ -70,6 +74,11 @@ public record Limits(int maxOutputSide, long maxSourcePixels, int threadsPerTran
    * {@code blur=100} is allowed up to 4 megapixels of output.
    */
   public static final long DEFAULT_MAX_BLUR_WORK = 400_000_000L;
+  /**
+   * Default {@link #maxTransformMillis()}: 5 seconds, some 50 times a 24 MP photo to a 300 px
+   * thumbnail on one loaded core.
+   */
+  public static final long DEFAULT_MAX_TRANSFORM_MILLIS = 5_000;
   /** Largest output side any configuration may allow, in pixels (libvips' own bound is 10^7). */
   public static final int MAX_OUTPUT_SIDE_CEILING = 65_535;
 
@@ -107,6 +116,10 @@ public record Limits(int maxOutputSide, long maxSourcePixels, int threadsPerTran
     if (maxBlurWork < 1) {
       throw new IllegalArgumentException("maxBlurWork must be >= 1, got " + maxBlurWork);
     }
+    if (maxTransformMillis < 1) {
+      throw new IllegalArgumentException(
+          "maxTransformMillis must be >= 1, got " + maxTransformMillis);
+    }
   }
 
   /** The defaults documented on each constant. */
@@ -114,34 +127,41 @@ public record Limits(int maxOutputSide, long maxSourcePixels, int threadsPerTran
     return new Limits(DEFAULT_MAX_OUTPUT_SIDE, DEFAULT_MAX_SOURCE_PIXELS,
         DEFAULT_THREADS_PER_TRANSFORM, DEFAULT_NATIVE_CACHE_BYTES, DEFAULT_NATIVE_CACHE_OPERATIONS,
         DEFAULT_MAX_SOURCE_BYTES, DEFAULT_MAX_SOURCE_BANDS, DEFAULT_MAX_OUTPUT_PIXELS,
-        DEFAULT_MAX_ENLARGEMENT, DEFAULT_MAX_BLUR_WORK);
+        DEFAULT_MAX_ENLARGEMENT, DEFAULT_MAX_BLUR_WORK, DEFAULT_MAX_TRANSFORM_MILLIS);
   }
 
   /** A copy with another {@link #maxOutputSide()}. */
   public Limits withMaxOutputSide(int pixels) {
     return new Limits(pixels, maxSourcePixels, threadsPerTransform, nativeCacheBytes,
         nativeCacheOperations, maxSourceBytes, maxSourceBands, maxOutputPixels, maxEnlargement,
-        maxBlurWork);
+        maxBlurWork, maxTransformMillis);
   }
 
   /** A copy with another {@link #maxSourcePixels()}. */
   public Limits withMaxSourcePixels(long pixels) {
     return new Limits(maxOutputSide, pixels, threadsPerTransform, nativeCacheBytes,
         nativeCacheOperations, maxSourceBytes, maxSourceBands, maxOutputPixels, maxEnlargement,
-        maxBlurWork);
+        maxBlurWork, maxTransformMillis);
   }
 
   /** A copy with another {@link #threadsPerTransform()}. */
   public Limits withThreadsPerTransform(int threads) {
     return new Limits(maxOutputSide, maxSourcePixels, threads, nativeCacheBytes,
         nativeCacheOperations, maxSourceBytes, maxSourceBands, maxOutputPixels, maxEnlargement,
-        maxBlurWork);
+        maxBlurWork, maxTransformMillis);
   }
 
   /** A copy with another {@link #maxOutputPixels()}. */
   public Limits withMaxOutputPixels(long pixels) {
     return new Limits(maxOutputSide, maxSourcePixels, threadsPerTransform, nativeCacheBytes,
         nativeCacheOperations, maxSourceBytes, maxSourceBands, pixels, maxEnlargement,
-        maxBlurWork);
+        maxBlurWork, maxTransformMillis);
+  }
+
+  /** A copy with another {@link #maxTransformMillis()}. */
+  public Limits withMaxTransformMillis(long millis) {
+    return new Limits(maxOutputSide, maxSourcePixels, threadsPerTransform, nativeCacheBytes,
+        nativeCacheOperations, maxSourceBytes, maxSourceBands, maxOutputPixels, maxEnlargement,
+        maxBlurWork, millis);
   }
 }

@@ -103,6 +103,13 @@ public final class Vips {
   private final MethodHandle trackedGetMem;
   private final MethodHandle trackedGetAllocs;
   private final MethodHandle trackedGetMemHighwater;
+  private final MethodHandle signalConnectData;
+  private final MethodHandle signalHandlerDisconnect;
+  private final MethodHandle imageSetProgress;
+  private final MethodHandle imageSetKill;
+  private final MemorySegment sEval;
+  /** Upcall stub of {@link #onEval}, bound to this binding. */
+  private final MemorySegment evalStub;
   private final MethodHandle foreignFindLoadBuffer;
   private final MethodHandle imageNewFromBuffer;
   private final MethodHandle imageNewFromBufferShrunk;
@@ -265,6 +272,24 @@ public final class Vips {
     trackedGetMem = fn(lib, "vips_tracked_get_mem", FunctionDescriptor.of(SIZE_T));
     trackedGetAllocs = fn(lib, "vips_tracked_get_allocs", FunctionDescriptor.of(JAVA_INT));
     trackedGetMemHighwater = fn(lib, "vips_tracked_get_mem_highwater", FunctionDescriptor.of(SIZE_T));
+    // gulong g_signal_connect_data(gpointer instance, const gchar *detailed_signal,
+    //     GCallback c_handler, gpointer data, GClosureNotify destroy_data, GConnectFlags flags)
+    signalConnectData = fn(lib, "g_signal_connect_data", FunctionDescriptor.of(JAVA_LONG,
+        ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
+    signalHandlerDisconnect = fn(lib, "g_signal_handler_disconnect",
+        FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
+    imageSetProgress = fn(lib, "vips_image_set_progress",
+        FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+    imageSetKill = fn(lib, "vips_image_set_kill", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+    sEval = global.allocateFrom("eval");
+    try {
+      evalStub = LINKER.upcallStub(java.lang.invoke.MethodHandles.lookup().findVirtual(Vips.class,
+              "onEval", java.lang.invoke.MethodType.methodType(void.class, MemorySegment.class,
+                  MemorySegment.class, MemorySegment.class)).bindTo(this),
+          FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS), global);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
     foreignFindLoadBuffer = fn(lib, "vips_foreign_find_load_buffer",
         FunctionDescriptor.of(ADDRESS, ADDRESS, SIZE_T));
     // VipsImage *vips_image_new_from_buffer(const void *buf, size_t len, const char *options,
@@ -661,6 +686,77 @@ public final class Vips {
       return (long) trackedGetMemHighwater.invokeExact();
     } catch (Throwable t) {
       throw rethrow(t);
+    }
+  }
+
+  // ---- cost budget ----
+
+  /**
+   * A deadline for the evaluation of one image, in native memory so libvips' worker threads can
+   * read it from the {@code eval} callback.
+   *
+   * <pre>
+   * offset  size  type   what
+   * 0       8     long   deadline, System.nanoTime() units
+   * 8       8     long   1 once the callback has killed the evaluation, else 0
+   * </pre>
+   */
+  public static final long DEADLINE_BYTES = 16;
+  private static final long DEADLINE_AT = 0;
+  private static final long KILLED_AT = 8;
+
+  /**
+   * Watches the evaluation of {@code image} (and of every image libvips derives from it to save
+   * it): {@code vips_image_set_progress(image, TRUE)} and {@code g_signal_connect(image, "eval",
+   * ...)}. On each progress report past {@code deadlineNanos} the image being computed is killed
+   * ({@code vips_image_set_kill}), which makes the running sink fail with "killed for image".
+   *
+   * @param deadline {@link #DEADLINE_BYTES} of native memory that outlives the evaluation
+   * @return the handler id, for {@link #unwatch}
+   */
+  public long watch(MemorySegment image, MemorySegment deadline, long deadlineNanos) {
+    deadline.set(JAVA_LONG, DEADLINE_AT, deadlineNanos);
+    deadline.set(JAVA_LONG, KILLED_AT, 0);
+    try {
+      imageSetProgress.invokeExact(image, 1);
+      return (long) signalConnectData.invokeExact(image, sEval, evalStub, deadline,
+          MemorySegment.NULL, 0);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /** Whether the callback of {@link #watch} killed the evaluation. */
+  public static boolean killed(MemorySegment deadline) {
+    return deadline.get(JAVA_LONG, KILLED_AT) != 0;
+  }
+
+  /** {@code g_signal_handler_disconnect(image, id)}. */
+  public void unwatch(MemorySegment image, long handlerId) {
+    try {
+      signalHandlerDisconnect.invokeExact(image, handlerId);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /**
+   * The {@code eval} handler: {@code void (*)(VipsImage *image, VipsProgress *progress,
+   * gpointer data)}, called on libvips' worker threads. {@code progress->im} (its first field) is
+   * the image being computed, whose kill flag the sink checks. Never throws into C.
+   */
+  @SuppressWarnings("unused") // called from C through the upcall stub
+  private void onEval(MemorySegment image, MemorySegment progress, MemorySegment data) {
+    try {
+      MemorySegment deadline = data.reinterpret(DEADLINE_BYTES);
+      if (System.nanoTime() - deadline.get(JAVA_LONG, DEADLINE_AT) > 0) {
+        deadline.set(JAVA_LONG, KILLED_AT, 1);
+        MemorySegment computed = progress.reinterpret(ADDRESS.byteSize()).get(ADDRESS, 0);
+        imageSetKill.invokeExact(computed, 1);
+        imageSetKill.invokeExact(image, 1);
+      }
+    } catch (Throwable ignored) {
+      // An exception must not unwind into C; the evaluation then runs to its end.
     }
   }
 

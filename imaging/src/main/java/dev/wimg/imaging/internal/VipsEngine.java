@@ -373,6 +373,8 @@ public final class VipsEngine implements ImageEngine {
    */
   private final class Call implements AutoCloseable {
     private final Arena arena = Arena.ofConfined();
+    /** When the transform started, System.nanoTime(): its budget counts from here. */
+    private final long started = System.nanoTime();
     private final List<MemorySegment> images = new ArrayList<>();
     private final List<MemorySegment> areas = new ArrayList<>();
     private MemorySegment out;
@@ -455,7 +457,31 @@ public final class VipsEngine implements ImageEngine {
       MemorySegment buf = arena.allocate(ADDRESS);
       MemorySegment len = arena.allocate(JAVA_LONG);
       int q = spec.quality();
-      int status = switch (output) {
+      // Pixels are computed while saving (the pipeline is lazy): that is where the budget holds.
+      MemorySegment deadline = arena.allocate(Vips.DEADLINE_BYTES, 8);
+      long watch = vips.watch(image, deadline,
+          started + limits.maxTransformMillis() * 1_000_000L);
+      int status;
+      try {
+        status = encode(image, output, spec, buf, len, q);
+      } finally {
+        vips.unwatch(image, watch);
+      }
+      if (status != 0 && Vips.killed(deadline)) {
+        vips.errorClear();
+        throw new ImageRequestException(ImageRequestException.OVER_BUDGET,
+            "the transform ran past its budget of " + limits.maxTransformMillis()
+                + " ms and was stopped");
+      }
+      if (status != 0) {
+        throw failed("encode " + output.token());
+      }
+      return copyOut(image, output, buf, len);
+    }
+
+    private int encode(MemorySegment image, ImageFormat output, TransformSpec spec,
+                       MemorySegment buf, MemorySegment len, int q) {
+      return switch (output) {
         case JPEG -> vips.jpegsaveBuffer(image, buf, len,
             q == TransformSpec.UNSET ? DEFAULT_JPEG_QUALITY : q, spec.progressive(), spec.strip());
         case PNG -> vips.pngsaveBuffer(image, buf, len, spec.progressive(), spec.strip());
@@ -465,9 +491,10 @@ public final class VipsEngine implements ImageEngine {
             q == TransformSpec.UNSET ? DEFAULT_AVIF_QUALITY : q, spec.strip(), AVIF_EFFORT);
         default -> throw new IllegalStateException("not an output format: " + output);
       };
-      if (status != 0) {
-        throw failed("encode " + output.token());
-      }
+    }
+
+    private ByteBuffer copyOut(MemorySegment image, ImageFormat output, MemorySegment buf,
+                               MemorySegment len) {
       long size = len.get(JAVA_LONG, 0);
       MemorySegment encoded = buf.get(ADDRESS, 0).reinterpret(size);
       try {
