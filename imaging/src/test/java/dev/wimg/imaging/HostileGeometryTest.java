@@ -29,8 +29,9 @@ import net.jqwik.api.lifecycle.AfterProperty;
  * libvips engine.
  *
  * <p>libvips is C and an internal assertion aborts the whole process ({@code SIGABRT}), which
- * would take the test JVM with it: surefire then only reports that its fork "terminated without
- * properly saying goodbye", naming no test and no picture. So the transforms run in a child JVM
+ * would take the test JVM with it: surefire 3.5 then reports "Tests run: 0", that its fork
+ * "terminated without properly saying goodbye" (exit code 134) and the crashed class, but not the
+ * picture or URL, and the tests left in that fork never run. So the transforms run in a child JVM
  * ({@link TransformWorkerMain}); a child that dies fails the try with the source size, the query
  * and the child's last words, and a new child serves the next try (so jqwik can shrink).
  */
