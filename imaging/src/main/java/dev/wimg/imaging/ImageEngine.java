@@ -41,4 +41,9 @@ public interface ImageEngine {
 
   /** The output formats this engine can write, as {@link ImageFormat#token()}s. */
   Set<String> outputFormats();
+
+  /** Native memory the engine holds now and held at most; {@link NativeMemory#NONE} if none. */
+  default NativeMemory nativeMemory() {
+    return NativeMemory.NONE;
+  }
 }

@@ -26,6 +26,8 @@ public final class ImageRequestException extends RuntimeException {
   public static final int UNPROCESSABLE = 422;
   /** HTTP 501: a valid request that the active engine cannot serve. */
   public static final int NOT_IMPLEMENTED = 501;
+  /** HTTP 503: the transform ran past its time budget and was stopped ({@link Limits#maxTransformMillis()}). */
+  public static final int OVER_BUDGET = 503;
 
   private final int status;
 
@@ -36,8 +38,8 @@ public final class ImageRequestException extends RuntimeException {
   public ImageRequestException(int status, String message) {
     super(message);
     if (status != BAD_REQUEST && status != UNSUPPORTED_MEDIA_TYPE && status != UNPROCESSABLE
-        && status != NOT_IMPLEMENTED) {
-      throw new IllegalArgumentException("status must be 400, 415, 422 or 501, got " + status);
+        && status != NOT_IMPLEMENTED && status != OVER_BUDGET) {
+      throw new IllegalArgumentException("status must be 400, 415, 422, 501 or 503, got " + status);
     }
     this.status = status;
   }

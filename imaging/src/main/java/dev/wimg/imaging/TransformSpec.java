@@ -240,8 +240,33 @@ public record TransformSpec(int width, int height, Mode mode, Gravity gravity, i
     OutputFormat format = p.containsKey("format") ? format(p.get("format")) : OutputFormat.SOURCE;
     boolean strip = flag("strip", p.get("strip"), true);
     boolean progressive = flag("progressive", p.get("progressive"), false);
-    return new TransformSpec(width, height, mode, gravity, background, crop, rotate, flip, flop,
-        gray, blur, quality, format, strip, progressive);
+    TransformSpec spec = new TransformSpec(width, height, mode, gravity, background, crop, rotate,
+        flip, flop, gray, blur, quality, format, strip, progressive);
+    checkOutputLimits(spec, limits);
+    return spec;
+  }
+
+  /**
+   * The output limits the URL alone passes: {@code fill}, {@code stretch} and {@code pad} make
+   * exactly {@code w×h}, so its area and its blur cost are known before the source is read. The
+   * engine checks the rest against the source (a 422).
+   */
+  private static void checkOutputLimits(TransformSpec spec, Limits limits) {
+    if (spec.mode() == Mode.FIT) {
+      return;
+    }
+    long pixels = (long) spec.width() * spec.height();
+    if (pixels > limits.maxOutputPixels()) {
+      throw ImageRequestException.badRequest("w x h must be at most " + limits.maxOutputPixels()
+          + " pixels for mode=" + spec.mode().token() + ", got " + spec.width() + "x"
+          + spec.height() + " = " + pixels);
+    }
+    if (spec.blur() > 0 && pixels * spec.blur() > limits.maxBlurWork()) {
+      throw ImageRequestException.badRequest("blur x w x h must be at most "
+          + limits.maxBlurWork() + ", got blur=" + BigDecimal.valueOf(spec.blur())
+          .stripTrailingZeros().toPlainString() + " on " + spec.width() + "x" + spec.height()
+          + " = " + (long) (pixels * spec.blur()));
+    }
   }
 
   /** True when every parameter is at its default: the original is served untouched. */

@@ -16,6 +16,9 @@ import javax.imageio.ImageIO;
 /** Test pictures: the committed fixtures, and hostile files made on the spot. */
 final class Pictures {
 
+  /** A zlib stream of one zero byte: the data of a PNG whose pixel rows are missing. */
+  private static final byte[] FIRST_ROW_ONLY = {0x78, (byte) 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01};
+
   private Pictures() {
   }
 
@@ -65,9 +68,12 @@ final class Pictures {
     ByteArrayOutputStream idat = new ByteArrayOutputStream();
     try (DeflaterOutputStream z = new DeflaterOutputStream(idat,
         new Deflater(Deflater.BEST_COMPRESSION), 1 << 16)) {
-      byte[] row = new byte[1 + (width + 7) / 8];
-      for (int y = 0; y < height; y++) {
-        z.write(row);
+      // All rows are zero (filter byte and pixels): deflate them many at a time.
+      long rowBytes = 1 + (width + 7) / 8;
+      byte[] rows = new byte[(int) Math.min(rowBytes * height, Math.max(rowBytes, 1 << 20))];
+      long rowsPerWrite = rows.length / rowBytes;
+      for (long y = 0; y < height; y += rowsPerWrite) {
+        z.write(rows, 0, (int) (Math.min(rowsPerWrite, height - y) * rowBytes));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -77,6 +83,127 @@ final class Pictures {
     ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height)
         .put((byte) 1).put((byte) 0).put((byte) 0).put((byte) 0).put((byte) 0);
     chunk(png, "IHDR", ihdr.array());
+    chunk(png, "IDAT", idat.toByteArray());
+    chunk(png, "IEND", new byte[0]);
+    return ByteBuffer.wrap(png.toByteArray());
+  }
+
+  /** A PNG whose header claims {@code width×height} 1-bit grey pixels and which holds none. */
+  static ByteBuffer pngHeaderOnly(int width, int height) {
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    png.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+    ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height)
+        .put((byte) 1).put((byte) 0).put((byte) 0).put((byte) 0).put((byte) 0);
+    chunk(png, "IHDR", ihdr.array());
+    chunk(png, "IDAT", FIRST_ROW_ONLY); // decoders read the header up to the first IDAT
+    chunk(png, "IEND", new byte[0]);
+    return ByteBuffer.wrap(png.toByteArray());
+  }
+
+  /**
+   * A PNG header claiming {@code width×height} pixels of the given bit depth and colour type (6:
+   * RGBA, 2: RGB, 0: grey), with no pixel data: enough for checks made from the header.
+   */
+  static ByteBuffer pngHeaderOnly(int width, int height, int depth, int colourType) {
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    png.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+    ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height)
+        .put((byte) depth).put((byte) colourType).put((byte) 0).put((byte) 0).put((byte) 0);
+    chunk(png, "IHDR", ihdr.array());
+    chunk(png, "IDAT", FIRST_ROW_ONLY); // decoders read the header up to the first IDAT
+    chunk(png, "IEND", new byte[0]);
+    return ByteBuffer.wrap(png.toByteArray());
+  }
+
+  /**
+   * A little-endian baseline TIFF header claiming {@code width×height} pixels of {@code bands}
+   * 8-bit bands (grey plus extra samples), one uncompressed strip that holds only its first 16
+   * bytes: enough for checks made from the header.
+   *
+   * <pre>
+   * offset  size  what
+   * 0       8     "II", 42, offset of the IFD (8)
+   * 8       2     entry count (11)
+   * 10      132   11 entries of 12 bytes: tag, type, count, value or offset
+   * 142     4     next IFD: 0
+   * 146     2·n   BitsPerSample: n × 8
+   * ...     2·n   ExtraSamples: (n-1) × 0 (unspecified)
+   * ...     16    the strip
+   * </pre>
+   */
+  static ByteBuffer tiffHeaderOnly(int width, int height, int bands) {
+    int entries = 11;
+    int ifdEnd = 8 + 2 + entries * 12 + 4;
+    int bitsAt = ifdEnd;
+    int extraAt = bitsAt + 2 * bands;
+    int stripAt = extraAt + 2 * bands;
+    ByteBuffer b = ByteBuffer.allocate(stripAt + 16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(8);
+    b.putShort((short) entries);
+    tiffEntry(b, 256, 4, 1, width);                 // ImageWidth, LONG
+    tiffEntry(b, 257, 4, 1, height);                // ImageLength
+    tiffEntry(b, 258, 3, bands, bitsAt);            // BitsPerSample, SHORT[bands]
+    tiffEntry(b, 259, 3, 1, 1);                     // Compression: none
+    tiffEntry(b, 262, 3, 1, 1);                     // Photometric: min-is-black
+    tiffEntry(b, 273, 4, 1, stripAt);               // StripOffsets
+    tiffEntry(b, 277, 3, 1, bands);                 // SamplesPerPixel
+    tiffEntry(b, 278, 4, 1, height);                // RowsPerStrip
+    tiffEntry(b, 279, 4, 1, width * bands * height); // StripByteCounts (a lie: 16 are there)
+    tiffEntry(b, 284, 3, 1, 1);                     // PlanarConfiguration: chunky
+    tiffEntry(b, 338, 3, bands - 1, extraAt);       // ExtraSamples
+    b.putInt(0);
+    for (int i = 0; i < bands; i++) {
+      b.putShort((short) 8);
+    }
+    for (int i = 0; i < bands; i++) {
+      b.putShort((short) 0);
+    }
+    return b.position(0).limit(b.capacity()).slice().order(java.nio.ByteOrder.BIG_ENDIAN);
+  }
+
+  private static void tiffEntry(ByteBuffer b, int tag, int type, int count, int value) {
+    b.putShort((short) tag).putShort((short) type).putInt(count);
+    if (type == 3 && count == 1) {
+      b.putShort((short) value).putShort((short) 0);
+    } else {
+      b.putInt(value);
+    }
+  }
+
+  /**
+   * A {@code width×height} 8-bit RGB PNG of one colour, with an iCCP chunk holding
+   * {@code iccProfile} when it is not null (untagged otherwise: no iCCP, sRGB, gAMA or cHRM).
+   */
+  static ByteBuffer flatPng(int width, int height, int r, int g, int b, byte[] iccProfile) {
+    ByteArrayOutputStream idat = new ByteArrayOutputStream();
+    try (DeflaterOutputStream z = new DeflaterOutputStream(idat)) {
+      byte[] row = new byte[1 + 3 * width];
+      for (int x = 0; x < width; x++) {
+        row[1 + 3 * x] = (byte) r;
+        row[2 + 3 * x] = (byte) g;
+        row[3 + 3 * x] = (byte) b;
+      }
+      for (int y = 0; y < height; y++) {
+        z.write(row);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    png.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+    chunk(png, "IHDR", ByteBuffer.allocate(13).putInt(width).putInt(height)
+        .put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0).array());
+    if (iccProfile != null) {
+      // iCCP: profile name, NUL, compression method 0, zlib stream
+      ByteArrayOutputStream iccp = new ByteArrayOutputStream();
+      iccp.writeBytes("icc\0\0".getBytes(StandardCharsets.US_ASCII));
+      try (DeflaterOutputStream z = new DeflaterOutputStream(iccp)) {
+        z.write(iccProfile);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      chunk(png, "iCCP", iccp.toByteArray());
+    }
     chunk(png, "IDAT", idat.toByteArray());
     chunk(png, "IEND", new byte[0]);
     return ByteBuffer.wrap(png.toByteArray());

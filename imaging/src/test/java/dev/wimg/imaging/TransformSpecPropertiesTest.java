@@ -55,6 +55,14 @@ class TransformSpecPropertiesTest {
             blur, quality, Arbitraries.of(OutputFormat.class))
         .as((s, bg, flags, b, q, format) -> new TransformSpec(s.width(), s.height(), s.mode(),
             s.gravity(), bg, s.crop(), s.rotate(), flags.get(0), flags.get(1), flags.get(2), b, q,
-            format, flags.get(3), flags.get(4)));
+            format, flags.get(3), flags.get(4)))
+        .filter(TransformSpecPropertiesTest::withinOutputLimits);
+  }
+
+  /** Whether parse accepts the spec's output size and blur (fill, stretch, pad: exactly w×h). */
+  private static boolean withinOutputLimits(TransformSpec spec) {
+    long pixels = (long) spec.width() * spec.height();
+    return spec.mode() == Mode.FIT || (pixels <= LIMITS.maxOutputPixels()
+        && pixels * spec.blur() <= LIMITS.maxBlurWork());
   }
 }

@@ -57,7 +57,8 @@ public record ImagingConfig(Map<String, String> presets, boolean presetsOnly, Li
       throw new IllegalArgumentException("derived picture cap must be >= 0 bytes, got " + derivedCapBytes);
     }
     // Limits checks the two sides and names them; Presets checks every definition against them.
-    Presets.of(presets, presetsOnly, new Limits(maxOutputSide, maxSourcePixels, 1, 0, 0));
+    Presets.of(presets, presetsOnly,
+        Limits.defaults().withMaxOutputSide(maxOutputSide).withMaxSourcePixels(maxSourcePixels));
   }
 
   /** No presets, no signing, the documented defaults. */

@@ -165,6 +165,11 @@ public final class WimgServer implements AutoCloseable {
           t -> t.status().derived().bytes());
       metrics.gauge("wimg.derived.pictures", null, "Derived pictures on disk", transforms,
           t -> t.status().derived().count());
+      metrics.gauge("wimg.imaging.native.memory", "bytes", "Bytes of pixel buffers libvips holds",
+          transforms, t -> t.engine().nativeMemory().bytes());
+      metrics.gauge("wimg.imaging.native.memory.high.water", "bytes",
+          "Most bytes of pixel buffers libvips has held at once", transforms,
+          t -> t.engine().nativeMemory().highWaterBytes());
 
       ServerBootstrap bootstrap = new ServerBootstrap()
           .group(group)

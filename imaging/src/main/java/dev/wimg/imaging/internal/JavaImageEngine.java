@@ -120,6 +120,7 @@ public final class JavaImageEngine implements ImageEngine {
       int storedWidth = reader.getWidth(0);
       int storedHeight = reader.getHeight(0);
       SourceChecks.checkPixels(storedWidth, storedHeight, limits);
+      checkDecodedSize(reader, storedWidth, storedHeight);
       output = OutputFormatChoice.choose(spec.format(), format, hasAlpha(reader), acceptHeader,
           WRITABLE, "java");
       int orientation = format == ImageFormat.JPEG ? ExifOrientation.read(source) : 1;
@@ -137,7 +138,7 @@ public final class JavaImageEngine implements ImageEngine {
         regionHeight = spec.crop().height();
       }
       // From the region's full size: subsampling below must not change the output size.
-      target = Geometry.scaled(spec, regionWidth, regionHeight);
+      target = Geometry.plan(spec, regionWidth, regionHeight, limits).scaled();
       int subsample = (int) Math.max(1, Math.min(
           regionWidth / ((double) SUBSAMPLE_MARGIN * target.width()),
           regionHeight / ((double) SUBSAMPLE_MARGIN * target.height())));
@@ -332,6 +333,24 @@ public final class JavaImageEngine implements ImageEngine {
     ImageReader reader = readers.next();
     reader.setInput(new ByteBufferImageInputStream(source), true, true);
     return reader;
+  }
+
+  /** {@link SourceChecks#checkDecodedSize} with the bands and sample size the reader reports. */
+  private void checkDecodedSize(ImageReader reader, int width, int height) throws IOException {
+    ImageTypeSpecifier type = reader.getRawImageType(0);
+    if (type == null) {
+      Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+      type = types.hasNext() ? types.next() : null;
+    }
+    if (type != null) {
+      java.awt.image.SampleModel model = type.getSampleModel(1, 1);
+      int bits = 0;
+      for (int size : model.getSampleSize()) {
+        bits = Math.max(bits, size);
+      }
+      SourceChecks.checkDecodedSize(width, height, model.getNumBands(), Math.max(1, (bits + 7) / 8),
+          limits);
+    }
   }
 
   private static boolean hasAlpha(ImageReader reader) throws IOException {

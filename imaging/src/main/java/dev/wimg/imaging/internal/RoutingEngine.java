@@ -3,6 +3,7 @@ package dev.wimg.imaging.internal;
 import dev.wimg.imaging.ImageEngine;
 import dev.wimg.imaging.ImageFormat;
 import dev.wimg.imaging.ImageInfo;
+import dev.wimg.imaging.NativeMemory;
 import dev.wimg.imaging.TransformResult;
 import dev.wimg.imaging.TransformSpec;
 import java.nio.ByteBuffer;
@@ -41,6 +42,11 @@ public final class RoutingEngine implements ImageEngine {
   @Override
   public String name() {
     return vips.name();
+  }
+
+  @Override
+  public NativeMemory nativeMemory() {
+    return vips.nativeMemory();
   }
 
   @Override

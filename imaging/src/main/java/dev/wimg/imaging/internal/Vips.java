@@ -86,6 +86,7 @@ public final class Vips {
   private final MemorySegment sOptionString;
   private final MemorySegment sShrink;
   private final MemorySegment sFailOnTruncated;
+  private final MemorySegment sFailOnWarning;
 
   private final MethodHandle errorBufferCopy;
   private final MethodHandle errorClear;
@@ -101,6 +102,14 @@ public final class Vips {
   private MemorySegment countStub;
   private final MethodHandle trackedGetMem;
   private final MethodHandle trackedGetAllocs;
+  private final MethodHandle trackedGetMemHighwater;
+  private final MethodHandle signalConnectData;
+  private final MethodHandle signalHandlerDisconnect;
+  private final MethodHandle imageSetProgress;
+  private final MethodHandle imageSetKill;
+  private final MemorySegment sEval;
+  /** Upcall stub of {@link #onEval}, bound to this binding. */
+  private final MemorySegment evalStub;
   private final MethodHandle foreignFindLoadBuffer;
   private final MethodHandle imageNewFromBuffer;
   private final MethodHandle imageNewFromBufferShrunk;
@@ -128,6 +137,9 @@ public final class Vips {
   private final MethodHandle getNPages;
   private final MethodHandle getOrientation;
   private final MethodHandle hasAlpha;
+  private final MethodHandle formatSizeof;
+  private final MethodHandle getTypeof;
+  private final MemorySegment sIccProfileData;
   private final boolean heifSave;
 
   /**
@@ -158,6 +170,9 @@ public final class Vips {
    * @param interpretationBw   VipsInterpretation "b-w"
    * @param formatUchar        VipsBandFormat "uchar"
    * @param heifAv1            VipsForeignHeifCompression "av1", or -1 when absent
+   * @param interpretationCmyk VipsInterpretation "cmyk"
+   * @param failOnWarning      VipsFailOn "warning": any decoder warning is an error (a JPEG whose
+   *                           scan ends before its frame does is only a warning to libjpeg)
    */
   public record Enums(int accessSequential, int failOnTruncated, int sizeBoth, int sizeDown,
                       int sizeForce, int interestingNone, int interestingCentre,
@@ -165,7 +180,8 @@ public final class Vips {
                       int compassCentre, int compassNorth, int compassSouth, int compassEast,
                       int compassWest, int extendBackground, int angleD90, int angleD180,
                       int angleD270, int directionHorizontal, int directionVertical,
-                      int interpretationSrgb, int interpretationBw, int formatUchar, int heifAv1) {
+                      int interpretationSrgb, int interpretationBw, int formatUchar, int heifAv1,
+                      int interpretationCmyk, int failOnWarning) {
   }
 
   private static final class Holder {
@@ -239,6 +255,7 @@ public final class Vips {
     sOptionString = global.allocateFrom("option_string");
     sShrink = global.allocateFrom("shrink");
     sFailOnTruncated = global.allocateFrom("[fail_on=truncated]");
+    sFailOnWarning = global.allocateFrom("[fail_on=warning]");
 
     errorBufferCopy = fn(lib, "vips_error_buffer_copy", FunctionDescriptor.of(ADDRESS));
     errorClear = fn(lib, "vips_error_clear", FunctionDescriptor.ofVoid());
@@ -254,6 +271,25 @@ public final class Vips {
         FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
     trackedGetMem = fn(lib, "vips_tracked_get_mem", FunctionDescriptor.of(SIZE_T));
     trackedGetAllocs = fn(lib, "vips_tracked_get_allocs", FunctionDescriptor.of(JAVA_INT));
+    trackedGetMemHighwater = fn(lib, "vips_tracked_get_mem_highwater", FunctionDescriptor.of(SIZE_T));
+    // gulong g_signal_connect_data(gpointer instance, const gchar *detailed_signal,
+    //     GCallback c_handler, gpointer data, GClosureNotify destroy_data, GConnectFlags flags)
+    signalConnectData = fn(lib, "g_signal_connect_data", FunctionDescriptor.of(JAVA_LONG,
+        ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
+    signalHandlerDisconnect = fn(lib, "g_signal_handler_disconnect",
+        FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
+    imageSetProgress = fn(lib, "vips_image_set_progress",
+        FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+    imageSetKill = fn(lib, "vips_image_set_kill", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+    sEval = global.allocateFrom("eval");
+    try {
+      evalStub = LINKER.upcallStub(java.lang.invoke.MethodHandles.lookup().findVirtual(Vips.class,
+              "onEval", java.lang.invoke.MethodType.methodType(void.class, MemorySegment.class,
+                  MemorySegment.class, MemorySegment.class)).bindTo(this),
+          FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS), global);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
     foreignFindLoadBuffer = fn(lib, "vips_foreign_find_load_buffer",
         FunctionDescriptor.of(ADDRESS, ADDRESS, SIZE_T));
     // VipsImage *vips_image_new_from_buffer(const void *buf, size_t len, const char *options,
@@ -332,6 +368,11 @@ public final class Vips {
     getNPages = fn(lib, "vips_image_get_n_pages", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     getOrientation = fn(lib, "vips_image_get_orientation", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     hasAlpha = fn(lib, "vips_image_hasalpha", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    // guint64 vips_format_sizeof(VipsBandFormat format)
+    formatSizeof = fn(lib, "vips_format_sizeof", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+    // GType vips_image_get_typeof(const VipsImage *image, const char *name)
+    getTypeof = fn(lib, "vips_image_get_typeof", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS));
+    sIccProfileData = global.allocateFrom("icc-profile-data");
 
     enums = resolveEnums(lib, global);
     heifSave = enums.heifAv1() >= 0 && hasSaver(lib, global, "heifsave_buffer");
@@ -458,7 +499,9 @@ public final class Vips {
         value.apply("vips_interpretation_get_type", "srgb"),
         value.apply("vips_interpretation_get_type", "b-w"),
         value.apply("vips_band_format_get_type", "uchar"),
-        av1);
+        av1,
+        value.apply("vips_interpretation_get_type", "cmyk"),
+        value.apply("vips_fail_on_get_type", "warning"));
     return enums;
   }
 
@@ -637,6 +680,86 @@ public final class Vips {
     }
   }
 
+  /** {@code size_t vips_tracked_get_mem_highwater(void)}: most bytes held at once so far. */
+  public long trackedMemoryHighWater() {
+    try {
+      return (long) trackedGetMemHighwater.invokeExact();
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  // ---- cost budget ----
+
+  /**
+   * A deadline for the evaluation of one image, in native memory so libvips' worker threads can
+   * read it from the {@code eval} callback.
+   *
+   * <pre>
+   * offset  size  type   what
+   * 0       8     long   deadline, System.nanoTime() units
+   * 8       8     long   1 once the callback has killed the evaluation, else 0
+   * </pre>
+   */
+  public static final long DEADLINE_BYTES = 16;
+  private static final long DEADLINE_AT = 0;
+  private static final long KILLED_AT = 8;
+
+  /**
+   * Watches the evaluation of {@code image} (and of every image libvips derives from it to save
+   * it): {@code vips_image_set_progress(image, TRUE)} and {@code g_signal_connect(image, "eval",
+   * ...)}. On each progress report past {@code deadlineNanos} the image being computed is killed
+   * ({@code vips_image_set_kill}), which makes the running sink fail with "killed for image".
+   *
+   * @param deadline {@link #DEADLINE_BYTES} of native memory that outlives the evaluation
+   * @return the handler id, for {@link #unwatch}
+   */
+  public long watch(MemorySegment image, MemorySegment deadline, long deadlineNanos) {
+    deadline.set(JAVA_LONG, DEADLINE_AT, deadlineNanos);
+    deadline.set(JAVA_LONG, KILLED_AT, 0);
+    try {
+      imageSetProgress.invokeExact(image, 1);
+      return (long) signalConnectData.invokeExact(image, sEval, evalStub, deadline,
+          MemorySegment.NULL, 0);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /** Whether the callback of {@link #watch} killed the evaluation. */
+  public static boolean killed(MemorySegment deadline) {
+    return deadline.get(JAVA_LONG, KILLED_AT) != 0;
+  }
+
+  /** {@code g_signal_handler_disconnect(image, id)}. */
+  public void unwatch(MemorySegment image, long handlerId) {
+    try {
+      signalHandlerDisconnect.invokeExact(image, handlerId);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /**
+   * The {@code eval} handler: {@code void (*)(VipsImage *image, VipsProgress *progress,
+   * gpointer data)}, called on libvips' worker threads. {@code progress->im} (its first field) is
+   * the image being computed, whose kill flag the sink checks. Never throws into C.
+   */
+  @SuppressWarnings("unused") // called from C through the upcall stub
+  private void onEval(MemorySegment image, MemorySegment progress, MemorySegment data) {
+    try {
+      MemorySegment deadline = data.reinterpret(DEADLINE_BYTES);
+      if (System.nanoTime() - deadline.get(JAVA_LONG, DEADLINE_AT) > 0) {
+        deadline.set(JAVA_LONG, KILLED_AT, 1);
+        MemorySegment computed = progress.reinterpret(ADDRESS.byteSize()).get(ADDRESS, 0);
+        imageSetKill.invokeExact(computed, 1);
+        imageSetKill.invokeExact(image, 1);
+      }
+    } catch (Throwable ignored) {
+      // An exception must not unwind into C; the evaluation then runs to its end.
+    }
+  }
+
   /** {@code int vips_tracked_get_allocs(void)}: pixel buffers libvips holds now. */
   public int trackedAllocations() {
     try {
@@ -700,18 +823,27 @@ public final class Vips {
 
   /**
    * {@code vips_thumbnail_buffer(buf, len, &out, width, "height", h, "size", size, "crop", crop,
-   * "no_rotate", FALSE, "export_profile", "srgb", "option_string", "[fail_on=truncated]", NULL)}:
-   * load with shrink-on-load, resize, apply the EXIF orientation, crop, and convert to sRGB when
-   * the source has a colour profile or is CMYK. A truncated source is an error, not a picture
+   * "no_rotate", FALSE, "export_profile", srgb ? "srgb" : NULL, "option_string",
+   * "[fail_on=truncated]", NULL)}: load with shrink-on-load, resize, apply the EXIF orientation and
+   * crop; with {@code toSrgb}, convert from the source's profile (or libvips' CMYK default) to
+   * sRGB. Without it the pixels keep their values: libvips 8.14 given an export profile imports
+   * an untagged source with its own sRGB profile, and that round trip shifts colours (grey 30
+   * becomes 15, blue 0,0,255 becomes 85,15,253), so it must only be asked for tagged or CMYK
+   * sources. The loader fails on a truncated source, or with {@code failOnWarning} on any decoder
+   * warning ({@code [fail_on=...]} in the loader's option string: libvips 8.14's own
+   * {@code fail_on} option of thumbnail_buffer does not reach the loader). A truncated source is an error, not a picture
    * padded with grey: libvips 8.14's own {@code fail_on} option of thumbnail_buffer does not
    * reach the loader, so it is given in the loader's option string.
    */
   public int thumbnailBuffer(MemorySegment data, MemorySegment out, int width, int height,
-                             int size, int interesting) {
+                             int size, int interesting, boolean toSrgb,
+                             boolean failOnWarning) {
+    MemorySegment profile = toSrgb ? sSrgb : MemorySegment.NULL;
+    MemorySegment loaderOptions = failOnWarning ? sFailOnWarning : sFailOnTruncated;
     try {
       return (int) thumbnailBuffer.invokeExact(data, data.byteSize(), out, width, sHeight, height,
-          sSize, size, sCrop, interesting, sNoRotate, 0, sExportProfile, sSrgb, sOptionString,
-          sFailOnTruncated, MemorySegment.NULL);
+          sSize, size, sCrop, interesting, sNoRotate, 0, sExportProfile, profile, sOptionString,
+          loaderOptions, MemorySegment.NULL);
     } catch (Throwable t) {
       throw rethrow(t);
     }
@@ -719,14 +851,15 @@ public final class Vips {
 
   /**
    * {@code vips_thumbnail_image(in, &out, width, "height", h, "size", size, "crop", crop,
-   * "no_rotate", FALSE, "export_profile", "srgb", NULL)}: as {@link #thumbnailBuffer} for an
-   * image already loaded (no shrink-on-load).
+   * "no_rotate", FALSE, "export_profile", srgb ? "srgb" : NULL, NULL)}: as
+   * {@link #thumbnailBuffer} for an image already loaded (no shrink-on-load).
    */
   public int thumbnailImage(MemorySegment in, MemorySegment out, int width, int height, int size,
-                            int interesting) {
+                            int interesting, boolean toSrgb) {
+    MemorySegment profile = toSrgb ? sSrgb : MemorySegment.NULL;
     try {
       return (int) thumbnailImage.invokeExact(in, out, width, sHeight, height, sSize, size, sCrop,
-          interesting, sNoRotate, 0, sExportProfile, sSrgb, MemorySegment.NULL);
+          interesting, sNoRotate, 0, sExportProfile, profile, MemorySegment.NULL);
     } catch (Throwable t) {
       throw rethrow(t);
     }
@@ -941,6 +1074,24 @@ public final class Vips {
   public int orientation(MemorySegment image) {
     try {
       return (int) getOrientation.invokeExact(image);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /** {@code guint64 vips_format_sizeof(VipsBandFormat format)}: bytes of one band of a pixel. */
+  public int bytesPerBand(int bandFormat) {
+    try {
+      return (int) (long) formatSizeof.invokeExact(bandFormat);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /** Whether the image carries an ICC profile ({@code vips_image_get_typeof(image, "icc-profile-data")}). */
+  public boolean hasIccProfile(MemorySegment image) {
+    try {
+      return (long) getTypeof.invokeExact(image, sIccProfileData) != 0;
     } catch (Throwable t) {
       throw rethrow(t);
     }

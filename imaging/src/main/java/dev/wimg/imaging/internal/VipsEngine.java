@@ -10,6 +10,7 @@ import dev.wimg.imaging.ImageFormat;
 import dev.wimg.imaging.ImageInfo;
 import dev.wimg.imaging.ImageRequestException;
 import dev.wimg.imaging.Limits;
+import dev.wimg.imaging.NativeMemory;
 import dev.wimg.imaging.TransformResult;
 import dev.wimg.imaging.TransformSpec;
 import dev.wimg.imaging.TransformSpec.Gravity;
@@ -36,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *       source over {@link Limits#maxSourcePixels()} before any pixel is decoded (422).
  *   <li>Without a crop: {@code vips_thumbnail_buffer}, which uses shrink-on-load (JPEG DCT
  *       scaling, WebP/HEIF/SVG scale-on-load), applies the EXIF orientation, crops for
- *       {@code fill} by gravity and converts CMYK or profiled sources to sRGB. With a crop: the
+ *       {@code fill} by gravity and converts CMYK or profiled sources to sRGB (untagged sources
+ *       are sRGB and keep their values). With a crop: the
  *       crop is mapped to stored pixels ({@link Orientation#storedRect}), cut from a sequential
  *       image (a JPEG is loaded at 1/2, 1/4 or 1/8 when the output is that much smaller than the
  *       crop), and {@code vips_thumbnail_image} does the rest.
@@ -126,6 +128,12 @@ public final class VipsEngine implements ImageEngine {
   }
 
   @Override
+  public NativeMemory nativeMemory() {
+    return new NativeMemory(vips.trackedMemory(), vips.trackedMemoryHighWater(),
+        vips.trackedAllocations());
+  }
+
+  @Override
   public Set<String> outputFormats() {
     return writable.stream().map(ImageFormat::token).collect(Collectors.toUnmodifiableSet());
   }
@@ -152,11 +160,16 @@ public final class VipsEngine implements ImageEngine {
       int storedWidth = vips.width(header);
       int storedHeight = vips.height(header);
       SourceChecks.checkPixels(storedWidth, storedHeight, limits);
+      SourceChecks.checkDecodedSize(storedWidth, storedHeight, vips.bands(header),
+          vips.bytesPerBand(vips.bandFormat(header)), limits);
       int orientation = vips.orientation(header);
       orientation = orientation >= 1 && orientation <= 8 ? orientation : 1;
       boolean swapped = orientation >= 5;
       int width = swapped ? storedHeight : storedWidth;
       int height = swapped ? storedWidth : storedHeight;
+      // Only a tagged or CMYK source is converted: an untagged one is sRGB already (see
+      // Vips#thumbnailBuffer for what converting it anyway does).
+      boolean toSrgb = vips.hasIccProfile(header) || vips.interpretation(header) == e.interpretationCmyk();
       ImageFormat output = OutputFormatChoice.choose(spec.format(), format,
           vips.hasAlpha(header), acceptHeader, writable, "libvips");
 
@@ -166,12 +179,12 @@ public final class VipsEngine implements ImageEngine {
         TransformSpec.Crop crop = spec.crop();
         Orientation.checkInside(crop, width, height);
         int[] r = Orientation.storedRect(crop, storedWidth, storedHeight, orientation);
-        Geometry.Size target = Geometry.scaled(spec, crop.width(), crop.height());
+        Geometry.Size target = Geometry.plan(spec, crop.width(), crop.height(), limits).scaled();
         int shrink = format == ImageFormat.JPEG ? jpegShrink(crop, target) : 1;
         MemorySegment base = header;
         if (shrink > 1) {
           base = call.own(vips.jpegNewFromBuffer(call.data, e.accessSequential(),
-              e.failOnTruncated(), shrink), "read the header");
+              call.failOn, shrink), "read the header");
           r = shrinkRect(r, shrink, vips.width(base), vips.height(base));
         }
         MemorySegment cropped = call.image(vips.crop(base, call.slot(), r[0], r[1], r[2], r[3]),
@@ -184,11 +197,13 @@ public final class VipsEngine implements ImageEngine {
               e.interestingNone(), resize.boxWidth, resize.boxHeight, resize.gravity);
         }
         image = call.image(vips.thumbnailImage(cropped, call.slot(), resize.width, resize.height,
-            resize.size, resize.interesting), "resize");
+            resize.size, resize.interesting, toSrgb), "resize");
       } else {
+        Geometry.plan(spec, width, height, limits);
         resize = resize(spec, width, height);
         image = call.image(vips.thumbnailBuffer(call.data, call.slot(), resize.width,
-            resize.height, resize.size, resize.interesting), "resize");
+            resize.height, resize.size, resize.interesting, toSrgb, format == ImageFormat.JPEG),
+            "resize");
       }
 
       image = eightBit(call, image, spec.gray());
@@ -358,10 +373,14 @@ public final class VipsEngine implements ImageEngine {
    */
   private final class Call implements AutoCloseable {
     private final Arena arena = Arena.ofConfined();
+    /** When the transform started, System.nanoTime(): its budget counts from here. */
+    private final long started = System.nanoTime();
     private final List<MemorySegment> images = new ArrayList<>();
     private final List<MemorySegment> areas = new ArrayList<>();
     private MemorySegment out;
     MemorySegment data;
+    /** The loaders' VipsFailOn for this source, set by {@link #header}. */
+    int failOn;
 
     /** Maps the source and reads its header; the header image is owned by this call. */
     MemorySegment header(ByteBuffer source, ImageFormat format) {
@@ -378,11 +397,15 @@ public final class VipsEngine implements ImageEngine {
       }
       String loader = vips.findLoader(data);
       if (loader == null || !loader.toLowerCase(java.util.Locale.ROOT).contains(loaderKeyword(format))) {
-        throw new ImageRequestException(ImageRequestException.NOT_IMPLEMENTED,
-            "the libvips engine cannot read " + format.token() + " pictures");
+        // The magic bytes say the format and its loader is here (checked above), so a loader
+        // that does not take the bytes means they are corrupt, not that the format is unknown.
+        throw SourceChecks.undecodable("the " + format.token() + " loader does not accept these"
+            + " bytes" + (loader == null ? "" : " (libvips would use " + loader + ")"));
       }
-      MemorySegment header = vips.imageNewFromBuffer(data, e.accessSequential(),
-          e.failOnTruncated());
+      // libjpeg only warns when the scan data ends before the frame its header declares (a
+      // 7000x7000 header over 16x16 of data): for JPEG a warning is an error, as a truncation is.
+      failOn = format == ImageFormat.JPEG ? e.failOnWarning() : e.failOnTruncated();
+      MemorySegment header = vips.imageNewFromBuffer(data, e.accessSequential(), failOn);
       if (header.equals(MemorySegment.NULL)) {
         throw failed("read the header");
       }
@@ -434,7 +457,31 @@ public final class VipsEngine implements ImageEngine {
       MemorySegment buf = arena.allocate(ADDRESS);
       MemorySegment len = arena.allocate(JAVA_LONG);
       int q = spec.quality();
-      int status = switch (output) {
+      // Pixels are computed while saving (the pipeline is lazy): that is where the budget holds.
+      MemorySegment deadline = arena.allocate(Vips.DEADLINE_BYTES, 8);
+      long watch = vips.watch(image, deadline,
+          started + limits.maxTransformMillis() * 1_000_000L);
+      int status;
+      try {
+        status = encode(image, output, spec, buf, len, q);
+      } finally {
+        vips.unwatch(image, watch);
+      }
+      if (status != 0 && Vips.killed(deadline)) {
+        vips.errorClear();
+        throw new ImageRequestException(ImageRequestException.OVER_BUDGET,
+            "the transform ran past its budget of " + limits.maxTransformMillis()
+                + " ms and was stopped");
+      }
+      if (status != 0) {
+        throw failed("encode " + output.token());
+      }
+      return copyOut(image, output, buf, len);
+    }
+
+    private int encode(MemorySegment image, ImageFormat output, TransformSpec spec,
+                       MemorySegment buf, MemorySegment len, int q) {
+      return switch (output) {
         case JPEG -> vips.jpegsaveBuffer(image, buf, len,
             q == TransformSpec.UNSET ? DEFAULT_JPEG_QUALITY : q, spec.progressive(), spec.strip());
         case PNG -> vips.pngsaveBuffer(image, buf, len, spec.progressive(), spec.strip());
@@ -444,18 +491,45 @@ public final class VipsEngine implements ImageEngine {
             q == TransformSpec.UNSET ? DEFAULT_AVIF_QUALITY : q, spec.strip(), AVIF_EFFORT);
         default -> throw new IllegalStateException("not an output format: " + output);
       };
-      if (status != 0) {
-        throw failed("encode " + output.token());
-      }
+    }
+
+    private ByteBuffer copyOut(MemorySegment image, ImageFormat output, MemorySegment buf,
+                               MemorySegment len) {
       long size = len.get(JAVA_LONG, 0);
       MemorySegment encoded = buf.get(ADDRESS, 0).reinterpret(size);
       try {
+        checkDecodes(encoded, output, vips.width(image), vips.height(image));
         byte[] out = new byte[Math.toIntExact(size)];
         MemorySegment.copy(encoded, JAVA_BYTE, 0, out, 0, out.length);
         return ByteBuffer.wrap(out);
       } finally {
         vips.gFree(encoded);
       }
+    }
+
+    /**
+     * Reads back the header of an encoded output and checks it holds the picture that was
+     * encoded: an encoder may fail without saying so (libheif writes a 201-byte AVIF that holds no
+     * image for a 1 x 10,000,000 picture), and nothing is sent, cached or saved that does not.
+     */
+    private void checkDecodes(MemorySegment encoded, ImageFormat output, int width, int height) {
+      MemorySegment back = vips.imageNewFromBuffer(encoded, e.accessSequential(),
+          e.failOnTruncated());
+      String found;
+      if (back.equals(MemorySegment.NULL)) {
+        found = "does not decode: " + vips.takeError();
+      } else {
+        int w = vips.width(back);
+        int h = vips.height(back);
+        vips.gObjectUnref(back);
+        if (w == width && h == height) {
+          return;
+        }
+        found = "decodes as " + w + "x" + h;
+      }
+      throw new ImageRequestException(ImageRequestException.UNPROCESSABLE, "the " + output.token()
+          + " encoder cannot write a " + width + "x" + height + " picture: its output ("
+          + encoded.byteSize() + " bytes) " + found);
     }
 
     ImageRequestException failed(String step) {

@@ -3,7 +3,7 @@ package dev.wimg.server.internal;
 import java.nio.charset.StandardCharsets;
 
 /**
- * {@code Content-Disposition: inline} with a file name (RFC 6266), in both forms: {@code filename}
+ * {@code Content-Disposition: inline} or {@code attachment} with a file name (RFC 6266), in both forms: {@code filename}
  * with an ASCII stand-in for clients that predate RFC 8187, and {@code filename*} with the exact
  * UTF-8 name percent-encoded. Every byte outside the RFC 8187 attr-char set is encoded, so no name
  * can break out of the header; path separators never reach the stand-in (a client saving under
@@ -16,8 +16,17 @@ public final class ContentDisposition {
   private ContentDisposition() {}
 
   public static String inline(String name) {
+    return of("inline", name);
+  }
+
+  /** {@code attachment}: the browser saves the file rather than showing it as this origin. */
+  public static String attachment(String name) {
+    return name == null || name.isEmpty() ? "attachment" : of("attachment", name);
+  }
+
+  private static String of(String disposition, String name) {
     StringBuilder out = new StringBuilder(32 + name.length() * 2);
-    out.append("inline; filename=\"");
+    out.append(disposition).append("; filename=\"");
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
       boolean plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%' && c != '/';

@@ -43,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * <p>Headers: Content-Type (stored type, else guessed from the URL name or the stored name, else
  * application/octet-stream), Content-Length, ETag, Last-Modified, {@code Cache-Control: public,
  * max-age=31536000, immutable} (content under a fid never changes), Accept-Ranges, and
- * Content-Disposition when a name is known. Conditionals: If-None-Match (weak comparison, lists,
+ * Content-Disposition {@code inline} when a name is known; a type not safe inline
+ * ({@link MimeTypes#isSafeInline}) gets {@code attachment} and {@code Content-Security-Policy:
+ * sandbox} instead. Conditionals: If-None-Match (weak comparison, lists,
  * {@code *}) wins over If-Modified-Since, both give 304. Range: one byte range with If-Range
  * support gives 206 or 416; anything else gives the whole file (RFC 9110 §14.2).
  *
@@ -192,11 +194,11 @@ public final class FileReadHandler {
       out.set(HttpHeaderNames.CONTENT_RANGE, contentRange);
     }
     String name = path.name() != null ? path.name() : file.name();
-    if (name != null && !name.isEmpty()) {
-      out.set(HttpHeaderNames.CONTENT_DISPOSITION, ContentDisposition.inline(name));
-    }
-    if (MimeTypes.isActiveContent(mime)) {
+    if (!MimeTypes.isSafeInline(mime)) {
+      out.set(HttpHeaderNames.CONTENT_DISPOSITION, ContentDisposition.attachment(name));
       out.set(HttpHeaderNames.CONTENT_SECURITY_POLICY, SANDBOX);
+    } else if (name != null && !name.isEmpty()) {
+      out.set(HttpHeaderNames.CONTENT_DISPOSITION, ContentDisposition.inline(name));
     }
     ex.respond(response).addListener(f -> Reference.reachabilityFence(file));
   }

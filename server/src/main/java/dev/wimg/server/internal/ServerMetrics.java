@@ -37,6 +37,8 @@ import java.util.function.ToDoubleFunction;
  *   wimg_store_read_errors                       reads that failed because a volume file could
  *                                                not be read (disk read error), since start
  *   wimg_store_volumes_needing_check             volumes with such read errors: check their disk
+ *   wimg_imaging_native_memory_bytes,
+ *   wimg_imaging_native_memory_high_water_bytes  libvips' pixel buffers now, and most at once
  * </pre>
  */
 public final class ServerMetrics implements AutoCloseable {

@@ -27,9 +27,11 @@ class SmallPartsTest {
     assertThat(MimeTypes.effective(null, "a.PNG")).isEqualTo("image/png");
     assertThat(MimeTypes.effective(null, null, "b.webp")).isEqualTo("image/webp");
     assertThat(MimeTypes.effective(null, "noext", "x.")).isEqualTo("application/octet-stream");
-    assertThat(MimeTypes.isActiveContent("text/html; charset=utf-8")).isTrue();
-    assertThat(MimeTypes.isActiveContent("image/svg+xml")).isTrue();
-    assertThat(MimeTypes.isActiveContent("image/jpeg")).isFalse();
+    assertThat(MimeTypes.isSafeInline("text/html; charset=utf-8")).isFalse();
+    assertThat(MimeTypes.isSafeInline("image/svg+xml")).isFalse();
+    assertThat(MimeTypes.isSafeInline("application/pdf")).isFalse();
+    assertThat(MimeTypes.isSafeInline("image/jpeg")).isTrue();
+    assertThat(MimeTypes.isSafeInline("text/plain; charset=utf-8")).isTrue();
   }
 
   @Test

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.wimg.imaging.ImageEngine;
 import dev.wimg.imaging.Limits;
+import dev.wimg.imaging.NativeMemory;
 import dev.wimg.imaging.Presets;
 import dev.wimg.imaging.TransformResult;
 import dev.wimg.imaging.TransformSpec;
@@ -93,7 +94,7 @@ public final class TransformService implements Closeable {
   /** The body of {@code imaging} in {@code /status}. */
   public record Status(String engine, List<String> outputFormats, int workers, int queueLength, int queued,
                        long transforms, boolean presetsOnly, boolean signedUrls, CacheStatus cache,
-                       DerivedStatus derived) {}
+                       DerivedStatus derived, NativeMemory nativeMemory) {}
 
   /**
    * @param entries  results held in memory
@@ -426,7 +427,8 @@ public final class TransformService implements Closeable {
         config.queueLength(), pool.getQueue().size(), transforms.sum(), presets.presetsOnly(), signer.enabled(),
         new CacheStatus(cache.estimatedSize(), cacheBytes, config.cacheBytes(), cacheHits.sum(),
             urlKeys.size(), urlHits.sum(), parses.sum()),
-        new DerivedStatus(index.count(), index.bytes(), config.derivedCapBytes(), derivedHits.sum(), misses.sum()));
+        new DerivedStatus(index.count(), index.bytes(), config.derivedCapBytes(), derivedHits.sum(), misses.sum()),
+        engine.nativeMemory());
   }
 
   /** Transforms computed since start: the engine's calls. */
