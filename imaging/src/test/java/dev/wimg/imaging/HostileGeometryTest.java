@@ -67,8 +67,10 @@ class HostileGeometryTest {
   void noSourceSizeAndNoUrlAbortsTheProcess(@ForAll("sides") int width, @ForAll("sides") int height,
                                             @ForAll("queries") String query) {
     String answer = worker.ask(width, height, query);
+    // The documented budget answer (503) is also an answer, not an abort: a large legal source on
+    // a busy machine can run past the 5 s budget.
     assertThat(answer).as("%dx%d ?%s", width, height, query)
-        .matches("ok .*|refused (400|422) .*");
+        .matches("ok .*|refused (400|422) .*|refused 503 the transform ran past its budget of \\d+ ms and was stopped");
     if (answer.startsWith("ok ")) {
       // "ok JPEG 300x2 decodes as JPEG 300x2": the output holds the size it claims.
       String[] parts = answer.split(" ");
