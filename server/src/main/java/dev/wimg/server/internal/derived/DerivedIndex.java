@@ -205,7 +205,7 @@ public final class DerivedIndex implements Closeable {
   }
 
   /** The link of {@code key}, marking it most recently used, or null. */
-  public synchronized Link lookup(TransformKey key) {
+  synchronized Link lookup(TransformKey key) {
     Link link = byKey.get(key);
     if (link != null) {
       changed = true;
@@ -225,7 +225,7 @@ public final class DerivedIndex implements Closeable {
    * @return the links unlinked (a previous link of the same key, and evictions): the caller
    *     deletes their needles and then {@link #logRemovals logs their removal}
    */
-  public List<Link> add(Link link, long capBytes) throws IOException {
+  List<Link> add(Link link, long capBytes) throws IOException {
     append(DerivedIndexCodec.encode(link.toEntry()));
     List<Link> dropped = new ArrayList<>();
     synchronized (this) {
@@ -250,7 +250,7 @@ public final class DerivedIndex implements Closeable {
   }
 
   /** Unlinks every derived picture of {@code original}; returns them (see {@link #add}). */
-  public synchronized List<Link> removeOriginal(Fid original) {
+  synchronized List<Link> removeOriginal(Fid original) {
     Set<TransformKey> keys = byOriginal.get(original);
     if (keys == null) {
       return List.of();
@@ -265,7 +265,7 @@ public final class DerivedIndex implements Closeable {
   }
 
   /** Unlinks {@code link} if it is still the live link of its key (a needle found gone). */
-  public synchronized boolean unlink(Link link) {
+  synchronized boolean unlink(Link link) {
     if (!link.equals(byKey.get(link.key()))) {
       return false;
     }
@@ -274,7 +274,7 @@ public final class DerivedIndex implements Closeable {
   }
 
   /** Appends REMOVE entries for links already unlinked. */
-  public void logRemovals(List<Link> links) throws IOException {
+  void logRemovals(List<Link> links) throws IOException {
     if (links.isEmpty()) {
       return;
     }
@@ -290,11 +290,11 @@ public final class DerivedIndex implements Closeable {
     append(all.flip());
   }
 
-  public synchronized int count() {
+  synchronized int count() {
     return byKey.size();
   }
 
-  public synchronized long bytes() {
+  synchronized long bytes() {
     return bytes;
   }
 

@@ -29,8 +29,7 @@ import org.slf4j.LoggerFactory;
  * against the cap is the space the store holds.
  *
  * <p><b>How they can disagree.</b> A derived needle is written before its ADD is appended, and a
- * link's REMOVE is appended before its needle is deleted (see
- * {@link dev.wimg.server.internal.transform.TransformService}). A crash
+ * link's REMOVE is appended before its needle is deleted (see {@link DerivedPictures}). A crash
  * between the two steps, an ADD cut off as the torn tail of the log, or an append that fails
  * leaves a needle that no link accounts for: an orphan, outside the cap, never served and never
  * deleted. The other way round (a link without its needle) needs damage from outside, or a log
@@ -55,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * interrupted rebuild) is deleted, and a leftover {@code derived.ready} (a complete one) finishes
  * the swap, so a crash at any step leaves either the old derived store or the new one.
  */
-public final class DerivedStoreLoader {
+final class DerivedStoreLoader {
 
   private static final Logger log = LoggerFactory.getLogger(DerivedStoreLoader.class);
 
@@ -67,7 +66,7 @@ public final class DerivedStoreLoader {
   private static final int COPY_BATCH = 64;
 
   /** The derived store and its index, in agreement. */
-  public record Loaded(Store store, DerivedIndex index) {}
+  record Loaded(Store store, DerivedIndex index) {}
 
   private DerivedStoreLoader() {
   }
@@ -78,7 +77,7 @@ public final class DerivedStoreLoader {
    *
    * @param fsync whether every index append is forced to disk
    */
-  public static Loaded open(StoreConfig config, boolean fsync) throws IOException {
+  static Loaded open(StoreConfig config, boolean fsync) throws IOException {
     Path dir = config.dataDir();
     Path rebuild = sibling(dir, REBUILD_SUFFIX);
     Path ready = sibling(dir, READY_SUFFIX);
