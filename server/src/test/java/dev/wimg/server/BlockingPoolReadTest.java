@@ -4,7 +4,7 @@ import static dev.wimg.server.TestServer.randomBytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.wimg.server.internal.ServerTuning;
+import dev.wimg.server.internal.http.ServerTuning;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;

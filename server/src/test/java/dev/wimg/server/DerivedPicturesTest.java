@@ -8,7 +8,7 @@ import dev.wimg.imaging.ImageEngines;
 import dev.wimg.imaging.Limits;
 import dev.wimg.imaging.Presets;
 import dev.wimg.imaging.TransformSpec;
-import dev.wimg.server.internal.ServerTuning;
+import dev.wimg.server.internal.http.ServerTuning;
 import dev.wimg.storage.NewFile;
 import dev.wimg.storage.Store;
 import dev.wimg.storage.StoreConfig;

@@ -2,7 +2,7 @@ package dev.wimg.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.wimg.server.internal.ServerTuning;
+import dev.wimg.server.internal.http.ServerTuning;
 import dev.wimg.server.internal.transform.TransformQuery;
 import dev.wimg.server.internal.transform.UrlSigner;
 import java.io.IOException;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wimg.imaging.ImageEngine;
-import dev.wimg.server.internal.ServerTuning;
+import dev.wimg.server.internal.http.ServerTuning;
 import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.StoreConfig;
 import java.io.IOException;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.wimg.server.internal.ServerTuning;
+import dev.wimg.server.internal.http.ServerTuning;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;

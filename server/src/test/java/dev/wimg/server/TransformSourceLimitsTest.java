@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.wimg.imaging.ImageEngine;
 import dev.wimg.imaging.ImageEngines;
 import dev.wimg.imaging.Limits;
-import dev.wimg.server.internal.ServerTuning;
+import dev.wimg.server.internal.http.ServerTuning;
 import dev.wimg.testsupport.Requirement;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -3,7 +3,7 @@ package dev.wimg.server;
 import static dev.wimg.server.TestServer.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.wimg.server.internal.ServerTuning;
+import dev.wimg.server.internal.http.ServerTuning;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;

@@ -3,6 +3,10 @@ package dev.wimg.server.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.wimg.server.internal.headers.ContentDisposition;
+import dev.wimg.server.internal.headers.MimeTypes;
+import dev.wimg.server.internal.http.WriteAuth;
+import dev.wimg.server.internal.upload.UploadBudget;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;

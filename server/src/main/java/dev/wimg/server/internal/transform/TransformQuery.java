@@ -1,6 +1,6 @@
 package dev.wimg.server.internal.transform;
 
-import dev.wimg.server.internal.RequestTarget;
+import dev.wimg.server.internal.http.RequestTarget;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

@@ -1,7 +1,5 @@
 package dev.wimg.server.internal.transform;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.wimg.imaging.ImageEngine;
 import dev.wimg.imaging.Limits;
 import dev.wimg.imaging.NativeMemory;
@@ -10,64 +8,47 @@ import dev.wimg.imaging.TransformResult;
 import dev.wimg.imaging.TransformSpec;
 import dev.wimg.protocol.Fid;
 import dev.wimg.server.ImagingConfig;
-import dev.wimg.storage.FsyncPolicy;
-import dev.wimg.storage.NewFile;
+import dev.wimg.server.internal.derived.DerivedIndex;
+import dev.wimg.server.internal.derived.DerivedPictures;
+import dev.wimg.server.internal.derived.TransformKey;
 import dev.wimg.storage.Store;
-import dev.wimg.storage.StoreConfig;
 import dev.wimg.storage.StoredFile;
-import dev.wimg.storage.WriteResult;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Computes derived pictures and keeps them: once in flight (single-flight), in a bounded memory
- * cache (the hot set), and as needles of a second store, {@code <data>/derived}, linked to their
- * originals by a {@link DerivedIndex} so that a restart keeps them.
+ * Picture transforms and the derived pictures they produce: what the transform handler and
+ * {@code /status} talk to. It ties together the parts that each do one job:
  *
- * <p>Transforms run on a pool of {@code threads} workers with a queue of
- * {@link ImagingConfig#queueLength()}; a transform that finds the queue full fails with
- * {@link Busy} at once, so memory is bounded: a queued transform holds only its original's mapped
- * view, a running one its output. After answering, the worker saves the output as a needle and
- * links it; when the derived pictures pass {@link ImagingConfig#derivedCapBytes()} the least
- * recently used are deleted.
+ * <pre>
+ *   TransformQuery, TransformSpec   query syntax, grammar, presets, limits (parsed here, counted)
+ *   UrlSigner                       signed URLs
+ *   RenditionCache                  the hot set in memory, and the URLs that resolved to it
+ *   TransformPool                   the workers, their bounded queue, single-flight per key
+ *   DerivedPictures                 derived pictures saved as needles of {@code <data>/derived}
+ * </pre>
+ *
+ * <p>A result is looked up in memory, else joins the computation in flight for its key, else is
+ * computed on the pool ({@link Busy} when the queue is full). After answering, the worker saves
+ * the output as a derived picture; past {@link ImagingConfig#derivedCapBytes()} the least recently
+ * used ones are deleted.
  *
  * <p>Deleting an original deletes its derived pictures: before its tombstone (a crash in between
  * leaves an original without derivatives, never derivatives of a deleted original) and again
  * after (a transform that finished meanwhile). A worker that links a derivative checks afterwards
  * that the original still exists, which closes the remaining race.
- *
- * <p>Order of writes between the derived store and its index: a needle is written before its ADD,
- * and a link's REMOVE is logged before its needle is deleted. A crash between two steps can so
- * only leave a needle without a link (never served), which the next start finds and deletes; see
- * {@link DerivedStoreLoader}.
  */
 public final class TransformService implements Closeable {
 
   private static final Logger log = LoggerFactory.getLogger(TransformService.class);
-
-  /** Folder of the derived store and its index, inside the data folder. */
-  public static final String DERIVED_DIR = "derived";
-  /** Memory a cache entry costs besides its bytes (key, record, Caffeine node), bytes; an estimate. */
-  private static final int CACHE_ENTRY_OVERHEAD = 256;
-  /** How long close() waits for running transforms, seconds. */
-  private static final long SHUTDOWN_SECONDS = 5;
 
   /**
    * An encoded derived picture held in memory. The bytes are kept in a direct buffer: a heap
@@ -126,22 +107,16 @@ public final class TransformService implements Closeable {
   private final Limits limits;
   private final UrlSigner signer;
   private final Store originals;
-  private final Store derived;
-  private final DerivedIndex index;
-  private final ThreadPoolExecutor pool;
-  private final int threads;
-  private final ConcurrentHashMap<TransformKey, CompletableFuture<Rendition>> inFlight = new ConcurrentHashMap<>();
-  private final Cache<TransformKey, Rendition> cache;
+  private final DerivedPictures derived;
+  private final TransformPool pool;
+  private final RenditionCache cache;
   private final LongAdder transforms = new LongAdder();
-  private final UrlKeyCache urlKeys;
-  private final LongAdder cacheHits = new LongAdder();
-  private final LongAdder urlHits = new LongAdder();
   private final LongAdder parses = new LongAdder();
   private final LongAdder derivedHits = new LongAdder();
   private final LongAdder misses = new LongAdder();
 
   private TransformService(ImagingConfig config, ImageEngine engine, Presets presets, Store originals,
-                           Store derived, DerivedIndex index, int threads) {
+                           DerivedPictures derived, int threads) {
     this.config = config;
     this.engine = engine;
     this.presets = presets;
@@ -149,24 +124,12 @@ public final class TransformService implements Closeable {
     this.signer = new UrlSigner(config.signingKeys());
     this.originals = originals;
     this.derived = derived;
-    this.index = index;
-    this.threads = threads;
-    this.urlKeys = new UrlKeyCache(engine.outputFormats());
-    this.pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(config.queueLength()), new DefaultThreadFactory("wimg-transform", true));
-    this.pool.allowCoreThreadTimeOut(true);
-    // Eviction runs on the thread that inserts (the worker), so the cache never stays over its
-    // bound waiting for a background task.
-    this.cache = Caffeine.newBuilder()
-        .executor(Runnable::run)
-        .maximumWeight(config.cacheBytes())
-        .weigher((TransformKey k, Rendition r) -> CACHE_ENTRY_OVERHEAD + r.data().remaining())
-        .build();
+    this.cache = new RenditionCache(config.cacheBytes(), engine.outputFormats());
+    this.pool = new TransformPool(threads, config.queueLength());
   }
 
   /**
-   * Checks the presets, opens the derived store ({@code <originals' data>/derived}, same group and
-   * settings) and its index, reconciled by {@link DerivedStoreLoader}.
+   * Checks the presets, opens the derived pictures beside the originals ({@link DerivedPictures#open}).
    *
    * @param threads transform workers, normally one per core
    * @throws IllegalArgumentException naming a bad preset
@@ -174,18 +137,11 @@ public final class TransformService implements Closeable {
   public static TransformService open(ImagingConfig config, Store originals, ImageEngine engine, int threads)
       throws IOException {
     Presets presets = Presets.of(config.presets(), config.presetsOnly(), config.limits());
-    StoreConfig base = originals.config();
-    Path dir = base.dataDir().resolve(DERIVED_DIR);
-    DerivedStoreLoader.Loaded loaded = DerivedStoreLoader.open(base.withDataDir(dir),
-        base.fsyncPolicy() == FsyncPolicy.ALWAYS);
+    DerivedPictures derived = DerivedPictures.open(originals.config());
     try {
-      return new TransformService(config, engine, presets, originals, loaded.store(), loaded.index(), threads);
+      return new TransformService(config, engine, presets, originals, derived, threads);
     } catch (RuntimeException e) {
-      try {
-        loaded.index().close();
-      } finally {
-        loaded.store().close();
-      }
+      derived.close();
       throw e;
     }
   }
@@ -208,16 +164,12 @@ public final class TransformService implements Closeable {
 
   /** The store of derived pictures. */
   public Store derivedStore() {
-    return derived;
+    return derived.store();
   }
 
   /** The result of {@code key} if it is in memory, else null. */
   public Rendition cached(TransformKey key) {
-    Rendition hit = cache.getIfPresent(key);
-    if (hit != null) {
-      cacheHits.increment();
-    }
-    return hit;
+    return cache.get(key);
   }
 
   /**
@@ -229,16 +181,7 @@ public final class TransformService implements Closeable {
    * @param accept the request's {@code Accept}, or null
    */
   Remembered rememberedResult(String path, String query, String accept) {
-    TransformKey key = urlKeys.lookup(path, query, accept);
-    if (key == null) {
-      return null;
-    }
-    Rendition hit = cached(key);
-    if (hit == null) {
-      return null;
-    }
-    urlHits.increment();
-    return new Remembered(key, hit);
+    return cache.remembered(path, query, accept);
   }
 
   /** A result found by its request URL. */
@@ -246,7 +189,7 @@ public final class TransformService implements Closeable {
 
   /** Remembers that a URL which passed every check resolved to {@code key}. */
   void rememberUrl(String path, String query, TransformKey key) {
-    urlKeys.remember(path, query, key);
+    cache.rememberUrl(path, query, key);
   }
 
   /** Parses a query's transform parameters against the grammar, limits and presets. */
@@ -257,7 +200,7 @@ public final class TransformService implements Closeable {
 
   /** The derived picture of {@code key} on disk, marked most recently used, or null. */
   DerivedIndex.Link derivedLink(TransformKey key) {
-    return index.lookup(key);
+    return derived.lookup(key);
   }
 
   /** Counts a request answered from a derived picture on disk. */
@@ -267,15 +210,7 @@ public final class TransformService implements Closeable {
 
   /** Forgets a link whose needle was found gone (deleted under it): the next request recomputes. */
   void forget(DerivedIndex.Link link) {
-    if (index.unlink(link)) {
-      log.warn("derived picture {} of {} is gone from the derived store; recomputing", link.derived(),
-          link.key().original());
-      try {
-        index.logRemovals(List.of(link));
-      } catch (IOException e) {
-        log.error("logging the removal of derived picture {} failed", link.derived(), e);
-      }
-    }
+    derived.forget(link);
   }
 
   /**
@@ -293,100 +228,40 @@ public final class TransformService implements Closeable {
       return CompletableFuture.completedFuture(hit);
     }
     misses.increment();
-    CompletableFuture<Rendition> mine = new CompletableFuture<>();
-    CompletableFuture<Rendition> running = inFlight.putIfAbsent(key, mine);
-    if (running != null) {
-      return running;
-    }
-    try {
-      pool.execute(() -> compute(key, spec, original, accept, mine));
-    } catch (RejectedExecutionException e) {
-      inFlight.remove(key, mine);
-      mine.completeExceptionally(new Busy("too many transforms waiting (queue of " + config.queueLength()
-          + "); retry later"));
-    }
-    return mine;
+    return pool.submit(key, () -> compute(key, spec, original, accept),
+        rendition -> persist(key, original, rendition));
   }
 
-  private void compute(TransformKey key, TransformSpec spec, StoredFile original, String accept,
-                       CompletableFuture<Rendition> mine) {
-    Rendition rendition;
-    try {
-      transforms.increment();
-      TransformResult out = engine.transform(original.data(), spec, accept);
-      rendition = new Rendition(out.data(), out.mime(), key.etag(original.checksum()));
-    } catch (RuntimeException | Error e) {
-      inFlight.remove(key, mine);
-      mine.completeExceptionally(e);
-      return;
-    }
-    if (config.cacheBytes() > 0) {
-      cache.put(key, rendition);
-    }
-    inFlight.remove(key, mine);
-    mine.complete(rendition);
-    persist(key, original, rendition);
+  /** Runs the engine and keeps the result in memory before it is answered. Runs on the worker. */
+  private Rendition compute(TransformKey key, TransformSpec spec, StoredFile original, String accept) {
+    transforms.increment();
+    TransformResult out = engine.transform(original.data(), spec, accept);
+    Rendition rendition = new Rendition(out.data(), out.mime(), key.etag(original.checksum()));
+    cache.put(key, rendition);
+    return rendition;
   }
 
-  /** Saves a result as a needle of the derived store and links it. Runs on the worker. */
+  /**
+   * Saves a result as a derived picture; if its original was deleted meanwhile, deletes the
+   * original's derivatives again. Runs on the worker, after the answer. A failure is logged: the
+   * picture stays computable.
+   */
   private void persist(TransformKey key, StoredFile original, Rendition rendition) {
-    long size = rendition.data().remaining();
-    if (size > config.derivedCapBytes()) {
-      return;
-    }
-    WriteResult written = null;
-    boolean linked = false;
     try {
-      written = derived.write(new NewFile(null, rendition.mime(), System.currentTimeMillis(),
-          List.of(rendition.data().duplicate()))).get();
-      List<DerivedIndex.Link> dropped = index.add(new DerivedIndex.Link(key, written.fid(), original.checksum(),
-          written.size(), rendition.mime()), config.derivedCapBytes());
-      linked = true;
-      drop(dropped);
+      if (!derived.save(key, original.checksum(), rendition.data(), rendition.mime(), config.derivedCapBytes())) {
+        return;
+      }
       if (originals.read(key.original()) == null) {
         // Deleted while this transform ran: its cascade may have run before the link existed.
-        forgetOriginal(key.original());
-        drop(index.removeOriginal(key.original()));
+        cache.forgetOriginal(key.original());
+        derived.dropOriginal(key.original());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (IOException | ExecutionException | RuntimeException e) {
       log.warn("saving the derived picture {} of {} failed; it stays computable", key.canonical(),
           key.original(), e);
-      if (written != null && !linked) {
-        // no ADD accounts for the needle: delete it now rather than leave it to the next start
-        derived.delete(written.fid());
-      }
     }
-  }
-
-  /**
-   * Logs the removal of unlinked derived pictures, then deletes their needles. In this order a
-   * crash in between leaves needles no link accounts for, which the next start deletes
-   * ({@link DerivedStoreLoader}), never a link without its needle.
-   */
-  private void drop(List<DerivedIndex.Link> links) throws IOException {
-    if (links.isEmpty()) {
-      return;
-    }
-    index.logRemovals(links);
-    List<CompletableFuture<Boolean>> deletions = new ArrayList<>(links.size());
-    for (DerivedIndex.Link link : links) {
-      deletions.add(derived.delete(link.derived()));
-    }
-    try {
-      CompletableFuture.allOf(deletions.toArray(CompletableFuture[]::new)).get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while deleting derived pictures", e);
-    } catch (ExecutionException e) {
-      throw new IOException("deleting derived pictures failed", e.getCause());
-    }
-  }
-
-  private void forgetOriginal(Fid original) {
-    cache.asMap().keySet().removeIf(k -> k.original().equals(original));
-    urlKeys.forget(original);
   }
 
   /**
@@ -402,32 +277,17 @@ public final class TransformService implements Closeable {
   }
 
   private CompletableFuture<Void> dropDerivatives(Fid original, Executor blocking) {
-    forgetOriginal(original);
-    List<DerivedIndex.Link> links = index.removeOriginal(original);
-    if (links.isEmpty()) {
-      return CompletableFuture.completedFuture(null);
-    }
-    try {
-      return CompletableFuture.runAsync(() -> {
-        try {
-          drop(links);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }, blocking);
-    } catch (RejectedExecutionException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+    cache.forgetOriginal(original);
+    return derived.dropOriginal(original, blocking);
   }
 
   /** Figures for {@code /status}. */
   public Status status() {
-    long cacheBytes = cache.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
-    return new Status(engine.name(), engine.outputFormats().stream().sorted().toList(), threads,
-        config.queueLength(), pool.getQueue().size(), transforms.sum(), presets.presetsOnly(), signer.enabled(),
-        new CacheStatus(cache.estimatedSize(), cacheBytes, config.cacheBytes(), cacheHits.sum(),
-            urlKeys.size(), urlHits.sum(), parses.sum()),
-        new DerivedStatus(index.count(), index.bytes(), config.derivedCapBytes(), derivedHits.sum(), misses.sum()),
+    return new Status(engine.name(), engine.outputFormats().stream().sorted().toList(), pool.threads(),
+        pool.queueLength(), pool.queued(), transforms.sum(), presets.presetsOnly(), signer.enabled(),
+        cache.status(parses.sum()),
+        new DerivedStatus(derived.count(), derived.bytes(), config.derivedCapBytes(), derivedHits.sum(),
+            misses.sum()),
         engine.nativeMemory());
   }
 
@@ -436,22 +296,10 @@ public final class TransformService implements Closeable {
     return transforms.sum();
   }
 
-  /** Stops the workers (waiting briefly for running transforms), then closes the index and the derived store. */
+  /** Stops the workers (waiting briefly for running transforms), then closes the derived pictures. */
   @Override
   public void close() throws IOException {
-    pool.shutdown();
-    try {
-      if (!pool.awaitTermination(SHUTDOWN_SECONDS, TimeUnit.SECONDS)) {
-        pool.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      pool.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
-    try {
-      index.close();
-    } finally {
-      derived.close();
-    }
+    pool.close();
+    derived.close();
   }
 }

@@ -3,6 +3,7 @@ package dev.wimg.server.internal.transform;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.wimg.protocol.Fid;
+import dev.wimg.server.internal.derived.TransformKey;
 import java.util.Set;
 
 /**

@@ -1,0 +1,54 @@
+package dev.wimg.server.internal.files;
+
+import dev.wimg.server.internal.http.ErrorResponses;
+import dev.wimg.server.internal.http.Exchange;
+import dev.wimg.server.internal.http.FilePath;
+import dev.wimg.server.internal.http.Router;
+import dev.wimg.server.internal.http.ServerContext;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code DELETE /<fid>[/<name>]}: 204 once the tombstone is durable, 404 if there was no such
+ * file (same answer for a wrong cookie). The write key was checked by the {@link Router}. The
+ * file's derived pictures are deleted with it.
+ */
+public final class DeleteHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(DeleteHandler.class);
+
+  private final ServerContext server;
+
+  public DeleteHandler(ServerContext server) {
+    this.server = server;
+  }
+
+  public void handle(Exchange ex, FilePath path) {
+    CompletableFuture<Boolean> deletion;
+    try {
+      deletion = server.transforms().deleteOriginal(path.fid(), server.blocking());
+    } catch (RuntimeException e) {
+      deletion = CompletableFuture.failedFuture(e);
+    }
+    deletion.whenComplete((deleted, failure) -> ex.onEventLoop(() -> {
+      String noSpace = failure == null ? null : ErrorResponses.outOfSpace(failure);
+      if (noSpace != null) {
+        log.warn("deleting {} refused with 507, {}: {}", path.fid(), noSpace, failure.getMessage());
+        ex.error(HttpResponseStatus.INSUFFICIENT_STORAGE, "could not delete the file: " + noSpace);
+      } else if (failure != null) {
+        log.error("deleting {} failed", path.fid(), failure);
+        ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not delete the file");
+      } else if (deleted) {
+        ex.respond(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT,
+            Unpooled.EMPTY_BUFFER));
+      } else {
+        ex.error(HttpResponseStatus.NOT_FOUND, ErrorResponses.FILE_NOT_FOUND);
+      }
+    }, () -> { }));
+  }
+}

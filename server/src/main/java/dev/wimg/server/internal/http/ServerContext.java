@@ -1,0 +1,36 @@
+package dev.wimg.server.internal.http;
+
+import dev.wimg.server.ServerConfig;
+import dev.wimg.server.internal.admin.ServerMetrics;
+import dev.wimg.server.internal.headers.HttpDateCache;
+import dev.wimg.server.internal.transform.TransformService;
+import dev.wimg.server.internal.upload.UploadBudget;
+import dev.wimg.storage.Store;
+import java.util.concurrent.Executor;
+
+/**
+ * What the handlers of every connection of one server share. Immutable; its parts are thread-safe.
+ *
+ * @param store       the storage engine
+ * @param config      the server's configuration
+ * @param tuning      the HTTP layer's limits
+ * @param metrics     meters
+ * @param json        JSON bodies
+ * @param errors      JSON error responses
+ * @param uploads     the in-flight upload memory budget
+ * @param blocking    the bounded pool for work that may block on the disk; it throws
+ *                    {@link java.util.concurrent.RejectedExecutionException} when saturated
+ * @param writeAuth   the write key check
+ * @param dates       the Date header
+ * @param inFlight    requests in progress
+ * @param version     the WIMG version
+ * @param transport   the Netty transport in use: {@code epoll} or {@code nio}
+ * @param startNanos  {@link System#nanoTime()} at start, for the uptime
+ * @param transforms  picture transforms and derived pictures
+ */
+public record ServerContext(Store store, ServerConfig config, ServerTuning tuning,
+                            ServerMetrics metrics, JsonBodies json, ErrorResponses errors,
+                            UploadBudget uploads, Executor blocking, WriteAuth writeAuth,
+                            HttpDateCache dates, InFlightRequests inFlight, String version,
+                            String transport, long startNanos,
+                            TransformService transforms) {}
