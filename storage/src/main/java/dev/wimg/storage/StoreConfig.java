@@ -21,7 +21,7 @@ import java.util.function.LongSupplier;
  *                          size and the read mapping is replaced once per step
  * @param releaseWrittenPages once appended bytes are durable (after their fsync), advise the kernel
  *                          to drop their page-cache pages, so that the cache holds what is read
- *                          rather than what was just written (see {@code GroupCommitWriter}); a
+ *                          rather than what was just written (see {@code VolumeSyncer}); a
  *                          file read soon after its upload then comes from the disk once. No
  *                          effect under {@link FsyncPolicy#NEVER}, on tmpfs, or where the C
  *                          library cannot be called

@@ -12,7 +12,7 @@ import java.util.zip.CRC32C;
  * The records one write batch appends to one volume: buffers gathered for the {@code .dat} and
  * entries for the {@code .idx}. Writer thread only.
  *
- * <p>Small pieces (headers, meta, small payloads, trailers) are copied into the writer's shared
+ * <p>Small pieces (headers, meta, small payloads, trailers) are copied into the {@link BatchStager}'s
  * direct staging buffer; large direct payloads are gathered as they are. {@link #flush} writes what
  * is gathered with one gathering write at the volume's end and may run several times per batch
  * when the staging buffer fills up; nothing is acknowledged before the batch's fsync anyway.

@@ -15,7 +15,7 @@ import java.util.Optional;
 
 /**
  * The few C library calls about files that the JDK does not offer: {@code fallocate(2)} (see
- * {@link FileSpace}) and {@code posix_fadvise(2)} (see {@link GroupCommitWriter}'s page-cache
+ * {@link FileSpace}) and {@code posix_fadvise(2)} (see {@link VolumeSyncer}'s page-cache
  * release), bound with {@code java.lang.foreign}.
  *
  * <p>A {@code FileChannel} does not expose its descriptor, so each call opens the file by path for

@@ -65,7 +65,7 @@ public final class Volume {
     boolean readSinceScan;
     /**
      * Offset below which the writer will release no more pages from the page cache ({@link
-     * GroupCommitWriter#releaseWrittenPages}): it releases appended ranges in append order, each
+     * VolumeSyncer#releaseWrittenPages}): it releases appended ranges in append order, each
      * once, and then moves this to the range's end. A residency snapshot vouches only for bytes
      * below the value read when its scan began, since pages past it may be dropped after the scan.
      * Writer thread only (the loader and compactor set it before publishing).
