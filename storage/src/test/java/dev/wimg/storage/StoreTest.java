@@ -79,6 +79,26 @@ class StoreTest {
   }
 
   @Test
+  void aDeleteWithAWrongCookieDoesNotStopTheRealDeleteInTheSameBatch() throws Exception {
+    try (Store store = Store.open(config())) {
+      for (int round = 0; round < 20; round++) {
+        WriteResult victim = store.write(NewFile.of(null, null, bytes(1000, round))).get();
+        Fid wrong = new Fid(victim.fid().group(), victim.fid().volume(), victim.fid().key(),
+            victim.fid().cookie() ^ 1);
+        // A 16 MiB write keeps the writer busy (copy and fsync), so both deletes queue behind it
+        // and form one batch.
+        CompletableFuture<WriteResult> busy = store.write(NewFile.of(null, null, new byte[16 << 20]));
+        CompletableFuture<Boolean> guess = store.delete(wrong);
+        CompletableFuture<Boolean> real = store.delete(victim.fid());
+        busy.get();
+        assertThat(guess.get()).as("round %d: wrong cookie", round).isFalse();
+        assertThat(real.get()).as("round %d: real delete", round).isTrue();
+        assertThat(store.read(victim.fid())).isNull();
+      }
+    }
+  }
+
+  @Test
   void writtenFileReadsBackByteIdenticalWithNameMimeAndTime() throws Exception {
     try (Store store = Store.open(config())) {
       byte[] data = bytes(10_000, 1);

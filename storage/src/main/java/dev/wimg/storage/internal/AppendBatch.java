@@ -63,12 +63,13 @@ final class AppendBatch {
     long done = 0;
     int first = 0;
     while (done < total) {
-      done += ch.write(srcs, first, srcs.length - first);
+      long n = ch.write(srcs, first, srcs.length - first);
+      done += n;
+      written += n; // as it goes: if a later write fails, rollback zeroes what this one wrote
       while (first < srcs.length && !srcs[first].hasRemaining()) {
         first++;
       }
     }
-    written += total;
     gathered.clear();
   }
 }

@@ -228,7 +228,7 @@ final class BatchStager {
   void stageDelete(DeleteOp d) {
     Fid fid = d.fid();
     Volume v = fid.group() == config.group() ? store.volume(fid.volume()) : null;
-    if (v == null || !deletedInBatch.add(((long) fid.volume() << 32) | fid.key())) {
+    if (v == null) {
       d.future().complete(false);
       return;
     }
@@ -244,7 +244,11 @@ final class BatchStager {
       d.future().completeExceptionally(e);
       return;
     }
-    if (h == null || h.cookie() != fid.cookie()) {
+    // A second delete of the same needle in this batch finds it deleted: only the first appends a
+    // tombstone. Counted only after the cookie matched, so that a delete with a wrong cookie
+    // cannot make the real one in the same batch answer "not found".
+    if (h == null || h.cookie() != fid.cookie()
+        || !deletedInBatch.add(((long) fid.volume() << 32) | fid.key())) {
       d.future().complete(false);
       return;
     }
