@@ -84,7 +84,8 @@ class WrittenPagesTest {
       Fid second = store.write(NewFile.of("two", null, bytes(FILE_BYTES, 4))).get().fid();
       awaitTheWritersNextBatch(store);
       assertThat(store.isResident(first)).as("forced by the interval fsync after the next batch").isFalse();
-      assertThat(store.isResident(second)).as("written in that batch, forced with it").isFalse();
+      // Not asserted for the second write: the writer may see the ticker pass while it waits for
+      // work and force before the second write arrives (then the second waits for the next interval).
 
       Fid third = store.write(NewFile.of("three", null, bytes(FILE_BYTES, 5))).get().fid();
       awaitTheWritersNextBatch(store);
