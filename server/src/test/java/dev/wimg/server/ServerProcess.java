@@ -140,16 +140,24 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
-  /** Ends the child's standard input so it stops; kills it if it has not stopped in time. */
+  /**
+   * Ends the child's standard input so it stops; kills it if it has not stopped in time, or at once
+   * when this thread is interrupted (keeping the interrupt).
+   */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     try {
       process.getOutputStream().close();
     } catch (IOException e) {
       // the child has gone already
     }
-    if (!process.waitFor(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-      process.destroyForcibly().waitFor();
+    try {
+      if (!process.waitFor(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor();
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
     }
   }
 }
