@@ -1,0 +1,163 @@
+package dev.wimg.server;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A {@link WimgServer} in a child JVM ({@link ServerProcessMain}) on this test's class path, for
+ * tests whose input may make libvips abort: the abort kills the child, and the test sees a dead
+ * process with its exit status and last output instead of losing its own JVM.
+ *
+ * <p>The child's standard output and error (logs, the JVM's and libvips' last words) go to one log
+ * file that {@link #logTail} quotes.
+ */
+final class ServerProcess implements AutoCloseable {
+
+  /** How long a child JVM may take to listen on a busy 2-core machine, seconds. */
+  private static final long START_TIMEOUT_SECONDS = 60;
+  /** How long the child may take to stop once its standard input ends, seconds. */
+  private static final long STOP_TIMEOUT_SECONDS = 30;
+  /** Lines of the child's log quoted by {@link #logTail}. */
+  private static final int TAIL_LINES = 30;
+
+  private final Process process;
+  private final int port;
+  private final Path log;
+
+  private ServerProcess(Process process, int port, Path log) {
+    this.process = process;
+    this.port = port;
+    this.log = log;
+  }
+
+  /**
+   * Starts the child and returns once it listens.
+   *
+   * @param dataDir  the server's data folder
+   * @param log      file that receives the child's standard output and error
+   * @param jvmFlags flags for the child JVM, for example {@code -Xmx256m}
+   */
+  static ServerProcess start(Path dataDir, Path log, List<String> jvmFlags) throws IOException, InterruptedException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new java.util.ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+    command.addAll(jvmFlags);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), ServerProcessMain.class.getName(),
+        dataDir.toString()));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    CompletableFuture<Integer> ready = new CompletableFuture<>();
+    Thread.ofVirtual().name("server-process-" + process.pid()).start(() -> {
+      // Copies the child's output for its whole life, so that it never blocks on a full pipe.
+      try (BufferedReader out = process.inputReader(StandardCharsets.UTF_8);
+           BufferedWriter file = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
+        for (String line; (line = out.readLine()) != null; ) {
+          file.write(line);
+          file.newLine();
+          file.flush();
+          if (line.startsWith(ServerProcessMain.READY)) {
+            ready.complete(Integer.parseInt(line.substring(ServerProcessMain.READY.length()).strip()));
+          }
+        }
+        ready.completeExceptionally(new IOException("the server process ended without listening"));
+      } catch (IOException | RuntimeException e) {
+        ready.completeExceptionally(e);
+      }
+    });
+    try {
+      return new ServerProcess(process, ready.get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS), log);
+    } catch (ExecutionException | TimeoutException e) {
+      process.destroyForcibly().waitFor();
+      throw new AssertionError("the server process did not start: " + e + "\n" + tail(log), e);
+    }
+  }
+
+  int port() {
+    return port;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  URI uri(String pathAndQuery) {
+    return URI.create("http://127.0.0.1:" + port + pathAndQuery);
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /**
+   * The child's exit status once it has ended (waiting up to {@code seconds} for it), or -1 when it
+   * still runs: 134 is {@code SIGABRT}, a libvips assertion.
+   */
+  int exitStatus(long seconds) throws InterruptedException {
+    return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
+  }
+
+  /**
+   * A field of the child's {@code /proc/<pid>/status}, in bytes: {@code VmHWM} is the peak resident
+   * set, {@code VmRSS} the present one.
+   */
+  long procStatusBytes(String field) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+        if (line.startsWith(field + ":")) {
+          String[] parts = line.substring(field.length() + 1).strip().split("\\s+");
+          if (parts.length != 2 || !parts[1].equals("kB")) {
+            throw new IllegalStateException("unexpected /proc status line: " + line);
+          }
+          return Long.parseLong(parts[0]) * 1024;
+        }
+      }
+      throw new IllegalStateException("no " + field + " in /proc/" + process.pid() + "/status");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The last lines of the child's log. */
+  String logTail() {
+    return tail(log);
+  }
+
+  private static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()));
+    } catch (IOException e) {
+      return "(cannot read " + log + ": " + e + ")";
+    }
+  }
+
+  /**
+   * Ends the child's standard input so it stops; kills it if it has not stopped in time, or at once
+   * when this thread is interrupted (keeping the interrupt).
+   */
+  @Override
+  public void close() {
+    try {
+      process.getOutputStream().close();
+    } catch (IOException e) {
+      // the child has gone already
+    }
+    try {
+      if (!process.waitFor(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor();
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+}
