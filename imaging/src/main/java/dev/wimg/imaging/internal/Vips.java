@@ -118,6 +118,7 @@ public final class Vips {
   private final MethodHandle crop;
   private final MethodHandle rot;
   private final MethodHandle flip;
+  private final MethodHandle copyMemory;
   private final MethodHandle colourspace;
   private final MethodHandle gaussblur;
   private final MethodHandle gravity;
@@ -322,6 +323,8 @@ public final class Vips {
     rot = fn(lib, "vips_rot", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS), 3);
     // int vips_flip(VipsImage *in, VipsImage **out, VipsDirection direction, NULL)
     flip = fn(lib, "vips_flip", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS), 3);
+    // VipsImage *vips_image_copy_memory(VipsImage *image)
+    copyMemory = fn(lib, "vips_image_copy_memory", FunctionDescriptor.of(ADDRESS, ADDRESS));
     // int vips_colourspace(VipsImage *in, VipsImage **out, VipsInterpretation space, NULL)
     colourspace = fn(lib, "vips_colourspace",
         FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS), 3);
@@ -880,6 +883,18 @@ public final class Vips {
   public int rot(MemorySegment in, MemorySegment out, int angle) {
     try {
       return (int) rot.invokeExact(in, out, angle, MemorySegment.NULL);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /**
+   * {@code vips_image_copy_memory(image)}: computes {@code image} into memory and returns a new
+   * reference to the copy (the caller owns it), or NULL with libvips' error set.
+   */
+  public MemorySegment copyMemory(MemorySegment image) {
+    try {
+      return (MemorySegment) copyMemory.invokeExact(image);
     } catch (Throwable t) {
       throw rethrow(t);
     }

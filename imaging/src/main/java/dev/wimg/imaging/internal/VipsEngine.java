@@ -210,6 +210,13 @@ public final class VipsEngine implements ImageEngine {
       if (spec.mode() == Mode.PAD) {
         image = pad(call, image, resize, spec.background(), output != ImageFormat.JPEG);
       }
+      if (spec.rotate() != 0 || spec.flip()) {
+        // A rotation or a vertical flip asks for the picture's lines out of order; the source is
+        // decoded sequentially, so an extreme ratio (a 1 x 262,144 column stretched) failed with
+        // "out of order read". The resized picture is at most Limits#maxOutputPixels: computing it
+        // into memory first costs that much memory and gives them random access.
+        image = call.materialize(image, "rotate");
+      }
       if (spec.rotate() != 0) {
         int angle = switch (spec.rotate()) {
           case 90 -> e.angleD90();
@@ -453,6 +460,28 @@ public final class VipsEngine implements ImageEngine {
       return area;
     }
 
+    /** {@code image} computed into memory, under the transform's budget like {@link #save}. */
+    MemorySegment materialize(MemorySegment image, String step) {
+      MemorySegment deadline = arena.allocate(Vips.DEADLINE_BYTES, 8);
+      long watch = vips.watch(image, deadline, started + limits.maxTransformMillis() * 1_000_000L);
+      MemorySegment copy;
+      try {
+        copy = vips.copyMemory(image);
+      } finally {
+        vips.unwatch(image, watch);
+      }
+      if (copy.equals(MemorySegment.NULL) && Vips.killed(deadline)) {
+        throw overBudget();
+      }
+      return own(copy, step);
+    }
+
+    private ImageRequestException overBudget() {
+      vips.errorClear();
+      return new ImageRequestException(ImageRequestException.OVER_BUDGET,
+          "the transform ran past its budget of " + limits.maxTransformMillis() + " ms and was stopped");
+    }
+
     ByteBuffer save(MemorySegment image, ImageFormat output, TransformSpec spec) {
       MemorySegment buf = arena.allocate(ADDRESS);
       MemorySegment len = arena.allocate(JAVA_LONG);
@@ -468,10 +497,7 @@ public final class VipsEngine implements ImageEngine {
         vips.unwatch(image, watch);
       }
       if (status != 0 && Vips.killed(deadline)) {
-        vips.errorClear();
-        throw new ImageRequestException(ImageRequestException.OVER_BUDGET,
-            "the transform ran past its budget of " + limits.maxTransformMillis()
-                + " ms and was stopped");
+        throw overBudget();
       }
       if (status != 0) {
         throw failed("encode " + output.token());
