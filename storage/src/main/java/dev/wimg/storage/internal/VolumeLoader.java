@@ -172,7 +172,7 @@ public final class VolumeLoader {
       v.garbageBytes = l.garbage;
       v.nextKey = l.index.keyLimit();
       v.idxEnd = log.validEnd();
-      String doubt = doubt(l, datName);
+      String doubt = doubt(l);
       if (doubt != null) {
         LOG.error("{}: {}; nothing is changed: the volume opens read-only with {} live needle(s), "
             + "run wimg verify", datName, doubt, l.live);
@@ -499,7 +499,7 @@ public final class VolumeLoader {
    * Rules 6 and 7: why the volume is in doubt, or null if the bytes after its valid end, if any,
    * are a torn tail that may be cleared.
    */
-  private static String doubt(Loading l, String datName) {
+  private static String doubt(Loading l) {
     if (l.damagedEntry != null) {
       return l.damagedEntry;
     }
