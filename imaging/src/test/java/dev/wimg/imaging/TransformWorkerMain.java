@@ -5,9 +5,6 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Run in a child JVM by {@link HostileGeometryTest}: transforms pictures with the libvips engine
@@ -55,7 +52,7 @@ public final class TransformWorkerMain {
   private static String answer(ImageEngine engine, ByteBuffer source, String query) {
     TransformResult result;
     try {
-      TransformSpec spec = TransformSpec.parse(query(query), Presets.none(), Limits.defaults());
+      TransformSpec spec = TransformSpec.parse(TransformSpecTest.query(query), Presets.none(), Limits.defaults());
       result = engine.transform(source.duplicate(), spec, null);
     } catch (ImageRequestException e) {
       return "refused " + e.status() + " " + e.getMessage().replace('\n', ' ');
@@ -70,19 +67,5 @@ public final class TransformWorkerMain {
     } catch (RuntimeException e) {
       return "undecodable " + claimed + " (" + result.bytes().length + " bytes): " + e.getMessage();
     }
-  }
-
-  static Map<String, List<String>> query(String query) {
-    Map<String, List<String>> params = new LinkedHashMap<>();
-    if (query.isEmpty()) {
-      return params;
-    }
-    for (String pair : query.split("&")) {
-      int eq = pair.indexOf('=');
-      String name = eq < 0 ? pair : pair.substring(0, eq);
-      String value = eq < 0 ? "" : pair.substring(eq + 1);
-      params.computeIfAbsent(name, n -> new java.util.ArrayList<>()).add(value);
-    }
-    return params;
   }
 }
