@@ -33,11 +33,15 @@ package dev.wimg.imaging;
  *                             it libvips stops computing pixels (its kill flag, set from its
  *                             {@code eval} progress signal) and the transform fails with
  *                             {@link ImageRequestException#OVER_BUDGET}
+ * @param maxTransformMemory   bytes of working memory the transforms in flight may hold
+ *                             together, each estimated from its source's header before it decodes
+ *                             (see {@code docs/IMAGING.md}, "Memory"); a transform waits until its
+ *                             share is free, and one whose estimate alone passes this is refused
  */
 public record Limits(int maxOutputSide, long maxSourcePixels, int threadsPerTransform,
                      long nativeCacheBytes, int nativeCacheOperations, long maxSourceBytes,
                      int maxSourceBands, long maxOutputPixels, int maxEnlargement,
-                     long maxBlurWork, long maxTransformMillis) {
+                     long maxBlurWork, long maxTransformMillis, long maxTransformMemory) {
 
   /** Default {@link #maxOutputSide()}, in pixels. */
   public static final int DEFAULT_MAX_OUTPUT_SIDE = 8192;
@@ -79,6 +83,13 @@ public record Limits(int maxOutputSide, long maxSourcePixels, int threadsPerTran
    * thumbnail on one loaded core.
    */
   public static final long DEFAULT_MAX_TRANSFORM_MILLIS = 5_000;
+  /**
+   * Default {@link #maxTransformMemory()}: 384 MiB. With the idle server's 150-200 MiB and the
+   * 64 MiB output cache it keeps the process under the 768 MiB memory goal. A 33 KB GIF whose one
+   * frame is 65,535 × 762 holds 300 MB while it is decoded; eight requests of it on two workers
+   * took the process from 198 MB to 1.0 GB before this gate.
+   */
+  public static final long DEFAULT_MAX_TRANSFORM_MEMORY = 384L << 20;
   /** Largest output side any configuration may allow, in pixels (libvips' own bound is 10^7). */
   public static final int MAX_OUTPUT_SIDE_CEILING = 65_535;
 
@@ -120,6 +131,10 @@ public record Limits(int maxOutputSide, long maxSourcePixels, int threadsPerTran
       throw new IllegalArgumentException(
           "maxTransformMillis must be >= 1, got " + maxTransformMillis);
     }
+    if (maxTransformMemory < 1 << 20 || maxTransformMemory > (1L << 40)) {
+      throw new IllegalArgumentException(
+          "maxTransformMemory must be 1 MiB..1 TiB, got " + maxTransformMemory);
+    }
   }
 
   /** The defaults documented on each constant. */
@@ -127,41 +142,49 @@ public record Limits(int maxOutputSide, long maxSourcePixels, int threadsPerTran
     return new Limits(DEFAULT_MAX_OUTPUT_SIDE, DEFAULT_MAX_SOURCE_PIXELS,
         DEFAULT_THREADS_PER_TRANSFORM, DEFAULT_NATIVE_CACHE_BYTES, DEFAULT_NATIVE_CACHE_OPERATIONS,
         DEFAULT_MAX_SOURCE_BYTES, DEFAULT_MAX_SOURCE_BANDS, DEFAULT_MAX_OUTPUT_PIXELS,
-        DEFAULT_MAX_ENLARGEMENT, DEFAULT_MAX_BLUR_WORK, DEFAULT_MAX_TRANSFORM_MILLIS);
+        DEFAULT_MAX_ENLARGEMENT, DEFAULT_MAX_BLUR_WORK, DEFAULT_MAX_TRANSFORM_MILLIS,
+        DEFAULT_MAX_TRANSFORM_MEMORY);
   }
 
   /** A copy with another {@link #maxOutputSide()}. */
   public Limits withMaxOutputSide(int pixels) {
     return new Limits(pixels, maxSourcePixels, threadsPerTransform, nativeCacheBytes,
         nativeCacheOperations, maxSourceBytes, maxSourceBands, maxOutputPixels, maxEnlargement,
-        maxBlurWork, maxTransformMillis);
+        maxBlurWork, maxTransformMillis, maxTransformMemory);
   }
 
   /** A copy with another {@link #maxSourcePixels()}. */
   public Limits withMaxSourcePixels(long pixels) {
     return new Limits(maxOutputSide, pixels, threadsPerTransform, nativeCacheBytes,
         nativeCacheOperations, maxSourceBytes, maxSourceBands, maxOutputPixels, maxEnlargement,
-        maxBlurWork, maxTransformMillis);
+        maxBlurWork, maxTransformMillis, maxTransformMemory);
   }
 
   /** A copy with another {@link #threadsPerTransform()}. */
   public Limits withThreadsPerTransform(int threads) {
     return new Limits(maxOutputSide, maxSourcePixels, threads, nativeCacheBytes,
         nativeCacheOperations, maxSourceBytes, maxSourceBands, maxOutputPixels, maxEnlargement,
-        maxBlurWork, maxTransformMillis);
+        maxBlurWork, maxTransformMillis, maxTransformMemory);
   }
 
   /** A copy with another {@link #maxOutputPixels()}. */
   public Limits withMaxOutputPixels(long pixels) {
     return new Limits(maxOutputSide, maxSourcePixels, threadsPerTransform, nativeCacheBytes,
         nativeCacheOperations, maxSourceBytes, maxSourceBands, pixels, maxEnlargement,
-        maxBlurWork, maxTransformMillis);
+        maxBlurWork, maxTransformMillis, maxTransformMemory);
   }
 
   /** A copy with another {@link #maxTransformMillis()}. */
   public Limits withMaxTransformMillis(long millis) {
     return new Limits(maxOutputSide, maxSourcePixels, threadsPerTransform, nativeCacheBytes,
         nativeCacheOperations, maxSourceBytes, maxSourceBands, maxOutputPixels, maxEnlargement,
-        maxBlurWork, millis);
+        maxBlurWork, millis, maxTransformMemory);
+  }
+
+  /** A copy with another {@link #maxTransformMemory()}. */
+  public Limits withMaxTransformMemory(long bytes) {
+    return new Limits(maxOutputSide, maxSourcePixels, threadsPerTransform, nativeCacheBytes,
+        nativeCacheOperations, maxSourceBytes, maxSourceBands, maxOutputPixels, maxEnlargement,
+        maxBlurWork, maxTransformMillis, bytes);
   }
 }

@@ -88,6 +88,44 @@ final class Pictures {
     return ByteBuffer.wrap(png.toByteArray());
   }
 
+  /** Adam7's passes: first column, first row, column step, row step. */
+  private static final int[][] ADAM7 = {
+      {0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4}, {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}};
+
+  /**
+   * A valid black 8-bit RGB PNG, interlaced (Adam7) or not: the same pixels, which libvips reads
+   * line by line only when they are not interlaced.
+   */
+  static ByteBuffer blackRgbPng(int width, int height, boolean interlaced) {
+    ByteArrayOutputStream idat = new ByteArrayOutputStream();
+    try (DeflaterOutputStream z = new DeflaterOutputStream(idat,
+        new Deflater(Deflater.BEST_COMPRESSION), 1 << 16)) {
+      // Every row is its filter byte (0, none) and zero pixels.
+      byte[] zeros = new byte[1 << 16];
+      long rawBytes = 0;
+      for (int[] pass : interlaced ? ADAM7 : new int[][] {{0, 0, 1, 1}}) {
+        long passWidth = width > pass[0] ? Math.ceilDiv(width - pass[0], pass[2]) : 0;
+        long passHeight = height > pass[1] ? Math.ceilDiv(height - pass[1], pass[3]) : 0;
+        if (passWidth > 0) {
+          rawBytes += passHeight * (1 + 3 * passWidth);
+        }
+      }
+      for (long left = rawBytes; left > 0; left -= zeros.length) {
+        z.write(zeros, 0, (int) Math.min(zeros.length, left));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    png.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+    chunk(png, "IHDR", ByteBuffer.allocate(13).putInt(width).putInt(height)
+        .put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0)
+        .put((byte) (interlaced ? 1 : 0)).array());
+    chunk(png, "IDAT", idat.toByteArray());
+    chunk(png, "IEND", new byte[0]);
+    return ByteBuffer.wrap(png.toByteArray());
+  }
+
   /** A PNG whose header claims {@code width×height} 1-bit grey pixels and which holds none. */
   static ByteBuffer pngHeaderOnly(int width, int height) {
     ByteArrayOutputStream png = new ByteArrayOutputStream();

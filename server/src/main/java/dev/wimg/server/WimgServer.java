@@ -170,6 +170,9 @@ public final class WimgServer implements AutoCloseable {
       metrics.gauge("wimg.imaging.native.memory.high.water", "bytes",
           "Most bytes of pixel buffers libvips has held at once", transforms,
           t -> t.engine().nativeMemory().highWaterBytes());
+      metrics.gauge("wimg.transform.memory.reserved", "bytes",
+          "Working memory the transforms in flight have reserved, estimated from their sources",
+          transforms, t -> t.engine().nativeMemory().reservedBytes());
 
       ServerBootstrap bootstrap = new ServerBootstrap()
           .group(group)

@@ -141,6 +141,7 @@ public final class Vips {
   private final MethodHandle formatSizeof;
   private final MethodHandle getTypeof;
   private final MemorySegment sIccProfileData;
+  private final MemorySegment sInterlaced;
   private final boolean heifSave;
 
   /**
@@ -376,6 +377,7 @@ public final class Vips {
     // GType vips_image_get_typeof(const VipsImage *image, const char *name)
     getTypeof = fn(lib, "vips_image_get_typeof", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS));
     sIccProfileData = global.allocateFrom("icc-profile-data");
+    sInterlaced = global.allocateFrom("interlaced");
 
     enums = resolveEnums(lib, global);
     heifSave = enums.heifAv1() >= 0 && hasSaver(lib, global, "heifsave_buffer");
@@ -1107,6 +1109,19 @@ public final class Vips {
   public boolean hasIccProfile(MemorySegment image) {
     try {
       return (long) getTypeof.invokeExact(image, sIccProfileData) != 0;
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /**
+   * Whether the loader found the source interlaced ({@code vips_image_get_typeof(image,
+   * "interlaced")}): a progressive JPEG or an Adam7 PNG, which libvips must decode whole instead
+   * of line by line.
+   */
+  public boolean interlaced(MemorySegment image) {
+    try {
+      return (long) getTypeof.invokeExact(image, sInterlaced) != 0;
     } catch (Throwable t) {
       throw rethrow(t);
     }

@@ -21,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -75,11 +76,13 @@ public final class VipsEngine implements ImageEngine {
   private final Limits limits;
   private final Set<ImageFormat> writable;
   private final Set<ImageFormat> readable;
+  private final WorkingMemory memory;
 
   private VipsEngine(Vips vips, Limits limits) {
     this.vips = vips;
     this.e = vips.enums();
     this.limits = limits;
+    this.memory = new WorkingMemory(limits.maxTransformMemory());
     EnumSet<ImageFormat> loads = EnumSet.noneOf(ImageFormat.class);
     for (ImageFormat format : ImageFormat.values()) {
       if (vips.hasOperation(loaderKeyword(format) + "load_buffer")) {
@@ -130,7 +133,7 @@ public final class VipsEngine implements ImageEngine {
   @Override
   public NativeMemory nativeMemory() {
     return new NativeMemory(vips.trackedMemory(), vips.trackedMemoryHighWater(),
-        vips.trackedAllocations());
+        vips.trackedAllocations(), memory.reserved(), limits.maxTransformMemory());
   }
 
   @Override
@@ -173,78 +176,105 @@ public final class VipsEngine implements ImageEngine {
       ImageFormat output = OutputFormatChoice.choose(spec.format(), format,
           vips.hasAlpha(header), acceptHeader, writable, "libvips");
 
-      MemorySegment image;
-      Resize resize;
-      if (spec.crop() != null) {
-        TransformSpec.Crop crop = spec.crop();
+      TransformSpec.Crop crop = spec.crop();
+      if (crop != null) {
         Orientation.checkInside(crop, width, height);
-        int[] r = Orientation.storedRect(crop, storedWidth, storedHeight, orientation);
-        Geometry.Size target = Geometry.plan(spec, crop.width(), crop.height(), limits).scaled();
-        int shrink = format == ImageFormat.JPEG ? jpegShrink(crop, target) : 1;
-        MemorySegment base = header;
-        if (shrink > 1) {
-          base = call.own(vips.jpegNewFromBuffer(call.data, e.accessSequential(),
-              call.failOn, shrink), "read the header");
-          r = shrinkRect(r, shrink, vips.width(base), vips.height(base));
-        }
-        MemorySegment cropped = call.image(vips.crop(base, call.slot(), r[0], r[1], r[2], r[3]),
-            "crop");
-        resize = resize(spec, crop.width(), crop.height());
-        if (shrink > 1 && spec.mode() != Mode.FILL) {
-          // The shrunk region's ratio is off by under a pixel: force the exact size the
-          // unshrunk region would give, so the output size does not depend on this shortcut.
-          resize = new Resize(target.width(), target.height(), e.sizeForce(),
-              e.interestingNone(), resize.boxWidth, resize.boxHeight, resize.gravity);
-        }
-        image = call.image(vips.thumbnailImage(cropped, call.slot(), resize.width, resize.height,
-            resize.size, resize.interesting, toSrgb), "resize");
-      } else {
-        Geometry.plan(spec, width, height, limits);
-        resize = resize(spec, width, height);
-        image = call.image(vips.thumbnailBuffer(call.data, call.slot(), resize.width,
-            resize.height, resize.size, resize.interesting, toSrgb, format == ImageFormat.JPEG),
-            "resize");
       }
-
-      image = eightBit(call, image, spec.gray());
-      if (spec.mode() == Mode.PAD) {
-        image = pad(call, image, resize, spec.background(), output != ImageFormat.JPEG);
+      Geometry.Plan plan = crop != null ? Geometry.plan(spec, crop.width(), crop.height(), limits)
+          : Geometry.plan(spec, width, height, limits);
+      boolean turned = spec.rotate() != 0 || spec.flip();
+      long decodedBytes = (long) storedWidth * storedHeight * vips.bands(header)
+          * vips.bytesPerBand(vips.bandFormat(header));
+      long estimate = WorkingMemory.estimate(format, vips.interlaced(header), decodedBytes,
+          turned ? 4L * plan.output().width() * plan.output().height() : 0);
+      try (WorkingMemory.Permit permit = memory.enter(estimate,
+          format.token().toUpperCase(Locale.ROOT) + " " + storedWidth + "x" + storedHeight,
+          limits.maxTransformMillis() * 1_000_000L)) {
+        // The time budget counts from here: a wait for memory is bounded by its own deadline.
+        call.startClock();
+        return transform(call, format, header, spec, orientation, plan, toSrgb, output);
       }
-      if (spec.rotate() != 0 || spec.flip()) {
-        // A rotation or a vertical flip asks for the picture's lines out of order; the source is
-        // decoded sequentially, so an extreme ratio (a 1 x 262,144 column stretched) failed with
-        // "out of order read". The resized picture is at most Limits#maxOutputPixels: computing it
-        // into memory first costs that much memory and gives them random access.
-        image = call.materialize(image, "rotate");
-      }
-      if (spec.rotate() != 0) {
-        int angle = switch (spec.rotate()) {
-          case 90 -> e.angleD90();
-          case 180 -> e.angleD180();
-          default -> e.angleD270();
-        };
-        image = call.image(vips.rot(image, call.slot(), angle), "rotate");
-      }
-      if (spec.flip()) {
-        image = call.image(vips.flip(image, call.slot(), e.directionVertical()), "flip");
-      }
-      if (spec.flop()) {
-        image = call.image(vips.flip(image, call.slot(), e.directionHorizontal()), "flop");
-      }
-      if (spec.blur() > 0) {
-        image = call.image(vips.gaussblur(image, call.slot(), spec.blur()), "blur");
-      }
-      if (output == ImageFormat.JPEG && vips.hasAlpha(image)) {
-        MemorySegment bg = call.doubles(background(vips.bands(image) - 1, false,
-            spec.background() | 0xFF));
-        image = call.image(vips.flatten(image, call.slot(), bg), "flatten");
-      }
-      ByteBuffer bytes = call.save(image, output, spec);
-      // Loaders leave warnings in the process-wide error buffer even on success; drop them so a
-      // later failure's message is not prefixed with them.
-      vips.errorClear();
-      return new TransformResult(bytes, output, vips.width(image), vips.height(image));
     }
+  }
+
+  /** The transform proper, once its source's header passed the checks and its memory is reserved. */
+  private TransformResult transform(Call call, ImageFormat format, MemorySegment header,
+                                    TransformSpec spec, int orientation, Geometry.Plan plan,
+                                    boolean toSrgb, ImageFormat output) {
+    int storedWidth = vips.width(header);
+    int storedHeight = vips.height(header);
+    boolean swapped = orientation >= 5;
+    int width = swapped ? storedHeight : storedWidth;
+    int height = swapped ? storedWidth : storedHeight;
+    MemorySegment image;
+    Resize resize;
+    if (spec.crop() != null) {
+      TransformSpec.Crop crop = spec.crop();
+      int[] r = Orientation.storedRect(crop, storedWidth, storedHeight, orientation);
+      Geometry.Size target = plan.scaled();
+      int shrink = format == ImageFormat.JPEG ? jpegShrink(crop, target) : 1;
+      MemorySegment base = header;
+      if (shrink > 1) {
+        base = call.own(vips.jpegNewFromBuffer(call.data, e.accessSequential(),
+            call.failOn, shrink), "read the header");
+        r = shrinkRect(r, shrink, vips.width(base), vips.height(base));
+      }
+      MemorySegment cropped = call.image(vips.crop(base, call.slot(), r[0], r[1], r[2], r[3]),
+          "crop");
+      resize = resize(spec, crop.width(), crop.height());
+      if (shrink > 1 && spec.mode() != Mode.FILL) {
+        // The shrunk region's ratio is off by under a pixel: force the exact size the
+        // unshrunk region would give, so the output size does not depend on this shortcut.
+        resize = new Resize(target.width(), target.height(), e.sizeForce(),
+            e.interestingNone(), resize.boxWidth, resize.boxHeight, resize.gravity);
+      }
+      image = call.image(vips.thumbnailImage(cropped, call.slot(), resize.width, resize.height,
+          resize.size, resize.interesting, toSrgb), "resize");
+    } else {
+      resize = resize(spec, width, height);
+      image = call.image(vips.thumbnailBuffer(call.data, call.slot(), resize.width,
+          resize.height, resize.size, resize.interesting, toSrgb, format == ImageFormat.JPEG),
+          "resize");
+    }
+
+    image = eightBit(call, image, spec.gray());
+    if (spec.mode() == Mode.PAD) {
+      image = pad(call, image, resize, spec.background(), output != ImageFormat.JPEG);
+    }
+    if (spec.rotate() != 0 || spec.flip()) {
+      // A rotation or a vertical flip asks for the picture's lines out of order; the source is
+      // decoded sequentially, so an extreme ratio (a 1 x 262,144 column stretched) failed with
+      // "out of order read". The resized picture is at most Limits#maxOutputPixels: computing it
+      // into memory first costs that much memory and gives them random access.
+      image = call.materialize(image, "rotate");
+    }
+    if (spec.rotate() != 0) {
+      int angle = switch (spec.rotate()) {
+        case 90 -> e.angleD90();
+        case 180 -> e.angleD180();
+        default -> e.angleD270();
+      };
+      image = call.image(vips.rot(image, call.slot(), angle), "rotate");
+    }
+    if (spec.flip()) {
+      image = call.image(vips.flip(image, call.slot(), e.directionVertical()), "flip");
+    }
+    if (spec.flop()) {
+      image = call.image(vips.flip(image, call.slot(), e.directionHorizontal()), "flop");
+    }
+    if (spec.blur() > 0) {
+      image = call.image(vips.gaussblur(image, call.slot(), spec.blur()), "blur");
+    }
+    if (output == ImageFormat.JPEG && vips.hasAlpha(image)) {
+      MemorySegment bg = call.doubles(background(vips.bands(image) - 1, false,
+          spec.background() | 0xFF));
+      image = call.image(vips.flatten(image, call.slot(), bg), "flatten");
+    }
+    ByteBuffer bytes = call.save(image, output, spec);
+    // Loaders leave warnings in the process-wide error buffer even on success; drop them so a
+    // later failure's message is not prefixed with them.
+    vips.errorClear();
+    return new TransformResult(bytes, output, vips.width(image), vips.height(image));
   }
 
   /** Largest JPEG load shrink (DCT scaling) that keeps the crop at least the target size. */
@@ -380,14 +410,19 @@ public final class VipsEngine implements ImageEngine {
    */
   private final class Call implements AutoCloseable {
     private final Arena arena = Arena.ofConfined();
-    /** When the transform started, System.nanoTime(): its budget counts from here. */
-    private final long started = System.nanoTime();
+    /** When the transform started, System.nanoTime(): its time budget counts from here. */
+    private long started = System.nanoTime();
     private final List<MemorySegment> images = new ArrayList<>();
     private final List<MemorySegment> areas = new ArrayList<>();
     private MemorySegment out;
     MemorySegment data;
     /** The loaders' VipsFailOn for this source, set by {@link #header}. */
     int failOn;
+
+    /** Starts the time budget again, once the transform may run (its memory is reserved). */
+    void startClock() {
+      started = System.nanoTime();
+    }
 
     /** Maps the source and reads its header; the header image is owned by this call. */
     MemorySegment header(ByteBuffer source, ImageFormat format) {

@@ -1,0 +1,191 @@
+package dev.wimg.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.wimg.testsupport.RequiresLibvips;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Concurrent transforms of sources that a decoder must hold whole stay within the server's memory
+ * goal: each reserves its estimated working memory before it decodes ({@code Limits
+ * #maxTransformMemory}), so the transform workers do not all hold a few hundred MB at once.
+ *
+ * <p>The source is a 33 KB GIF whose one frame is 65,535 × 762 pixels (50 MP, inside every source
+ * limit): libnsgif decodes the frame whole, 300 MB while it runs. Eight requests of it for
+ * different sizes, on the server's two transform workers, took the process from 198 MB to 1.0 GB
+ * before the gate (5 December 2026).
+ */
+@RequiresLibvips
+class TransformMemoryTest {
+
+  /** The memory goal for the server process, bytes. */
+  private static final long MAX_SERVER_PEAK_RSS = 768L << 20;
+  /** Concurrent requests, each for another width so that none is served from another's output. */
+  private static final int REQUESTS = 8;
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void concurrentGiantGifFramesStayWithinTheMemoryGoal() throws Exception {
+    byte[] gif = giantFrameGif(160, 120, 65_535, 762);
+    assertThat(gif.length).isLessThan(40_000);
+    try (ServerProcess server = ServerProcess.start(dir.resolve("data"), dir.resolve("server.log"),
+        List.of("-Xmx256m", "-XX:ActiveProcessorCount=2"))) {
+      String fid = upload(server, gif);
+      long before = server.procStatusBytes("VmHWM");
+      List<CompletableFuture<RawConnection.Response>> answers = new ArrayList<>();
+      try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+        for (int i = 0; i < REQUESTS; i++) {
+          String path = "/" + fid + "?w=" + (300 + i) + "&format=png";
+          answers.add(CompletableFuture.supplyAsync(() -> get(server, path), clients));
+        }
+      }
+      Map<Integer, Integer> statuses = new TreeMap<>();
+      for (CompletableFuture<RawConnection.Response> answer : answers) {
+        RawConnection.Response response = answer.join();
+        statuses.merge(response.status(), 1, Integer::sum);
+        if (response.status() != 200) {
+          // A worker may wait for memory at most the time budget; on a slow machine a wait can
+          // pass it, and that answer is the documented 503, never another error.
+          assertThat(response.status()).as("%s", response.bodyText()).isEqualTo(503);
+          assertThat(response.bodyText()).contains("working memory");
+        }
+      }
+      long peak = server.procStatusBytes("VmHWM");
+      System.out.printf("%d transforms of a %d-byte GIF of one 65535x762 frame: %s; server peak RSS"
+          + " %d MiB before them, %d MiB after%n", REQUESTS, gif.length, statuses, before >> 20,
+          peak >> 20);
+      assertThat(statuses.getOrDefault(200, 0)).as("answers by status %s", statuses)
+          .isGreaterThanOrEqualTo(REQUESTS / 2);
+      assertThat(peak).as("server peak RSS (VmHWM), answers %s", statuses)
+          .isLessThan(MAX_SERVER_PEAK_RSS);
+      assertThat(server.isAlive()).isTrue();
+    }
+  }
+
+  /**
+   * A GIF of a {@code screenWidth × screenHeight} screen holding one frame of {@code frameWidth ×
+   * frameHeight} pixels, all of colour 0, LZW-coded in runs: a few bytes per thousands of pixels.
+   */
+  static byte[] giantFrameGif(int screenWidth, int screenHeight, int frameWidth, int frameHeight) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteBuffer head = ByteBuffer.allocate(13 + 6 + 10).order(ByteOrder.LITTLE_ENDIAN);
+    head.put("GIF89a".getBytes(StandardCharsets.US_ASCII)).putShort((short) screenWidth)
+        .putShort((short) screenHeight).put((byte) 0x80).put((byte) 0).put((byte) 0)
+        .put(new byte[] {0, 0, 0, (byte) 0xff, (byte) 0xff, (byte) 0xff})
+        .put((byte) 0x2c).putShort((short) 0).putShort((short) 0).putShort((short) frameWidth)
+        .putShort((short) frameHeight).put((byte) 0);
+    out.writeBytes(head.array());
+    byte[] codes = lzwRunsOfZero((long) frameWidth * frameHeight);
+    out.write(MIN_CODE_SIZE);
+    for (int i = 0; i < codes.length; i += 255) {
+      int n = Math.min(255, codes.length - i);
+      out.write(n);
+      out.write(codes, i, n);
+    }
+    out.write(0);
+    out.write(0x3b);
+    return out.toByteArray();
+  }
+
+  private static final int MIN_CODE_SIZE = 2;
+
+  /** GIF LZW codes for {@code pixels} pixels of index 0: each new table entry is a longer run. */
+  private static byte[] lzwRunsOfZero(long pixels) {
+    int clear = 1 << MIN_CODE_SIZE;
+    int end = clear + 1;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    long bits = 0;
+    int bitCount = 0;
+    int codeSize = MIN_CODE_SIZE + 1;
+    int next = end + 1;
+    // The table's run codes: runs[l] is the code of a run of l zeros (1 is the literal 0).
+    int[] runs = new int[4097];
+    int longest = 1;
+    runs[1] = 0;
+    List<int[]> emitted = new ArrayList<>();
+    emitted.add(new int[] {clear, codeSize});
+    long remaining = pixels;
+    while (remaining > 0) {
+      int length = (int) Math.min(longest, remaining);
+      emitted.add(new int[] {runs[length], codeSize});
+      remaining -= length;
+      if (remaining > 0) {
+        if (next < 4096) {
+          if (length == longest) {
+            runs[++longest] = next;
+          }
+          next++;
+          if (next == 1 << codeSize && codeSize < 12) {
+            codeSize++;
+          }
+        } else {
+          emitted.add(new int[] {clear, codeSize});
+          codeSize = MIN_CODE_SIZE + 1;
+          next = end + 1;
+          longest = 1;
+        }
+      }
+    }
+    emitted.add(new int[] {end, codeSize});
+    for (int[] code : emitted) {
+      bits |= (long) code[0] << bitCount;
+      bitCount += code[1];
+      while (bitCount >= 8) {
+        out.write((int) (bits & 0xff));
+        bits >>>= 8;
+        bitCount -= 8;
+      }
+    }
+    if (bitCount > 0) {
+      out.write((int) (bits & 0xff));
+    }
+    return out.toByteArray();
+  }
+
+  private static String upload(ServerProcess server, byte[] body) {
+    String head = "POST /files?name=giant.gif HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Content-Type: image/gif\r\nContent-Length: " + body.length
+        + "\r\nConnection: close\r\n\r\n";
+    byte[] request = new byte[head.length() + body.length];
+    System.arraycopy(head.getBytes(StandardCharsets.ISO_8859_1), 0, request, 0, head.length());
+    System.arraycopy(body, 0, request, head.length(), body.length);
+    RawConnection.Response response = exchange(server, request);
+    assertThat(response.status()).as("upload: %s", response.bodyText()).isEqualTo(201);
+    try {
+      return TestServer.JSON.readTree(response.body()).get("fid").asText();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static RawConnection.Response get(ServerProcess server, String pathAndQuery) {
+    String request = "GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    return exchange(server, request.getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  private static RawConnection.Response exchange(ServerProcess server, byte[] request) {
+    try (RawConnection connection = new RawConnection(server.port())) {
+      return connection.send(request).read();
+    } catch (IOException e) {
+      throw new AssertionError("no answer (server alive: " + server.isAlive() + "): " + e
+          + "\n" + server.logTail(), e);
+    }
+  }
+}
