@@ -3,6 +3,7 @@ package dev.wimg.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.wimg.testsupport.RequiresLibvips;
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,10 +14,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,18 +28,15 @@ import org.junit.jupiter.api.io.TempDir;
  * goal: each reserves its estimated working memory before it decodes ({@code Limits
  * #maxTransformMemory}), so the transform workers do not all hold a few hundred MB at once.
  *
- * <p>The source is a 33 KB GIF whose one frame is 65,535 × 762 pixels (50 MP, inside every source
- * limit): libnsgif decodes the frame whole, 300 MB while it runs. Eight requests of it for
- * different sizes, on the server's two transform workers, took the process from 198 MB to 1.0 GB
- * before the gate (5 December 2026).
+ * <p>Measured with {@code ./wimg server}, 5 December 2026, before the gate: eight requests of a
+ * 33 KB GIF of one 65,535 × 762 frame (decoded whole, 300 MB while it runs) took the process from
+ * 198 MB to 1.0 GB; two 4096 × 4096 AVIF outputs at once to 998 MB.
  */
 @RequiresLibvips
 class TransformMemoryTest {
 
   /** The memory goal for the server process, bytes. */
   private static final long MAX_SERVER_PEAK_RSS = 768L << 20;
-  /** Concurrent requests, each for another width so that none is served from another's output. */
-  private static final int REQUESTS = 8;
 
   @TempDir
   Path dir;
@@ -45,14 +45,50 @@ class TransformMemoryTest {
   void concurrentGiantGifFramesStayWithinTheMemoryGoal() throws Exception {
     byte[] gif = giantFrameGif(160, 120, 65_535, 762);
     assertThat(gif.length).isLessThan(40_000);
+    List<String> queries = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      // Another width each, so that no answer is another's output.
+      queries.add("w=" + (300 + i) + "&format=png");
+    }
+    transformConcurrently(gif, "image/gif", queries,
+        "a " + gif.length + "-byte GIF of one 65535x762 frame");
+  }
+
+  /**
+   * The AV1 encoder takes the whole output and works on copies of it: one 4096 × 4096 AVIF held
+   * 370 MB, and two at once took {@code ./wimg server} to 998 MB before the encoder was counted.
+   */
+  @Test
+  void concurrentLargeAvifOutputsStayWithinTheMemoryGoal() throws Exception {
+    BufferedImage noise = new BufferedImage(256, 256, BufferedImage.TYPE_INT_RGB);
+    Random random = new Random(5);
+    for (int y = 0; y < noise.getHeight(); y++) {
+      for (int x = 0; x < noise.getWidth(); x++) {
+        noise.setRGB(x, y, random.nextInt(1 << 24));
+      }
+    }
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    ImageIO.write(noise, "png", png);
+    transformConcurrently(png.toByteArray(), "image/png",
+        List.of("w=4096&h=4096&mode=stretch&format=avif&q=50",
+            "w=4096&h=4096&mode=stretch&format=avif&q=51"),
+        "a 256x256 PNG of noise");
+  }
+
+  /**
+   * Uploads {@code source} to a server in a child JVM with two transform workers, asks every
+   * query at once, and checks the answers and the server's peak RSS.
+   */
+  private void transformConcurrently(byte[] source, String type, List<String> queries,
+                                     String what) throws Exception {
     try (ServerProcess server = ServerProcess.start(dir.resolve("data"), dir.resolve("server.log"),
         List.of("-Xmx256m", "-XX:ActiveProcessorCount=2"))) {
-      String fid = upload(server, gif);
+      String fid = upload(server, source, type);
       long before = server.procStatusBytes("VmHWM");
       List<CompletableFuture<RawConnection.Response>> answers = new ArrayList<>();
       try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
-        for (int i = 0; i < REQUESTS; i++) {
-          String path = "/" + fid + "?w=" + (300 + i) + "&format=png";
+        for (String query : queries) {
+          String path = "/" + fid + "?" + query;
           answers.add(CompletableFuture.supplyAsync(() -> get(server, path), clients));
         }
       }
@@ -61,18 +97,17 @@ class TransformMemoryTest {
         RawConnection.Response response = answer.join();
         statuses.merge(response.status(), 1, Integer::sum);
         if (response.status() != 200) {
-          // A worker may wait for memory at most the time budget; on a slow machine a wait can
+          // A transform may wait for memory at most the time budget; on a slow machine a wait can
           // pass it, and that answer is the documented 503, never another error.
           assertThat(response.status()).as("%s", response.bodyText()).isEqualTo(503);
           assertThat(response.bodyText()).contains("working memory");
         }
       }
       long peak = server.procStatusBytes("VmHWM");
-      System.out.printf("%d transforms of a %d-byte GIF of one 65535x762 frame: %s; server peak RSS"
-          + " %d MiB before them, %d MiB after%n", REQUESTS, gif.length, statuses, before >> 20,
-          peak >> 20);
+      System.out.printf("%d transforms of %s: %s; server peak RSS %d MiB before them, %d MiB"
+          + " after%n", queries.size(), what, statuses, before >> 20, peak >> 20);
       assertThat(statuses.getOrDefault(200, 0)).as("answers by status %s", statuses)
-          .isGreaterThanOrEqualTo(REQUESTS / 2);
+          .isGreaterThanOrEqualTo(Math.max(1, queries.size() / 2));
       assertThat(peak).as("server peak RSS (VmHWM), answers %s", statuses)
           .isLessThan(MAX_SERVER_PEAK_RSS);
       assertThat(server.isAlive()).isTrue();
@@ -159,9 +194,9 @@ class TransformMemoryTest {
     return out.toByteArray();
   }
 
-  private static String upload(ServerProcess server, byte[] body) {
-    String head = "POST /files?name=giant.gif HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        + "Content-Type: image/gif\r\nContent-Length: " + body.length
+  private static String upload(ServerProcess server, byte[] body, String type) {
+    String head = "POST /files HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Content-Type: " + type + "\r\nContent-Length: " + body.length
         + "\r\nConnection: close\r\n\r\n";
     byte[] request = new byte[head.length() + body.length];
     System.arraycopy(head.getBytes(StandardCharsets.ISO_8859_1), 0, request, 0, head.length());

@@ -185,8 +185,9 @@ public final class VipsEngine implements ImageEngine {
       boolean turned = spec.rotate() != 0 || spec.flip();
       long decodedBytes = (long) storedWidth * storedHeight * vips.bands(header)
           * vips.bytesPerBand(vips.bandFormat(header));
+      long outputPixels = (long) plan.output().width() * plan.output().height();
       long estimate = WorkingMemory.estimate(format, vips.interlaced(header), decodedBytes,
-          turned ? 4L * plan.output().width() * plan.output().height() : 0);
+          turned ? 4 * outputPixels : 0, output, outputPixels);
       try (WorkingMemory.Permit permit = memory.enter(estimate,
           format.token().toUpperCase(Locale.ROOT) + " " + storedWidth + "x" + storedHeight,
           limits.maxTransformMillis() * 1_000_000L)) {
