@@ -59,7 +59,8 @@ class CliUsageTest {
     CliRun r = CliRun.run(Map.of(), cwd);
     assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
     assertThat(r.stderr()).startsWith(
-        "wimg: missing command: choose one of server, upload, download, rm, verify, status, help\n"
+        "wimg: missing command: choose one of server, tracker, storage, upload, download, rm, verify,"
+            + " status, help\n"
             + "Usage: wimg ");
     assertThat(r.stdout()).isEmpty();
   }
@@ -259,7 +260,8 @@ class CliUsageTest {
     assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
     assertThat(r.stderr()).isEqualTo("wimg: config file " + config + " has unknown key(s) [prot]; "
         + "known keys: port, bind, data, fsync, volume-size, max-upload, write-key, server, preset, "
-        + "presets-only, sign-key, transform-queue, transform-cache, derived-cap\n");
+        + "presets-only, sign-key, transform-queue, transform-cache, derived-cap, group, tracker, "
+        + "zone, public-url, cluster-key, down-after, group-placement, member-placement\n");
   }
 
   @Test

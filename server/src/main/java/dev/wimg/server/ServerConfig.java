@@ -74,6 +74,11 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
     return new ServerConfig(bind, port, store, maxUploadBytes, key, idleTimeout, imaging);
   }
 
+  /** These settings for a storage node of group {@code group} (the group in its fids). */
+  public ServerConfig withGroup(int group) {
+    return withStore(store.withGroup(group));
+  }
+
   public ServerConfig withStore(StoreConfig s) {
     return new ServerConfig(bind, port, s, maxUploadBytes, writeKey, idleTimeout, imaging);
   }

@@ -9,6 +9,7 @@ import dev.wimg.server.internal.http.ErrorResponses;
 import dev.wimg.server.internal.http.HttpPipeline;
 import dev.wimg.server.internal.http.InFlightRequests;
 import dev.wimg.server.internal.http.JsonBodies;
+import dev.wimg.server.internal.http.Membership;
 import dev.wimg.server.internal.http.OpenConnections;
 import dev.wimg.server.internal.http.ServerContext;
 import dev.wimg.server.internal.http.ServerTuning;
@@ -123,6 +124,12 @@ public final class WimgServer implements AutoCloseable {
    * detects libvips and falls back to the pure-Java engine.
    */
   static WimgServer start(ServerConfig config, ServerTuning tuning, ImageEngine engine) throws IOException {
+    return start(config, tuning, engine, Membership.standalone());
+  }
+
+  /** As {@link #start(ServerConfig, ServerTuning, ImageEngine)}, uploads gated by {@code membership}. */
+  static WimgServer start(ServerConfig config, ServerTuning tuning, ImageEngine engine,
+                          Membership membership) throws IOException {
     InetAddress address = checkedBindAddress(config);
     ImageEngine images = engine != null ? engine : ImageEngines.detect(config.imaging().limits());
     Store store = Store.open(config.store());
@@ -151,7 +158,7 @@ public final class WimgServer implements AutoCloseable {
       UploadBudget uploads = new UploadBudget(tuning.uploadBudgetBytes());
       ServerContext context = new ServerContext(store, config, tuning, metrics, json, new ErrorResponses(json),
           uploads, blocking, WriteAuth.forKey(config.writeKey()), new HttpDateCache(), new InFlightRequests(),
-          readVersion(), transport.name(), System.nanoTime(), transforms);
+          readVersion(), transport.name(), System.nanoTime(), transforms, membership);
       OpenConnections connections = new OpenConnections();
       ThreadPoolExecutor pool = blocking;
       metrics.gauge("wimg.http.connections", null, "Open HTTP connections", connections, OpenConnections::size);
@@ -277,6 +284,11 @@ public final class WimgServer implements AutoCloseable {
   /** Requests whose head arrived and whose response is not yet written (nor their connection closed). */
   long requestsInFlight() {
     return context.inFlight().count();
+  }
+
+  /** What its handlers share (the storage node's heartbeats read its figures). */
+  ServerContext context() {
+    return context;
   }
 
   /** Blocks until {@link #close()} is called or the server stops. */

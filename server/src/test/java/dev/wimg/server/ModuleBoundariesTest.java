@@ -32,6 +32,8 @@ import java.util.List;
  *   files       GET, HEAD and DELETE of a file                 http, headers, transform
  *   upload      POST /files: raw and multipart bodies          http, headers
  *   admin       /status, /metrics and the meters               http, transform (its figures)
+ *   cluster     a storage node's identity and heartbeats        http
+ *   tracker     a tracker: cluster map, placement, endpoints    http
  * </pre>
  *
  * <p>Implementation notes: the rules read the bytecode, so a reference that javac folds away (a
@@ -42,7 +44,8 @@ class ModuleBoundariesTest {
 
   private static final String INTERNAL = "dev.wimg.server.internal";
   private static final List<String> PACKAGES =
-      List.of("headers", "derived", "http", "transform", "files", "upload", "admin");
+      List.of("headers", "derived", "http", "transform", "files", "upload", "admin", "cluster",
+          "tracker");
 
   @ArchTest
   static final ArchRule reachesOnlyTheApiOfTheModulesBelow = noClasses()
@@ -93,6 +96,12 @@ class ModuleBoundariesTest {
 
   @ArchTest
   static final ArchRule adminUsesOnlyHttpAndTransform = usesOnly("admin", "http", "transform");
+
+  @ArchTest
+  static final ArchRule clusterUsesOnlyHttp = usesOnly("cluster", "http");
+
+  @ArchTest
+  static final ArchRule trackerUsesOnlyHttp = usesOnly("tracker", "http");
 
   /** No class of {@code pkg} uses an internal package other than {@code allowed}. */
   private static ArchRule usesOnly(String pkg, String... allowed) {

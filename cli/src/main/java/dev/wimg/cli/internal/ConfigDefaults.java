@@ -47,7 +47,9 @@ public final class ConfigDefaults implements IDefaultValueProvider {
   /** The configurable option keys, in the order the README's table lists them. */
   public static final List<String> KEYS = List.of(
       "port", "bind", "data", "fsync", "volume-size", "max-upload", "write-key", "server", "preset",
-      "presets-only", "sign-key", "transform-queue", "transform-cache", "derived-cap");
+      "presets-only", "sign-key", "transform-queue", "transform-cache", "derived-cap", "group",
+      "tracker", "zone", "public-url", "cluster-key", "down-after", "group-placement",
+      "member-placement");
   /** Config file read from the working folder when none is named. */
   public static final String DEFAULT_FILE_NAME = "wimg.properties";
   /** Environment variable naming a config file. */

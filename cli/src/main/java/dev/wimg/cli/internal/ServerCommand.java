@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
 @Command(name = "server", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
     description = {"Run the all-in-one WIMG server (storage node and HTTP API) in the foreground.",
         "Prints 'wimg listening on http://HOST:PORT (data: DIR)' when ready; stop it with Ctrl-C or SIGTERM."})
-final class ServerCommand implements Callable<Integer> {
+class ServerCommand implements Callable<Integer> {
 
   private static final Logger log = LoggerFactory.getLogger(ServerCommand.class);
 
@@ -163,10 +163,10 @@ final class ServerCommand implements Callable<Integer> {
           fsync.name().toLowerCase(Locale.ROOT));
     }
     prepareDataFolder(dataDir);
-    WimgServer server;
+    Running server;
     try {
-      server = WimgServer.start(config);
-    } catch (IllegalArgumentException e) {
+      server = start(config);
+    } catch (IllegalArgumentException | IllegalStateException e) {
       throw new CliFailure(ExitCode.USAGE, e.getMessage());
     } catch (IOException e) {
       throw CliFailure.of("cannot start on " + url(bind, port) + " with data in " + dataDir, e);
@@ -176,7 +176,7 @@ final class ServerCommand implements Callable<Integer> {
       server.close();
     }, "wimg-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    environment.out().println("wimg listening on " + url(bind, server.port()) + " (data: " + dataDir + ")");
+    environment.out().println(server.readyLine(url(bind, server.port()), dataDir));
     environment.out().flush();
     try {
       server.awaitTermination();
@@ -189,6 +189,49 @@ final class ServerCommand implements Callable<Integer> {
       }
     }
     return ExitCode.OK.code();
+  }
+
+  /** A started server, as {@link #call} runs it until it stops. */
+  interface Running extends AutoCloseable {
+    int port();
+
+    void awaitTermination() throws InterruptedException;
+
+    @Override
+    void close();
+
+    /** The one line printed on stdout once it listens. */
+    String readyLine(String url, Path dataDir);
+  }
+
+  /**
+   * Starts what this command runs with {@code config}: the all-in-one server here.
+   *
+   * @throws IllegalArgumentException or IllegalStateException for a bad setting (a usage error)
+   */
+  Running start(ServerConfig config) throws IOException {
+    WimgServer server = WimgServer.start(config);
+    return new Running() {
+      @Override
+      public int port() {
+        return server.port();
+      }
+
+      @Override
+      public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+      }
+
+      @Override
+      public void close() {
+        server.close();
+      }
+
+      @Override
+      public String readyLine(String url, Path dataDir) {
+        return "wimg listening on " + url + " (data: " + dataDir + ")";
+      }
+    };
   }
 
   /**

@@ -20,7 +20,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /** The root command {@code wimg}: global options and the subcommands. */
 @Command(name = "wimg", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = "WIMG picture and file server: run one, upload, fetch, delete and verify files.",
-    subcommands = {ServerCommand.class, UploadCommand.class, DownloadCommand.class,
+    subcommands = {ServerCommand.class, TrackerCommand.class, StorageCommand.class,
+        UploadCommand.class, DownloadCommand.class,
         RmCommand.class, VerifyCommand.class, StatusCommand.class, HelpCommand.class},
     footerHeading = "%nConfiguration:%n",
     footer = {

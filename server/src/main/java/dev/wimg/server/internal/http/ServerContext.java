@@ -27,10 +27,11 @@ import java.util.concurrent.Executor;
  * @param transport   the Netty transport in use: {@code epoll} or {@code nio}
  * @param startNanos  {@link System#nanoTime()} at start, for the uptime
  * @param transforms  picture transforms and derived pictures
+ * @param membership  whether uploads are taken now (a node of a cluster needs a tracker's yes)
  */
 public record ServerContext(Store store, ServerConfig config, ServerTuning tuning,
                             ServerMetrics metrics, JsonBodies json, ErrorResponses errors,
                             UploadBudget uploads, Executor blocking, WriteAuth writeAuth,
                             HttpDateCache dates, InFlightRequests inFlight, String version,
                             String transport, long startNanos,
-                            TransformService transforms) {}
+                            TransformService transforms, Membership membership) {}

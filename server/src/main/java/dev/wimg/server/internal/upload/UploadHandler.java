@@ -71,6 +71,11 @@ public final class UploadHandler {
       Router.unauthorized(ex);
       return null;
     }
+    String notMember = server.membership().refusal();
+    if (notMember != null) {
+      ex.refuse(HttpResponseStatus.SERVICE_UNAVAILABLE, notMember);
+      return null;
+    }
     boolean expectContinue = false;
     String expect = request.headers().get(HttpHeaderNames.EXPECT);
     if (expect != null && request.protocolVersion() != HttpVersion.HTTP_1_0) {

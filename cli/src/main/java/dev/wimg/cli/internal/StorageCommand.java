@@ -1,0 +1,91 @@
+package dev.wimg.cli.internal;
+
+import dev.wimg.server.NodeConfig;
+import dev.wimg.server.ServerConfig;
+import dev.wimg.server.StorageNode;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code wimg storage}: a storage node of a cluster in the foreground. It takes every option of
+ * {@code wimg server} (data folder, fsync, limits, imaging) and joins group {@code --group} by
+ * heartbeating to the trackers; uploads are taken once a tracker accepts it (docs/CLUSTER.md).
+ */
+@Command(name = "storage", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    sortOptions = false,
+    description = {"Run a storage node of a WIMG cluster in the foreground: it serves what "
+        + "'wimg server' serves and heartbeats to the trackers.",
+        "Prints 'wimg storage node ID of group G listening on URL (data: DIR)' when ready."})
+final class StorageCommand extends ServerCommand {
+
+  @Option(names = "--group", paramLabel = "G",
+      description = {"Storage group of this node, 1..65535 (the group in its fids); required.",
+          "Environment: WIMG_GROUP."})
+  private int group;
+
+  @Option(names = "--tracker", paramLabel = "URL[,URL...]", split = ",",
+      converter = ServerUrlConverter.class,
+      description = {"Trackers to heartbeat to, separated by ','; required.",
+          "Environment: WIMG_TRACKER."})
+  private List<URI> trackers = List.of();
+
+  @Option(names = "--zone", paramLabel = "ZONE", defaultValue = NodeConfig.DEFAULT_ZONE,
+      description = {"Zone of this node (a rack, a data centre).",
+          "Default: " + NodeConfig.DEFAULT_ZONE, "Environment: WIMG_ZONE."})
+  private String zone;
+
+  @Option(names = "--public-url", paramLabel = "URL", converter = ServerUrlConverter.class,
+      description = {"Where clients and peers reach this node, if not http://BIND:PORT.",
+          "Environment: WIMG_PUBLIC_URL."})
+  private URI publicUrl;
+
+  @Option(names = "--cluster-key", paramLabel = "KEY",
+      description = "Secret the heartbeats carry; trackers without one take heartbeats from "
+          + "loopback only (env WIMG_CLUSTER_KEY, which other users cannot see in ps).")
+  private String clusterKey;
+
+  StorageCommand(Environment environment) {
+    super(environment);
+  }
+
+  @Override
+  Running start(ServerConfig config) throws IOException {
+    if (group < 1 || group > 65_535) {
+      throw new IllegalArgumentException(group == 0 ? "--group is required (1..65535)"
+          : "--group must be 1..65535, got " + group);
+    }
+    if (trackers.isEmpty()) {
+      throw new IllegalArgumentException("--tracker is required: the URL of at least one tracker");
+    }
+    NodeConfig node = NodeConfig.of(trackers).withZone(zone).withPublicUrl(publicUrl)
+        .withClusterKey(clusterKey == null || clusterKey.isEmpty() ? null : clusterKey);
+    StorageNode storage = StorageNode.start(config.withGroup(group),
+        node);
+    return new Running() {
+      @Override
+      public int port() {
+        return storage.port();
+      }
+
+      @Override
+      public void awaitTermination() throws InterruptedException {
+        storage.awaitTermination();
+      }
+
+      @Override
+      public void close() {
+        storage.close();
+      }
+
+      @Override
+      public String readyLine(String url, Path dataDir) {
+        return "wimg storage node " + storage.nodeId() + " of group " + group + " listening on "
+            + storage.url() + " (data: " + dataDir + ")";
+      }
+    };
+  }
+}

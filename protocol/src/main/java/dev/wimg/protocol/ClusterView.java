@@ -1,0 +1,48 @@
+package dev.wimg.protocol;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A tracker's view of the cluster: the body of {@code GET /cluster}, as JSON with these field
+ * names. Groups are in id order, members by id.
+ *
+ * @param groups   every group a node has heartbeated for
+ * @param trackers the trackers this one knows: itself first, then its peers
+ */
+public record ClusterView(List<Group> groups, List<String> trackers) {
+
+  public ClusterView {
+    groups = List.copyOf(Objects.requireNonNull(groups, "groups"));
+    trackers = List.copyOf(Objects.requireNonNull(trackers, "trackers"));
+  }
+
+  /**
+   * One storage group.
+   *
+   * @param id       the group number in its fids
+   * @param writable whether a member of it is {@code serving}, so uploads can go there
+   * @param members  its nodes, down ones included
+   */
+  public record Group(int id, boolean writable, List<Member> members) {
+    public Group {
+      members = List.copyOf(Objects.requireNonNull(members, "members"));
+    }
+  }
+
+  /**
+   * One storage node as the tracker last heard of it.
+   *
+   * @param id          its node id
+   * @param url         where it is reached
+   * @param zone        its zone
+   * @param state       {@link MemberState#token()}: what it reported, or {@code down} when its
+   *                    heartbeats stopped
+   * @param freeBytes   bytes it may still write
+   * @param load        requests it had in progress
+   * @param needles     needles it holds
+   * @param silentMillis milliseconds since its last heartbeat reached this tracker
+   */
+  public record Member(String id, String url, String zone, String state, long freeBytes, int load,
+                       long needles, long silentMillis) {}
+}

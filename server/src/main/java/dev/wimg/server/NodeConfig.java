@@ -1,0 +1,66 @@
+package dev.wimg.server;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A storage node's place in a cluster (its group is {@link dev.wimg.storage.StoreConfig#group()}).
+ *
+ * @param trackers          the trackers it heartbeats to; at least one
+ * @param zone              its zone (a rack, a data centre)
+ * @param publicUrl         where clients and peers reach it, or null for {@code http://<bind>:<port>}
+ * @param clusterKey        the secret its heartbeats carry, or null (trackers then take
+ *                          heartbeats from loopback only)
+ * @param heartbeatInterval time between heartbeats
+ */
+public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String clusterKey,
+                         Duration heartbeatInterval) {
+
+  /** Zone of a node that names none. */
+  public static final String DEFAULT_ZONE = "default";
+  /** Default {@link #heartbeatInterval()}: 1 second. */
+  public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
+
+  public NodeConfig {
+    trackers = List.copyOf(Objects.requireNonNull(trackers, "trackers"));
+    if (trackers.isEmpty()) {
+      throw new IllegalArgumentException("a storage node needs at least one tracker");
+    }
+    Objects.requireNonNull(zone, "zone");
+    if (zone.isBlank() || zone.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
+      throw new IllegalArgumentException("zone must be printable ASCII without spaces, got \""
+          + zone + "\"");
+    }
+    Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
+    if (heartbeatInterval.compareTo(Duration.ofMillis(50)) < 0) {
+      throw new IllegalArgumentException("heartbeatInterval must be at least 50 ms, got "
+          + heartbeatInterval);
+    }
+    if (clusterKey != null && clusterKey.isBlank()) {
+      throw new IllegalArgumentException("clusterKey must not be blank");
+    }
+  }
+
+  /** Heartbeats to {@code trackers} every second, zone {@value #DEFAULT_ZONE}, no cluster key. */
+  public static NodeConfig of(List<URI> trackers) {
+    return new NodeConfig(trackers, DEFAULT_ZONE, null, null, DEFAULT_HEARTBEAT_INTERVAL);
+  }
+
+  public NodeConfig withZone(String z) {
+    return new NodeConfig(trackers, z, publicUrl, clusterKey, heartbeatInterval);
+  }
+
+  public NodeConfig withPublicUrl(URI url) {
+    return new NodeConfig(trackers, zone, url, clusterKey, heartbeatInterval);
+  }
+
+  public NodeConfig withClusterKey(String key) {
+    return new NodeConfig(trackers, zone, publicUrl, key, heartbeatInterval);
+  }
+
+  public NodeConfig withHeartbeatInterval(Duration d) {
+    return new NodeConfig(trackers, zone, publicUrl, clusterKey, d);
+  }
+}

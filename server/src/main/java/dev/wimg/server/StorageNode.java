@@ -1,0 +1,89 @@
+package dev.wimg.server;
+
+import dev.wimg.server.internal.cluster.Heartbeats;
+import dev.wimg.server.internal.cluster.NodeIdentity;
+import dev.wimg.server.internal.http.Membership;
+import dev.wimg.server.internal.http.ServerTuning;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+
+/**
+ * A storage node of a cluster: a {@link WimgServer} over its data folder that heartbeats to the
+ * trackers and takes uploads only while a tracker accepts it as a member of its group
+ * (docs/CLUSTER.md). Reads are served from the start.
+ */
+public final class StorageNode implements AutoCloseable {
+
+  private final WimgServer server;
+  private final Heartbeats heartbeats;
+  private final NodeIdentity identity;
+  private final URI url;
+
+  private StorageNode(WimgServer server, Heartbeats heartbeats, NodeIdentity identity, URI url) {
+    this.server = server;
+    this.heartbeats = heartbeats;
+    this.identity = identity;
+    this.url = url;
+  }
+
+  /**
+   * Opens the data folder, listens, and starts heartbeating.
+   *
+   * @throws IllegalStateException when the folder belongs to another group
+   * @throws IOException           when the folder cannot be opened or the port not bound
+   */
+  public static StorageNode start(ServerConfig config, NodeConfig node) throws IOException {
+    NodeIdentity identity = NodeIdentity.load(config.store().dataDir(), config.store().group());
+    Membership membership = Membership.awaitingTracker(identity.group());
+    WimgServer server;
+    try {
+      server = WimgServer.start(config, ServerTuning.defaults(), null, membership);
+    } catch (dev.wimg.storage.CorruptNeedleException e) {
+      throw new CorruptDataException(e.getMessage(), e);
+    }
+    try {
+      URI url = node.publicUrl() != null ? node.publicUrl() : localUrl(server.address());
+      Heartbeats heartbeats = new Heartbeats(server.context(), identity, url.toString(),
+          node.zone(), node.trackers(), node.clusterKey(), node.heartbeatInterval(), membership);
+      return new StorageNode(server, heartbeats, identity, url);
+    } catch (RuntimeException e) {
+      server.close();
+      throw e;
+    }
+  }
+
+  private static URI localUrl(InetSocketAddress address) {
+    String host = address.getAddress().isAnyLocalAddress() ? "127.0.0.1"
+        : address.getAddress() instanceof java.net.Inet6Address
+            ? "[" + address.getAddress().getHostAddress() + "]"
+            : address.getAddress().getHostAddress();
+    return URI.create("http://" + host + ":" + address.getPort());
+  }
+
+  /** The node id, kept in its data folder. */
+  public String nodeId() {
+    return identity.node();
+  }
+
+  /** Where it is reached, as it tells the trackers. */
+  public URI url() {
+    return url;
+  }
+
+  /** The port it listens on. */
+  public int port() {
+    return server.port();
+  }
+
+  /** Blocks until the server stops. */
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    heartbeats.close();
+    server.close();
+  }
+}

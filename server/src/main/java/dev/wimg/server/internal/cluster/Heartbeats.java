@@ -1,0 +1,176 @@
+package dev.wimg.server.internal.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.protocol.Heartbeat;
+import dev.wimg.protocol.MemberState;
+import dev.wimg.server.internal.http.Membership;
+import dev.wimg.server.internal.http.ServerContext;
+import dev.wimg.storage.StoreStats;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A storage node's heartbeats: every {@code interval}, what the node is and holds goes to every
+ * tracker at once ({@code POST /cluster/heartbeat}). A tracker's yes opens the node's uploads, its
+ * no (409) closes them ({@link Membership}); a tracker that does not answer changes nothing. Only
+ * changes are logged, so a dead tracker does not fill the log.
+ */
+public final class Heartbeats implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Heartbeats.class);
+  /** Header that carries the cluster key (as the tracker reads it). */
+  static final String CLUSTER_KEY_HEADER = "X-Wimg-Cluster-Key";
+
+  private final ServerContext server;
+  private final NodeIdentity identity;
+  private final String url;
+  private final String zone;
+  private final List<URI> trackers;
+  private final String clusterKey;
+  private final Duration interval;
+  private final Membership membership;
+  private final ObjectMapper mapper = new ObjectMapper();
+  private final HttpClient http;
+  private final Map<URI, String> lastOutcome = new HashMap<>();
+  private final Thread thread;
+  private volatile boolean closed;
+
+  /**
+   * Starts sending heartbeats at once.
+   *
+   * @param url        where clients and peers reach this node
+   * @param clusterKey the cluster key, or null
+   */
+  public Heartbeats(ServerContext server, NodeIdentity identity, String url, String zone,
+                    List<URI> trackers, String clusterKey, Duration interval,
+                    Membership membership) {
+    this.server = server;
+    this.identity = identity;
+    this.url = url;
+    this.zone = zone;
+    this.trackers = List.copyOf(trackers);
+    this.clusterKey = clusterKey;
+    this.interval = interval;
+    this.membership = membership;
+    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(interval.multipliedBy(2)).build();
+    this.thread = Thread.ofPlatform().daemon().name("wimg-heartbeats").start(this::run);
+  }
+
+  private void run() {
+    while (!closed) {
+      long started = System.nanoTime();
+      try {
+        beat();
+      } catch (RuntimeException e) {
+        LOG.warn("heartbeat round failed", e);
+      }
+      long sleep = interval.toNanos() - (System.nanoTime() - started);
+      if (sleep > 0) {
+        try {
+          TimeUnit.NANOSECONDS.sleep(sleep);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+  }
+
+  /** What this node tells the trackers now. */
+  Heartbeat heartbeat() {
+    StoreStats stats = server.store().stats();
+    List<Integer> volumes = new ArrayList<>();
+    boolean readOnly = false;
+    for (StoreStats.VolumeStats v : stats.volumes()) {
+      if (v.liveNeedles() + v.deletedNeedles() + v.damagedNeedles() > 0) {
+        volumes.add(v.id());
+      }
+      readOnly |= v.needsCheck();
+    }
+    String state = readOnly ? MemberState.READ_ONLY.token() : MemberState.SERVING.token();
+    return new Heartbeat(identity.group(), identity.node(), url, zone, state, stats.freeBytes(),
+        stats.usedBytes(), stats.liveNeedles(), (int) Math.min(Integer.MAX_VALUE,
+        server.inFlight().count()), volumes);
+  }
+
+  private void beat() {
+    byte[] body;
+    try {
+      body = mapper.writeValueAsBytes(heartbeat());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write a heartbeat", e);
+    }
+    Map<URI, CompletableFuture<HttpResponse<String>>> answers = new HashMap<>();
+    for (URI tracker : trackers) {
+      HttpRequest.Builder request = HttpRequest.newBuilder(tracker.resolve("/cluster/heartbeat"))
+          .timeout(interval.multipliedBy(3))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+      if (clusterKey != null) {
+        request.header(CLUSTER_KEY_HEADER, clusterKey);
+      }
+      answers.put(tracker, http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    answers.forEach((tracker, answer) -> {
+      String outcome;
+      try {
+        HttpResponse<String> response = answer.join();
+        if (response.statusCode() == 200) {
+          membership.accepted();
+          outcome = "accepted";
+        } else if (response.statusCode() == 409) {
+          String why = reason(response.body());
+          membership.refused(why);
+          outcome = "refused: " + why;
+        } else {
+          outcome = "answered " + response.statusCode() + ": " + reason(response.body());
+        }
+      } catch (RuntimeException e) {
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        outcome = "unreachable (" + cause.getClass().getSimpleName() + ")";
+      }
+      if (!outcome.equals(lastOutcome.put(tracker, outcome))) {
+        if (outcome.equals("accepted")) {
+          LOG.info("tracker {} accepts this node ({}) as a member of group {}", tracker,
+              identity.node(), identity.group());
+        } else {
+          LOG.warn("tracker {}: {}", tracker, outcome);
+        }
+      }
+    });
+  }
+
+  private String reason(String body) {
+    try {
+      JsonNode error = mapper.readTree(body).get("error");
+      return error != null ? error.asText() : body;
+    } catch (IOException | RuntimeException e) {
+      return body.length() > 200 ? body.substring(0, 200) : body;
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    thread.interrupt();
+    try {
+      thread.join(TimeUnit.SECONDS.toMillis(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    http.close();
+  }
+}

@@ -1,0 +1,328 @@
+package dev.wimg.server.internal.tracker;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.protocol.Fid;
+import dev.wimg.protocol.Heartbeat;
+import dev.wimg.server.internal.http.ErrorResponses;
+import dev.wimg.server.internal.http.JsonBodies;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A tracker's HTTP endpoints. Requests arrive whole ({@code HttpObjectAggregator} in front).
+ *
+ * <pre>
+ *   POST          /cluster/heartbeat   a storage node's heartbeat (JSON {@link Heartbeat}); 200, or
+ *                                      409 when the node may not take uploads for its group
+ *   GET, HEAD     /cluster             the cluster view (JSON {@link dev.wimg.protocol.ClusterView})
+ *   GET, HEAD     /status              the tracker's own health
+ *   POST          /files               the upload, passed on to a storage node; its answer
+ *   GET, HEAD, DELETE /&lt;fid&gt;[/name]   307 to a member of the fid's group
+ * </pre>
+ *
+ * <p>An upload that fails on a node before it is acknowledged (no connection, a 5xx) is sent to
+ * another member or group, up to {@value #UPLOAD_ATTEMPTS} nodes, so one node's death costs a
+ * client no failed upload; a 4xx is the client's and is answered as it is.
+ */
+@ChannelHandler.Sharable
+public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TrackerHandler.class);
+
+  /** Nodes an upload is offered to before the tracker answers 503. */
+  static final int UPLOAD_ATTEMPTS = 3;
+  /** Header that carries the cluster key on heartbeats. */
+  public static final String CLUSTER_KEY_HEADER = "X-Wimg-Cluster-Key";
+  /** Header in which a client names its zone, for {@code nearest} member placement. */
+  public static final String ZONE_HEADER = "X-Wimg-Zone";
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+  private static final Duration UPLOAD_TIMEOUT = Duration.ofMinutes(2);
+  /** Request headers an upload carries on to the storage node. */
+  private static final List<String> PASSED_HEADERS = List.of("Content-Type", "Authorization",
+      "Content-Disposition");
+
+  /** What {@code GET /status} answers. */
+  record Status(String status, String role, String version, int groups, int members,
+                long uptimeSeconds) {}
+
+  /** What an accepted heartbeat is answered with. */
+  record HeartbeatAnswer(boolean accepted) {}
+
+  private final ClusterMap cluster;
+  private final Placement placement;
+  private final ObjectMapper mapper;
+  private final JsonBodies json;
+  private final ErrorResponses errors;
+  private final byte[] clusterKey;
+  private final List<String> trackers;
+  private final String version;
+  private final long startNanos = System.nanoTime();
+  private final HttpClient http;
+
+  public TrackerHandler(ClusterMap cluster, Placement placement, ObjectMapper mapper,
+                        String clusterKey, List<String> trackers, String version,
+                        HttpClient http) {
+    this.cluster = cluster;
+    this.placement = placement;
+    this.mapper = mapper;
+    this.json = new JsonBodies(mapper);
+    this.errors = new ErrorResponses(json);
+    this.clusterKey = clusterKey == null ? null : clusterKey.getBytes(StandardCharsets.UTF_8);
+    this.trackers = List.copyOf(trackers);
+    this.version = version;
+    this.http = http;
+  }
+
+  /** The HTTP client uploads are passed on with. */
+  public static HttpClient newHttpClient() {
+    return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(CONNECT_TIMEOUT).followRedirects(HttpClient.Redirect.NEVER).build();
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    if (!request.decoderResult().isSuccess()) {
+      respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.BAD_REQUEST,
+          "malformed request"), false);
+      return;
+    }
+    QueryStringDecoder target = new QueryStringDecoder(request.uri());
+    String path = target.path();
+    HttpMethod method = request.method();
+    boolean read = method == HttpMethod.GET || method == HttpMethod.HEAD;
+    switch (path) {
+      case "/cluster/heartbeat" -> {
+        if (method == HttpMethod.POST) {
+          heartbeat(ctx, request);
+        } else {
+          notAllowed(ctx, request, "POST");
+        }
+      }
+      case "/cluster" -> {
+        if (read) {
+          respond(ctx, request, json.response(ctx.alloc(), HttpResponseStatus.OK,
+              cluster.view(trackers)), true);
+        } else {
+          notAllowed(ctx, request, "GET, HEAD");
+        }
+      }
+      case "/status" -> {
+        if (read) {
+          respond(ctx, request, json.response(ctx.alloc(), HttpResponseStatus.OK, new Status("ok",
+              "tracker", version, cluster.view(trackers).groups().size(), cluster.members(),
+              (System.nanoTime() - startNanos) / 1_000_000_000L)), true);
+        } else {
+          notAllowed(ctx, request, "GET, HEAD");
+        }
+      }
+      case "/files" -> {
+        if (method == HttpMethod.POST) {
+          // No next request is read until this one is answered, so answers keep their order.
+          ctx.channel().config().setAutoRead(false);
+          upload(ctx, request, new HashSet<>(), 1);
+        } else {
+          notAllowed(ctx, request, "POST");
+        }
+      }
+      default -> {
+        if (read || method == HttpMethod.DELETE) {
+          redirect(ctx, request, path);
+        } else {
+          notAllowed(ctx, request, "GET, HEAD, DELETE");
+        }
+      }
+    }
+  }
+
+  private void heartbeat(ChannelHandlerContext ctx, FullHttpRequest request) {
+    if (!clusterKeyPermits(ctx, request)) {
+      respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.UNAUTHORIZED,
+          clusterKey == null ? "heartbeats are taken from loopback only unless the tracker has a"
+              + " cluster key" : "a heartbeat needs the cluster key in " + CLUSTER_KEY_HEADER), true);
+      return;
+    }
+    Heartbeat heartbeat;
+    try {
+      heartbeat = mapper.readValue(ByteBufUtil.getBytes(request.content()), Heartbeat.class);
+    } catch (IOException | RuntimeException e) {
+      String reason = e.getCause() instanceof IllegalArgumentException bad ? bad.getMessage()
+          : e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+      respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.BAD_REQUEST,
+          "not a heartbeat: " + reason), true);
+      return;
+    }
+    if (cluster.heard(heartbeat) == ClusterMap.Admission.ACCEPTED) {
+      respond(ctx, request, json.response(ctx.alloc(), HttpResponseStatus.OK,
+          new HeartbeatAnswer(true)), true);
+      return;
+    }
+    String message = cluster.conflicted(heartbeat.group())
+        ? "group " + heartbeat.group() + " is claimed by two nodes that both hold volumes; it takes"
+            + " no uploads until one of them is stopped and the trackers restarted"
+        : "group " + heartbeat.group() + " has member " + cluster.otherMember(heartbeat.group(),
+            heartbeat.node()).map(h -> h.node() + " at " + h.url()).orElse("(being chosen)")
+            + "; until members replicate, a group has one member (docs/CLUSTER.md)";
+    respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.CONFLICT, message), true);
+  }
+
+  private boolean clusterKeyPermits(ChannelHandlerContext ctx, FullHttpRequest request) {
+    if (clusterKey == null) {
+      return ctx.channel().remoteAddress() instanceof InetSocketAddress remote
+          && remote.getAddress() != null && remote.getAddress().isLoopbackAddress();
+    }
+    String given = request.headers().get(CLUSTER_KEY_HEADER);
+    return given != null
+        && MessageDigest.isEqual(clusterKey, given.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Sends the upload to a chosen node; on no answer or a 5xx, to another, skipping the nodes that
+   * failed, up to {@value #UPLOAD_ATTEMPTS}. The request's body stays retained until the last
+   * attempt ends.
+   */
+  private void upload(ChannelHandlerContext ctx, FullHttpRequest request, Set<String> failed,
+                      int attempt) {
+    Optional<Heartbeat> node = placement.choose(cluster.uploadCandidates(failed),
+        request.headers().get(ZONE_HEADER));
+    if (node.isEmpty()) {
+      FullHttpResponse response = errors.error(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+          failed.isEmpty() ? "no storage node takes uploads now"
+              : "the upload failed on " + failed.size() + " storage node(s) and no other takes"
+              + " uploads now");
+      response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+      respond(ctx, request, response, true);
+      return;
+    }
+    Heartbeat target = node.get();
+    HttpRequest.Builder forward = HttpRequest.newBuilder(URI.create(target.url() + request.uri()))
+        .timeout(UPLOAD_TIMEOUT)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(ByteBufUtil.getBytes(request.content())));
+    for (String name : PASSED_HEADERS) {
+      String value = request.headers().get(name);
+      if (value != null) {
+        forward.header(name, value);
+      }
+    }
+    request.retain();
+    http.sendAsync(forward.build(), HttpResponse.BodyHandlers.ofByteArray())
+        .whenComplete((answer, failure) -> ctx.executor().execute(() -> {
+          boolean retry = failure != null || answer.statusCode() >= 500;
+          if (retry) {
+            LOG.warn("upload to {} ({}, group {}) failed: {}", target.node(), target.url(),
+                target.group(), failure != null ? failure.toString() : "status " + answer.statusCode());
+            cluster.failed(target.group(), target.node());
+            failed.add(target.node());
+          }
+          try {
+            if (retry && attempt < UPLOAD_ATTEMPTS) {
+              upload(ctx, request, failed, attempt + 1);
+            } else if (failure != null) {
+              FullHttpResponse response = errors.error(ctx.alloc(), HttpResponseStatus.BAD_GATEWAY,
+                  "the upload failed on " + failed.size() + " storage node(s); last: "
+                      + failure.getClass().getSimpleName());
+              respond(ctx, request, response, true);
+            } else {
+              respond(ctx, request, passOn(answer), true);
+            }
+          } finally {
+            request.release();
+          }
+        }));
+  }
+
+  /** The storage node's answer as the tracker's. */
+  private static FullHttpResponse passOn(HttpResponse<byte[]> answer) {
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+        HttpResponseStatus.valueOf(answer.statusCode()), Unpooled.wrappedBuffer(answer.body()));
+    for (String name : List.of("Content-Type", "Location", "ETag", "Cache-Control")) {
+      answer.headers().firstValue(name).ifPresent(v -> response.headers().set(name, v));
+    }
+    return response;
+  }
+
+  private void redirect(ChannelHandlerContext ctx, FullHttpRequest request, String path) {
+    int slash = path.indexOf('/', 1);
+    String fidText = path.substring(1, slash < 0 ? path.length() : slash);
+    Fid fid;
+    try {
+      fid = Fid.parse(fidText);
+    } catch (IllegalArgumentException e) {
+      respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.NOT_FOUND,
+          "no such resource: " + e.getMessage()), true);
+      return;
+    }
+    List<Heartbeat> readers = cluster.readers(fid.group());
+    if (readers.isEmpty()) {
+      FullHttpResponse response = errors.error(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+          "no member of group " + fid.group() + " serves reads now");
+      response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+      respond(ctx, request, response, true);
+      return;
+    }
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+        HttpResponseStatus.TEMPORARY_REDIRECT, Unpooled.EMPTY_BUFFER);
+    response.headers().set(HttpHeaderNames.LOCATION, readers.getFirst().url() + request.uri());
+    // The member chosen changes with load and liveness: a client must ask again next time.
+    response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+    respond(ctx, request, response, true);
+  }
+
+  private void notAllowed(ChannelHandlerContext ctx, FullHttpRequest request, String allow) {
+    FullHttpResponse response = errors.error(ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
+        "method " + request.method().name() + " is not allowed here; allowed: " + allow);
+    response.headers().set(HttpHeaderNames.ALLOW, allow);
+    respond(ctx, request, response, true);
+  }
+
+  private static void respond(ChannelHandlerContext ctx, FullHttpRequest request,
+                              FullHttpResponse response, boolean mayKeepAlive) {
+    ctx.channel().config().setAutoRead(true);
+    boolean keepAlive = mayKeepAlive && HttpUtil.isKeepAlive(request);
+    HttpUtil.setContentLength(response, response.content().readableBytes());
+    if (request.method() == HttpMethod.HEAD) {
+      response.content().clear();
+    }
+    if (keepAlive) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      ctx.writeAndFlush(response);
+    } else {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    LOG.debug("tracker connection {} failed", ctx.channel().remoteAddress(), cause);
+    ctx.close();
+  }
+}

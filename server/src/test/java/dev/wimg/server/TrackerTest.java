@@ -1,0 +1,184 @@
+package dev.wimg.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.wimg.protocol.Fid;
+import dev.wimg.server.tracker.TrackerConfig;
+import dev.wimg.server.tracker.TrackerServer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real tracker and real storage nodes in this JVM, on ephemeral loopback ports: heartbeats are
+ * checked and shown in {@code /cluster}, uploads through the tracker reach a node of a group that
+ * takes them (another one when the first has stopped), reads are redirected to the fid's group,
+ * and a second node of a group takes no uploads. Killing processes is left to the cli module's
+ * {@code ClusterProcessesTest}.
+ */
+class TrackerTest {
+
+  private static final Duration SETTLE = Duration.ofSeconds(60);
+
+  @TempDir
+  Path dir;
+
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(10)).build();
+  private final List<AutoCloseable> running = new java.util.ArrayList<>();
+
+  @AfterEach
+  void stop() throws Exception {
+    for (AutoCloseable c : running.reversed()) {
+      c.close();
+    }
+    http.close();
+  }
+
+  private TrackerServer tracker(TrackerConfig config) throws IOException {
+    TrackerServer tracker = TrackerServer.start(config.withPort(0), "test");
+    running.add(tracker);
+    return tracker;
+  }
+
+  private StorageNode node(TrackerServer tracker, int group, String data) throws IOException {
+    ServerConfig config = TestServer.config(dir.resolve(data));
+    StorageNode node = StorageNode.start(config.withStore(config.store().withGroup(group)),
+        NodeConfig.of(List.of(tracker.url())).withHeartbeatInterval(Duration.ofMillis(100)));
+    running.add(node);
+    return node;
+  }
+
+  private HttpResponse<String> post(URI uri, String body, String... headers) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<byte[]> get(URI uri) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  private JsonNode cluster(TrackerServer tracker) throws Exception {
+    return TestServer.JSON.readTree(get(tracker.url().resolve("/cluster")).body());
+  }
+
+  private static String heartbeat(int group, String node, String url) {
+    return "{\"group\":" + group + ",\"node\":\"" + node + "\",\"url\":\"" + url + "\","
+        + "\"zone\":\"z1\",\"state\":\"serving\",\"freeBytes\":1000,\"usedBytes\":8,"
+        + "\"needles\":3,\"load\":0,\"volumes\":[1]}";
+  }
+
+  @Test
+  void heartbeatsAreCheckedAndShown() throws Exception {
+    TrackerServer tracker = tracker(TrackerConfig.defaults());
+    URI beat = tracker.url().resolve("/cluster/heartbeat");
+
+    HttpResponse<String> ok = post(beat, heartbeat(7, "n1", "http://127.0.0.1:1"));
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    JsonNode view = cluster(tracker);
+    assertThat(view.at("/groups/0/id").asInt()).isEqualTo(7);
+    assertThat(view.at("/groups/0/writable").asBoolean()).isTrue();
+    assertThat(view.at("/groups/0/members/0/state").asText()).isEqualTo("serving");
+    assertThat(view.at("/groups/0/members/0/zone").asText()).isEqualTo("z1");
+    assertThat(view.at("/trackers/0").asText()).isEqualTo(tracker.url().toString());
+
+    HttpResponse<String> garbage = post(beat, "{\"group\":");
+    assertThat(garbage.statusCode()).isEqualTo(400);
+    assertThat(garbage.body()).contains("\"error\":\"not a heartbeat");
+    HttpResponse<String> badGroup = post(beat, heartbeat(0, "n2", "http://127.0.0.1:1"));
+    assertThat(badGroup.statusCode()).isEqualTo(400);
+    assertThat(badGroup.body()).contains("group must be 1..65535, got 0");
+    HttpResponse<String> badUrl = post(beat, heartbeat(8, "n2", "ftp://x"));
+    assertThat(badUrl.body()).contains("url must start with http://");
+    assertThat(get(tracker.url().resolve("/cluster/heartbeat")).statusCode()).isEqualTo(405);
+    assertThat(get(tracker.url().resolve("/nonsense")).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aClusterKeyIsRequiredWhenTheTrackerHasOne() throws Exception {
+    TrackerServer tracker = tracker(TrackerConfig.defaults().withClusterKey("s3cret"));
+    URI beat = tracker.url().resolve("/cluster/heartbeat");
+    String body = heartbeat(1, "n1", "http://127.0.0.1:1");
+    assertThat(post(beat, body).statusCode()).isEqualTo(401);
+    assertThat(post(beat, body, "X-Wimg-Cluster-Key", "wrong").statusCode()).isEqualTo(401);
+    assertThat(post(beat, body, "X-Wimg-Cluster-Key", "s3cret").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void uploadsThroughTheTrackerReachEveryGroupAndReadsAreRedirected() throws Exception {
+    TrackerServer tracker = tracker(TrackerConfig.defaults()
+        .withDownAfter(Duration.ofMillis(300)));
+    StorageNode one = node(tracker, 1, "one");
+    StorageNode two = node(tracker, 2, "two");
+    await().atMost(SETTLE).until(() -> cluster(tracker).at("/groups").size() == 2
+        && cluster(tracker).at("/groups/0/writable").asBoolean()
+        && cluster(tracker).at("/groups/1/writable").asBoolean());
+
+    Set<Integer> groups = new HashSet<>();
+    for (int i = 0; i < 10; i++) {
+      String content = "file " + i;
+      HttpResponse<String> up = post(tracker.url().resolve("/files?name=f" + i + ".txt"), content);
+      assertThat(up.statusCode()).as(up.body()).isEqualTo(201);
+      String fid = TestServer.JSON.readTree(up.body()).get("fid").asText();
+      groups.add(Fid.parse(fid).group());
+      HttpResponse<byte[]> redirect = get(tracker.url().resolve("/" + fid));
+      assertThat(redirect.statusCode()).isEqualTo(307);
+      URI location = URI.create(redirect.headers().firstValue("Location").orElseThrow());
+      StorageNode holder = Fid.parse(fid).group() == 1 ? one : two;
+      assertThat(location).isEqualTo(holder.url().resolve("/" + fid));
+      assertThat(new String(get(location).body(), StandardCharsets.UTF_8)).isEqualTo(content);
+    }
+    assertThat(groups).as("groups of equal free space take turns").containsExactly(1, 2);
+
+    // Node one stops: uploads go on to group 2, and reads of group 1 are a quick 503.
+    one.close();
+    for (int i = 0; i < 5; i++) {
+      HttpResponse<String> up = post(tracker.url().resolve("/files"), "after " + i);
+      assertThat(up.statusCode()).as(up.body()).isEqualTo(201);
+      assertThat(Fid.parse(TestServer.JSON.readTree(up.body()).get("fid").asText()).group())
+          .isEqualTo(2);
+    }
+    await().atMost(SETTLE).until(() ->
+        cluster(tracker).at("/groups/0/members/0/state").asText().equals("down"));
+    HttpResponse<byte[]> unavailable = get(tracker.url().resolve("/1-1,108802d1c9"));
+    assertThat(unavailable.statusCode()).isEqualTo(503);
+    assertThat(new String(unavailable.body(), StandardCharsets.UTF_8))
+        .contains("no member of group 1 serves reads now");
+  }
+
+  @Test
+  void aSecondNodeOfAGroupTakesNoUploads() throws Exception {
+    TrackerServer tracker = tracker(TrackerConfig.defaults()
+        .withDownAfter(Duration.ofMillis(300)));
+    StorageNode first = node(tracker, 1, "first");
+    await().atMost(SETTLE).until(() -> cluster(tracker).at("/groups/0/writable").asBoolean());
+    HttpResponse<String> stored = post(first.url().resolve("/files"), "kept");
+    assertThat(stored.statusCode()).as(stored.body()).isEqualTo(201);
+
+    StorageNode second = node(tracker, 1, "second");
+    await().atMost(SETTLE).untilAsserted(() -> {
+      HttpResponse<String> refused = post(second.url().resolve("/files"), "must not be kept");
+      assertThat(refused.statusCode()).isEqualTo(503);
+      assertThat(refused.body()).contains("a tracker refused it: group 1 has member "
+          + first.nodeId());
+    });
+    assertThat(cluster(tracker).at("/groups/0/members").size()).isEqualTo(1);
+  }
+}
