@@ -14,15 +14,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * {@code wimg server} in a child JVM on this test's class path, started with {@code --port 0}.
- * {@link #start} returns once the child printed its {@code wimg listening on} line; its stderr goes
- * to a log file that failures quote.
+ * {@code wimg server} (or {@code tracker}, {@code storage}) in a child JVM on this test's class
+ * path. {@link #start} returns once the child printed its line {@code wimg ... listening on URL};
+ * its stderr goes to a log file that failures quote.
  */
 final class ChildServer implements AutoCloseable {
 
   /** How long a child JVM may take to print its listening line on a busy 2-core machine. */
   private static final long START_TIMEOUT_SECONDS = 60;
-  private static final String READY = "wimg listening on ";
+  /** The ready line: "wimg", then anything, then this and the URL. */
+  private static final String LISTENING = " listening on ";
 
   private final Process process;
   private final URI url;
@@ -41,7 +42,7 @@ final class ChildServer implements AutoCloseable {
    */
   static ChildServer start(Path workingDir, Path log, String... serverArgs)
       throws IOException, InterruptedException {
-    return start(List.of(), workingDir, log, serverArgs);
+    return start(List.of(), workingDir, log, withPortZero(serverArgs));
   }
 
   /**
@@ -61,7 +62,22 @@ final class ChildServer implements AutoCloseable {
     List<String> launcher = onPath("prlimit")
         ? List.of("prlimit", "--fsize=" + fileSizeLimit, "--")
         : List.of("/bin/sh", "-c", "ulimit -f " + fileSizeLimit / 512 + " && exec \"$@\"", "sh");
-    return start(launcher, workingDir, log, serverArgs);
+    return start(launcher, workingDir, log, withPortZero(serverArgs));
+  }
+
+  private static List<String> withPortZero(String... serverArgs) {
+    List<String> args = new ArrayList<>(List.of("server", "--port", "0"));
+    args.addAll(List.of(serverArgs));
+    return args;
+  }
+
+  /**
+   * Any {@code wimg} command that prints a ready line, {@code tracker} or {@code storage} for
+   * example, with {@code args} as given (no port is added).
+   */
+  static ChildServer command(Path workingDir, Path log, String... args)
+      throws IOException, InterruptedException {
+    return start(List.of(), workingDir, log, List.of(args));
   }
 
   private static boolean onPath(String program) {
@@ -77,15 +93,15 @@ final class ChildServer implements AutoCloseable {
     return false;
   }
 
-  private static ChildServer start(List<String> launcher, Path workingDir, Path log, String... serverArgs)
+  private static ChildServer start(List<String> launcher, Path workingDir, Path log, List<String> args)
       throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command()
         .orElseThrow(() -> new IllegalStateException("cannot tell which java runs this test"));
     List<String> command = new ArrayList<>(launcher);
     command.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED",
         "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-        Main.class.getName(), "server", "--port", "0"));
-    command.addAll(List.of(serverArgs));
+        Main.class.getName()));
+    command.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(command)
         .directory(workingDir.toFile())
         .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -96,7 +112,7 @@ final class ChildServer implements AutoCloseable {
       // Drains stdout for the child's whole life, so it never blocks on a full pipe.
       try (BufferedReader out = process.inputReader()) {
         for (String line; (line = out.readLine()) != null; ) {
-          if (line.startsWith(READY)) {
+          if (line.startsWith("wimg ") && line.contains(LISTENING)) {
             ready.complete(line);
           }
         }
@@ -113,7 +129,8 @@ final class ChildServer implements AutoCloseable {
       throw new AssertionError("child server did not start: " + e + "\n" + tail(log), e);
     }
     int end = line.indexOf(" (data: ");
-    URI url = URI.create(line.substring(READY.length(), end < 0 ? line.length() : end));
+    int from = line.indexOf(LISTENING) + LISTENING.length();
+    URI url = URI.create(line.substring(from, end < 0 ? line.length() : end));
     return new ChildServer(process, url, log);
   }
 

@@ -234,7 +234,9 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
     }
     request.retain();
     http.sendAsync(forward.build(), HttpResponse.BodyHandlers.ofByteArray())
-        .whenComplete((answer, failure) -> ctx.executor().execute(() -> {
+        .whenComplete((answer, completion) -> ctx.executor().execute(() -> {
+          Throwable failure = completion instanceof java.util.concurrent.CompletionException
+              && completion.getCause() != null ? completion.getCause() : completion;
           boolean retry = failure != null || answer.statusCode() >= 500;
           if (retry) {
             LOG.warn("upload to {} ({}, group {}) failed: {}", target.node(), target.url(),
@@ -248,7 +250,8 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
             } else if (failure != null) {
               FullHttpResponse response = errors.error(ctx.alloc(), HttpResponseStatus.BAD_GATEWAY,
                   "the upload failed on " + failed.size() + " storage node(s); last: "
-                      + failure.getClass().getSimpleName());
+                      + failure.getClass().getSimpleName()
+                  + (failure.getMessage() == null ? "" : " (" + failure.getMessage() + ")"));
               respond(ctx, request, response, true);
             } else {
               respond(ctx, request, passOn(answer), true);
