@@ -131,6 +131,11 @@ class TrackerTest {
         && cluster(tracker).at("/groups/0/writable").asBoolean()
         && cluster(tracker).at("/groups/1/writable").asBoolean());
 
+    JsonNode assigned = TestServer.JSON.readTree(get(tracker.url().resolve("/cluster/assign"))
+        .body());
+    assertThat(assigned.get("url").asText()).isIn(one.url().toString(), two.url().toString());
+    assertThat(assigned.get("group").asInt()).isIn(1, 2);
+
     Set<Integer> groups = new HashSet<>();
     for (int i = 0; i < 10; i++) {
       String content = "file " + i;
@@ -157,6 +162,8 @@ class TrackerTest {
     }
     await().atMost(SETTLE).until(() ->
         cluster(tracker).at("/groups/0/members/0/state").asText().equals("down"));
+    assertThat(TestServer.JSON.readTree(get(tracker.url().resolve("/cluster/assign")).body())
+        .get("group").asInt()).isEqualTo(2);
     HttpResponse<byte[]> unavailable = get(tracker.url().resolve("/1-1,108802d1c9"));
     assertThat(unavailable.statusCode()).isEqualTo(503);
     assertThat(new String(unavailable.body(), StandardCharsets.UTF_8))

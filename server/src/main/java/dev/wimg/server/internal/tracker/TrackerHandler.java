@@ -44,6 +44,7 @@ import org.slf4j.LoggerFactory;
  *   POST          /cluster/heartbeat   a storage node's heartbeat (JSON {@link Heartbeat}); 200, or
  *                                      409 when the node may not take uploads for its group
  *   GET, HEAD     /cluster             the cluster view (JSON {@link dev.wimg.protocol.ClusterView})
+ *   GET, HEAD     /cluster/assign      the node an upload should go to now: {group, node, url, zone}
  *   GET, HEAD     /status              the tracker's own health
  *   POST          /files               the upload, passed on to a storage node; its answer
  *   GET, HEAD, DELETE /&lt;fid&gt;[/name]   307 to a member of the fid's group
@@ -73,6 +74,9 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
   /** What {@code GET /status} answers. */
   record Status(String status, String role, String version, int groups, int members,
                 long uptimeSeconds) {}
+
+  /** What {@code GET /cluster/assign} answers: the node an upload should go to. */
+  record Assignment(int group, String node, String url, String zone) {}
 
   /** What an accepted heartbeat is answered with. */
   record HeartbeatAnswer(boolean accepted) {}
@@ -135,6 +139,13 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
           notAllowed(ctx, request, "GET, HEAD");
         }
       }
+      case "/cluster/assign" -> {
+        if (read) {
+          assign(ctx, request);
+        } else {
+          notAllowed(ctx, request, "GET, HEAD");
+        }
+      }
       case "/status" -> {
         if (read) {
           respond(ctx, request, json.response(ctx.alloc(), HttpResponseStatus.OK, new Status("ok",
@@ -161,6 +172,27 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
         }
       }
     }
+  }
+
+  /**
+   * Where an upload should go now, for clients that send it to a storage node themselves: the
+   * node placement would pick for {@code POST /files}.
+   */
+  private void assign(ChannelHandlerContext ctx, FullHttpRequest request) {
+    Optional<Heartbeat> node = placement.choose(cluster.uploadCandidates(Set.of()),
+        request.headers().get(ZONE_HEADER));
+    if (node.isEmpty()) {
+      FullHttpResponse response = errors.error(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+          "no storage node takes uploads now");
+      response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+      respond(ctx, request, response, true);
+      return;
+    }
+    Heartbeat h = node.get();
+    FullHttpResponse response = json.response(ctx.alloc(), HttpResponseStatus.OK,
+        new Assignment(h.group(), h.node(), h.url(), h.zone()));
+    response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+    respond(ctx, request, response, true);
   }
 
   private void heartbeat(ChannelHandlerContext ctx, FullHttpRequest request) {
