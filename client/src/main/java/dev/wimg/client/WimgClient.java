@@ -10,6 +10,7 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
@@ -27,12 +28,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
- * A client of one WIMG server over HTTP/1.1 with keep-alive.
+ * A client of a WIMG server, or of several servers and trackers, over HTTP/1.1 with keep-alive.
  *
  * <p>Thread-safe; share one instance. Every method either returns what the server acknowledged or
  * throws an {@link IOException}:
@@ -41,7 +49,7 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li>{@link WimgException} when the server answered with an error status (its JSON
  *       {@code {"error", "status"}} body becomes the message);
  *   <li>{@link ServerUnreachableException}, naming the server URL, when no connection could be
- *       made;
+ *       made; for a client of several servers, when every one failed, naming each and why;
  *   <li>a plain {@link IOException} for a broken exchange (connection reset, body shorter than its
  *       Content-Length, an answer that is not what the API promises) or a local file problem;
  *   <li>{@link InterruptedIOException} if the calling thread is interrupted (its flag is kept).
@@ -55,7 +63,28 @@ import java.util.concurrent.ThreadLocalRandom;
  * memory. A write key, when set, is sent as {@code Authorization: Bearer <key>} on uploads and
  * deletes only.
  *
- * <p>Implementation notes: uploads larger than {@link #EXPECT_CONTINUE_THRESHOLD_BYTES} ask
+ * <p><b>Several servers.</b> A client built with {@link #builder(List)} has a list of base URLs
+ * (trackers or servers, which answer the same API). Each call tries them in order, starting with
+ * the last one that answered, and wrapping around. It moves on to the next when the current one
+ * cannot be connected to (refused, unknown host, connect timeout) or answers {@code 502},
+ * {@code 503} or {@code 504}: for an upload too, since those answers mean it was not acknowledged.
+ * Any other answer, a {@code 4xx} or a {@code 500} included, is the answer. A request that fails
+ * later (the connection breaks, no answer within the request timeout) is not re-sent: an upload
+ * might have been stored. When every URL fails, the call throws {@link ServerUnreachableException}
+ * listing them; with a single URL it throws what that one failure was ({@code 503} is then a
+ * {@link WimgException}, as it is for a client of one server).
+ *
+ * <p><b>Redirects.</b> A tracker answers reads and deletes of a fid with a redirect
+ * ({@code 301}, {@code 302}, {@code 307} or {@code 308}) to a storage node of its group. The client
+ * follows at most {@link #MAX_REDIRECTS} of them for {@code GET}, {@code HEAD} and {@code DELETE},
+ * with the same method and headers, the write key included (storage nodes take the same key),
+ * but never from {@code https} to {@code http}. A storage node that cannot be reached, or answers
+ * {@code 502}/{@code 503}/{@code 504}, counts as a failure of the URL that redirected there.
+ *
+ * <p>Implementation notes: redirects are followed here rather than by {@link HttpClient}: its
+ * {@link HttpClient.Redirect#NORMAL} keeps the method on {@code 307}, but drops
+ * {@code Authorization} when the redirect leaves the origin (another port is another origin), so a
+ * delete sent through a tracker would reach the storage node without its key. Uploads larger than {@link #EXPECT_CONTINUE_THRESHOLD_BYTES} ask
  * {@code Expect: 100-continue} (RFC 9110 §10.1.1), so a body the server refuses (too large, no
  * key) is never sent; small ones are cheaper to just send.
  */
@@ -78,18 +107,23 @@ public final class WimgClient implements AutoCloseable {
   static final int MAX_JSON_BODY_BYTES = 1 << 20;
   /** Characters of a non-JSON error body quoted in a message. */
   private static final int ERROR_SNIPPET_CHARS = 200;
+  /** Redirects followed for one request before it fails. */
+  public static final int MAX_REDIRECTS = 5;
   /** Copy buffer for streamed downloads, bytes. */
   private static final int COPY_BUFFER_BYTES = 64 << 10;
   private static final String OCTET_STREAM = "application/octet-stream";
 
-  private final URI server;
+  /** Base URLs, checked by {@link #baseUrls}; never empty. */
+  private final List<URI> servers;
+  /** Index in {@link #servers} of the URL that answered last: the next call starts there. */
+  private final AtomicInteger preferred = new AtomicInteger();
   private final String writeKey;
   private final Duration requestTimeout;
   private final HttpClient http;
   private final ObjectMapper json = new ObjectMapper();
 
   private WimgClient(Builder b) {
-    this.server = b.server;
+    this.servers = b.servers;
     this.writeKey = b.writeKey;
     this.requestTimeout = b.requestTimeout;
     this.http = HttpClient.newBuilder()
@@ -112,12 +146,31 @@ public final class WimgClient implements AutoCloseable {
    * @throws IllegalArgumentException naming what is wrong with {@code server}
    */
   public static Builder builder(URI server) {
-    return new Builder(baseUrl(server));
+    return new Builder(List.of(baseUrl(server)));
   }
 
-  /** The server's base URL, without a trailing slash. */
+  /**
+   * Starts building a client of several servers or trackers, tried in order (see the class
+   * comment).
+   *
+   * @param servers base URLs as for {@link #builder(URI)}; at least one, none twice
+   * @throws IllegalArgumentException naming what is wrong with which URL
+   */
+  public static Builder builder(List<URI> servers) {
+    return new Builder(baseUrls(servers));
+  }
+
+  /**
+   * The base URL, without a trailing slash, of the server that answered last (before any call,
+   * the first of {@link #servers()}).
+   */
   public URI server() {
-    return server;
+    return servers.get(preferred.get());
+  }
+
+  /** All base URLs, without trailing slashes, in the order given. */
+  public List<URI> servers() {
+    return servers;
   }
 
   /**
@@ -157,7 +210,8 @@ public final class WimgClient implements AutoCloseable {
    * @throws WimgException with status 404 if there is no such file
    */
   public byte[] download(String fid) throws IOException {
-    HttpResponse<InputStream> response = send(get(fileUri(fid)));
+    checkFid(fid);
+    HttpResponse<InputStream> response = exchange(base -> get(fileUri(base, fid)));
     try (InputStream in = response.body()) {
       requireStatus(response, in, 200);
       long expected = contentLength(response);
@@ -176,7 +230,8 @@ public final class WimgClient implements AutoCloseable {
    */
   public long download(String fid, OutputStream out) throws IOException {
     Objects.requireNonNull(out, "out");
-    HttpResponse<InputStream> response = send(get(fileUri(fid)));
+    checkFid(fid);
+    HttpResponse<InputStream> response = exchange(base -> get(fileUri(base, fid)));
     try (InputStream in = response.body()) {
       requireStatus(response, in, 200);
       return copy(fid, in, out, contentLength(response));
@@ -198,7 +253,8 @@ public final class WimgClient implements AutoCloseable {
     if (dir == null || name == null) {
       throw new IllegalArgumentException("download target must name a file, got " + target);
     }
-    HttpResponse<InputStream> response = send(get(fileUri(fid)));
+    checkFid(fid);
+    HttpResponse<InputStream> response = exchange(base -> get(fileUri(base, fid)));
     try (InputStream in = response.body()) {
       requireStatus(response, in, 200);
       Path partial = dir.resolve("." + name + ".wimg-"
@@ -232,9 +288,12 @@ public final class WimgClient implements AutoCloseable {
    * @return true once the server has durably deleted it, false if there was no such file
    */
   public boolean delete(String fid) throws IOException {
-    HttpRequest.Builder request = request(fileUri(fid)).DELETE();
-    authorize(request);
-    HttpResponse<InputStream> response = send(request.build());
+    checkFid(fid);
+    HttpResponse<InputStream> response = exchange(base -> {
+      HttpRequest.Builder request = request(fileUri(base, fid)).DELETE();
+      authorize(request);
+      return request.build();
+    });
     try (InputStream in = response.body()) {
       int status = response.statusCode();
       if (status == 404) {
@@ -249,28 +308,56 @@ public final class WimgClient implements AutoCloseable {
 
   /** The server's {@code GET /status} document (volumes, needles, free space, version). */
   public JsonNode status() throws IOException {
-    HttpResponse<InputStream> response = send(get(URI.create(server + "/status")));
+    HttpResponse<InputStream> response = exchange(base -> get(URI.create(base + "/status")));
     try (InputStream in = response.body()) {
       requireStatus(response, in, 200);
-      return readJson(in, "/status");
+      return readJson(in, "/status", response);
     }
   }
 
-  /** The absolute URL at which the server serves {@code fid}. */
+  /**
+   * A tracker's view of the cluster, its {@code GET /cluster}: the storage groups, their members
+   * and their states, and the trackers.
+   *
+   * @return the view, or empty if the server that answered is a single server, not a tracker: it
+   *     has no {@code /cluster} and answers {@code 404} (a server older than the cluster answers
+   *     {@code 400}, reading {@code cluster} as a malformed fid; that counts the same)
+   * @throws IOException as every call, and also if the answer is not a {@code /cluster} document
+   */
+  public Optional<ClusterView> cluster() throws IOException {
+    HttpResponse<InputStream> response = exchange(base -> get(URI.create(base + "/cluster")));
+    try (InputStream in = response.body()) {
+      int status = response.statusCode();
+      if (status == 404 || status == 400) {
+        return Optional.empty();
+      }
+      requireStatus(response, in, 200);
+      JsonNode node = readJson(in, "/cluster", response);
+      try {
+        return Optional.of(ClusterView.parse(node));
+      } catch (IllegalArgumentException e) {
+        throw new IOException("server " + origin(response.uri()) + " answered /cluster with an "
+            + "unexpected document: " + printable(e.getMessage()), e);
+      }
+    }
+  }
+
+  /** The absolute URL at which {@link #server()} serves {@code fid}. */
   public URI urlOf(String fid) {
-    return fileUri(fid);
+    checkFid(fid);
+    return fileUri(server(), fid);
   }
 
   /**
    * The absolute URL of an uploaded file: the server's {@code url}, resolved against
-   * {@link #server()}.
+   * {@link #server()} (right after the upload, the server that acknowledged it).
    */
   public URI urlOf(UploadResult result) {
     String url = result.url();
     if (url != null && url.startsWith("/") && !url.startsWith("//")) {
-      return URI.create(server + url);
+      return URI.create(server() + url);
     }
-    return fileUri(result.fid());
+    return urlOf(result.fid());
   }
 
   /** Closes idle connections; waits for requests in progress. */
@@ -281,25 +368,26 @@ public final class WimgClient implements AutoCloseable {
 
   private UploadResult sendUpload(BodyPublisher body, long size, String name, String mime)
       throws IOException {
-    String uri = server + "/files";
-    if (name != null && !name.isEmpty()) {
-      uri += "?name=" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
-    }
-    HttpRequest.Builder request = request(URI.create(uri))
-        .header("Content-Type", mime == null || mime.isBlank() ? OCTET_STREAM : mime)
-        .header("Accept", "application/json")
-        .POST(body);
-    if (size > EXPECT_CONTINUE_THRESHOLD_BYTES) {
-      request.expectContinue(true);
-    }
-    authorize(request);
-    HttpResponse<InputStream> response = send(request.build());
+    String query = name == null || name.isEmpty() ? ""
+        : "?name=" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
+    HttpResponse<InputStream> response = exchange(base -> {
+      HttpRequest.Builder request = request(URI.create(base + "/files" + query))
+          .header("Content-Type", mime == null || mime.isBlank() ? OCTET_STREAM : mime)
+          .header("Accept", "application/json")
+          .POST(body);
+      if (size > EXPECT_CONTINUE_THRESHOLD_BYTES) {
+        request.expectContinue(true);
+      }
+      authorize(request);
+      return request.build();
+    });
+    URI server = origin(response.uri());
     try (InputStream in = response.body()) {
       int status = response.statusCode();
       if (status != 201 && status != 200) {
         throw error(response, in);
       }
-      JsonNode node = readJson(in, "POST /files");
+      JsonNode node = readJson(in, "POST /files", response);
       UploadResult result;
       try {
         result = json.treeToValue(node, UploadResult.class);
@@ -333,11 +421,106 @@ public final class WimgClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Sends the request {@code requestFor} builds for each base URL in turn, from the preferred one,
+   * until one answers with something other than {@code 502}/{@code 503}/{@code 504}, following
+   * redirects; returns that answer, whose body the caller closes. See the class comment.
+   */
+  private HttpResponse<InputStream> exchange(Function<URI, HttpRequest> requestFor) throws IOException {
+    int n = servers.size();
+    int start = preferred.get();
+    List<ServerUnreachableException.Attempt> attempts = new ArrayList<>(n);
+    IOException last = null;
+    for (int i = 0; i < n; i++) {
+      int index = (start + i) % n;
+      URI base = servers.get(index);
+      try {
+        HttpResponse<InputStream> response = followRedirects(requestFor.apply(base));
+        if (!notCarriedOut(response.statusCode())) {
+          preferred.set(index);
+          return response;
+        }
+        WimgException refused;
+        try (InputStream in = response.body()) {
+          refused = error(response, in);
+        }
+        attempts.add(new ServerUnreachableException.Attempt(base,
+            redirectedTo(base, response.uri()) + refused.getMessage()));
+        last = refused;
+      } catch (ServerUnreachableException e) {
+        attempts.add(new ServerUnreachableException.Attempt(base,
+            redirectedTo(base, e.server()) + e.attempts().getLast().reason()));
+        last = e;
+      }
+    }
+    if (attempts.size() == 1) {
+      throw last;
+    }
+    throw new ServerUnreachableException(attempts, last);
+  }
+
+  /**
+   * Whether an answer means the request was not carried out and another server may take it:
+   * a gateway that found nothing behind it, or a server that is overloaded or unavailable.
+   */
+  private static boolean notCarriedOut(int status) {
+    return status == 502 || status == 503 || status == 504;
+  }
+
+  /** {@code "redirected to <origin>: "} if {@code reached} is not on {@code base}, else empty. */
+  private static String redirectedTo(URI base, URI reached) {
+    URI origin = origin(reached);
+    return origin.equals(origin(base)) ? "" : "redirected to " + origin + ": ";
+  }
+
+  /**
+   * Sends {@code request} and follows the redirects of a {@code GET}, {@code HEAD} or
+   * {@code DELETE} (see the class comment).
+   */
+  private HttpResponse<InputStream> followRedirects(HttpRequest request) throws IOException {
+    boolean follows = switch (request.method()) {
+      case "GET", "HEAD", "DELETE" -> true;
+      default -> false;
+    };
+    for (int redirects = 0; ; redirects++) {
+      HttpResponse<InputStream> response = send(request);
+      int status = response.statusCode();
+      boolean redirect = status == 301 || status == 302 || status == 307 || status == 308;
+      Optional<String> location = response.headers().firstValue("Location");
+      if (!follows || !redirect || location.isEmpty()) {
+        return response;
+      }
+      response.body().close();
+      if (redirects == MAX_REDIRECTS) {
+        throw new IOException(request.method() + " " + request.uri() + " was redirected more than "
+            + MAX_REDIRECTS + " times");
+      }
+      URI next;
+      try {
+        next = request.uri().resolve(new URI(location.get().strip()));
+        baseUrl(origin(next));
+      } catch (URISyntaxException | IllegalArgumentException e) {
+        throw new IOException(request.method() + " " + request.uri() + " was redirected to "
+            + printable(location.get()) + ", which is not an http or https URL");
+      }
+      if (request.uri().getScheme().equalsIgnoreCase("https") && !next.getScheme().equalsIgnoreCase("https")) {
+        throw new IOException(request.method() + " " + request.uri() + " was redirected from https to "
+            + printable(next.toString()) + "; refusing to send the request unencrypted");
+      }
+      request = HttpRequest.newBuilder(request, (name, value) -> true).uri(next).build();
+    }
+  }
+
+  /** {@code scheme://authority} of {@code uri}: the server a request to it reaches. */
+  private static URI origin(URI uri) {
+    return URI.create(uri.getScheme() + "://" + uri.getRawAuthority());
+  }
+
   private HttpResponse<InputStream> send(HttpRequest request) throws IOException {
     try {
       return http.send(request, BodyHandlers.ofInputStream());
     } catch (ConnectException | HttpConnectTimeoutException e) {
-      throw new ServerUnreachableException(server, reason(e), e);
+      throw new ServerUnreachableException(origin(request.uri()), reason(e), e);
     } catch (HttpTimeoutException e) {
       throw new HttpTimeoutException(request.method() + " " + request.uri()
           + ": no answer within " + requestTimeout.toSeconds() + " s");
@@ -375,7 +558,8 @@ public final class WimgClient implements AutoCloseable {
     return new WimgException(response.statusCode(), message);
   }
 
-  private JsonNode readJson(InputStream in, String what) throws IOException {
+  private JsonNode readJson(InputStream in, String what, HttpResponse<?> response) throws IOException {
+    URI server = origin(response.uri());
     byte[] body = in.readNBytes(MAX_JSON_BODY_BYTES + 1);
     if (body.length > MAX_JSON_BODY_BYTES) {
       throw new IOException("server " + server + " answered " + what + " with more than "
@@ -431,12 +615,12 @@ public final class WimgClient implements AutoCloseable {
   }
 
   /**
-   * The URL of {@code fid}, checked with {@link Fid#parse} first: a fid's text form needs no
-   * escaping, so anything else (a path, a typo) is refused before a request is sent.
+   * Checks {@code fid} with {@link Fid#parse} before anything is sent: a fid's text form needs no
+   * escaping in a URL, so anything else (a path, a typo) is refused.
    *
    * @throws IllegalArgumentException naming what is wrong, if {@code fid} is not a file id
    */
-  private URI fileUri(String fid) {
+  private static void checkFid(String fid) {
     if (fid == null) {
       throw new IllegalArgumentException("not a file id: null");
     }
@@ -445,7 +629,11 @@ public final class WimgClient implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(printable("not a file id: " + e.getMessage()), e);
     }
-    return URI.create(server + "/" + fid);
+  }
+
+  /** The URL of {@code fid}, already checked by {@link #checkFid}, on {@code base}. */
+  private static URI fileUri(URI base, String fid) {
+    return URI.create(base + "/" + fid);
   }
 
   /** Whether {@code s} is the text form of a fid. */
@@ -512,15 +700,39 @@ public final class WimgClient implements AutoCloseable {
     return URI.create(text);
   }
 
+  /**
+   * Checks a list of server URLs as {@link #builder(List)} does and returns them without trailing
+   * slashes, in the same order.
+   *
+   * @throws IllegalArgumentException naming what is wrong: an empty list, a bad URL, a URL listed
+   *     twice
+   */
+  public static List<URI> baseUrls(List<URI> servers) {
+    Objects.requireNonNull(servers, "servers");
+    if (servers.isEmpty()) {
+      throw new IllegalArgumentException("at least one server URL is needed");
+    }
+    List<URI> urls = new ArrayList<>(servers.size());
+    Set<URI> seen = new HashSet<>();
+    for (URI server : servers) {
+      URI url = baseUrl(server);
+      if (!seen.add(url)) {
+        throw new IllegalArgumentException("server URL " + url + " is listed twice");
+      }
+      urls.add(url);
+    }
+    return List.copyOf(urls);
+  }
+
   /** Settings of a {@link WimgClient}. */
   public static final class Builder {
-    private final URI server;
+    private final List<URI> servers;
     private String writeKey;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
 
-    private Builder(URI server) {
-      this.server = server;
+    private Builder(List<URI> servers) {
+      this.servers = servers;
     }
 
     /** Bearer key sent with uploads and deletes; null or blank for none. */

@@ -49,7 +49,8 @@ public final class CliFailure extends RuntimeException {
     return switch (cause) {
       case CliFailure f -> f;
       case ServerUnreachableException e -> new CliFailure(ExitCode.UNREACHABLE, e.getMessage()
-          + " (is `wimg server` running there? Point elsewhere with --server or WIMG_SERVER)", e, true);
+          + (e.attempts().size() == 1 ? " (is `wimg server` running there?" : " (are they running?")
+          + " Point elsewhere with --server or WIMG_SERVER)", e, true);
       case WimgException e when e.status() == 404 -> new CliFailure(ExitCode.NOT_FOUND, e.getMessage(), e, true);
       case WimgException e when e.status() == 401 || e.status() == 403 -> new CliFailure(ExitCode.SERVER_ERROR,
           e.getMessage() + " (give the server's write key with --key or WIMG_WRITE_KEY)", e, true);

@@ -65,23 +65,26 @@ final class DownloadCommand implements Callable<Integer> {
     boolean toStdout = output == null || output.toString().equals("-");
     Path target = toStdout ? null : target(id);
     try (WimgClient client = remote.connect()) {
-      if (toStdout) {
-        CheckedStdout stdout = new CheckedStdout(environment.out());
-        client.download(id, stdout);
-        stdout.flush();
-      } else if (replaceable(target)) {
-        client.download(id, target);
-      } else {
-        try (InPlaceOutput out = new InPlaceOutput(target)) {
-          client.download(id, out);
-          out.open();
+      try {
+        if (toStdout) {
+          CheckedStdout stdout = new CheckedStdout(environment.out());
+          client.download(id, stdout);
+          stdout.flush();
+        } else if (replaceable(target)) {
+          client.download(id, target);
+        } else {
+          try (InPlaceOutput out = new InPlaceOutput(target)) {
+            client.download(id, out);
+            out.open();
+          }
         }
+      } catch (WimgException e) {
+        if (e.status() == 404) {
+          // Named after the server that answered: with several, the one that said "no such file".
+          throw new CliFailure(ExitCode.NOT_FOUND, "no file " + id + " on " + client.server());
+        }
+        throw remote.explain(e);
       }
-    } catch (WimgException e) {
-      if (e.status() == 404) {
-        throw new CliFailure(ExitCode.NOT_FOUND, "no file " + id + " on " + remote.server());
-      }
-      throw remote.explain(e);
     }
     return ExitCode.OK.code();
   }

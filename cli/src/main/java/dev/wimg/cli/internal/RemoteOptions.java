@@ -4,6 +4,7 @@ import dev.wimg.cli.ExitCode;
 import dev.wimg.client.WimgClient;
 import dev.wimg.client.WimgException;
 import java.net.URI;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /** Options of the commands that talk to a running server. */
@@ -16,19 +17,22 @@ public final class RemoteOptions {
    * The description names the built-in default itself rather than ${DEFAULT-VALUE}, which picocli
    * fills from WIMG_SERVER or the config file when set; one line per element keeps the URL whole.
    */
-  @Option(names = "--server", paramLabel = "URL", defaultValue = DEFAULT_SERVER,
+  @Option(names = "--server", paramLabel = "URL[,URL...]", defaultValue = DEFAULT_SERVER,
       converter = ServerUrlConverter.class,
-      description = {"WIMG server to talk to.", "Default: " + DEFAULT_SERVER, "Environment: WIMG_SERVER."})
-  private URI server;
+      description = {"WIMG server or tracker to talk to; a comma-separated",
+          "list is tried in order, moving on when one cannot be",
+          "reached or answers 502, 503 or 504.",
+          "Default: " + DEFAULT_SERVER, "Environment: WIMG_SERVER."})
+  private ServerList servers;
 
   @Option(names = {"--key", "--write-key"}, paramLabel = "KEY",
       description = "Write key, sent as a bearer token with uploads and deletes (env "
           + "WIMG_WRITE_KEY, which other users cannot see in ps, unlike the flag).")
   private String key;
 
-  /** The server's base URL. */
-  public URI server() {
-    return server;
+  /** The base URLs to try, in order. */
+  public List<URI> servers() {
+    return servers.urls();
   }
 
   /**
@@ -45,8 +49,8 @@ public final class RemoteOptions {
     return CliFailure.of(cause);
   }
 
-  /** A new client of {@link #server()}; close it. */
+  /** A new client of {@link #servers()}; close it. */
   public WimgClient connect() {
-    return WimgClient.builder(server).writeKey(key).build();
+    return WimgClient.builder(servers.urls()).writeKey(key).build();
   }
 }

@@ -29,7 +29,7 @@ final class RmCommand implements Callable<Integer> {
     String id = FidArgument.check(spec, fid);
     try (WimgClient client = remote.connect()) {
       if (!client.delete(id)) {
-        throw new CliFailure(ExitCode.NOT_FOUND, "no file " + id + " on " + remote.server());
+        throw new CliFailure(ExitCode.NOT_FOUND, "no file " + id + " on " + client.server());
       }
     } catch (IOException e) {
       throw remote.explain(e);
