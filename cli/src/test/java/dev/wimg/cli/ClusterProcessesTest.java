@@ -172,4 +172,41 @@ class ClusterProcessesTest {
     String fid = JSON.readTree(before.body()).get("fid").asText();
     assertThat(new String(read(tracker, fid), StandardCharsets.UTF_8)).isEqualTo("before");
   }
+
+  /**
+   * The CLI, given a dead URL and then the tracker: upload is placed by the tracker, download and
+   * rm follow its 307 to the node, and status prints the tracker's cluster as a table.
+   */
+  @Test
+  void theCliWorksThroughARealTracker() throws Exception {
+    URI tracker = tracker(freePort()).url();
+    storage(1, tracker, "one");
+    storage(2, tracker, "two");
+    await().atMost(SETTLE).until(() -> serving(tracker, 2));
+    String servers = "http://127.0.0.1:" + freePort() + "," + tracker;
+    java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("hello.txt"),
+        "hello, cluster");
+
+    CliRun up = CliRun.run(Map.of(), dir, "upload", "--json", "--server", servers,
+        file.toString());
+    assertThat(up.exitCode()).as(up.toString()).isZero();
+    String fid = JSON.readTree(up.stdout()).get("fid").asText();
+
+    CliRun down = CliRun.run(Map.of(), dir, "download", "--server", servers, fid);
+    assertThat(down.exitCode()).as(down.toString()).isZero();
+    assertThat(new String(down.stdout(), StandardCharsets.UTF_8)).isEqualTo("hello, cluster");
+
+    CliRun status = CliRun.run(Map.of(), dir, "status", "--server", servers);
+    assertThat(status.exitCode()).as(status.toString()).isZero();
+    String table = new String(status.stdout(), StandardCharsets.UTF_8);
+    assertThat(table).as(table).contains("serving").contains(tracker.toString());
+    assertThat(table).as(table).contains("2 groups (2 writable), 2 members: 2 serving");
+    assertThat(table.lines().filter(l -> l.contains("http://127.0.0.1:") && l.contains(" serving "))
+        .count()).as(table).isEqualTo(2);
+
+    CliRun rm = CliRun.run(Map.of(), dir, "rm", "--server", servers, fid);
+    assertThat(rm.exitCode()).as(rm.toString()).isZero();
+    CliRun gone = CliRun.run(Map.of(), dir, "download", "--server", servers, fid);
+    assertThat(gone.exitCode()).as(gone.toString()).isEqualTo(ExitCode.NOT_FOUND.code());
+  }
 }

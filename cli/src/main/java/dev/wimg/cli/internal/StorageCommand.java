@@ -6,7 +6,6 @@ import dev.wimg.server.StorageNode;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
-import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -27,11 +26,10 @@ final class StorageCommand extends ServerCommand {
           "Environment: WIMG_GROUP."})
   private int group;
 
-  @Option(names = "--tracker", paramLabel = "URL[,URL...]", split = ",",
-      converter = ServerUrlConverter.class,
+  @Option(names = "--tracker", paramLabel = "URL[,URL...]", converter = ServerUrlConverter.class,
       description = {"Trackers to heartbeat to, separated by ','; required.",
           "Environment: WIMG_TRACKER."})
-  private List<URI> trackers = List.of();
+  private ServerList trackers;
 
   @Option(names = "--zone", paramLabel = "ZONE", defaultValue = NodeConfig.DEFAULT_ZONE,
       description = {"Zone of this node (a rack, a data centre).",
@@ -41,7 +39,7 @@ final class StorageCommand extends ServerCommand {
   @Option(names = "--public-url", paramLabel = "URL", converter = ServerUrlConverter.class,
       description = {"Where clients and peers reach this node, if not http://BIND:PORT.",
           "Environment: WIMG_PUBLIC_URL."})
-  private URI publicUrl;
+  private ServerList publicUrl;
 
   @Option(names = "--cluster-key", paramLabel = "KEY",
       description = "Secret the heartbeats carry; trackers without one take heartbeats from "
@@ -58,10 +56,14 @@ final class StorageCommand extends ServerCommand {
       throw new IllegalArgumentException(group == 0 ? "--group is required (1..65535)"
           : "--group must be 1..65535, got " + group);
     }
-    if (trackers.isEmpty()) {
+    if (trackers == null) {
       throw new IllegalArgumentException("--tracker is required: the URL of at least one tracker");
     }
-    NodeConfig node = NodeConfig.of(trackers).withZone(zone).withPublicUrl(publicUrl)
+    if (publicUrl != null && publicUrl.urls().size() != 1) {
+      throw new IllegalArgumentException("--public-url must be one URL, got " + publicUrl);
+    }
+    NodeConfig node = NodeConfig.of(trackers.urls()).withZone(zone)
+        .withPublicUrl(publicUrl == null ? null : publicUrl.urls().getFirst())
         .withClusterKey(clusterKey == null || clusterKey.isEmpty() ? null : clusterKey);
     StorageNode storage = StorageNode.start(config.withGroup(group),
         node);

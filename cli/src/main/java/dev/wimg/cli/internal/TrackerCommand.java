@@ -6,7 +6,6 @@ import dev.wimg.server.tracker.MemberPlacement;
 import dev.wimg.server.tracker.TrackerConfig;
 import dev.wimg.server.tracker.TrackerServer;
 import java.io.IOException;
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -41,9 +40,9 @@ final class TrackerCommand implements Callable<Integer> {
       description = {"Address to listen on.", "Default: 127.0.0.1", "Environment: WIMG_BIND."})
   private String bind;
 
-  @Option(names = "--peer", paramLabel = "URL", converter = ServerUrlConverter.class,
-      description = "Another tracker, listed in /cluster for clients; repeat for several.")
-  private List<URI> peers = List.of();
+  @Option(names = "--peer", paramLabel = "URL[,URL...]", converter = ServerUrlConverter.class,
+      description = "Other trackers, listed in /cluster for clients; ','-separated or repeated.")
+  private List<ServerList> peers = List.of();
 
   @Option(names = "--down-after", paramLabel = "MILLIS", defaultValue = "5000",
       description = {"A storage node that sends no heartbeat for this long is down.",
@@ -80,7 +79,8 @@ final class TrackerCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     TrackerConfig config;
     try {
-      config = TrackerConfig.defaults().withBind(bind).withPort(port).withPeers(peers)
+      config = TrackerConfig.defaults().withBind(bind).withPort(port)
+          .withPeers(peers.stream().flatMap(p -> p.urls().stream()).toList())
           .withDownAfter(Duration.ofMillis(downAfterMillis))
           .withClusterKey(clusterKey == null || clusterKey.isEmpty() ? null : clusterKey)
           .withPlacement(policy(GroupPlacement.class, groupPlacement, "--group-placement"),
