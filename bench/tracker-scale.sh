@@ -8,6 +8,7 @@
 # 2. Its heap after a full GC (jcmd GC.heap_info), with the 1,000 nodes known.
 # 3. Placement answers per second: wrk -t2 -c64 on GET /cluster/assign (the node an upload should
 #    go to) while the heartbeats go on; goal >= 20,000/s. Each answer is checked once with curl.
+# 4. The heartbeats' answer times, whole run and per 10 s window (the wrk window shows apart).
 # NODES and the durations can be changed through the environment.
 set -euo pipefail
 # shellcheck source=bench-env.sh

@@ -14,7 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Simulated storage nodes for {@code tracker-scale.sh}: {@code NODES} nodes (each its own group,
  * one volume, so that the tracker accepts all of them) each send a heartbeat once a second, spread
  * evenly over the second, for {@code SECONDS} seconds; then it prints how many were sent, answered
- * 200, failed, and the answer times (p50, p99, max).
+ * 200, failed, and the answer times (p50, p99, max), for the whole run and for each 10 s window
+ * (so that a window with other load on the tracker, such as {@code tracker-scale.sh}'s wrk, shows
+ * apart).
  *
  * <pre>
  * java -cp 'bench/target/classes:bench/target/lib/*' dev.wimg.bench.TrackerLoad URL NODES SECONDS
@@ -44,7 +46,7 @@ public final class TrackerLoad {
     }
     AtomicLong ok = new AtomicLong();
     AtomicLong failed = new AtomicLong();
-    ConcurrentLinkedQueue<Long> micros = new ConcurrentLinkedQueue<>();
+    ConcurrentLinkedQueue<long[]> micros = new ConcurrentLinkedQueue<>();
     long start = System.nanoTime();
     long periodNanos = TimeUnit.SECONDS.toNanos(1) / nodes;
     long sent = 0;
@@ -63,7 +65,8 @@ public final class TrackerLoad {
           .whenComplete((r, e) -> {
             if (e == null && r.statusCode() == 200) {
               ok.incrementAndGet();
-              micros.add((System.nanoTime() - t0) / 1000);
+              micros.add(new long[] {(t0 - start) / 10_000_000_000L,
+                  (System.nanoTime() - t0) / 1000});
             } else {
               failed.incrementAndGet();
             }
@@ -72,11 +75,17 @@ public final class TrackerLoad {
     }
     last.handle((r, e) -> null).get(10, TimeUnit.SECONDS);
     TimeUnit.SECONDS.sleep(1);
-    long[] sorted = micros.stream().mapToLong(Long::longValue).sorted().toArray();
+    long[] sorted = micros.stream().mapToLong(m -> m[1]).sorted().toArray();
     System.out.printf("heartbeats: %d nodes x %d s: sent %d, 200 %d, failed %d; answer p50 %.2f ms,"
             + " p99 %.2f ms, max %.2f ms%n", nodes, seconds, sent, ok.get(), failed.get(),
         percentile(sorted, 0.50) / 1000.0, percentile(sorted, 0.99) / 1000.0,
         sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1000.0);
+    for (long window = 0; window * 10 < seconds; window++) {
+      long w = window;
+      long[] in = micros.stream().filter(m -> m[0] == w).mapToLong(m -> m[1]).sorted().toArray();
+      System.out.printf("  %3d-%3d s: %d answered, p50 %.2f ms, p99 %.2f ms%n", w * 10, w * 10 + 10,
+          in.length, percentile(in, 0.50) / 1000.0, percentile(in, 0.99) / 1000.0);
+    }
     http.close();
     System.exit(failed.get() == 0 ? 0 : 1);
   }

@@ -59,6 +59,12 @@ public final class ClusterMap {
   private final long startedNanos;
   /** group → node id → entry; TreeMaps so that views are in a stable order. */
   private final Map<Integer, Map<String, Entry>> groups = new TreeMap<>();
+  /** Most age of {@link #candidates} between changes, ms. */
+  static final long CANDIDATES_MAX_AGE_MILLIS = 50;
+  private static final long CANDIDATES_MAX_AGE_NANOS = CANDIDATES_MAX_AGE_MILLIS * 1_000_000;
+  private volatile UploadCandidates candidates = UploadCandidates.NONE;
+  /** Set when who takes uploads may have changed: the next placement rebuilds the candidates. */
+  private volatile boolean candidatesStale = true;
   /** Groups claimed by two nodes that both hold volumes. */
   private final java.util.Set<Integer> conflicted = new java.util.TreeSet<>();
 
@@ -90,11 +96,17 @@ public final class ClusterMap {
           !e.heartbeat().node().equals(heartbeat.node()) && !e.heartbeat().volumes().isEmpty());
       if (otherHoldsVolumes) {
         conflicted.add(group);
+        candidatesStale = true;
       } else {
         members.keySet().removeIf(id -> !id.equals(heartbeat.node()));
+        candidatesStale = true;
       }
     }
-    members.put(heartbeat.node(), new Entry(heartbeat, now, Long.MIN_VALUE));
+    Entry before = members.put(heartbeat.node(), new Entry(heartbeat, now, Long.MIN_VALUE));
+    if (before == null || !before.heartbeat().state().equals(heartbeat.state())
+        || before.failedSinceHeard() || before.silentFor(now, downAfterNanos)) {
+      candidatesStale = true;
+    }
     return conflicted.contains(group) ? Admission.REFUSED : Admission.ACCEPTED;
   }
 
@@ -115,6 +127,7 @@ public final class ClusterMap {
     Entry entry = members == null ? null : members.get(node);
     if (entry != null) {
       members.put(node, new Entry(entry.heartbeat(), entry.heardNanos(), nanoClock.getAsLong()));
+      candidatesStale = true;
     }
   }
 
@@ -134,21 +147,36 @@ public final class ClusterMap {
         && (state.equals(MemberState.SERVING.token()) || state.equals(MemberState.READ_ONLY.token()));
   }
 
-  /** The members of every group that take uploads now, by group id, skipping {@code excluded} node ids. */
-  public synchronized Map<Integer, List<Heartbeat>> uploadCandidates(java.util.Set<String> excluded) {
+  /**
+   * The members that take uploads now, skipping the {@code excluded} node ids. The full set is
+   * computed at most every {@value #CANDIDATES_MAX_AGE_MILLIS} ms, and at once after a node
+   * joins, changes state or fails an upload; in between, only free space and load may be that
+   * much older, so a placement does not walk every group.
+   */
+  public UploadCandidates uploadCandidates(java.util.Set<String> excluded) {
+    UploadCandidates current = candidates;
     long now = nanoClock.getAsLong();
-    Map<Integer, List<Heartbeat>> candidates = new TreeMap<>();
+    if (candidatesStale || now - current.builtNanos() > CANDIDATES_MAX_AGE_NANOS) {
+      current = rebuildCandidates(now);
+    }
+    return current.without(excluded);
+  }
+
+  private synchronized UploadCandidates rebuildCandidates(long now) {
+    candidatesStale = false;
+    Map<Integer, List<Heartbeat>> byGroup = new TreeMap<>();
     groups.forEach((group, members) -> {
       List<Heartbeat> live = new ArrayList<>();
       for (Entry entry : members.values()) {
-        if (takesUploads(entry, now) && !excluded.contains(entry.heartbeat().node())) {
+        if (takesUploads(entry, now)) {
           live.add(entry.heartbeat());
         }
       }
       if (!live.isEmpty()) {
-        candidates.put(group, List.copyOf(live));
+        byGroup.put(group, List.copyOf(live));
       }
     });
+    candidates = new UploadCandidates(byGroup, now);
     return candidates;
   }
 

@@ -3,10 +3,7 @@ package dev.wimg.server.internal.tracker;
 import dev.wimg.protocol.Heartbeat;
 import dev.wimg.server.tracker.GroupPlacement;
 import dev.wimg.server.tracker.MemberPlacement;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -22,45 +19,45 @@ public final class Placement {
     this.members = members;
   }
 
-  private static long free(List<Heartbeat> group) {
-    return group.stream().mapToLong(Heartbeat::freeBytes).min().orElse(0);
-  }
-
   /**
    * The node for an upload.
    *
-   * @param candidates the members that take uploads, by group ({@link ClusterMap#uploadCandidates})
+   * @param candidates the members that take uploads ({@link ClusterMap#uploadCandidates})
    * @param clientZone the client's zone, or null
    */
-  public Optional<Heartbeat> choose(Map<Integer, List<Heartbeat>> candidates, String clientZone) {
+  public Optional<Heartbeat> choose(UploadCandidates candidates, String clientZone) {
     if (candidates.isEmpty()) {
       return Optional.empty();
     }
-    List<Map.Entry<Integer, List<Heartbeat>>> entries = new ArrayList<>(candidates.entrySet());
     List<Heartbeat> group = switch (groups) {
-      case ROUND_ROBIN -> entries.get((int) Math.floorMod(turn.getAndIncrement(), entries.size()))
-          .getValue();
-      case FREE_SPACE -> {
-        // A group is as full as its fullest member: every member holds every file of the group.
-        // Groups within a tenth of the most free space take turns: groups whose disks are alike
-        // (or one disk, on one machine) would otherwise all wait while one group fills up.
-        long most = entries.stream().mapToLong(e -> free(e.getValue())).max().orElse(0);
-        List<List<Heartbeat>> roomiest = entries.stream()
-            .filter(e -> free(e.getValue()) >= most - most / 10).map(Map.Entry::getValue).toList();
-        yield roomiest.get((int) Math.floorMod(turn.getAndIncrement(), roomiest.size()));
-      }
-      case LEAST_LOAD -> entries.stream().min(Comparator.comparingDouble(
-          (Map.Entry<Integer, List<Heartbeat>> e) -> e.getValue().stream()
-              .mapToInt(Heartbeat::load).average().orElse(0))).orElseThrow().getValue();
+      case ROUND_ROBIN -> pick(candidates.groups());
+      // Groups within a tenth of the most free space take turns: groups whose disks are alike
+      // (or one disk, on one machine) would otherwise all wait while one group fills up.
+      case FREE_SPACE -> pick(candidates.roomiest());
+      case LEAST_LOAD -> candidates.leastLoadedGroup();
     };
-    Comparator<Heartbeat> leastLoad = Comparator.comparingInt(Heartbeat::load);
-    if (members == MemberPlacement.NEAREST && clientZone != null) {
-      Optional<Heartbeat> near = group.stream().filter(h -> h.zone().equals(clientZone))
-          .min(leastLoad);
-      if (near.isPresent()) {
-        return near;
+    Heartbeat best = null;
+    for (Heartbeat h : group) {
+      boolean near = members == MemberPlacement.NEAREST && clientZone != null;
+      if (best == null || better(h, best, near ? clientZone : null)) {
+        best = h;
       }
     }
-    return group.stream().min(leastLoad);
+    return Optional.ofNullable(best);
+  }
+
+  private List<Heartbeat> pick(List<List<Heartbeat>> choices) {
+    return choices.get((int) Math.floorMod(turn.getAndIncrement(), choices.size()));
+  }
+
+  /** Whether {@code h} beats {@code best}: in the client's zone first (when given), then less load. */
+  private static boolean better(Heartbeat h, Heartbeat best, String zone) {
+    if (zone != null) {
+      boolean hNear = h.zone().equals(zone);
+      if (hNear != best.zone().equals(zone)) {
+        return hNear;
+      }
+    }
+    return h.load() < best.load();
   }
 }
