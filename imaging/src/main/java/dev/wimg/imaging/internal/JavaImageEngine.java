@@ -112,6 +112,7 @@ public final class JavaImageEngine implements ImageEngine {
       throw new ImageRequestException(ImageRequestException.NOT_IMPLEMENTED,
           "the java engine cannot do gravity=smart; it needs libvips");
     }
+    Budget budget = new Budget();
     ImageReader reader = reader(format, source);
     BufferedImage image;
     ImageFormat output;
@@ -147,7 +148,7 @@ public final class JavaImageEngine implements ImageEngine {
       }
       TruncationWatch watch = new TruncationWatch();
       reader.addIIOReadWarningListener(watch);
-      BufferedImage decoded = reader.read(0, param);
+      BufferedImage decoded = budget.abortable(reader::abort, () -> reader.read(0, param));
       if (watch.warning != null) {
         throw SourceChecks.undecodable(watch.warning);
       }
@@ -160,21 +161,25 @@ public final class JavaImageEngine implements ImageEngine {
     } finally {
       reader.dispose();
     }
+    budget.check();
     image = resize(image, target, spec, output != ImageFormat.JPEG);
+    budget.check();
     image = Turns.apply(image, spec.rotate() / 90, spec.flip(), spec.flop());
     if (spec.gray()) {
       image = gray(image);
     }
     if (spec.blur() > 0) {
+      budget.check();
       image = GaussianBlur.blur(image, spec.blur());
     }
+    budget.check();
     if (output == ImageFormat.JPEG && image.getColorModel().hasAlpha()) {
       image = flatten(image, spec.background());
     }
     if (spec.gray() && !image.getColorModel().hasAlpha()) {
       image = toByteGray(image);
     }
-    ByteBuffer bytes = encode(image, output, spec);
+    ByteBuffer bytes = encode(image, output, spec, budget);
     return new TransformResult(bytes, output, image.getWidth(), image.getHeight());
   }
 
@@ -289,7 +294,8 @@ public final class JavaImageEngine implements ImageEngine {
     return out;
   }
 
-  private static ByteBuffer encode(BufferedImage image, ImageFormat output, TransformSpec spec) {
+  private static ByteBuffer encode(BufferedImage image, ImageFormat output, TransformSpec spec,
+                                   Budget budget) {
     Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName(
         output == ImageFormat.JPEG ? "jpeg" : "png");
     if (!writers.hasNext()) {
@@ -310,13 +316,71 @@ public final class JavaImageEngine implements ImageEngine {
         param.setProgressiveMode(spec.progressive()
             ? ImageWriteParam.MODE_DEFAULT : ImageWriteParam.MODE_DISABLED);
       }
-      writer.write(null, new IIOImage(image, null, null), param);
+      budget.abortable(writer::abort, () -> {
+        writer.write(null, new IIOImage(image, null, null), param);
+        return null;
+      });
     } catch (IOException e) {
       throw new UncheckedIOException("encoding to memory failed", e);
     } finally {
       writer.dispose();
     }
     return ByteBuffer.wrap(bytes.toByteArray());
+  }
+
+  /** Work that may throw {@link IOException}. */
+  private interface IoWork<T> {
+    T run() throws IOException;
+  }
+
+  /**
+   * One transform's time budget, {@link Limits#maxTransformMillis()} from its start, as the
+   * libvips engine keeps it: ImageIO's readers and writers stop when told to ({@code abort()},
+   * which they check between rows), so decoding and encoding are told at the deadline; the steps
+   * between are checked before they start (each is bounded by the output limit).
+   */
+  private final class Budget {
+    private final long deadline = System.nanoTime() + limits.maxTransformMillis() * 1_000_000L;
+
+    /** Runs {@code work}, calling {@code abort} if it is still running at the deadline. */
+    <T> T abortable(Runnable abort, IoWork<T> work) throws IOException {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw overBudget();
+      }
+      java.util.concurrent.atomic.AtomicBoolean aborted =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      // The JDK's shared delay scheduler: no thread of our own per engine or per transform.
+      java.util.concurrent.CompletableFuture<Void> watch =
+          java.util.concurrent.CompletableFuture.runAsync(() -> {
+            aborted.set(true);
+            abort.run();
+          }, java.util.concurrent.CompletableFuture.delayedExecutor(left,
+              java.util.concurrent.TimeUnit.NANOSECONDS));
+      T result;
+      try {
+        result = work.run();
+      } finally {
+        watch.cancel(false);
+      }
+      if (aborted.get()) {
+        throw overBudget();
+      }
+      return result;
+    }
+
+    /** Throws the 503 when the deadline has passed. */
+    void check() {
+      if (System.nanoTime() - deadline > 0) {
+        throw overBudget();
+      }
+    }
+
+    private ImageRequestException overBudget() {
+      return new ImageRequestException(ImageRequestException.OVER_BUDGET,
+          "the transform ran past its budget of " + limits.maxTransformMillis()
+              + " ms and was stopped");
+    }
   }
 
   private ImageReader reader(ImageFormat format, ByteBuffer source) {
