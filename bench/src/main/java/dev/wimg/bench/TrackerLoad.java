@@ -38,7 +38,7 @@ public final class TrackerLoad {
         .connectTimeout(Duration.ofSeconds(5)).build();
     byte[][] bodies = new byte[nodes][];
     for (int i = 0; i < nodes; i++) {
-      bodies[i] = ("{\"group\":" + (i + 1) + ",\"node\":\"sim-" + i + "\",\"url\":\"http://10.0."
+      bodies[i] = ("{\"version\":1,\"group\":" + (i + 1) + ",\"node\":\"sim-" + i + "\",\"url\":\"http://10.0."
           + (i / 250) + "." + (i % 250 + 1) + ":9401\",\"zone\":\"z" + (i % 4) + "\",\"state\":"
           + "\"serving\",\"freeBytes\":" + (1_000_000_000_000L - i) + ",\"usedBytes\":1000000,"
           + "\"needles\":" + (1000 + i) + ",\"load\":" + (i % 7) + ",\"volumes\":[1]}")

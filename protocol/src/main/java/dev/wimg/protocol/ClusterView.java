@@ -7,10 +7,30 @@ import java.util.Objects;
  * A tracker's view of the cluster: the body of {@code GET /cluster}, as JSON with these field
  * names. Groups are in id order, members by id.
  *
+ * <pre>
+ * {"version": 1,
+ *  "groups": [{"id": 1, "writable": true,
+ *              "members": [{"id": "...", "url": "http://...", "zone": "...", "state": "serving",
+ *                           "freeBytes": 123, "load": 0, "needles": 42, "silentMillis": 310}]}],
+ *  "trackers": ["http://..."]}
+ * </pre>
+ *
+ * <p>Version history: 1, 5 December 2026: the fields above. Readers ignore fields they do not
+ * know, so a field may be added within a version.
+ *
+ * @param version  {@value #VERSION}
  * @param groups   every group a node has heartbeated for
  * @param trackers the trackers this one knows: itself first, then its peers
  */
-public record ClusterView(List<Group> groups, List<String> trackers) {
+public record ClusterView(int version, List<Group> groups, List<String> trackers) {
+
+  /** The version this build writes. */
+  public static final int VERSION = 1;
+
+  /** A view of this build's {@link #VERSION}. */
+  public static ClusterView of(List<Group> groups, List<String> trackers) {
+    return new ClusterView(VERSION, groups, trackers);
+  }
 
   public ClusterView {
     groups = List.copyOf(Objects.requireNonNull(groups, "groups"));

@@ -8,25 +8,38 @@ import java.util.Objects;
  * {@code POST /cluster/heartbeat}, as JSON with these field names. Trackers keep no other state
  * about the node, so a restarted tracker knows the whole cluster again after one round.
  *
- * @param group     the node's storage group, 1..{@value Fid#MAX_GROUP}
- * @param node      the node's id, made on its first start and kept in its data folder
- * @param url       where clients and peers reach the node, {@code http://host:port}
- * @param zone      the node's zone (a rack, a data centre), {@code default} if none was given
- * @param state     {@link MemberState#token()} of what the node does now ({@code down} is never sent)
- * @param freeBytes bytes the node may still write
- * @param usedBytes bytes of its volume files
- * @param needles   needles it holds
- * @param load      requests in progress on the node now
- * @param volumes   the ids of its volumes
+ * <pre>
+ * field      JSON type         meaning
+ * version    number            {@value #VERSION}; a tracker refuses others, naming the range it reads
+ * group      number            the node's storage group, 1..65535
+ * node       string            the node's id, made on its first start and kept in its data folder
+ * url        string            where clients and peers reach the node, http(s)://host:port
+ * zone       string            the node's zone (a rack, a data centre); "default" if none
+ * state      string            {@link MemberState#token()}: serving, catching-up or read-only
+ * freeBytes  number            bytes the node may still write
+ * usedBytes  number            bytes of its volume files
+ * needles    number            needles it holds
+ * load       number            requests in progress on the node now
+ * volumes    array of numbers  the ids of its volumes that hold a needle
+ * </pre>
+ *
+ * <p>Version history: 1, 5 December 2026: the fields above.
  */
-public record Heartbeat(int group, String node, String url, String zone, String state,
-                        long freeBytes, long usedBytes, long needles, int load,
+public record Heartbeat(int version, int group, String node, String url, String zone,
+                        String state, long freeBytes, long usedBytes, long needles, int load,
                         List<Integer> volumes) {
+
+  /** The version this build writes and reads. */
+  public static final int VERSION = 1;
 
   /** Longest node id, zone or URL accepted, characters. */
   public static final int MAX_TEXT_LENGTH = 256;
 
   public Heartbeat {
+    if (version != VERSION) {
+      throw new IllegalArgumentException("heartbeat version " + version + " is not read here;"
+          + " this build reads " + VERSION + ".." + VERSION);
+    }
     if (group < 1 || group > Fid.MAX_GROUP) {
       throw new IllegalArgumentException("group must be 1.." + Fid.MAX_GROUP + ", got " + group);
     }
@@ -43,6 +56,14 @@ public record Heartbeat(int group, String node, String url, String zone, String 
       throw new IllegalArgumentException("freeBytes, usedBytes, needles and load must be >= 0");
     }
     volumes = List.copyOf(Objects.requireNonNull(volumes, "volumes"));
+  }
+
+  /** A heartbeat of this build's {@link #VERSION}. */
+  public static Heartbeat of(int group, String node, String url, String zone, String state,
+                             long freeBytes, long usedBytes, long needles, int load,
+                             List<Integer> volumes) {
+    return new Heartbeat(VERSION, group, node, url, zone, state, freeBytes, usedBytes, needles,
+        load, volumes);
   }
 
   private static void text(String field, String value) {

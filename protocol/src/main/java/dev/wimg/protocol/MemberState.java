@@ -5,6 +5,19 @@ import java.util.Locale;
 /**
  * What a storage node is doing for its group, as it reports it to the trackers and as
  * {@code GET /cluster} shows it.
+ *
+ * <p>Transitions, all in one place:
+ * <pre>
+ * from          to            when
+ * (start)       serving       the node opened its volumes (and, once replication exists, holds
+ *                             everything its group acknowledged)
+ * (start)       catching-up   (with replication) it missed records of its group while down
+ * catching-up   serving       it holds every record its peers acknowledged, each checked
+ * serving       read-only     a volume is in doubt (needsCheck), or free space is below the reserve
+ * read-only     serving       the cause is gone (space freed; the volume checked)
+ * any           down          a tracker heard nothing for --down-after (set by the tracker only)
+ * down          any           a heartbeat arrives again
+ * </pre>
  */
 public enum MemberState {
   /** Holds what its group acknowledged and takes reads and writes. */

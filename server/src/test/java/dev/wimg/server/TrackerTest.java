@@ -80,7 +80,7 @@ class TrackerTest {
   }
 
   private static String heartbeat(int group, String node, String url) {
-    return "{\"group\":" + group + ",\"node\":\"" + node + "\",\"url\":\"" + url + "\","
+    return "{\"version\":1,\"group\":" + group + ",\"node\":\"" + node + "\",\"url\":\"" + url + "\","
         + "\"zone\":\"z1\",\"state\":\"serving\",\"freeBytes\":1000,\"usedBytes\":8,"
         + "\"needles\":3,\"load\":0,\"volumes\":[1]}";
   }
@@ -105,6 +105,10 @@ class TrackerTest {
     HttpResponse<String> badGroup = post(beat, heartbeat(0, "n2", "http://127.0.0.1:1"));
     assertThat(badGroup.statusCode()).isEqualTo(400);
     assertThat(badGroup.body()).contains("group must be 1..65535, got 0");
+    HttpResponse<String> newer = post(beat, heartbeat(8, "n2", "http://127.0.0.1:1")
+        .replace("\"version\":1", "\"version\":2"));
+    assertThat(newer.statusCode()).isEqualTo(400);
+    assertThat(newer.body()).contains("heartbeat version 2 is not read here; this build reads 1..1");
     HttpResponse<String> badUrl = post(beat, heartbeat(8, "n2", "ftp://x"));
     assertThat(badUrl.body()).contains("url must start with http://");
     assertThat(get(tracker.url().resolve("/cluster/heartbeat")).statusCode()).isEqualTo(405);

@@ -210,7 +210,7 @@ public final class ClusterMap {
       }
       view.add(new ClusterView.Group(group, writable, shown));
     });
-    return new ClusterView(view, trackers);
+    return ClusterView.of(view, trackers);
   }
 
   /** Nodes known, down ones included. */
