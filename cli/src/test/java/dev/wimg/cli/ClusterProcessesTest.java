@@ -65,7 +65,8 @@ class ClusterProcessesTest {
 
   private ChildServer storage(int group, URI tracker, String data) throws Exception {
     return child(data + ".log", "storage", "--group", Integer.toString(group), "--tracker",
-        tracker.toString(), "--port", "0", "--data", dir.resolve(data).toString());
+        tracker.toString(), "--port", "0", "--data", dir.resolve(data).toString(), "--reserve",
+        "0");
   }
 
   private JsonNode cluster(URI tracker) throws Exception {

@@ -14,12 +14,19 @@ import java.util.Objects;
  * @param clusterKey        the secret its heartbeats carry, or null (trackers then take
  *                          heartbeats from loopback only)
  * @param heartbeatInterval time between heartbeats
+ * @param reserveBytes      free space below which the node is {@code read-only}: trackers place
+ *                          no uploads on it, and uploads sent to it get 507
  */
 public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String clusterKey,
-                         Duration heartbeatInterval) {
+                         Duration heartbeatInterval, long reserveBytes) {
 
   /** Zone of a node that names none. */
   public static final String DEFAULT_ZONE = "default";
+  /**
+   * Default {@link #reserveBytes()}: 1 GiB, room for the writes in flight and for vacuum to copy a
+   * volume's live needles.
+   */
+  public static final long DEFAULT_RESERVE_BYTES = 1L << 30;
   /** Default {@link #heartbeatInterval()}: 1 second. */
   public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
 
@@ -41,26 +48,34 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
     if (clusterKey != null && clusterKey.isBlank()) {
       throw new IllegalArgumentException("clusterKey must not be blank");
     }
+    if (reserveBytes < 0) {
+      throw new IllegalArgumentException("reserveBytes must be >= 0, got " + reserveBytes);
+    }
   }
 
   /** Heartbeats to {@code trackers} every second, zone {@value #DEFAULT_ZONE}, no cluster key. */
   public static NodeConfig of(List<URI> trackers) {
-    return new NodeConfig(trackers, DEFAULT_ZONE, null, null, DEFAULT_HEARTBEAT_INTERVAL);
+    return new NodeConfig(trackers, DEFAULT_ZONE, null, null, DEFAULT_HEARTBEAT_INTERVAL,
+        DEFAULT_RESERVE_BYTES);
   }
 
   public NodeConfig withZone(String z) {
-    return new NodeConfig(trackers, z, publicUrl, clusterKey, heartbeatInterval);
+    return new NodeConfig(trackers, z, publicUrl, clusterKey, heartbeatInterval, reserveBytes);
   }
 
   public NodeConfig withPublicUrl(URI url) {
-    return new NodeConfig(trackers, zone, url, clusterKey, heartbeatInterval);
+    return new NodeConfig(trackers, zone, url, clusterKey, heartbeatInterval, reserveBytes);
   }
 
   public NodeConfig withClusterKey(String key) {
-    return new NodeConfig(trackers, zone, publicUrl, key, heartbeatInterval);
+    return new NodeConfig(trackers, zone, publicUrl, key, heartbeatInterval, reserveBytes);
   }
 
   public NodeConfig withHeartbeatInterval(Duration d) {
-    return new NodeConfig(trackers, zone, publicUrl, clusterKey, d);
+    return new NodeConfig(trackers, zone, publicUrl, clusterKey, d, reserveBytes);
+  }
+
+  public NodeConfig withReserveBytes(long bytes) {
+    return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, bytes);
   }
 }

@@ -45,7 +45,8 @@ public final class StorageNode implements AutoCloseable {
     try {
       URI url = node.publicUrl() != null ? node.publicUrl() : localUrl(server.address());
       Heartbeats heartbeats = new Heartbeats(server.context(), identity, url.toString(),
-          node.zone(), node.trackers(), node.clusterKey(), node.heartbeatInterval(), membership);
+          node.zone(), node.trackers(), node.clusterKey(), node.heartbeatInterval(),
+          node.reserveBytes(), membership);
       return new StorageNode(server, heartbeats, identity, url);
     } catch (RuntimeException e) {
       server.close();

@@ -55,9 +55,16 @@ class TrackerTest {
   }
 
   private StorageNode node(TrackerServer tracker, int group, String data) throws IOException {
+    return node(tracker, group, data, 0);
+  }
+
+  /** A node heartbeating every 100 ms, read-only below {@code reserveBytes} of free space. */
+  private StorageNode node(TrackerServer tracker, int group, String data, long reserveBytes)
+      throws IOException {
     ServerConfig config = TestServer.config(dir.resolve(data));
-    StorageNode node = StorageNode.start(config.withStore(config.store().withGroup(group)),
-        NodeConfig.of(List.of(tracker.url())).withHeartbeatInterval(Duration.ofMillis(100)));
+    StorageNode node = StorageNode.start(config.withGroup(group),
+        NodeConfig.of(List.of(tracker.url())).withHeartbeatInterval(Duration.ofMillis(100))
+            .withReserveBytes(reserveBytes));
     running.add(node);
     return node;
   }
@@ -191,5 +198,21 @@ class TrackerTest {
           + first.nodeId());
     });
     assertThat(cluster(tracker).at("/groups/0/members").size()).isEqualTo(1);
+  }
+
+  @Test
+  void aNodeBelowItsFreeSpaceReserveIsReadOnlyAndRefusesUploadsWith507() throws Exception {
+    TrackerServer tracker = tracker(TrackerConfig.defaults()
+        .withDownAfter(Duration.ofMillis(300)));
+    StorageNode full = node(tracker, 1, "full", Long.MAX_VALUE);
+    await().atMost(SETTLE).until(() -> cluster(tracker).at("/groups/0/members/0/state").asText()
+        .equals("read-only"));
+    assertThat(cluster(tracker).at("/groups/0/writable").asBoolean()).isFalse();
+    HttpResponse<String> refused = post(full.url().resolve("/files"), "no room");
+    assertThat(refused.statusCode()).isEqualTo(507);
+    assertThat(refused.body()).contains("this storage node is read-only: its free space, ")
+        .contains("is below its reserve of " + Long.MAX_VALUE + " bytes");
+    HttpResponse<String> placed = post(tracker.url().resolve("/files"), "no room anywhere");
+    assertThat(placed.statusCode()).isEqualTo(503);
   }
 }

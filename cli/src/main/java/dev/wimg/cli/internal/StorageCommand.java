@@ -46,6 +46,12 @@ final class StorageCommand extends ServerCommand {
           + "loopback only (env WIMG_CLUSTER_KEY, which other users cannot see in ps).")
   private String clusterKey;
 
+  @Option(names = "--reserve", paramLabel = "SIZE", defaultValue = "1g",
+      converter = ByteSizeConverter.class,
+      description = {"Free space below which the node is read-only: no uploads are placed on it "
+          + "and uploads sent to it get 507.", "Default: 1g", "Environment: WIMG_RESERVE."})
+  private long reserve;
+
   StorageCommand(Environment environment) {
     super(environment);
   }
@@ -64,6 +70,7 @@ final class StorageCommand extends ServerCommand {
     }
     NodeConfig node = NodeConfig.of(trackers.urls()).withZone(zone)
         .withPublicUrl(publicUrl == null ? null : publicUrl.urls().getFirst())
+        .withReserveBytes(reserve)
         .withClusterKey(clusterKey == null || clusterKey.isEmpty() ? null : clusterKey);
     StorageNode storage = StorageNode.start(config.withGroup(group),
         node);

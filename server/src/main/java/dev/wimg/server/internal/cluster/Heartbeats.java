@@ -41,6 +41,7 @@ public final class Heartbeats implements AutoCloseable {
   private final List<URI> trackers;
   private final String clusterKey;
   private final Duration interval;
+  private final long reserveBytes;
   private final Membership membership;
   private final ObjectMapper mapper = new ObjectMapper();
   private final HttpClient http;
@@ -51,11 +52,12 @@ public final class Heartbeats implements AutoCloseable {
   /**
    * Starts sending heartbeats at once.
    *
-   * @param url        where clients and peers reach this node
-   * @param clusterKey the cluster key, or null
+   * @param url          where clients and peers reach this node
+   * @param clusterKey   the cluster key, or null
+   * @param reserveBytes free space below which the node is read-only
    */
   public Heartbeats(ServerContext server, NodeIdentity identity, String url, String zone,
-                    List<URI> trackers, String clusterKey, Duration interval,
+                    List<URI> trackers, String clusterKey, Duration interval, long reserveBytes,
                     Membership membership) {
     this.server = server;
     this.identity = identity;
@@ -64,6 +66,7 @@ public final class Heartbeats implements AutoCloseable {
     this.trackers = List.copyOf(trackers);
     this.clusterKey = clusterKey;
     this.interval = interval;
+    this.reserveBytes = reserveBytes;
     this.membership = membership;
     this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(interval.multipliedBy(2)).build();
@@ -100,6 +103,8 @@ public final class Heartbeats implements AutoCloseable {
       }
       readOnly |= v.needsCheck();
     }
+    membership.space(stats.freeBytes(), reserveBytes);
+    readOnly |= membership.lowSpace() != null;
     String state = readOnly ? MemberState.READ_ONLY.token() : MemberState.SERVING.token();
     return Heartbeat.of(identity.group(), identity.node(), url, zone, state, stats.freeBytes(),
         stats.usedBytes(), stats.liveNeedles(), (int) Math.min(Integer.MAX_VALUE,

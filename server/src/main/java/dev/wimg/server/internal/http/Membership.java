@@ -11,6 +11,8 @@ public final class Membership {
 
   private final boolean standalone;
   private volatile String refusal;
+  /** Why the node's free space is too low for uploads, or null. */
+  private volatile String lowSpace;
 
   private Membership(boolean standalone, String refusal) {
     this.standalone = standalone;
@@ -30,12 +32,26 @@ public final class Membership {
 
   /** Whether uploads are taken now. */
   public boolean takesUploads() {
-    return refusal == null;
+    return refusal == null && lowSpace == null;
   }
 
-  /** Why uploads are refused now (the 503's message), or null when they are taken. */
+  /** Why no tracker lets this node take uploads (a 503's message), or null. */
   public String refusal() {
     return refusal;
+  }
+
+  /** Why the node's free space is below its reserve (a 507's message), or null. */
+  public String lowSpace() {
+    return lowSpace;
+  }
+
+  /**
+   * The node's free space against its reserve: below it the node is {@code read-only} and takes
+   * no uploads until space is freed.
+   */
+  public void space(long freeBytes, long reserveBytes) {
+    lowSpace = freeBytes >= reserveBytes ? null : "this storage node is read-only: its free space, "
+        + freeBytes + " bytes, is below its reserve of " + reserveBytes + " bytes";
   }
 
   /** A tracker accepted the node's heartbeat. */

@@ -76,6 +76,11 @@ public final class UploadHandler {
       ex.refuse(HttpResponseStatus.SERVICE_UNAVAILABLE, notMember);
       return null;
     }
+    String lowSpace = server.membership().lowSpace();
+    if (lowSpace != null) {
+      ex.refuse(HttpResponseStatus.INSUFFICIENT_STORAGE, lowSpace);
+      return null;
+    }
     boolean expectContinue = false;
     String expect = request.headers().get(HttpHeaderNames.EXPECT);
     if (expect != null && request.protocolVersion() != HttpVersion.HTTP_1_0) {
