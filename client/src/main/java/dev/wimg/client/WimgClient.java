@@ -38,6 +38,7 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * A client of a WIMG server, or of several servers and trackers, over HTTP/1.1 with keep-alive.
@@ -81,6 +82,33 @@ import java.util.function.Function;
  * but never from {@code https} to {@code http}. A storage node that cannot be reached, or answers
  * {@code 502}/{@code 503}/{@code 504}, counts as a failure of the URL that redirected there.
  *
+ * <p><b>Storage nodes directly.</b> When its URLs are trackers, the client asks one for the cluster
+ * view ({@code GET /cluster}, as {@link #cluster()}) on first use, keeps it for
+ * {@link #DEFAULT_CLUSTER_VIEW_TTL} (see {@link Builder#clusterViewTtl}), and sends requests to the
+ * storage nodes itself, so that they cost the tracker nothing:
+ *
+ * <ul>
+ *   <li>a download or delete of a fid goes to a member of the fid's group (the number before
+ *       {@code -}) that serves reads (state {@code serving} or {@code read-only}), least loaded
+ *       first. A member that cannot be connected to or answers {@code 502}/{@code 503}/{@code 504}
+ *       makes the client try the group's next member, then the URL list as above (the tracker's
+ *       redirect). Any other answer, {@code 404} included, is the answer;
+ *   <li>an upload goes to a {@code serving} member of a group the view marks {@code writable},
+ *       least loaded first, the writable groups taking turns from one upload to the next. A node
+ *       that cannot be connected to or answers any {@code 5xx} (the upload was not acknowledged)
+ *       makes the client try another group, then another member, up to
+ *       {@link #MAX_DIRECT_UPLOAD_ATTEMPTS} nodes, then {@code POST /files} on the URL list;
+ *   <li>after a node failed, the view is fetched again before the next call, and that node is not
+ *       asked directly for one TTL (the tracker lists a dead node until it misses its heartbeats).
+ *       When no URL answers {@code /cluster}, the view known before is kept for one TTL.
+ * </ul>
+ *
+ * <p>A single server has no {@code /cluster}: it is used exactly as above, and asked for
+ * {@code /cluster} at most once per TTL. A client given {@code https} URLs sends nothing directly to
+ * a node listed with an {@code http} URL. {@link Builder#directToNodes(boolean)} turns the direct
+ * path off. {@link #server()} and {@link #urlOf} name the URL from the list, never a node: a file's
+ * URL on a tracker stays valid when the node serving it changes.
+ *
  * <p>Implementation notes: redirects are followed here rather than by {@link HttpClient}: its
  * {@link HttpClient.Redirect#NORMAL} keeps the method on {@code 307}, but drops
  * {@code Authorization} when the redirect leaves the origin (another port is another origin), so a
@@ -109,6 +137,13 @@ public final class WimgClient implements AutoCloseable {
   private static final int ERROR_SNIPPET_CHARS = 200;
   /** Redirects followed for one request before it fails. */
   public static final int MAX_REDIRECTS = 5;
+  /**
+   * Default time a cached cluster view is used before it is fetched again (at once after a direct
+   * request to a storage node failed).
+   */
+  public static final Duration DEFAULT_CLUSTER_VIEW_TTL = Duration.ofSeconds(10);
+  /** Storage nodes an upload is sent to directly before it goes through the URL list. */
+  public static final int MAX_DIRECT_UPLOAD_ATTEMPTS = 3;
   /** Copy buffer for streamed downloads, bytes. */
   private static final int COPY_BUFFER_BYTES = 64 << 10;
   private static final String OCTET_STREAM = "application/octet-stream";
@@ -121,9 +156,18 @@ public final class WimgClient implements AutoCloseable {
   private final Duration requestTimeout;
   private final HttpClient http;
   private final ObjectMapper json = new ObjectMapper();
+  /** Whether requests go to storage nodes directly (see the class comment). */
+  private final boolean directToNodes;
+  /** The cluster view in use and the nodes that failed lately. */
+  private final ClusterCache cache;
+  /** Counts uploads, so that consecutive uploads start in consecutive writable groups. */
+  private final AtomicInteger uploadTurn = new AtomicInteger();
 
   private WimgClient(Builder b) {
     this.servers = b.servers;
+    this.directToNodes = b.directToNodes;
+    boolean httpsOnly = servers.stream().anyMatch(u -> u.getScheme().equalsIgnoreCase("https"));
+    this.cache = new ClusterCache(b.clusterViewTtl.toNanos(), b.nanoClock, httpsOnly);
     this.writeKey = b.writeKey;
     this.requestTimeout = b.requestTimeout;
     this.http = HttpClient.newBuilder()
@@ -211,7 +255,7 @@ public final class WimgClient implements AutoCloseable {
    */
   public byte[] download(String fid) throws IOException {
     checkFid(fid);
-    HttpResponse<InputStream> response = exchange(base -> get(fileUri(base, fid)));
+    HttpResponse<InputStream> response = exchangeFile(fid, base -> get(fileUri(base, fid)));
     try (InputStream in = response.body()) {
       requireStatus(response, in, 200);
       long expected = contentLength(response);
@@ -231,7 +275,7 @@ public final class WimgClient implements AutoCloseable {
   public long download(String fid, OutputStream out) throws IOException {
     Objects.requireNonNull(out, "out");
     checkFid(fid);
-    HttpResponse<InputStream> response = exchange(base -> get(fileUri(base, fid)));
+    HttpResponse<InputStream> response = exchangeFile(fid, base -> get(fileUri(base, fid)));
     try (InputStream in = response.body()) {
       requireStatus(response, in, 200);
       return copy(fid, in, out, contentLength(response));
@@ -254,7 +298,7 @@ public final class WimgClient implements AutoCloseable {
       throw new IllegalArgumentException("download target must name a file, got " + target);
     }
     checkFid(fid);
-    HttpResponse<InputStream> response = exchange(base -> get(fileUri(base, fid)));
+    HttpResponse<InputStream> response = exchangeFile(fid, base -> get(fileUri(base, fid)));
     try (InputStream in = response.body()) {
       requireStatus(response, in, 200);
       Path partial = dir.resolve("." + name + ".wimg-"
@@ -289,7 +333,7 @@ public final class WimgClient implements AutoCloseable {
    */
   public boolean delete(String fid) throws IOException {
     checkFid(fid);
-    HttpResponse<InputStream> response = exchange(base -> {
+    HttpResponse<InputStream> response = exchangeFile(fid, base -> {
       HttpRequest.Builder request = request(fileUri(base, fid)).DELETE();
       authorize(request);
       return request.build();
@@ -325,6 +369,13 @@ public final class WimgClient implements AutoCloseable {
    * @throws IOException as every call, and also if the answer is not a {@code /cluster} document
    */
   public Optional<ClusterView> cluster() throws IOException {
+    Optional<ClusterView> view = fetchCluster();
+    cache.offer(view);
+    return view;
+  }
+
+  /** {@link #cluster()} without storing the answer in the cache. */
+  private Optional<ClusterView> fetchCluster() throws IOException {
     HttpResponse<InputStream> response = exchange(base -> get(URI.create(base + "/cluster")));
     try (InputStream in = response.body()) {
       int status = response.statusCode();
@@ -350,7 +401,9 @@ public final class WimgClient implements AutoCloseable {
 
   /**
    * The absolute URL of an uploaded file: the server's {@code url}, resolved against
-   * {@link #server()} (right after the upload, the server that acknowledged it).
+   * {@link #server()} (right after an upload through the URL list, the server that acknowledged it;
+   * after an upload sent to a storage node directly, the tracker that answered last, which
+   * redirects to the file's group).
    */
   public URI urlOf(UploadResult result) {
     String url = result.url();
@@ -370,7 +423,7 @@ public final class WimgClient implements AutoCloseable {
       throws IOException {
     String query = name == null || name.isEmpty() ? ""
         : "?name=" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
-    HttpResponse<InputStream> response = exchange(base -> {
+    Function<URI, HttpRequest> requestFor = base -> {
       HttpRequest.Builder request = request(URI.create(base + "/files" + query))
           .header("Content-Type", mime == null || mime.isBlank() ? OCTET_STREAM : mime)
           .header("Accept", "application/json")
@@ -380,7 +433,18 @@ public final class WimgClient implements AutoCloseable {
       }
       authorize(request);
       return request.build();
-    });
+    };
+    HttpResponse<InputStream> response = null;
+    for (URI node : routes().uploadTargets(uploadTurn.getAndIncrement(), MAX_DIRECT_UPLOAD_ATTEMPTS,
+        cache::recentlyFailed)) {
+      response = tryNode(node, requestFor, true);
+      if (response != null) {
+        break;
+      }
+    }
+    if (response == null) {
+      response = exchange(requestFor);
+    }
     URI server = origin(response.uri());
     try (InputStream in = response.body()) {
       int status = response.statusCode();
@@ -419,6 +483,66 @@ public final class WimgClient implements AutoCloseable {
     if (writeKey != null) {
       request.header("Authorization", "Bearer " + writeKey);
     }
+  }
+
+  /**
+   * The routes to storage nodes now: from the cached cluster view, fetched first if it is missing,
+   * old or stale (see {@link ClusterCache}); {@link DirectRoutes#NONE} if the direct path is off.
+   */
+  private DirectRoutes routes() throws InterruptedIOException {
+    return directToNodes ? cache.routes(this::fetchCluster) : DirectRoutes.NONE;
+  }
+
+  /**
+   * Sends a request about {@code fid} to the members of its group that serve reads, in order, and
+   * returns the first answer that is not a {@code 502}/{@code 503}/{@code 504}; when none gives
+   * one (or there are none), sends it through the URL list ({@link #exchange}) as a client
+   * without the direct path does.
+   */
+  private HttpResponse<InputStream> exchangeFile(String fid, Function<URI, HttpRequest> requestFor)
+      throws IOException {
+    int group = Fid.parse(fid).group();
+    for (URI node : routes().readers(group, cache::recentlyFailed)) {
+      HttpResponse<InputStream> response = tryNode(node, requestFor, false);
+      if (response != null) {
+        return response;
+      }
+    }
+    return exchange(requestFor);
+  }
+
+  /**
+   * Sends the request {@code requestFor} builds for storage node {@code node}, following
+   * redirects. Returns the answer, or null if the node could not be connected to or answered
+   * {@code 502}/{@code 503}/{@code 504} (any {@code 5xx} if {@code anyServerError}: an upload a
+   * node answered so was not acknowledged), so that the caller tries elsewhere. On a failure the
+   * node is skipped for a while and the view fetched again before the next call (see
+   * {@link ClusterCache}).
+   *
+   * @throws IOException if the exchange broke after the request was sent: it is not sent again,
+   *     as on the URL list (an upload may have been stored)
+   */
+  private HttpResponse<InputStream> tryNode(URI node, Function<URI, HttpRequest> requestFor,
+      boolean anyServerError) throws IOException {
+    try {
+      HttpResponse<InputStream> response = followRedirects(requestFor.apply(node));
+      int status = response.statusCode();
+      if (!(notCarriedOut(status) || (anyServerError && status >= 500))) {
+        return response;
+      }
+      response.body().close();
+    } catch (ServerUnreachableException e) {
+      // Nothing was sent: the caller tries the next node.
+    } catch (InterruptedIOException e) {
+      throw e;
+    } catch (IOException e) {
+      cache.nodeFailed(node);
+      cache.invalidate();
+      throw e;
+    }
+    cache.nodeFailed(node);
+    cache.invalidate();
+    return null;
   }
 
   /**
@@ -730,6 +854,9 @@ public final class WimgClient implements AutoCloseable {
     private String writeKey;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+    private Duration clusterViewTtl = DEFAULT_CLUSTER_VIEW_TTL;
+    private boolean directToNodes = true;
+    private LongSupplier nanoClock = System::nanoTime;
 
     private Builder(List<URI> servers) {
       this.servers = servers;
@@ -753,6 +880,39 @@ public final class WimgClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How long a fetched cluster view is used before the client asks for it again; default
+     * {@link #DEFAULT_CLUSTER_VIEW_TTL}. Zero asks before every call. A single server is asked
+     * for {@code /cluster} at most once per this time.
+     *
+     * @throws IllegalArgumentException if {@code ttl} is null or negative
+     */
+    public Builder clusterViewTtl(Duration ttl) {
+      if (ttl == null || ttl.isNegative()) {
+        throw new IllegalArgumentException("clusterViewTtl must be zero or positive, got " + ttl);
+      }
+      this.clusterViewTtl = ttl;
+      return this;
+    }
+
+    /**
+     * Whether the client sends requests to storage nodes itself, as the cluster view lists them
+     * (default true), or always through its URLs: turn it off when the nodes' URLs cannot be
+     * reached from where the client runs (behind a proxy, say). Off, the client never asks for
+     * {@code /cluster} but through {@link WimgClient#cluster()}.
+     */
+    public Builder directToNodes(boolean direct) {
+      this.directToNodes = direct;
+      return this;
+    }
+
+    /** The clock of the cluster view's age, {@link System#nanoTime} by default; tests move it. */
+    Builder nanoClock(LongSupplier clock) {
+      this.nanoClock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Builds the client; it holds idle connections until {@link WimgClient#close()}. */
     public WimgClient build() {
       return new WimgClient(this);
     }
