@@ -175,8 +175,9 @@ class ClusterProcessesTest {
   }
 
   /**
-   * The CLI, given a dead URL and then the tracker: upload is placed by the tracker, download and
-   * rm follow its 307 to the node, and status prints the tracker's cluster as a table.
+   * The CLI, given a dead URL and then the tracker: it reads the tracker's cluster view and
+   * uploads, downloads and deletes on the storage nodes directly, and status prints the cluster
+   * as a table.
    */
   @Test
   void theCliWorksThroughARealTracker() throws Exception {
