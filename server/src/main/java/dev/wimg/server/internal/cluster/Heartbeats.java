@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A storage node's heartbeats: every {@code interval}, what the node is and holds goes to every
- * tracker at once ({@code POST /cluster/heartbeat}). A tracker's yes opens the node's uploads, its
+ * tracker at once ({@code POST /cluster/heartbeat}), each on its own: a tracker that does not
+ * answer delays no other, and gets no new heartbeat while one is in flight to it. A tracker's yes opens the node's uploads, its
  * no (409) closes them ({@link Membership}); a tracker that does not answer changes nothing. Only
  * changes are logged, so a dead tracker does not fill the log.
  */
@@ -33,6 +34,8 @@ public final class Heartbeats implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Heartbeats.class);
   /** Header that carries the cluster key (as the tracker reads it). */
   static final String CLUSTER_KEY_HEADER = "X-Wimg-Cluster-Key";
+  /** A heartbeat unanswered for this many intervals is given up (and the next one sent). */
+  private static final int REQUEST_TIMEOUT_INTERVALS = 3;
 
   private final ServerContext server;
   private final NodeIdentity identity;
@@ -45,7 +48,10 @@ public final class Heartbeats implements AutoCloseable {
   private final Membership membership;
   private final ObjectMapper mapper = new ObjectMapper();
   private final HttpClient http;
-  private final Map<URI, String> lastOutcome = new HashMap<>();
+  /** The last outcome logged per tracker; written from the HTTP client's completion threads. */
+  private final Map<URI, String> lastOutcome = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Each tracker's heartbeat still in flight; read and written by the heartbeat thread only. */
+  private final Map<URI, CompletableFuture<?>> inFlight = new HashMap<>();
   private final Thread thread;
   private volatile boolean closed;
 
@@ -69,7 +75,7 @@ public final class Heartbeats implements AutoCloseable {
     this.reserveBytes = reserveBytes;
     this.membership = membership;
     this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(interval.multipliedBy(2)).build();
+        .connectTimeout(interval.multipliedBy(REQUEST_TIMEOUT_INTERVALS)).build();
     this.thread = Thread.ofPlatform().daemon().name("wimg-heartbeats").start(this::run);
   }
 
@@ -118,44 +124,52 @@ public final class Heartbeats implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException("cannot write a heartbeat", e);
     }
-    Map<URI, CompletableFuture<HttpResponse<String>>> answers = new HashMap<>();
     for (URI tracker : trackers) {
+      CompletableFuture<?> previous = inFlight.get(tracker);
+      if (previous != null && !previous.isDone()) {
+        // A tracker that does not answer (a dropped connection waits for its timeout) gets no
+        // second heartbeat meanwhile, and does not hold up the heartbeats to the others.
+        continue;
+      }
       HttpRequest.Builder request = HttpRequest.newBuilder(tracker.resolve("/cluster/heartbeat"))
-          .timeout(interval.multipliedBy(3))
+          .timeout(interval.multipliedBy(REQUEST_TIMEOUT_INTERVALS))
           .header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofByteArray(body));
       if (clusterKey != null) {
         request.header(CLUSTER_KEY_HEADER, clusterKey);
       }
-      answers.put(tracker, http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString()));
+      inFlight.put(tracker, http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString())
+          .handle((response, failure) -> {
+            answered(tracker, response, failure);
+            return null;
+          }));
     }
-    answers.forEach((tracker, answer) -> {
-      String outcome;
-      try {
-        HttpResponse<String> response = answer.join();
-        if (response.statusCode() == 200) {
-          membership.accepted();
-          outcome = "accepted";
-        } else if (response.statusCode() == 409) {
-          String why = reason(response.body());
-          membership.refused(why);
-          outcome = "refused: " + why;
-        } else {
-          outcome = "answered " + response.statusCode() + ": " + reason(response.body());
-        }
-      } catch (RuntimeException e) {
-        Throwable cause = e.getCause() != null ? e.getCause() : e;
-        outcome = "unreachable (" + cause.getClass().getSimpleName() + ")";
+  }
+
+  /** Applies a tracker's answer to the node's uploads; logs it when it differs from the last. */
+  private void answered(URI tracker, HttpResponse<String> response, Throwable failure) {
+    String outcome;
+    if (failure != null) {
+      Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+      outcome = "unreachable (" + cause.getClass().getSimpleName() + ")";
+    } else if (response.statusCode() == 200) {
+      membership.accepted();
+      outcome = "accepted";
+    } else if (response.statusCode() == 409) {
+      String why = reason(response.body());
+      membership.refused(why);
+      outcome = "refused: " + why;
+    } else {
+      outcome = "answered " + response.statusCode() + ": " + reason(response.body());
+    }
+    if (!outcome.equals(lastOutcome.put(tracker, outcome))) {
+      if (outcome.equals("accepted")) {
+        LOG.info("tracker {} accepts this node ({}) as a member of group {}", tracker,
+            identity.node(), identity.group());
+      } else {
+        LOG.warn("tracker {}: {}", tracker, outcome);
       }
-      if (!outcome.equals(lastOutcome.put(tracker, outcome))) {
-        if (outcome.equals("accepted")) {
-          LOG.info("tracker {} accepts this node ({}) as a member of group {}", tracker,
-              identity.node(), identity.group());
-        } else {
-          LOG.warn("tracker {}: {}", tracker, outcome);
-        }
-      }
-    });
+    }
   }
 
   private String reason(String body) {
