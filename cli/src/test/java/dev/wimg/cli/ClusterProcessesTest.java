@@ -31,6 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  *       acknowledged file reads back byte-identical through the tracker's redirect.</li>
  *   <li>A tracker killed and started again knows the whole cluster again from heartbeats, and
  *       uploads go on.</li>
+ *   <li>Of two trackers, one killed: every client goes on with the other.</li>
+ *   <li>The CLI works through a real tracker.</li>
  * </ul>
  */
 class ClusterProcessesTest {
@@ -210,5 +212,42 @@ class ClusterProcessesTest {
     assertThat(rm.exitCode()).as(rm.toString()).isZero();
     CliRun gone = CliRun.run(Map.of(), dir, "download", "--server", servers, fid);
     assertThat(gone.exitCode()).as(gone.toString()).isEqualTo(ExitCode.NOT_FOUND.code());
+  }
+
+  /**
+   * Two trackers, both given to the nodes and to the clients; one is killed with {@code kill -9}
+   * half-way through uploads: every upload and download goes on, through the client that talks to
+   * the nodes directly and through the one that goes through the trackers only.
+   */
+  @Test
+  void aTrackerKilledLeavesTheOtherToServeEveryClient() throws Exception {
+    ChildServer first = tracker(freePort());
+    ChildServer second = tracker(freePort());
+    String trackers = first.url() + "," + second.url();
+    child("one.log", "storage", "--group", "1", "--tracker", trackers, "--port", "0", "--data",
+        dir.resolve("one").toString(), "--reserve", "0");
+    child("two.log", "storage", "--group", "2", "--tracker", trackers, "--port", "0", "--data",
+        dir.resolve("two").toString(), "--reserve", "0");
+    await().atMost(SETTLE).until(() -> serving(first.url(), 2) && serving(second.url(), 2));
+
+    List<URI> urls = List.of(first.url(), second.url());
+    try (dev.wimg.client.WimgClient direct = dev.wimg.client.WimgClient.builder(urls).build();
+         dev.wimg.client.WimgClient viaTrackers = dev.wimg.client.WimgClient.builder(urls)
+             .directToNodes(false).build()) {
+      Map<String, byte[]> stored = new java.util.HashMap<>();
+      for (int i = 0; i < 40; i++) {
+        if (i == 20) {
+          assertThat(first.kill9()).isEqualTo(137);
+        }
+        dev.wimg.client.WimgClient client = i % 2 == 0 ? direct : viaTrackers;
+        byte[] body = ("upload " + i).getBytes(StandardCharsets.UTF_8);
+        stored.put(client.upload(body, "f" + i + ".txt", "text/plain").fid(), body);
+      }
+      for (Map.Entry<String, byte[]> file : stored.entrySet()) {
+        assertThat(direct.download(file.getKey())).as(file.getKey()).isEqualTo(file.getValue());
+        assertThat(viaTrackers.download(file.getKey())).as(file.getKey())
+            .isEqualTo(file.getValue());
+      }
+    }
   }
 }
