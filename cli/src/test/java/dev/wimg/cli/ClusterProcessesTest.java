@@ -59,8 +59,9 @@ class ClusterProcessesTest {
     return child;
   }
 
-  private ChildServer tracker(int port) throws Exception {
-    return child("tracker.log", "tracker", "--port", Integer.toString(port), "--down-after", "2000");
+  private ChildServer tracker(int port, int raftPort) throws Exception {
+    return child("tracker.log", "tracker", "--port", Integer.toString(port), "--down-after", "2000",
+        "--data", dir.resolve("tracker").toString(), "--raft", "127.0.0.1:" + raftPort);
   }
 
   private ChildServer storage(int group, URI tracker, String data) throws Exception {
@@ -109,7 +110,7 @@ class ClusterProcessesTest {
 
   @Test
   void aStorageNodeKilledDuringUploadsLosesNoAcknowledgedFile() throws Exception {
-    URI tracker = tracker(freePort()).url();
+    URI tracker = tracker(freePort(), freePort()).url();
     ChildServer one = storage(1, tracker, "one");
     storage(2, tracker, "two");
     await().atMost(SETTLE).until(() -> serving(tracker, 2));
@@ -156,7 +157,8 @@ class ClusterProcessesTest {
   @Test
   void aRestartedTrackerKnowsTheClusterAgainFromHeartbeats() throws Exception {
     int port = freePort();
-    ChildServer first = tracker(port);
+    int raftPort = freePort();
+    ChildServer first = tracker(port, raftPort);
     URI tracker = first.url();
     storage(1, tracker, "one");
     storage(2, tracker, "two");
@@ -165,7 +167,7 @@ class ClusterProcessesTest {
     assertThat(before.statusCode()).as(before.body()).isEqualTo(201);
 
     assertThat(first.kill9()).isEqualTo(137);
-    tracker(port);
+    tracker(port, raftPort);
     await().atMost(SETTLE).until(() -> serving(tracker, 2));
     HttpResponse<String> after = upload(tracker, "after".getBytes(StandardCharsets.UTF_8));
     assertThat(after.statusCode()).as(after.body()).isEqualTo(201);

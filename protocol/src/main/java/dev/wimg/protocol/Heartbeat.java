@@ -10,6 +10,9 @@ import java.util.Objects;
  *
  * @param group     the node's storage group, 1..{@value Fid#MAX_GROUP}
  * @param node      the node's id, made on its first start and kept in its data folder
+ * @param slot      the node's slot in its group, 0..{@value SlotGrant#MAX_SLOT}: the high 8 bits of
+ *                  the ids of the volumes it writes (docs/CLUSTER.md); 0 when absent from the JSON
+ *                  (nodes built before slots)
  * @param url       where clients and peers reach the node, {@code http://host:port}
  * @param zone      the node's zone (a rack, a data centre), {@code default} if none was given
  * @param state     {@link MemberState#token()} of what the node does now ({@code down} is never sent)
@@ -19,7 +22,7 @@ import java.util.Objects;
  * @param load      requests in progress on the node now
  * @param volumes   the ids of its volumes
  */
-public record Heartbeat(int group, String node, String url, String zone, String state,
+public record Heartbeat(int group, String node, int slot, String url, String zone, String state,
                         long freeBytes, long usedBytes, long needles, int load,
                         List<Integer> volumes) {
 
@@ -31,6 +34,9 @@ public record Heartbeat(int group, String node, String url, String zone, String 
       throw new IllegalArgumentException("group must be 1.." + Fid.MAX_GROUP + ", got " + group);
     }
     text("node", node);
+    if (slot < 0 || slot > SlotGrant.MAX_SLOT) {
+      throw new IllegalArgumentException("slot must be 0.." + SlotGrant.MAX_SLOT + ", got " + slot);
+    }
     text("url", url);
     if (!url.startsWith("http://") && !url.startsWith("https://")) {
       throw new IllegalArgumentException("url must start with http:// or https://, got \"" + url + "\"");
@@ -45,7 +51,8 @@ public record Heartbeat(int group, String node, String url, String zone, String 
     volumes = List.copyOf(Objects.requireNonNull(volumes, "volumes"));
   }
 
-  private static void text(String field, String value) {
+  /** Checks a node id, zone or URL: printable ASCII, 1..{@value #MAX_TEXT_LENGTH} characters. */
+  static void text(String field, String value) {
     Objects.requireNonNull(value, field);
     if (value.isBlank() || value.length() > MAX_TEXT_LENGTH) {
       throw new IllegalArgumentException(field + " must be 1.." + MAX_TEXT_LENGTH

@@ -14,16 +14,25 @@ import java.util.Objects;
  * @param clusterKey        the secret its heartbeats carry, or null (trackers then take
  *                          heartbeats from loopback only)
  * @param heartbeatInterval time between heartbeats
+ * @param slotDeadline      how long a node's first start asks the trackers for its slot before
+ *                          it fails
  */
 public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String clusterKey,
-                         Duration heartbeatInterval) {
+                         Duration heartbeatInterval, Duration slotDeadline) {
 
   /** Zone of a node that names none. */
   public static final String DEFAULT_ZONE = "default";
   /** Default {@link #heartbeatInterval()}: 1 second. */
   public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
 
+  /** Default {@link #slotDeadline()}: trackers started with the node have time to elect. */
+  public static final Duration DEFAULT_SLOT_DEADLINE = Duration.ofMinutes(2);
+
   public NodeConfig {
+    Objects.requireNonNull(slotDeadline, "slotDeadline");
+    if (slotDeadline.isNegative()) {
+      throw new IllegalArgumentException("slotDeadline must be >= 0, got " + slotDeadline);
+    }
     trackers = List.copyOf(Objects.requireNonNull(trackers, "trackers"));
     if (trackers.isEmpty()) {
       throw new IllegalArgumentException("a storage node needs at least one tracker");
@@ -45,22 +54,27 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
 
   /** Heartbeats to {@code trackers} every second, zone {@value #DEFAULT_ZONE}, no cluster key. */
   public static NodeConfig of(List<URI> trackers) {
-    return new NodeConfig(trackers, DEFAULT_ZONE, null, null, DEFAULT_HEARTBEAT_INTERVAL);
+    return new NodeConfig(trackers, DEFAULT_ZONE, null, null, DEFAULT_HEARTBEAT_INTERVAL,
+        DEFAULT_SLOT_DEADLINE);
   }
 
   public NodeConfig withZone(String z) {
-    return new NodeConfig(trackers, z, publicUrl, clusterKey, heartbeatInterval);
+    return new NodeConfig(trackers, z, publicUrl, clusterKey, heartbeatInterval, slotDeadline);
   }
 
   public NodeConfig withPublicUrl(URI url) {
-    return new NodeConfig(trackers, zone, url, clusterKey, heartbeatInterval);
+    return new NodeConfig(trackers, zone, url, clusterKey, heartbeatInterval, slotDeadline);
   }
 
   public NodeConfig withClusterKey(String key) {
-    return new NodeConfig(trackers, zone, publicUrl, key, heartbeatInterval);
+    return new NodeConfig(trackers, zone, publicUrl, key, heartbeatInterval, slotDeadline);
+  }
+
+  public NodeConfig withSlotDeadline(Duration d) {
+    return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, d);
   }
 
   public NodeConfig withHeartbeatInterval(Duration d) {
-    return new NodeConfig(trackers, zone, publicUrl, clusterKey, d);
+    return new NodeConfig(trackers, zone, publicUrl, clusterKey, d, slotDeadline);
   }
 }

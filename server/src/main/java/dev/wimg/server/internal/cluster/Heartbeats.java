@@ -101,7 +101,8 @@ public final class Heartbeats implements AutoCloseable {
       readOnly |= v.needsCheck();
     }
     String state = readOnly ? MemberState.READ_ONLY.token() : MemberState.SERVING.token();
-    return new Heartbeat(identity.group(), identity.node(), url, zone, state, stats.freeBytes(),
+    return new Heartbeat(identity.group(), identity.node(),
+        identity.slot(), url, zone, state, stats.freeBytes(),
         stats.usedBytes(), stats.liveNeedles(), (int) Math.min(Integer.MAX_VALUE,
         server.inFlight().count()), volumes);
   }
