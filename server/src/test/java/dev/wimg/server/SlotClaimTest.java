@@ -73,6 +73,16 @@ class SlotClaimTest {
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  private List<String> derivedVolumes() throws IOException {
+    Path derived = dir.resolve("node/derived");
+    if (!Files.isDirectory(derived)) {
+      return List.of();
+    }
+    try (var files = Files.list(derived)) {
+      return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".dat")).toList();
+    }
+  }
+
   private static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
@@ -144,6 +154,15 @@ class SlotClaimTest {
     assertThat(up.statusCode()).as(up.body()).isEqualTo(201);
     Fid fid = Fid.parse(TestServer.JSON.readTree(up.body()).get("fid").asText());
     assertThat(fid.volume()).isEqualTo((2 << 16) | 1);
+    // derived pictures are the node's own cache: their store stays at slot 0
+    HttpResponse<String> picture = http.send(HttpRequest.newBuilder(node.url().resolve("/files"))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(TransformTest.picture("painting.jpg")))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    String pictureFid = TestServer.JSON.readTree(picture.body()).get("fid").asText();
+    assertThat(http.send(HttpRequest.newBuilder(node.url().resolve("/" + pictureFid + "?w=40"))
+        .build(), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+    await().atMost(SETTLE).until(() -> !derivedVolumes().isEmpty());
+    assertThat(derivedVolumes()).containsExactly("1-1.dat");
     String id = node.nodeId();
     node.close();
     running.remove(node);
