@@ -61,8 +61,23 @@ class ClusterProcessesTest {
     return child;
   }
 
-  private ChildServer tracker(int port) throws Exception {
-    return child("tracker.log", "tracker", "--port", Integer.toString(port), "--down-after", "2000");
+  private ChildServer tracker(int port, int raftPort) throws Exception {
+    return tracker("tracker", port, raftPort);
+  }
+
+  /**
+   * A tracker whose Raft log is in {@code name} under the test's folder; {@code raftPeers} are the
+   * Raft addresses of the other trackers of its Raft group.
+   */
+  private ChildServer tracker(String name, int port, int raftPort, String... raftPeers)
+      throws Exception {
+    List<String> args = new ArrayList<>(List.of("tracker", "--port", Integer.toString(port),
+        "--down-after", "2000", "--data", dir.resolve(name).toString(), "--raft",
+        "127.0.0.1:" + raftPort));
+    for (String peer : raftPeers) {
+      args.addAll(List.of("--raft-peer", peer));
+    }
+    return child(name + ".log", args.toArray(String[]::new));
   }
 
   private ChildServer storage(int group, URI tracker, String data) throws Exception {
@@ -112,7 +127,7 @@ class ClusterProcessesTest {
 
   @Test
   void aStorageNodeKilledDuringUploadsLosesNoAcknowledgedFile() throws Exception {
-    URI tracker = tracker(freePort()).url();
+    URI tracker = tracker(freePort(), freePort()).url();
     ChildServer one = storage(1, tracker, "one");
     storage(2, tracker, "two");
     await().atMost(SETTLE).until(() -> serving(tracker, 2));
@@ -159,7 +174,8 @@ class ClusterProcessesTest {
   @Test
   void aRestartedTrackerKnowsTheClusterAgainFromHeartbeats() throws Exception {
     int port = freePort();
-    ChildServer first = tracker(port);
+    int raftPort = freePort();
+    ChildServer first = tracker(port, raftPort);
     URI tracker = first.url();
     storage(1, tracker, "one");
     storage(2, tracker, "two");
@@ -168,7 +184,7 @@ class ClusterProcessesTest {
     assertThat(before.statusCode()).as(before.body()).isEqualTo(201);
 
     assertThat(first.kill9()).isEqualTo(137);
-    tracker(port);
+    tracker(port, raftPort);
     await().atMost(SETTLE).until(() -> serving(tracker, 2));
     HttpResponse<String> after = upload(tracker, "after".getBytes(StandardCharsets.UTF_8));
     assertThat(after.statusCode()).as(after.body()).isEqualTo(201);
@@ -183,7 +199,7 @@ class ClusterProcessesTest {
    */
   @Test
   void theCliWorksThroughARealTracker() throws Exception {
-    URI tracker = tracker(freePort()).url();
+    URI tracker = tracker(freePort(), freePort()).url();
     storage(1, tracker, "one");
     storage(2, tracker, "two");
     await().atMost(SETTLE).until(() -> serving(tracker, 2));
@@ -221,8 +237,10 @@ class ClusterProcessesTest {
    */
   @Test
   void aTrackerKilledLeavesTheOtherToServeEveryClient() throws Exception {
-    ChildServer first = tracker(freePort());
-    ChildServer second = tracker(freePort());
+    int raftFirst = freePort();
+    int raftSecond = freePort();
+    ChildServer first = tracker("first", freePort(), raftFirst, "127.0.0.1:" + raftSecond);
+    ChildServer second = tracker("second", freePort(), raftSecond, "127.0.0.1:" + raftFirst);
     String trackers = first.url() + "," + second.url();
     child("one.log", "storage", "--group", "1", "--tracker", trackers, "--port", "0", "--data",
         dir.resolve("one").toString(), "--reserve", "0");

@@ -54,6 +54,7 @@ public record ClusterView(int version, List<Group> groups, List<String> trackers
    * One storage node as the tracker last heard of it.
    *
    * @param id          its node id
+   * @param slot        its slot in the group (the high 8 bits of the volume ids it writes)
    * @param url         where it is reached
    * @param zone        its zone
    * @param state       {@link MemberState#token()}: what it reported, or {@code down} when its
@@ -63,6 +64,6 @@ public record ClusterView(int version, List<Group> groups, List<String> trackers
    * @param needles     needles it holds
    * @param silentMillis milliseconds since its last heartbeat reached this tracker
    */
-  public record Member(String id, String url, String zone, String state, long freeBytes, int load,
+  public record Member(String id, int slot, String url, String zone, String state, long freeBytes, int load,
                        long needles, long silentMillis) {}
 }

@@ -13,6 +13,8 @@ import java.util.Objects;
  * version    number            {@value #VERSION}; a tracker refuses others, naming the range it reads
  * group      number            the node's storage group, 1..65535
  * node       string            the node's id, made on its first start and kept in its data folder
+ * slot       number            the node's slot in its group, 0..{@value SlotGrant#MAX_SLOT}: the high
+ *                              8 bits of the ids of the volumes it writes (docs/CLUSTER.md)
  * url        string            where clients and peers reach the node, http(s)://host:port
  * zone       string            the node's zone (a rack, a data centre); "default" if none
  * state      string            {@link MemberState#token()}: serving, catching-up or read-only
@@ -25,7 +27,7 @@ import java.util.Objects;
  *
  * <p>Version history: 1, 5 December 2026: the fields above.
  */
-public record Heartbeat(int version, int group, String node, String url, String zone,
+public record Heartbeat(int version, int group, String node, int slot, String url, String zone,
                         String state, long freeBytes, long usedBytes, long needles, int load,
                         List<Integer> volumes) {
 
@@ -44,6 +46,9 @@ public record Heartbeat(int version, int group, String node, String url, String 
       throw new IllegalArgumentException("group must be 1.." + Fid.MAX_GROUP + ", got " + group);
     }
     text("node", node);
+    if (slot < 0 || slot > SlotGrant.MAX_SLOT) {
+      throw new IllegalArgumentException("slot must be 0.." + SlotGrant.MAX_SLOT + ", got " + slot);
+    }
     text("url", url);
     if (!url.startsWith("http://") && !url.startsWith("https://")) {
       throw new IllegalArgumentException("url must start with http:// or https://, got \"" + url + "\"");
@@ -59,14 +64,15 @@ public record Heartbeat(int version, int group, String node, String url, String 
   }
 
   /** A heartbeat of this build's {@link #VERSION}. */
-  public static Heartbeat of(int group, String node, String url, String zone, String state,
-                             long freeBytes, long usedBytes, long needles, int load,
+  public static Heartbeat of(int group, String node, int slot, String url, String zone,
+                             String state, long freeBytes, long usedBytes, long needles, int load,
                              List<Integer> volumes) {
-    return new Heartbeat(VERSION, group, node, url, zone, state, freeBytes, usedBytes, needles,
-        load, volumes);
+    return new Heartbeat(VERSION, group, node, slot, url, zone, state, freeBytes, usedBytes,
+        needles, load, volumes);
   }
 
-  private static void text(String field, String value) {
+  /** Checks a node id, zone or URL: printable ASCII, 1..{@value #MAX_TEXT_LENGTH} characters. */
+  static void text(String field, String value) {
     Objects.requireNonNull(value, field);
     if (value.isBlank() || value.length() > MAX_TEXT_LENGTH) {
       throw new IllegalArgumentException(field + " must be 1.." + MAX_TEXT_LENGTH

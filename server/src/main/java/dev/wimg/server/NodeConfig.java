@@ -16,9 +16,11 @@ import java.util.Objects;
  * @param heartbeatInterval time between heartbeats
  * @param reserveBytes      free space below which the node is {@code read-only}: trackers place
  *                          no uploads on it, and uploads sent to it get 507
+ * @param slotDeadline      how long a node's first start asks the trackers for its slot before
+ *                          it fails
  */
 public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String clusterKey,
-                         Duration heartbeatInterval, long reserveBytes) {
+                         Duration heartbeatInterval, long reserveBytes, Duration slotDeadline) {
 
   /** Zone of a node that names none. */
   public static final String DEFAULT_ZONE = "default";
@@ -30,7 +32,14 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
   /** Default {@link #heartbeatInterval()}: 1 second. */
   public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
 
+  /** Default {@link #slotDeadline()}: trackers started with the node have time to elect. */
+  public static final Duration DEFAULT_SLOT_DEADLINE = Duration.ofMinutes(2);
+
   public NodeConfig {
+    Objects.requireNonNull(slotDeadline, "slotDeadline");
+    if (slotDeadline.isNegative()) {
+      throw new IllegalArgumentException("slotDeadline must be >= 0, got " + slotDeadline);
+    }
     trackers = List.copyOf(Objects.requireNonNull(trackers, "trackers"));
     if (trackers.isEmpty()) {
       throw new IllegalArgumentException("a storage node needs at least one tracker");
@@ -56,26 +65,35 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
   /** Heartbeats to {@code trackers} every second, zone {@value #DEFAULT_ZONE}, no cluster key. */
   public static NodeConfig of(List<URI> trackers) {
     return new NodeConfig(trackers, DEFAULT_ZONE, null, null, DEFAULT_HEARTBEAT_INTERVAL,
-        DEFAULT_RESERVE_BYTES);
+        DEFAULT_RESERVE_BYTES, DEFAULT_SLOT_DEADLINE);
   }
 
   public NodeConfig withZone(String z) {
-    return new NodeConfig(trackers, z, publicUrl, clusterKey, heartbeatInterval, reserveBytes);
+    return new NodeConfig(trackers, z, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
+        slotDeadline);
   }
 
   public NodeConfig withPublicUrl(URI url) {
-    return new NodeConfig(trackers, zone, url, clusterKey, heartbeatInterval, reserveBytes);
+    return new NodeConfig(trackers, zone, url, clusterKey, heartbeatInterval, reserveBytes,
+        slotDeadline);
   }
 
   public NodeConfig withClusterKey(String key) {
-    return new NodeConfig(trackers, zone, publicUrl, key, heartbeatInterval, reserveBytes);
+    return new NodeConfig(trackers, zone, publicUrl, key, heartbeatInterval, reserveBytes,
+        slotDeadline);
   }
 
   public NodeConfig withHeartbeatInterval(Duration d) {
-    return new NodeConfig(trackers, zone, publicUrl, clusterKey, d, reserveBytes);
+    return new NodeConfig(trackers, zone, publicUrl, clusterKey, d, reserveBytes, slotDeadline);
   }
 
   public NodeConfig withReserveBytes(long bytes) {
-    return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, bytes);
+    return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, bytes,
+        slotDeadline);
+  }
+
+  public NodeConfig withSlotDeadline(Duration d) {
+    return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
+        d);
   }
 }

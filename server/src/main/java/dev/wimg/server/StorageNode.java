@@ -2,6 +2,7 @@ package dev.wimg.server;
 
 import dev.wimg.server.internal.cluster.Heartbeats;
 import dev.wimg.server.internal.cluster.NodeIdentity;
+import dev.wimg.server.internal.cluster.SlotClaimer;
 import dev.wimg.server.internal.http.Membership;
 import dev.wimg.server.internal.http.ServerTuning;
 import java.io.IOException;
@@ -12,6 +13,10 @@ import java.net.URI;
  * A storage node of a cluster: a {@link WimgServer} over its data folder that heartbeats to the
  * trackers and takes uploads only while a tracker accepts it as a member of its group
  * (docs/CLUSTER.md). Reads are served from the start.
+ *
+ * <p>On its first start it asks the trackers for its slot in its group and keeps it in its data
+ * folder before it opens its store; the volumes it creates carry that slot in their ids. Later
+ * starts never ask, so they do not depend on the trackers.
  */
 public final class StorageNode implements AutoCloseable {
 
@@ -28,13 +33,29 @@ public final class StorageNode implements AutoCloseable {
   }
 
   /**
-   * Opens the data folder, listens, and starts heartbeating.
+   * Opens the data folder (on the first start, once the trackers gave the node its slot, which
+   * may take until {@link NodeConfig#slotDeadline()}), listens, and starts heartbeating.
+   * {@code config}'s slot is replaced by the node's.
    *
    * @throws IllegalStateException when the folder belongs to another group
-   * @throws IOException           when the folder cannot be opened or the port not bound
+   * @throws IOException           when the folder cannot be opened, the port not bound, or no
+   *                               tracker gave a slot in time
    */
   public static StorageNode start(ServerConfig config, NodeConfig node) throws IOException {
-    NodeIdentity identity = NodeIdentity.load(config.store().dataDir(), config.store().group());
+    java.nio.file.Path dataDir = config.store().dataDir();
+    NodeIdentity identity = NodeIdentity.load(dataDir, config.store().group());
+    if (!identity.hasSlot()) {
+      int slot;
+      try {
+        slot = new SlotClaimer(node.trackers(), node.clusterKey()).claim(identity.group(),
+            identity.node(), node.slotDeadline(), System::nanoTime);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while asking for a slot");
+      }
+      identity = identity.withSlot(dataDir, slot);
+    }
+    config = config.withStore(config.store().withSlot(identity.slot()));
     Membership membership = Membership.awaitingTracker(identity.group());
     WimgServer server;
     try {
@@ -65,6 +86,11 @@ public final class StorageNode implements AutoCloseable {
   /** The node id, kept in its data folder. */
   public String nodeId() {
     return identity.node();
+  }
+
+  /** Its slot in its group, kept in its data folder. */
+  public int slot() {
+    return identity.slot();
   }
 
   /** Where it is reached, as it tells the trackers. */

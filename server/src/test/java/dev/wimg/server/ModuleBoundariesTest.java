@@ -25,6 +25,7 @@ import java.util.List;
  *   package     holds                                          may use
  *   headers     header values: ranges, ETags, dates, types     nothing of the server
  *   derived     derived pictures on disk: store, index, codec  nothing of the server
+ *   slots       the trackers' slot table in Raft (Ratis)       nothing of the server
  *   http        connections, dispatch, exchange, routing       headers, admin (its meters); the
  *                                                              handlers only from Router and
  *                                                              ServerContext, which wire them
@@ -33,7 +34,7 @@ import java.util.List;
  *   upload      POST /files: raw and multipart bodies          http, headers
  *   admin       /status, /metrics and the meters               http, transform (its figures)
  *   cluster     a storage node's identity and heartbeats        http
- *   tracker     a tracker: cluster map, placement, endpoints    http
+ *   tracker     a tracker: cluster map, placement, endpoints    http, slots
  * </pre>
  *
  * <p>Implementation notes: the rules read the bytecode, so a reference that javac folds away (a
@@ -44,8 +45,8 @@ class ModuleBoundariesTest {
 
   private static final String INTERNAL = "dev.wimg.server.internal";
   private static final List<String> PACKAGES =
-      List.of("headers", "derived", "http", "transform", "files", "upload", "admin", "cluster",
-          "tracker");
+      List.of("headers", "derived", "slots", "http", "transform", "files", "upload", "admin",
+          "cluster", "tracker");
 
   @ArchTest
   static final ArchRule reachesOnlyTheApiOfTheModulesBelow = noClasses()
@@ -77,6 +78,14 @@ class ModuleBoundariesTest {
           + "picture is computed, so their recovery can be tested and reasoned about alone");
 
   @ArchTest
+  static final ArchRule theSlotTableUsesNothingOfTheServer = noClasses()
+      .that().resideInAPackage(INTERNAL + ".slots")
+      .should().dependOnClassesThat(resideInAPackage("dev.wimg.server..")
+          .and(resideOutsideOfPackages(INTERNAL + ".slots")))
+      .because("the slot table is consensus state: its rules and its Raft wiring are tested alone, "
+          + "and no HTTP or storage concern leaks into what every tracker must apply alike");
+
+  @ArchTest
   static final ArchRule httpReachesTheHandlersOnlyWhereItWiresThem = noClasses()
       .that().resideInAPackage(INTERNAL + ".http")
       .and().doNotHaveSimpleName("Router")
@@ -101,7 +110,7 @@ class ModuleBoundariesTest {
   static final ArchRule clusterUsesOnlyHttp = usesOnly("cluster", "http");
 
   @ArchTest
-  static final ArchRule trackerUsesOnlyHttp = usesOnly("tracker", "http");
+  static final ArchRule trackerUsesOnlyHttpAndSlots = usesOnly("tracker", "http", "slots");
 
   /** No class of {@code pkg} uses an internal package other than {@code allowed}. */
   private static ArchRule usesOnly(String pkg, String... allowed) {

@@ -49,7 +49,8 @@ class TrackerTest {
   }
 
   private TrackerServer tracker(TrackerConfig config) throws IOException {
-    TrackerServer tracker = TrackerServer.start(config.withPort(0), "test");
+    TrackerServer tracker = TrackerServer.start(config.withPort(0)
+        .withDataDir(dir.resolve("tracker-" + running.size())), "test");
     running.add(tracker);
     return tracker;
   }

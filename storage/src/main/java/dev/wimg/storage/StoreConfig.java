@@ -11,6 +11,10 @@ import java.util.function.LongSupplier;
  *
  * @param dataDir           folder holding the volume files; created if missing
  * @param group             the storage group this node belongs to, written into every fid
+ * @param slot              this node's slot in its group, 0..{@value #MAX_SLOT}: the high 8 bits
+ *                          of the ids of the volumes it creates, {@code (slot << 16) | n} with
+ *                          n = 1, 2, ... (docs/FORMAT.md, "Volume ids"); 0 for the all-in-one
+ *                          server and every folder made before slots existed
  * @param volumeSizeLimit   bytes; a volume that reaches it is sealed and a new one is opened
  * @param fsyncPolicy       durability of acknowledged writes
  * @param fsyncInterval     period of background fsync under {@link FsyncPolicy#INTERVAL}
@@ -32,6 +36,7 @@ import java.util.function.LongSupplier;
 public record StoreConfig(
     Path dataDir,
     int group,
+    int slot,
     long volumeSizeLimit,
     FsyncPolicy fsyncPolicy,
     Duration fsyncInterval,
@@ -49,6 +54,13 @@ public record StoreConfig(
   /** Default preallocation step: 64 MiB. */
   public static final long DEFAULT_PREALLOCATE_BYTES = 64L << 20;
 
+  /** Largest slot: slots take the high 8 of a volume id's 24 bits. */
+  public static final int MAX_SLOT = 255;
+  /** Volumes one slot can create: the low 16 bits of a volume id, 0 unused. */
+  public static final int VOLUMES_PER_SLOT = 65_535;
+  /** Bits of a volume id below the slot. */
+  public static final int SLOT_SHIFT = 16;
+
   public StoreConfig {
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(fsyncPolicy, "fsyncPolicy");
@@ -56,6 +68,9 @@ public record StoreConfig(
     Objects.requireNonNull(ticker, "ticker");
     if (group < 1 || group > Fid.MAX_GROUP) {
       throw new IllegalArgumentException("group must be 1.." + Fid.MAX_GROUP + ", got " + group);
+    }
+    if (slot < 0 || slot > MAX_SLOT) {
+      throw new IllegalArgumentException("slot must be 0.." + MAX_SLOT + ", got " + slot);
     }
     if (volumeSizeLimit < (1L << 20) || volumeSizeLimit > MAX_VOLUME_SIZE_LIMIT) {
       throw new IllegalArgumentException(
@@ -70,53 +85,72 @@ public record StoreConfig(
   }
 
   public static StoreConfig defaults(Path dataDir) {
-    return new StoreConfig(dataDir, 1, DEFAULT_VOLUME_SIZE_LIMIT, FsyncPolicy.ALWAYS,
+    return new StoreConfig(dataDir, 1, 0, DEFAULT_VOLUME_SIZE_LIMIT, FsyncPolicy.ALWAYS,
         Duration.ofSeconds(1), DEFAULT_GARBAGE_THRESHOLD, DEFAULT_PREALLOCATE_BYTES, true, System::nanoTime);
   }
 
   /** These settings for another data folder (for example a store kept beside this one). */
   public StoreConfig withDataDir(Path dir) {
-    return new StoreConfig(dir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
+    return new StoreConfig(dir, group, slot, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
         preallocateBytes, releaseWrittenPages, ticker);
   }
 
   public StoreConfig withGroup(int g) {
-    return new StoreConfig(dataDir, g, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
+    return new StoreConfig(dataDir, g, slot, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
         preallocateBytes, releaseWrittenPages, ticker);
   }
 
+  /** The id of the {@code n}th volume (1..{@value #VOLUMES_PER_SLOT}) this node creates. */
+  public int volumeId(int n) {
+    if (n < 1 || n > VOLUMES_PER_SLOT) {
+      throw new IllegalArgumentException("n must be 1.." + VOLUMES_PER_SLOT + ", got " + n);
+    }
+    return (slot << SLOT_SHIFT) | n;
+  }
+
+  /** The slot whose member creates volume {@code volumeId}. */
+  public static int slotOf(int volumeId) {
+    return volumeId >>> SLOT_SHIFT;
+  }
+
+  /** These settings for the member of its group at {@code s} (see {@link #slot()}). */
+  public StoreConfig withSlot(int s) {
+    return new StoreConfig(dataDir, group, s, volumeSizeLimit, fsyncPolicy, fsyncInterval,
+        garbageThreshold, preallocateBytes, releaseWrittenPages, ticker);
+  }
+
   public StoreConfig withVolumeSizeLimit(long bytes) {
-    return new StoreConfig(dataDir, group, bytes, fsyncPolicy, fsyncInterval, garbageThreshold,
+    return new StoreConfig(dataDir, group, slot, bytes, fsyncPolicy, fsyncInterval, garbageThreshold,
         preallocateBytes, releaseWrittenPages, ticker);
   }
 
   public StoreConfig withFsyncPolicy(FsyncPolicy p) {
-    return new StoreConfig(dataDir, group, volumeSizeLimit, p, fsyncInterval, garbageThreshold,
+    return new StoreConfig(dataDir, group, slot, volumeSizeLimit, p, fsyncInterval, garbageThreshold,
         preallocateBytes, releaseWrittenPages, ticker);
   }
 
   public StoreConfig withFsyncInterval(Duration d) {
-    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, d, garbageThreshold,
+    return new StoreConfig(dataDir, group, slot, volumeSizeLimit, fsyncPolicy, d, garbageThreshold,
         preallocateBytes, releaseWrittenPages, ticker);
   }
 
   public StoreConfig withGarbageThreshold(double t) {
-    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, t,
+    return new StoreConfig(dataDir, group, slot, volumeSizeLimit, fsyncPolicy, fsyncInterval, t,
         preallocateBytes, releaseWrittenPages, ticker);
   }
 
   public StoreConfig withPreallocateBytes(long bytes) {
-    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
+    return new StoreConfig(dataDir, group, slot, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
         bytes, releaseWrittenPages, ticker);
   }
 
   public StoreConfig withReleaseWrittenPages(boolean release) {
-    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
+    return new StoreConfig(dataDir, group, slot, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
         preallocateBytes, release, ticker);
   }
 
   public StoreConfig withTicker(LongSupplier t) {
-    return new StoreConfig(dataDir, group, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
+    return new StoreConfig(dataDir, group, slot, volumeSizeLimit, fsyncPolicy, fsyncInterval, garbageThreshold,
         preallocateBytes, releaseWrittenPages, t);
   }
 }

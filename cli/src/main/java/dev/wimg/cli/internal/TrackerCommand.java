@@ -6,6 +6,8 @@ import dev.wimg.server.tracker.MemberPlacement;
 import dev.wimg.server.tracker.TrackerConfig;
 import dev.wimg.server.tracker.TrackerServer;
 import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -43,6 +45,23 @@ final class TrackerCommand implements Callable<Integer> {
   @Option(names = "--peer", paramLabel = "URL[,URL...]", converter = ServerUrlConverter.class,
       description = "Other trackers, listed in /cluster for clients; ','-separated or repeated.")
   private List<ServerList> peers = List.of();
+
+  @Option(names = "--data", paramLabel = "DIR", defaultValue = "wimg-tracker",
+      description = {"Folder of the slot table's Raft log and snapshots, created if missing.",
+          "Default: wimg-tracker", "Environment: WIMG_DATA."})
+  private Path data;
+
+  @Option(names = "--raft", paramLabel = "HOST:PORT",
+      description = {"Where the other trackers reach this one's Raft server (the slot table); it "
+          + "listens on --bind and PORT. Keep it across restarts: it names this tracker in the "
+          + "Raft group.", "Default: this tracker's host and --port + 1."})
+  private String raft;
+
+  @Option(names = "--raft-peer", paramLabel = "HOST:PORT", split = ",",
+      description = {"Another tracker's Raft address; repeat or separate with ','. Every tracker "
+          + "must be given the same set, its own included.",
+          "Default: each --peer at its port + 1."})
+  private List<String> raftPeers = List.of();
 
   @Option(names = "--down-after", paramLabel = "MILLIS", defaultValue = "5000",
       description = {"A storage node that sends no heartbeat for this long is down.",
@@ -85,7 +104,9 @@ final class TrackerCommand implements Callable<Integer> {
           .withClusterKey(clusterKey == null || clusterKey.isEmpty() ? null : clusterKey)
           .withPlacement(policy(GroupPlacement.class, groupPlacement, "--group-placement"),
               policy(MemberPlacement.class, memberPlacement, "--member-placement"))
-          .withMaxUploadBytes(maxUpload);
+          .withMaxUploadBytes(maxUpload)
+          .withDataDir(data)
+          .withRaft(raft, raftPeers);
     } catch (IllegalArgumentException e) {
       throw new CliFailure(ExitCode.USAGE, e.getMessage());
     }

@@ -1,6 +1,7 @@
 package dev.wimg.server.tracker;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -19,10 +20,18 @@ import java.util.Objects;
  * @param maxUploadBytes  largest upload the tracker passes on (it holds the body in memory so that
  *                        it can send it to another node when the first fails); larger ones get 413
  *                        and go to a storage node directly
+ * @param dataDir         folder of the slot table's Raft log and snapshots
+ * @param raftAddress     {@code host:port} where the other trackers reach this one's Raft server
+ *                        (it listens on {@code bind} and that port), or null for the host of
+ *                        {@link TrackerServer#url()} and {@code port + 1}
+ * @param raftPeers       the other trackers' Raft addresses, {@code host:port}; when empty, each
+ *                        of {@code peers} at its HTTP port + 1. Every tracker must be given the
+ *                        same set of addresses, its own included (docs/CLUSTER.md)
  */
 public record TrackerConfig(String bind, int port, List<URI> peers, Duration downAfter,
                             String clusterKey, GroupPlacement groupPlacement,
-                            MemberPlacement memberPlacement, long maxUploadBytes) {
+                            MemberPlacement memberPlacement, long maxUploadBytes, Path dataDir,
+                            String raftAddress, List<String> raftPeers) {
 
   /** Default port of a tracker. */
   public static final int DEFAULT_PORT = 9330;
@@ -31,9 +40,18 @@ public record TrackerConfig(String bind, int port, List<URI> peers, Duration dow
   /** Default {@link #maxUploadBytes()}: 16 MiB. */
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 16L << 20;
 
+  /** Default {@link #dataDir()}, relative to the working folder. */
+  public static final Path DEFAULT_DATA_DIR = Path.of("wimg-tracker");
+
   public TrackerConfig {
     Objects.requireNonNull(bind, "bind");
     peers = List.copyOf(Objects.requireNonNull(peers, "peers"));
+    Objects.requireNonNull(dataDir, "dataDir");
+    raftPeers = List.copyOf(Objects.requireNonNull(raftPeers, "raftPeers"));
+    if (raftAddress != null) {
+      checkRaftAddress(raftAddress);
+    }
+    raftPeers.forEach(TrackerConfig::checkRaftAddress);
     Objects.requireNonNull(downAfter, "downAfter");
     Objects.requireNonNull(groupPlacement, "groupPlacement");
     Objects.requireNonNull(memberPlacement, "memberPlacement");
@@ -52,44 +70,87 @@ public record TrackerConfig(String bind, int port, List<URI> peers, Duration dow
     }
   }
 
-  /** The defaults: loopback, {@value #DEFAULT_PORT}, no peers, no cluster key. */
+  private static void checkRaftAddress(String address) {
+    int colon = address.lastIndexOf(':');
+    int port = -1;
+    if (colon > 0) {
+      try {
+        port = Integer.parseInt(address.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        port = -1;
+      }
+    }
+    if (port < 1 || port > 65_535) {
+      throw new IllegalArgumentException("a Raft address must be host:port with a port 1..65535,"
+          + " got \"" + address + "\"");
+    }
+  }
+
+  /**
+   * The defaults: loopback, {@value #DEFAULT_PORT}, no peers, no cluster key, the slot table in
+   * {@link #DEFAULT_DATA_DIR}, Raft on the HTTP port + 1.
+   */
   public static TrackerConfig defaults() {
     return new TrackerConfig("127.0.0.1", DEFAULT_PORT, List.of(), DEFAULT_DOWN_AFTER, null,
-        GroupPlacement.FREE_SPACE, MemberPlacement.LEAST_LOAD, DEFAULT_MAX_UPLOAD_BYTES);
+        GroupPlacement.FREE_SPACE, MemberPlacement.LEAST_LOAD, DEFAULT_MAX_UPLOAD_BYTES,
+        DEFAULT_DATA_DIR, null, List.of());
+  }
+
+  /**
+   * The Raft addresses of the other trackers: {@link #raftPeers()}, or when none are given, each
+   * of {@link #peers()} at its HTTP port + 1.
+   */
+  public List<String> effectiveRaftPeers() {
+    if (!raftPeers.isEmpty()) {
+      return raftPeers;
+    }
+    return peers.stream().map(u -> (u.getHost().contains(":") && !u.getHost().startsWith("[")
+        ? "[" + u.getHost() + "]" : u.getHost()) + ":" + ((u.getPort() < 0 ? 80 : u.getPort()) + 1))
+        .toList();
+  }
+
+  public TrackerConfig withDataDir(Path dir) {
+    return new TrackerConfig(bind, port, peers, downAfter, clusterKey, groupPlacement,
+        memberPlacement, maxUploadBytes, dir, raftAddress, raftPeers);
+  }
+
+  public TrackerConfig withRaft(String address, List<String> others) {
+    return new TrackerConfig(bind, port, peers, downAfter, clusterKey, groupPlacement,
+        memberPlacement, maxUploadBytes, dataDir, address, others);
   }
 
   public TrackerConfig withBind(String b) {
     return new TrackerConfig(b, port, peers, downAfter, clusterKey, groupPlacement,
-        memberPlacement, maxUploadBytes);
+        memberPlacement, maxUploadBytes, dataDir, raftAddress, raftPeers);
   }
 
   public TrackerConfig withPort(int p) {
     return new TrackerConfig(bind, p, peers, downAfter, clusterKey, groupPlacement,
-        memberPlacement, maxUploadBytes);
+        memberPlacement, maxUploadBytes, dataDir, raftAddress, raftPeers);
   }
 
   public TrackerConfig withPeers(List<URI> list) {
     return new TrackerConfig(bind, port, list, downAfter, clusterKey, groupPlacement,
-        memberPlacement, maxUploadBytes);
+        memberPlacement, maxUploadBytes, dataDir, raftAddress, raftPeers);
   }
 
   public TrackerConfig withDownAfter(Duration d) {
     return new TrackerConfig(bind, port, peers, d, clusterKey, groupPlacement, memberPlacement,
-        maxUploadBytes);
+        maxUploadBytes, dataDir, raftAddress, raftPeers);
   }
 
   public TrackerConfig withClusterKey(String key) {
     return new TrackerConfig(bind, port, peers, downAfter, key, groupPlacement, memberPlacement,
-        maxUploadBytes);
+        maxUploadBytes, dataDir, raftAddress, raftPeers);
   }
 
   public TrackerConfig withPlacement(GroupPlacement group, MemberPlacement member) {
     return new TrackerConfig(bind, port, peers, downAfter, clusterKey, group, member,
-        maxUploadBytes);
+        maxUploadBytes, dataDir, raftAddress, raftPeers);
   }
 
   public TrackerConfig withMaxUploadBytes(long bytes) {
     return new TrackerConfig(bind, port, peers, downAfter, clusterKey, groupPlacement,
-        memberPlacement, bytes);
+        memberPlacement, bytes, dataDir, raftAddress, raftPeers);
   }
 }

@@ -3,6 +3,7 @@ package dev.wimg.server.tracker;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wimg.server.internal.http.Transport;
+import dev.wimg.server.internal.slots.SlotService;
 import dev.wimg.server.internal.tracker.ClusterMap;
 import dev.wimg.server.internal.tracker.Placement;
 import dev.wimg.server.internal.tracker.TrackerHandler;
@@ -16,7 +17,9 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.util.ArrayList;
@@ -27,7 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A tracker: knows the storage nodes from their heartbeats, places uploads and redirects reads.
- * Several run side by side as equal peers; each holds soft state only (docs/CLUSTER.md).
+ * Several run side by side as equal peers; each holds soft state only, except the slot table,
+ * which the trackers keep together in Raft ({@code POST /cluster/slots}, docs/CLUSTER.md).
  */
 public final class TrackerServer implements AutoCloseable {
 
@@ -40,13 +44,16 @@ public final class TrackerServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final Channel channel;
   private final HttpClient http;
+  private final SlotService slots;
   private final int port;
   private final String bind;
 
-  private TrackerServer(EventLoopGroup group, Channel channel, HttpClient http, String bind) {
+  private TrackerServer(EventLoopGroup group, Channel channel, HttpClient http, SlotService slots,
+                        String bind) {
     this.group = group;
     this.channel = channel;
     this.http = http;
+    this.slots = slots;
     this.bind = bind;
     this.port = ((InetSocketAddress) channel.localAddress()).getPort();
   }
@@ -55,12 +62,13 @@ public final class TrackerServer implements AutoCloseable {
    * Starts a tracker and returns once it listens.
    *
    * @param version the WIMG version, shown in {@code /status}
-   * @throws IOException when it cannot listen
+   * @throws IOException when it cannot listen, or the slot table's folder cannot be used
    */
   public static TrackerServer start(TrackerConfig config, String version) throws IOException {
     Transport transport = Transport.select();
     EventLoopGroup group = transport.newGroup(IO_THREADS);
     HttpClient http = TrackerHandler.newHttpClient();
+    SlotService slots = null;
     try {
       ObjectMapper mapper = new ObjectMapper()
           .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -90,12 +98,22 @@ public final class TrackerServer implements AutoCloseable {
       Channel channel = bootstrap.bind(config.bind(), config.port()).syncUninterruptibly().channel();
       int port = ((InetSocketAddress) channel.localAddress()).getPort();
       trackers.set(0, "http://" + hostForUrl(config.bind()) + ":" + port);
+      String raftAddress = config.raftAddress() != null ? config.raftAddress()
+          : hostForUrl(config.bind()) + ":" + (config.port() == 0 ? freePort(config.bind())
+              : port + 1);
+      try {
+        slots = SlotService.start(config.dataDir(), config.bind(), raftAddress,
+            config.effectiveRaftPeers());
+      } catch (IOException e) {
+        channel.close().syncUninterruptibly();
+        throw new java.io.UncheckedIOException(e);
+      }
       handler[0] = new TrackerHandler(cluster, new Placement(config.groupPlacement(),
-          config.memberPlacement()), mapper, config.clusterKey(), trackers, version, http);
+          config.memberPlacement()), mapper, config.clusterKey(), trackers, version, http, slots);
       LOG.info("WIMG {} tracker on {} ({} transport), peers {}, down after {} ms, placement {}/{}",
           version, trackers.getFirst(), transport.name(), config.peers(),
           config.downAfter().toMillis(), config.groupPlacement(), config.memberPlacement());
-      return new TrackerServer(group, channel, http, config.bind());
+      return new TrackerServer(group, channel, http, slots, config.bind());
     } catch (RuntimeException e) {
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       http.close();
@@ -103,6 +121,18 @@ public final class TrackerServer implements AutoCloseable {
         throw io;
       }
       throw e;
+    }
+  }
+
+  /**
+   * A port free on {@code bind} now, for a tracker started on port 0 that was given no Raft
+   * address: it is named in the Raft group before the Raft server binds it.
+   */
+  private static int freePort(String bind) {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(bind))) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot find a free port for Raft on " + bind, e);
     }
   }
 
@@ -124,6 +154,7 @@ public final class TrackerServer implements AutoCloseable {
   @Override
   public void close() {
     channel.close().syncUninterruptibly();
+    slots.close();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     http.close();
   }

@@ -144,7 +144,9 @@ public final class LocalStore implements Store {
       throw e;
     }
     if (!volumes.isEmpty()) {
-      Volume last = volumes.lastEntry().getValue();
+      // Only a volume of this node's own slot may take needles (docs/CLUSTER.md, "Fids without a
+      // central allocator"): the newest of them continues, every other volume is sealed.
+      Volume last = lastOfOwnSlot();
       for (Volume v : volumes.values()) {
         // A vacuumed volume stays sealed: keys of needles deleted and vacuumed away are not on
         // disk any more, so it could not go on assigning keys that were never used.
@@ -155,7 +157,7 @@ public final class LocalStore implements Store {
           writer.seal(v);
         }
       }
-      active = last.readOnly() ? null : last;
+      active = last == null || last.readOnly() ? null : last;
     }
     LOG.info("opened {} volume(s) in {}", volumes.size(), dir);
   }
@@ -174,12 +176,25 @@ public final class LocalStore implements Store {
     return active;
   }
 
-  /** Creates the next volume and makes it the active one. Writer thread only. */
+  /** The newest volume of this node's slot, or null when it has none yet. */
+  private Volume lastOfOwnSlot() {
+    var own = volumes.lowerEntry(config.volumeId(1) + StoreConfig.VOLUMES_PER_SLOT);
+    return own == null || StoreConfig.slotOf(own.getKey()) != config.slot() ? null
+        : own.getValue();
+  }
+
+  /**
+   * Creates the next volume of this node's slot, {@code (slot << 16) | n} with n one more than
+   * the slot's newest, and makes it the active one. Writer thread only.
+   */
   Volume createVolume() throws IOException {
-    int id = volumes.isEmpty() ? 1 : volumes.lastKey() + 1;
-    if (id > Fid.MAX_VOLUME) {
-      throw new IOException("no volume ids left: " + Fid.MAX_VOLUME + " in use");
+    Volume last = lastOfOwnSlot();
+    int n = last == null ? 1 : (last.id & StoreConfig.VOLUMES_PER_SLOT) + 1;
+    if (n > StoreConfig.VOLUMES_PER_SLOT) {
+      throw new IOException("no volume ids left in slot " + config.slot() + ": "
+          + StoreConfig.VOLUMES_PER_SLOT + " in use");
     }
+    int id = config.volumeId(n);
     Volume v = VolumeLoader.create(new VolumeFiles(dir, config.group(), id), 0);
     volumes.put(id, v);
     active = v;

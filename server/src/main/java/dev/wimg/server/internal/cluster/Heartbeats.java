@@ -112,9 +112,9 @@ public final class Heartbeats implements AutoCloseable {
     membership.space(stats.freeBytes(), reserveBytes);
     readOnly |= membership.lowSpace() != null;
     String state = readOnly ? MemberState.READ_ONLY.token() : MemberState.SERVING.token();
-    return Heartbeat.of(identity.group(), identity.node(), url, zone, state, stats.freeBytes(),
-        stats.usedBytes(), stats.liveNeedles(), (int) Math.min(Integer.MAX_VALUE,
-        server.inFlight().count()), volumes);
+    return Heartbeat.of(identity.group(), identity.node(), identity.slot(), url, zone, state,
+        stats.freeBytes(), stats.usedBytes(), stats.liveNeedles(),
+        (int) Math.min(Integer.MAX_VALUE, server.inFlight().count()), volumes);
   }
 
   private void beat() {

@@ -14,23 +14,43 @@ import java.util.Properties;
 import java.util.UUID;
 
 /**
- * Who a storage node is: an id made on its first start and its group, kept in {@value #FILE} in its
- * data folder, so that a restarted node is the same member and a folder is never opened as a member
- * of another group (its volumes' fids name their group).
+ * Who a storage node is: an id made on its first start, its group, and its slot in the group once
+ * the trackers gave it one, kept in {@value #FILE} in its data folder, so that a restarted node is
+ * the same member, writes volumes of the same slot, and a folder is never opened as a member of
+ * another group (its volumes' fids name their group).
  *
  * <pre>
  *   # wimg storage node
  *   node=&lt;random UUID&gt;
  *   group=&lt;1..65535&gt;
+ *   slot=&lt;1..255&gt;        (absent until the trackers gave one; absent in files made before slots)
  * </pre>
  *
  * @param node  the node id
  * @param group its group
+ * @param slot  its slot, or {@link #NO_SLOT}
  */
-public record NodeIdentity(String node, int group) {
+public record NodeIdentity(String node, int group, int slot) {
 
   /** The file's name in the data folder. */
   public static final String FILE = "node.properties";
+  /** {@link #slot()} of a node that has none yet. */
+  public static final int NO_SLOT = -1;
+
+  /** Whether the trackers gave this node its slot. */
+  public boolean hasSlot() {
+    return slot != NO_SLOT;
+  }
+
+  /**
+   * This identity with {@code granted} as its slot, written durably to {@code dataDir} before it is
+   * returned (so a node never writes a volume of a slot it could forget).
+   */
+  public NodeIdentity withSlot(Path dataDir, int granted) throws IOException {
+    NodeIdentity identity = new NodeIdentity(node, group, granted);
+    identity.write(dataDir);
+    return identity;
+  }
 
   /**
    * The identity kept in {@code dataDir}, made (and written durably: temporary file, fsync,
@@ -57,18 +77,38 @@ public record NodeIdentity(String node, int group) {
       } catch (NumberFormatException e) {
         throw new IOException(file + " is damaged: group=" + kept + " is not a number", e);
       }
+      int slot = NO_SLOT;
+      String keptSlot = p.getProperty("slot");
+      if (keptSlot != null) {
+        try {
+          slot = Integer.parseInt(keptSlot.strip());
+        } catch (NumberFormatException e) {
+          slot = Integer.MIN_VALUE;
+        }
+        if (slot < 0 || slot > 255) {
+          throw new IOException(file + " is damaged: slot=" + keptSlot + " is not 0..255");
+        }
+      }
       if (keptGroup != group) {
         throw new IllegalStateException("the data folder " + dataDir + " belongs to group "
             + keptGroup + " (" + file + "), not to group " + group + ": its fids name group "
             + keptGroup + "; start it with --group " + keptGroup + " or give another --data");
       }
-      return new NodeIdentity(node.strip(), keptGroup);
+      return new NodeIdentity(node.strip(), keptGroup, slot);
     }
     Files.createDirectories(dataDir);
-    NodeIdentity identity = new NodeIdentity(UUID.randomUUID().toString(), group);
+    NodeIdentity identity = new NodeIdentity(UUID.randomUUID().toString(), group, NO_SLOT);
+    identity.write(dataDir);
+    return identity;
+  }
+
+  /** Writes {@value #FILE}: temporary file, fsync, rename, fsync of the folder. */
+  private void write(Path dataDir) throws IOException {
+    Path file = dataDir.resolve(FILE);
     Path tmp = dataDir.resolve(FILE + ".tmp");
     try (Writer out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-      out.write("# wimg storage node\nnode=" + identity.node + "\ngroup=" + group + "\n");
+      out.write("# wimg storage node\nnode=" + node + "\ngroup=" + group + "\n"
+          + (hasSlot() ? "slot=" + slot + "\n" : ""));
     }
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
       ch.force(true);
@@ -81,6 +121,5 @@ public record NodeIdentity(String node, int group) {
     try (FileChannel dir = FileChannel.open(dataDir, StandardOpenOption.READ)) {
       dir.force(true);
     }
-    return identity;
   }
 }

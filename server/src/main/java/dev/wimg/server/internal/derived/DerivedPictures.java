@@ -48,12 +48,15 @@ public final class DerivedPictures implements Closeable {
 
   /**
    * Opens the derived store beside the originals ({@code <originals' data>/derived}, same group
-   * and settings) and its index, reconciled by {@link DerivedStoreLoader}. Index appends are
-   * forced to disk when the originals' writes are ({@link FsyncPolicy#ALWAYS}).
+   * and settings, slot 0) and its index, reconciled by {@link DerivedStoreLoader}. Index appends
+   * are forced to disk when the originals' writes are ({@link FsyncPolicy#ALWAYS}).
    */
   public static DerivedPictures open(StoreConfig originals) throws IOException {
+    // Derived pictures are this node's own cache, never copied to another member: their volume
+    // ids need no slot, and slot 0 keeps the ones of folders made before slots going.
     DerivedStoreLoader.Loaded loaded = DerivedStoreLoader.open(
-        originals.withDataDir(originals.dataDir().resolve(DIR)), originals.fsyncPolicy() == FsyncPolicy.ALWAYS);
+        originals.withDataDir(originals.dataDir().resolve(DIR)).withSlot(0),
+        originals.fsyncPolicy() == FsyncPolicy.ALWAYS);
     return new DerivedPictures(loaded.store(), loaded.index());
   }
 

@@ -204,7 +204,7 @@ public final class ClusterMap {
         Heartbeat h = entry.heartbeat();
         boolean down = entry.silentFor(now, downAfterNanos);
         writable |= takesUploads(entry, now);
-        shown.add(new ClusterView.Member(h.node(), h.url(), h.zone(),
+        shown.add(new ClusterView.Member(h.node(), h.slot(), h.url(), h.zone(),
             down ? MemberState.DOWN.token() : h.state(), h.freeBytes(), h.load(), h.needles(),
             TimeUnit.NANOSECONDS.toMillis(now - entry.heardNanos())));
       }

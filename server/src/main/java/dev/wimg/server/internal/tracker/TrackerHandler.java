@@ -3,8 +3,11 @@ package dev.wimg.server.internal.tracker;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wimg.protocol.Fid;
 import dev.wimg.protocol.Heartbeat;
+import dev.wimg.protocol.SlotClaim;
+import dev.wimg.protocol.SlotGrant;
 import dev.wimg.server.internal.http.ErrorResponses;
 import dev.wimg.server.internal.http.JsonBodies;
+import dev.wimg.server.internal.slots.SlotService;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -43,6 +46,9 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   POST          /cluster/heartbeat   a storage node's heartbeat (JSON {@link Heartbeat}); 200, or
  *                                      409 when the node may not take uploads for its group
+ *   POST          /cluster/slots       a node's slot ({@link SlotClaim} → {@link SlotGrant}); 409
+ *                                      when its group has no slot left, 503 without a majority
+ *                                      of the trackers
  *   GET, HEAD     /cluster             the cluster view (JSON {@link dev.wimg.protocol.ClusterView})
  *   GET, HEAD     /cluster/assign      the node an upload should go to now: {group, node, url, zone}
  *   GET, HEAD     /status              the tracker's own health
@@ -91,10 +97,11 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
   private final String version;
   private final long startNanos = System.nanoTime();
   private final HttpClient http;
+  private final SlotService slots;
 
   public TrackerHandler(ClusterMap cluster, Placement placement, ObjectMapper mapper,
                         String clusterKey, List<String> trackers, String version,
-                        HttpClient http) {
+                        HttpClient http, SlotService slots) {
     this.cluster = cluster;
     this.placement = placement;
     this.mapper = mapper;
@@ -104,6 +111,7 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
     this.trackers = List.copyOf(trackers);
     this.version = version;
     this.http = http;
+    this.slots = slots;
   }
 
   /** The HTTP client uploads are passed on with. */
@@ -127,6 +135,13 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
       case "/cluster/heartbeat" -> {
         if (method == HttpMethod.POST) {
           heartbeat(ctx, request);
+        } else {
+          notAllowed(ctx, request, "POST");
+        }
+      }
+      case "/cluster/slots" -> {
+        if (method == HttpMethod.POST) {
+          slot(ctx, request);
         } else {
           notAllowed(ctx, request, "POST");
         }
@@ -224,6 +239,63 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
             heartbeat.node()).map(h -> h.node() + " at " + h.url()).orElse("(being chosen)")
             + "; until members replicate, a group has one member (docs/CLUSTER.md)";
     respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.CONFLICT, message), true);
+  }
+
+  /**
+   * Claims a node's slot in the trackers' Raft group and answers once a majority agreed. No next
+   * request on the connection is read meanwhile, so answers keep their order.
+   */
+  private void slot(ChannelHandlerContext ctx, FullHttpRequest request) {
+    if (!clusterKeyPermits(ctx, request)) {
+      respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.UNAUTHORIZED,
+          clusterKey == null ? "slots are given to loopback addresses only unless the tracker has"
+              + " a cluster key" : "a slot claim needs the cluster key in " + CLUSTER_KEY_HEADER),
+          true);
+      return;
+    }
+    SlotClaim claim;
+    try {
+      claim = mapper.readValue(ByteBufUtil.getBytes(request.content()), SlotClaim.class);
+    } catch (IOException | RuntimeException e) {
+      respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.BAD_REQUEST,
+          "not a slot claim: " + reason(e)), true);
+      return;
+    }
+    ctx.channel().config().setAutoRead(false);
+    request.retain();
+    slots.claim(claim.group(), claim.node()).whenComplete((slot, completion) ->
+        ctx.executor().execute(() -> {
+          Throwable failure = completion instanceof java.util.concurrent.CompletionException
+              && completion.getCause() != null ? completion.getCause() : completion;
+          try {
+            FullHttpResponse response;
+            if (failure instanceof SlotService.NoMajorityException noMajority) {
+              response = errors.error(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+                  "no slot now: " + noMajority.getMessage() + "; a slot needs a majority of the "
+                      + "trackers running");
+              response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+            } else if (failure != null) {
+              LOG.warn("slot claim of {} in group {} failed", claim.node(), claim.group(), failure);
+              response = errors.error(ctx.alloc(), HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                  "the slot claim failed: " + failure);
+            } else if (slot.isEmpty()) {
+              response = errors.error(ctx.alloc(), HttpResponseStatus.CONFLICT, "group "
+                  + claim.group() + " has no slot left: all " + SlotGrant.MAX_SLOT
+                  + " are taken by other nodes");
+            } else {
+              response = json.response(ctx.alloc(), HttpResponseStatus.OK,
+                  new SlotGrant(claim.group(), claim.node(), slot.getAsInt()));
+            }
+            respond(ctx, request, response, true);
+          } finally {
+            request.release();
+          }
+        }));
+  }
+
+  private static String reason(Exception e) {
+    return e.getCause() instanceof IllegalArgumentException bad ? bad.getMessage()
+        : e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
   }
 
   private boolean clusterKeyPermits(ChannelHandlerContext ctx, FullHttpRequest request) {

@@ -22,7 +22,7 @@ class ClusterMapTest {
   private final ClusterMap map = new ClusterMap(DOWN_AFTER, clock::get);
 
   private static Heartbeat beat(int group, String node, List<Integer> volumes) {
-    return Heartbeat.of(group, node, "http://" + node + ":1", "default", "serving", 100, 8, 0, 0,
+    return Heartbeat.of(group, node, 0, "http://" + node + ":1", "default", "serving", 100, 8, 0, 0,
         volumes);
   }
 
