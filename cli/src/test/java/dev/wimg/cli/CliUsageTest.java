@@ -261,7 +261,8 @@ class CliUsageTest {
     assertThat(r.stderr()).isEqualTo("wimg: config file " + config + " has unknown key(s) [prot]; "
         + "known keys: port, bind, data, fsync, volume-size, max-upload, write-key, server, preset, "
         + "presets-only, sign-key, transform-queue, transform-cache, derived-cap, group, tracker, "
-        + "zone, public-url, cluster-key, down-after, group-placement, member-placement, reserve\n");
+        + "zone, public-url, cluster-key, down-after, group-placement, member-placement, reserve, "
+        + "raft-data\n");
   }
 
   @Test

@@ -72,7 +72,7 @@ class ClusterProcessesTest {
   private ChildServer tracker(String name, int port, int raftPort, String... raftPeers)
       throws Exception {
     List<String> args = new ArrayList<>(List.of("tracker", "--port", Integer.toString(port),
-        "--down-after", "2000", "--data", dir.resolve(name).toString(), "--raft",
+        "--down-after", "2000", "--raft-data", dir.resolve(name).toString(), "--raft",
         "127.0.0.1:" + raftPort));
     for (String peer : raftPeers) {
       args.addAll(List.of("--raft-peer", peer));

@@ -46,9 +46,10 @@ final class TrackerCommand implements Callable<Integer> {
       description = "Other trackers, listed in /cluster for clients; ','-separated or repeated.")
   private List<ServerList> peers = List.of();
 
-  @Option(names = "--data", paramLabel = "DIR", defaultValue = "wimg-tracker",
-      description = {"Folder of the slot table's Raft log and snapshots, created if missing.",
-          "Default: wimg-tracker", "Environment: WIMG_DATA."})
+  @Option(names = "--raft-data", paramLabel = "DIR", defaultValue = "wimg-tracker",
+      description = {"Folder of the slot table's Raft log and snapshots, created if missing "
+          + "(its own option, so that a server's --data or WIMG_DATA never points a tracker at "
+          + "a volume folder).", "Default: wimg-tracker", "Environment: WIMG_RAFT_DATA."})
   private Path data;
 
   @Option(names = "--raft", paramLabel = "HOST:PORT",
