@@ -377,9 +377,7 @@ public final class JavaImageEngine implements ImageEngine {
     }
 
     private ImageRequestException overBudget() {
-      return new ImageRequestException(ImageRequestException.OVER_BUDGET,
-          "the transform ran past its budget of " + limits.maxTransformMillis()
-              + " ms and was stopped");
+      return SourceChecks.overBudget(limits);
     }
   }
 

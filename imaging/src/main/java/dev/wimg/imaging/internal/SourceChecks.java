@@ -67,6 +67,15 @@ final class SourceChecks {
     }
   }
 
+  /**
+   * The 503 of a transform that ran past {@link Limits#maxTransformMillis()}, with the same
+   * message from every engine.
+   */
+  static ImageRequestException overBudget(Limits limits) {
+    return new ImageRequestException(ImageRequestException.OVER_BUDGET,
+        "the transform ran past its budget of " + limits.maxTransformMillis() + " ms and was stopped");
+  }
+
   /** A 422 for bytes that cannot be decoded, with the decoder's reason. */
   static ImageRequestException undecodable(String reason) {
     return new ImageRequestException(ImageRequestException.UNPROCESSABLE,

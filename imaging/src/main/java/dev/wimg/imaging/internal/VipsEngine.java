@@ -514,8 +514,7 @@ public final class VipsEngine implements ImageEngine {
 
     private ImageRequestException overBudget() {
       vips.errorClear();
-      return new ImageRequestException(ImageRequestException.OVER_BUDGET,
-          "the transform ran past its budget of " + limits.maxTransformMillis() + " ms and was stopped");
+      return SourceChecks.overBudget(limits);
     }
 
     ByteBuffer save(MemorySegment image, ImageFormat output, TransformSpec spec) {

@@ -1,7 +1,7 @@
 package dev.wimg.server.internal.cluster;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.protocol.ClusterKey;
 import dev.wimg.protocol.Heartbeat;
 import dev.wimg.protocol.MemberState;
 import dev.wimg.server.internal.http.Membership;
@@ -32,8 +32,6 @@ import org.slf4j.LoggerFactory;
 public final class Heartbeats implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Heartbeats.class);
-  /** Header that carries the cluster key (as the tracker reads it). */
-  static final String CLUSTER_KEY_HEADER = "X-Wimg-Cluster-Key";
   /** A heartbeat unanswered for this many intervals is given up (and the next one sent). */
   private static final int REQUEST_TIMEOUT_INTERVALS = 3;
 
@@ -136,7 +134,7 @@ public final class Heartbeats implements AutoCloseable {
           .header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofByteArray(body));
       if (clusterKey != null) {
-        request.header(CLUSTER_KEY_HEADER, clusterKey);
+        request.header(ClusterKey.HEADER, clusterKey);
       }
       inFlight.put(tracker, http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString())
           .handle((response, failure) -> {
@@ -156,11 +154,11 @@ public final class Heartbeats implements AutoCloseable {
       membership.accepted();
       outcome = "accepted";
     } else if (response.statusCode() == 409) {
-      String why = reason(response.body());
+      String why = TrackerAnswers.errorMessage(mapper, response.body());
       membership.refused(why);
       outcome = "refused: " + why;
     } else {
-      outcome = "answered " + response.statusCode() + ": " + reason(response.body());
+      outcome = "answered " + response.statusCode() + ": " + TrackerAnswers.errorMessage(mapper, response.body());
     }
     if (!outcome.equals(lastOutcome.put(tracker, outcome))) {
       if (outcome.equals("accepted")) {
@@ -169,15 +167,6 @@ public final class Heartbeats implements AutoCloseable {
       } else {
         LOG.warn("tracker {}: {}", tracker, outcome);
       }
-    }
-  }
-
-  private String reason(String body) {
-    try {
-      JsonNode error = mapper.readTree(body).get("error");
-      return error != null ? error.asText() : body;
-    } catch (IOException | RuntimeException e) {
-      return body.length() > 200 ? body.substring(0, 200) : body;
     }
   }
 

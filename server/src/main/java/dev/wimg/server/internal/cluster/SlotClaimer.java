@@ -1,8 +1,8 @@
 package dev.wimg.server.internal.cluster;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.protocol.ClusterKey;
 import dev.wimg.protocol.SlotClaim;
 import dev.wimg.protocol.SlotGrant;
 import java.io.IOException;
@@ -77,7 +77,7 @@ public final class SlotClaimer {
               .header("Content-Type", "application/json")
               .POST(HttpRequest.BodyPublishers.ofByteArray(body));
           if (clusterKey != null) {
-            request.header(Heartbeats.CLUSTER_KEY_HEADER, clusterKey);
+            request.header(ClusterKey.HEADER, clusterKey);
           }
           HttpResponse<String> response;
           try {
@@ -97,7 +97,8 @@ public final class SlotClaimer {
                 grant.slot(), group);
             return grant.slot();
           }
-          String reason = tracker + " answered " + status + ": " + reason(response.body());
+          String reason = tracker + " answered " + status + ": "
+              + TrackerAnswers.errorMessage(mapper, response.body());
           if (status == 409 || status == 401 || status == 400) {
             throw new IOException("no slot for this node: " + reason);
           }
@@ -116,12 +117,4 @@ public final class SlotClaimer {
     }
   }
 
-  private String reason(String body) {
-    try {
-      JsonNode error = mapper.readTree(body).get("error");
-      return error != null ? error.asText() : body;
-    } catch (IOException | RuntimeException e) {
-      return body.length() > 200 ? body.substring(0, 200) : body;
-    }
-  }
 }

@@ -1,6 +1,7 @@
 package dev.wimg.server.internal.tracker;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.protocol.ClusterKey;
 import dev.wimg.protocol.Fid;
 import dev.wimg.protocol.Heartbeat;
 import dev.wimg.protocol.SlotClaim;
@@ -67,8 +68,6 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
 
   /** Nodes an upload is offered to before the tracker answers 503. */
   static final int UPLOAD_ATTEMPTS = 3;
-  /** Header that carries the cluster key on heartbeats. */
-  public static final String CLUSTER_KEY_HEADER = "X-Wimg-Cluster-Key";
   /** Header in which a client names its zone, for {@code nearest} member placement. */
   public static final String ZONE_HEADER = "X-Wimg-Zone";
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -214,17 +213,15 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
     if (!clusterKeyPermits(ctx, request)) {
       respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.UNAUTHORIZED,
           clusterKey == null ? "heartbeats are taken from loopback only unless the tracker has a"
-              + " cluster key" : "a heartbeat needs the cluster key in " + CLUSTER_KEY_HEADER), true);
+              + " cluster key" : "a heartbeat needs the cluster key in " + ClusterKey.HEADER), true);
       return;
     }
     Heartbeat heartbeat;
     try {
       heartbeat = mapper.readValue(ByteBufUtil.getBytes(request.content()), Heartbeat.class);
     } catch (IOException | RuntimeException e) {
-      String reason = e.getCause() instanceof IllegalArgumentException bad ? bad.getMessage()
-          : e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
       respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.BAD_REQUEST,
-          "not a heartbeat: " + reason), true);
+          "not a heartbeat: " + reason(e)), true);
       return;
     }
     if (cluster.heard(heartbeat) == ClusterMap.Admission.ACCEPTED) {
@@ -249,7 +246,7 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
     if (!clusterKeyPermits(ctx, request)) {
       respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.UNAUTHORIZED,
           clusterKey == null ? "slots are given to loopback addresses only unless the tracker has"
-              + " a cluster key" : "a slot claim needs the cluster key in " + CLUSTER_KEY_HEADER),
+              + " a cluster key" : "a slot claim needs the cluster key in " + ClusterKey.HEADER),
           true);
       return;
     }
@@ -303,7 +300,7 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
       return ctx.channel().remoteAddress() instanceof InetSocketAddress remote
           && remote.getAddress() != null && remote.getAddress().isLoopbackAddress();
     }
-    String given = request.headers().get(CLUSTER_KEY_HEADER);
+    String given = request.headers().get(ClusterKey.HEADER);
     return given != null
         && MessageDigest.isEqual(clusterKey, given.getBytes(StandardCharsets.UTF_8));
   }
