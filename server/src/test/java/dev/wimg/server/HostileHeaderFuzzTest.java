@@ -22,10 +22,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -160,13 +157,14 @@ class HostileHeaderFuzzTest {
           Input input = mutate(++number, inputSeed, source.getKey(), source.getValue());
           // Written before the input is sent: the output file names it whatever happens next.
           System.out.println(input);
-          String fid = upload(server, input);
+          String fid = server.upload(input.bytes(), "fuzz-" + input.number(),
+              "application/octet-stream", input::toString);
           Random random = new Random(inputSeed);
           List<Query> queries = new ArrayList<>(QUERIES);
           for (int q = 0; q < QUERIES_PER_INPUT; q++) {
             Query query = queries.remove(random.nextInt(queries.size()));
             long t0 = System.nanoTime();
-            RawConnection.Response response = get(server, "/" + fid + "?" + query.query(),
+            RawConnection.Response response = server.get("/" + fid + "?" + query.query(),
                 () -> "seed " + seed + ", " + input + ", ?" + query.query());
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             if (millis > slowestMillis) {
@@ -189,8 +187,9 @@ class HostileHeaderFuzzTest {
 
       // The server still works: it answers /status and transforms an intact picture.
       long nativeHighWater = nativeHighWater(server, "after the run, seed " + seed);
-      String fid = upload(server, new Input(0, 0, "drawing.png", sources.get("drawing.png"), "no change"));
-      check(get(server, "/" + fid + "?" + QUERIES.get(1).query(), () -> "intact picture after the run"),
+      String fid = server.upload(sources.get("drawing.png"), "fuzz-0", "application/octet-stream",
+          () -> "the intact drawing.png");
+      check(server.get("/" + fid + "?" + QUERIES.get(1).query(), () -> "intact picture after the run"),
           QUERIES.get(1), "intact picture after the run");
 
       long peakRss = server.procStatusBytes("VmHWM");
@@ -208,7 +207,7 @@ class HostileHeaderFuzzTest {
 
   /** {@code imaging.nativeMemory.highWaterBytes} from {@code /status}, which must answer 200. */
   private static long nativeHighWater(ServerProcess server, String context) {
-    RawConnection.Response status = get(server, "/status", () -> "GET /status " + context);
+    RawConnection.Response status = server.get("/status", () -> "GET /status " + context);
     assertThat(status.status()).as("GET /status %s", context).isEqualTo(200);
     try {
       return TestServer.JSON.readTree(status.body()).get("imaging").get("nativeMemory").get("highWaterBytes").asLong();
@@ -274,54 +273,8 @@ class HostileHeaderFuzzTest {
     return new int[] {image.getWidth(), image.getHeight()};
   }
 
-  private static String upload(ServerProcess server, Input input) {
-    String head = "POST /files?name=fuzz-" + input.number() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        + "Content-Type: application/octet-stream\r\nContent-Length: " + input.bytes().length
-        + "\r\nConnection: close\r\n\r\n";
-    byte[] request = new byte[head.length() + input.bytes().length];
-    System.arraycopy(head.getBytes(StandardCharsets.ISO_8859_1), 0, request, 0, head.length());
-    System.arraycopy(input.bytes(), 0, request, head.length(), input.bytes().length);
-    RawConnection.Response response = exchange(server, request, input::toString);
-    assertThat(response.status()).as("upload of %s: %s", input, response.bodyText()).isEqualTo(201);
-    try {
-      return TestServer.JSON.readTree(response.body()).get("fid").asText();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 
-  private static RawConnection.Response get(ServerProcess server, String pathAndQuery,
-                                            java.util.function.Supplier<String> context) {
-    String request = "GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    return exchange(server, request.getBytes(StandardCharsets.ISO_8859_1), context);
-  }
 
-  /**
-   * One request on a new connection. An answer missing ({@link RawConnection#READ_TIMEOUT_MILLIS},
-   * four times the time budget), a reset connection or a dead server fails the test, naming the
-   * input; a dead server with its exit status and last output.
-   */
-  private static RawConnection.Response exchange(ServerProcess server, byte[] request,
-                                                 java.util.function.Supplier<String> context) {
-    try (RawConnection connection = new RawConnection(server.port())) {
-      return connection.send(request).read();
-    } catch (IOException e) {
-      String failure = e instanceof SocketTimeoutException
-          ? "no answer within " + RawConnection.READ_TIMEOUT_MILLIS + " ms"
-          : e instanceof SocketException ? "connection reset or refused (" + e + ")" : e.toString();
-      try {
-        int exit = server.exitStatus(server.isAlive() && e instanceof SocketTimeoutException ? 0 : 10);
-        if (exit >= 0) {
-          failure = "the server process died (exit status " + exit + (exit == 134 ? ", SIGABRT" : "")
-              + ") on " + context.get() + "; its output ends with:\n" + server.logTail();
-          throw new AssertionError(failure, e);
-        }
-      } catch (InterruptedException interrupted) {
-        Thread.currentThread().interrupt();
-      }
-      throw new AssertionError(failure + " on " + context.get(), e);
-    }
-  }
 
   /**
    * A copy of {@code original} with its header damaged in one of five ways, chosen and placed by

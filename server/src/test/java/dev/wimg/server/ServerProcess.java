@@ -4,6 +4,8 @@ import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * A {@link WimgServer} in a child JVM ({@link ServerProcessMain}) on this test's class path, for
@@ -123,6 +126,64 @@ final class ServerProcess implements AutoCloseable {
       throw new IllegalStateException("no " + field + " in /proc/" + process.pid() + "/status");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Uploads {@code body} as one raw {@code POST /files} on a new connection and returns its fid;
+   * anything but a 201 fails the test, naming {@code context}.
+   *
+   * @param name the file name the upload gives ({@code ?name=})
+   * @param type its Content-Type
+   */
+  String upload(byte[] body, String name, String type, Supplier<String> context) {
+    String head = "POST /files?name=" + name + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Content-Type: " + type + "\r\nContent-Length: " + body.length
+        + "\r\nConnection: close\r\n\r\n";
+    byte[] request = new byte[head.length() + body.length];
+    System.arraycopy(head.getBytes(StandardCharsets.ISO_8859_1), 0, request, 0, head.length());
+    System.arraycopy(body, 0, request, head.length(), body.length);
+    RawConnection.Response response = exchange(request, context);
+    if (response.status() != 201) {
+      throw new AssertionError("upload of " + context.get() + " answered " + response.status()
+          + ": " + response.bodyText());
+    }
+    try {
+      return TestServer.JSON.readTree(response.body()).get("fid").asText();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** {@code GET pathAndQuery} on a new connection, as {@link #exchange}. */
+  RawConnection.Response get(String pathAndQuery, Supplier<String> context) {
+    String request = "GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    return exchange(request.getBytes(StandardCharsets.ISO_8859_1), context);
+  }
+
+  /**
+   * One request on a new connection. An answer missing ({@link RawConnection#READ_TIMEOUT_MILLIS}),
+   * a reset connection or a dead server fails the test, naming {@code context}; a dead server with
+   * its exit status (134: {@code SIGABRT}, a libvips assertion) and its last output.
+   */
+  RawConnection.Response exchange(byte[] request, Supplier<String> context) {
+    try (RawConnection connection = new RawConnection(port)) {
+      return connection.send(request).read();
+    } catch (IOException e) {
+      String failure = e instanceof SocketTimeoutException
+          ? "no answer within " + RawConnection.READ_TIMEOUT_MILLIS + " ms"
+          : e instanceof SocketException ? "connection reset or refused (" + e + ")" : e.toString();
+      try {
+        int exit = exitStatus(isAlive() && e instanceof SocketTimeoutException ? 0 : 10);
+        if (exit >= 0) {
+          failure = "the server process died (exit status " + exit + (exit == 134 ? ", SIGABRT" : "")
+              + ") on " + context.get() + "; its output ends with:\n" + logTail();
+          throw new AssertionError(failure, e);
+        }
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      throw new AssertionError(failure + " on " + context.get(), e);
     }
   }
 

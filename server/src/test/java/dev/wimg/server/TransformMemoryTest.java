@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.wimg.testsupport.RequiresLibvips;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -83,13 +81,13 @@ class TransformMemoryTest {
                                      String what) throws Exception {
     try (ServerProcess server = ServerProcess.start(dir.resolve("data"), dir.resolve("server.log"),
         List.of("-Xmx256m", "-XX:ActiveProcessorCount=2"))) {
-      String fid = upload(server, source, type);
+      String fid = server.upload(source, "source", type, () -> what);
       long before = server.procStatusBytes("VmHWM");
       List<CompletableFuture<RawConnection.Response>> answers = new ArrayList<>();
       try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
         for (String query : queries) {
           String path = "/" + fid + "?" + query;
-          answers.add(CompletableFuture.supplyAsync(() -> get(server, path), clients));
+          answers.add(CompletableFuture.supplyAsync(() -> server.get(path, () -> path), clients));
         }
       }
       Map<Integer, Integer> statuses = new TreeMap<>();
@@ -192,35 +190,5 @@ class TransformMemoryTest {
       out.write((int) (bits & 0xff));
     }
     return out.toByteArray();
-  }
-
-  private static String upload(ServerProcess server, byte[] body, String type) {
-    String head = "POST /files HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        + "Content-Type: " + type + "\r\nContent-Length: " + body.length
-        + "\r\nConnection: close\r\n\r\n";
-    byte[] request = new byte[head.length() + body.length];
-    System.arraycopy(head.getBytes(StandardCharsets.ISO_8859_1), 0, request, 0, head.length());
-    System.arraycopy(body, 0, request, head.length(), body.length);
-    RawConnection.Response response = exchange(server, request);
-    assertThat(response.status()).as("upload: %s", response.bodyText()).isEqualTo(201);
-    try {
-      return TestServer.JSON.readTree(response.body()).get("fid").asText();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static RawConnection.Response get(ServerProcess server, String pathAndQuery) {
-    String request = "GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    return exchange(server, request.getBytes(StandardCharsets.ISO_8859_1));
-  }
-
-  private static RawConnection.Response exchange(ServerProcess server, byte[] request) {
-    try (RawConnection connection = new RawConnection(server.port())) {
-      return connection.send(request).read();
-    } catch (IOException e) {
-      throw new AssertionError("no answer (server alive: " + server.isAlive() + "): " + e
-          + "\n" + server.logTail(), e);
-    }
   }
 }
