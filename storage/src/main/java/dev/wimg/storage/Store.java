@@ -23,6 +23,14 @@ public interface Store extends Closeable {
     return LocalStore.open(config);
   }
 
+  /**
+   * As {@link #open(StoreConfig)}, telling {@code listener} of every range appended to the
+   * volumes of this store's own slot (replication; see {@link AppendListener}).
+   */
+  static Store open(StoreConfig config, AppendListener listener) throws IOException {
+    return LocalStore.open(config, listener);
+  }
+
   /** Checks every needle of every volume under {@code dataDir} without changing anything. */
   static VerifyReport verify(Path dataDir) throws IOException {
     return LocalStore.verify(dataDir);
@@ -66,6 +74,37 @@ public interface Store extends Closeable {
    * false if there was no live needle with this fid (same rule as {@link #read}).
    */
   CompletableFuture<Boolean> delete(Fid fid);
+
+  /**
+   * Appends records copied from a peer's volume (one of another slot of this group, written by
+   * that slot's member) at exactly {@code offset}, so that this copy stays byte for byte the
+   * writer's. Every record is checked (header, checksum, padding) before any byte is written; a
+   * volume this store does not hold is created when {@code offset} is 0 (the bytes then start
+   * with its superblock). Bytes this copy holds already (a copy sent again) are skipped.
+   *
+   * @param bytes whole records (read from its position to its limit; not kept after the future
+   *              completes)
+   * @return completes once the bytes are durable, with the volume's new length; or exceptionally
+   *     with {@link CopyOffsetException} (the copy starts past this copy's end: nothing written),
+   *     {@link CorruptNeedleException} (a record fails a check: nothing written), {@link
+   *     IllegalArgumentException} (a volume of this store's own slot), or an {@link IOException}
+   *     as {@link #write}
+   */
+  CompletableFuture<Long> copy(int volumeId, long offset, java.nio.ByteBuffer bytes);
+
+  /**
+   * Whole records of a volume from {@code from}, for a peer's copy ({@link #copy}): at most {@code
+   * maxBytes}, or the one record there if it is larger; only bytes already durable and
+   * acknowledged. From offset 0 the superblock comes first.
+   *
+   * @param from 0, or the end of a record of this volume (the length of a copy of it)
+   * @return a new buffer (position 0), empty when {@code from} is the end, or null if this store
+   *     has no such volume
+   * @throws CorruptNeedleException if a record there fails a check of its header
+   * @throws VolumeReadException    if the volume file cannot be read there
+   * @throws IOException            if {@code from} is past the end
+   */
+  java.nio.ByteBuffer readRecords(int volumeId, long from, int maxBytes) throws IOException;
 
   /**
    * Compacts a volume now, whatever its garbage: rewrites its live needles to a new file while

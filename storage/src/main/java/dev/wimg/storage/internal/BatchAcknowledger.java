@@ -4,7 +4,10 @@ import dev.wimg.protocol.Fid;
 import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.StoreConfig;
 import dev.wimg.storage.WriteResult;
+import dev.wimg.storage.AppendListener;
+import dev.wimg.storage.internal.BatchStager.CopiedRecord;
 import dev.wimg.storage.internal.BatchStager.Pending;
+import dev.wimg.storage.internal.BatchStager.StagedCopy;
 import dev.wimg.storage.internal.GroupCommitWriter.CloseOp;
 import dev.wimg.storage.internal.GroupCommitWriter.DeleteOp;
 import dev.wimg.storage.internal.GroupCommitWriter.Op;
@@ -65,7 +68,9 @@ final class BatchAcknowledger {
    */
   void syncAndAcknowledge(BatchStager batch) {
     try {
-      forceAppended(batch).forEach((v, range) -> syncer.releaseWrittenPages(v, range[0], range[1]));
+      Map<Volume, long[]> forced = forceAppended(batch);
+      tellListener(batch);
+      forced.forEach((v, range) -> syncer.releaseWrittenPages(v, range[0], range[1]));
       publishAndAcknowledge(batch);
     } catch (RuntimeException | Error e) {
       LOG.error("storage writer failed while syncing a batch; failing its operations", e);
@@ -107,12 +112,41 @@ final class BatchAcknowledger {
     return appended;
   }
 
+  /**
+   * Hands the ranges the batch appended to this store's own volumes to the {@link
+   * AppendListener}, before their pages are released and any of their writes acknowledged. The
+   * first range of a new volume is handed from offset 0, its superblock included.
+   */
+  private void tellListener(BatchStager batch) {
+    AppendListener listener = store.appendListener();
+    if (listener == null) {
+      return;
+    }
+    for (AppendBatch ab : batch.appends()) {
+      Volume v = ab.volume;
+      if (ab.failure != null || ab.end <= ab.start || syncFailures.containsKey(v)
+          || StoreConfig.slotOf(v.id) != config.slot()) {
+        continue;
+      }
+      long from = ab.start == Superblock.SIZE ? 0 : ab.start;
+      try {
+        listener.appended(v.id, from, v.generation().mapping.asSlice(from, ab.end - from)
+            .asByteBuffer().asReadOnlyBuffer());
+      } catch (RuntimeException e) {
+        LOG.error("{}: the append listener failed on [{}, {})", v, from, ab.end, e);
+      }
+    }
+  }
+
   private void publishAndAcknowledge(BatchStager batch) {
     for (AppendBatch ab : batch.appends()) {
       IOException e = syncFailures.get(ab.volume);
       if (ab.failure == null && e != null) {
         ab.failure = e;
         batch.rollback(ab);
+      }
+      if (ab.failure == null) {
+        ab.volume.publishedEnd = ab.end;
       }
     }
     // Completions grouped by the executor that runs them: one task per executor and batch.
@@ -150,6 +184,16 @@ final class BatchAcknowledger {
         default -> throw new IllegalStateException("not an append: " + p.op());
       }
     }
+    for (StagedCopy c : batch.copies()) {
+      AppendBatch ab = c.batch();
+      if (ab.failure != null) {
+        IOException e = ab.failure;
+        completionsOf(completions, c.op()).add(() -> c.op().future().completeExceptionally(e));
+        continue;
+      }
+      publishCopy(c);
+      completionsOf(completions, c.op()).add(() -> c.op().future().complete(c.end()));
+    }
     completions.forEach((executor, tasks) -> {
       Runnable all = () -> tasks.forEach(Runnable::run);
       try {
@@ -164,6 +208,23 @@ final class BatchAcknowledger {
         store.garbageGrew(v);
       } catch (RuntimeException e) {
         LOG.error("{}: could not check whether it needs a vacuum", v, e);
+      }
+    }
+  }
+
+  /** Publishes the index slots and counters of a copy's records, as appends and deletes do. */
+  private static void publishCopy(StagedCopy c) {
+    Volume v = c.batch().volume;
+    NeedleIndex index = v.generation().index;
+    for (CopiedRecord r : c.records()) {
+      if (!r.tombstone()) {
+        index.set(r.key(), (int) (r.offset() >>> NeedleCodec.ALIGNMENT_SHIFT));
+        v.liveNeedles++;
+      } else if (index.get(r.key()) != 0) {
+        index.set(r.key(), 0);
+        v.liveNeedles--;
+        v.deletedNeedles++;
+        v.garbageBytes += r.length() + NeedleCodec.TOMBSTONE_RECORD_LENGTH;
       }
     }
   }

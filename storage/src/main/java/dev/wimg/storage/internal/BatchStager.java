@@ -7,10 +7,13 @@ import dev.wimg.storage.NewFile;
 import dev.wimg.storage.OutOfSpaceException;
 import dev.wimg.storage.StoreConfig;
 import dev.wimg.storage.VolumeReadException;
+import dev.wimg.storage.CopyOffsetException;
+import dev.wimg.storage.internal.GroupCommitWriter.CopyOp;
 import dev.wimg.storage.internal.GroupCommitWriter.DeleteOp;
 import dev.wimg.storage.internal.GroupCommitWriter.Op;
 import dev.wimg.storage.internal.GroupCommitWriter.WriteOp;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -18,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -68,6 +72,19 @@ final class BatchStager {
   record Pending(Op op, AppendBatch batch, long key, int cookie, long offset, long length,
                  int checksum, long size) {}
 
+  /**
+   * A {@link CopyOp} staged in a batch: its records, published once the batch is durable, then
+   * its future completed with {@code end}.
+   */
+  record StagedCopy(CopyOp op, AppendBatch batch, List<CopiedRecord> records, long end) {}
+
+  /**
+   * One record of a copy: a needle of {@code length} bytes, or a tombstone of the needle whose
+   * record was {@code length} bytes (0 if this copy of the volume never held it), as the index log
+   * has it.
+   */
+  record CopiedRecord(long key, long offset, boolean tombstone, long length) {}
+
   private final LocalStore store;
   private final StoreConfig config;
   private final VolumeSyncer syncer;
@@ -81,6 +98,9 @@ final class BatchStager {
   private final List<Pending> pending = new ArrayList<>();
   private final Set<Long> deletedInBatch = new HashSet<>();
   private final List<Volume> toSeal = new ArrayList<>();
+  private final List<StagedCopy> copies = new ArrayList<>();
+  /** Record length of each needle a copy staged in this batch, by {@code volume << 32 | key}. */
+  private final Map<Long, Long> copiedLengths = new HashMap<>();
 
   BatchStager(LocalStore store, StoreConfig config, VolumeSyncer syncer) {
     this.store = store;
@@ -94,7 +114,14 @@ final class BatchStager {
     pending.clear();
     deletedInBatch.clear();
     toSeal.clear();
+    copies.clear();
+    copiedLengths.clear();
     staging.clear();
+  }
+
+  /** The copies of the current batch, in queue order. */
+  List<StagedCopy> copies() {
+    return copies;
   }
 
   /** The appends of the current batch, one per volume it touched. */
@@ -237,6 +264,15 @@ final class BatchStager {
           + "damage found when it was opened (see the server log)"));
       return;
     }
+    int writer = StoreConfig.slotOf(v.id);
+    if (writer != config.slot() && writer != 0) {
+      // A copy of a peer's volume changes only by the bytes its writer sends (stageCopy), so that
+      // every copy stays byte-identical: the delete belongs to the writer.
+      d.future().completeExceptionally(new IllegalArgumentException(v + " is written by slot "
+          + writer + " of group " + config.group() + ", not by this store (slot " + config.slot()
+          + "): delete it there"));
+      return;
+    }
     NeedleHeader h;
     try {
       h = v.header(fid.key());
@@ -272,6 +308,127 @@ final class BatchStager {
     pending.add(new Pending(d, ab, fid.key(), fid.cookie(), offset, h.recordLength(), 0, 0));
   }
 
+  /**
+   * Stages records copied from the writer of a peer's volume ({@link dev.wimg.storage.Store#copy}):
+   * every record is checked (header, checksum, padding) before any byte is staged, so a copy with
+   * a bad record appends nothing. Bytes this copy of the volume holds already (a copy sent again
+   * after a lost answer) are skipped; a copy that starts past its end fails with {@link
+   * CopyOffsetException}. A volume this store does not hold yet is created from the superblock
+   * the bytes start with.
+   */
+  void stageCopy(CopyOp c) {
+    int id = c.volume();
+    if (StoreConfig.slotOf(id) == config.slot()) {
+      c.future().completeExceptionally(new IllegalArgumentException("volume " + id
+          + " is this store's own (slot " + config.slot() + "): it takes no copies"));
+      return;
+    }
+    ByteBuffer bytes = c.bytes().duplicate();
+    long offset = c.offset();
+    Volume v = store.volume(id);
+    if (v == null) {
+      if (offset != 0) {
+        c.future().completeExceptionally(new CopyOffsetException(id, offset, 0));
+        return;
+      }
+      try {
+        v = store.createCopy(id, copiedSuperblock(id, bytes));
+      } catch (IOException e) {
+        c.future().completeExceptionally(classified(e));
+        return;
+      }
+      bytes.position(bytes.position() + Superblock.SIZE);
+      offset = Superblock.SIZE;
+    }
+    if (v.failed) {
+      c.future().completeExceptionally(new IOException(v + " is read-only after an I/O error or "
+          + "damage found when it was opened (see the server log)"));
+      return;
+    }
+    AppendBatch ab = batchFor(v);
+    if (ab.failure != null) {
+      c.future().completeExceptionally(ab.failure);
+      return;
+    }
+    long end = ab.end;
+    if (offset > end) {
+      c.future().completeExceptionally(new CopyOffsetException(id, c.offset(), end));
+      return;
+    }
+    if (offset < end) {
+      long held = end - offset;
+      if (held >= bytes.remaining()) {
+        // all held already (perhaps staged in this very batch): answered once the batch is durable
+        copies.add(new StagedCopy(c, ab, List.of(), end));
+        return;
+      }
+      bytes.position(bytes.position() + (int) held);
+      offset = end;
+    }
+    List<CopiedRecord> records = new ArrayList<>();
+    long limit = offset + bytes.remaining();
+    try {
+      if (limit > NeedleCodec.MAX_RECORD_OFFSET) {
+        throw new OutOfSpaceException(OutOfSpaceException.Reason.FILE_SIZE_LIMIT, v + " cannot "
+            + "grow past " + NeedleCodec.MAX_RECORD_OFFSET + " bytes", null);
+      }
+      MemorySegment seg = MemorySegment.ofBuffer(bytes);
+      for (long at = offset; at < limit; ) {
+        NeedleHeader h = NeedleCodec.decodeHeaderCopy(seg, offset, at, limit, id);
+        NeedleCodec.decodeBodyCopy(seg, offset, at, h, id);
+        if (h.tombstone()) {
+          records.add(new CopiedRecord(h.key(), at, true, deletedLength(v, h.key())));
+        } else {
+          records.add(new CopiedRecord(h.key(), at, false, h.recordLength()));
+          copiedLengths.put(((long) id << 32) | h.key(), h.recordLength());
+          v.nextKey = Math.max(v.nextKey, h.key() + 1);
+        }
+        at += h.recordLength();
+      }
+    } catch (IOException e) {
+      c.future().completeExceptionally(e);
+      return;
+    }
+    for (CopiedRecord r : records) {
+      ab.addIndexEntry(r.key(), r.offset(), r.length(), r.tombstone());
+    }
+    if (bytes.hasRemaining()) {
+      ab.gathered.add(bytes);
+    }
+    ab.end = limit;
+    copies.add(new StagedCopy(c, ab, records, limit));
+  }
+
+  /** The superblock a copy of a new volume starts with, checked to be of this group and volume. */
+  private Superblock copiedSuperblock(int id, ByteBuffer bytes) throws IOException {
+    if (bytes.remaining() < Superblock.SIZE) {
+      throw new VolumeFormatException("a copy of new volume " + id + " must start with its "
+          + Superblock.SIZE + "-byte superblock, got " + bytes.remaining() + " bytes");
+    }
+    Superblock sb = Superblock.decode(MemorySegment.ofBuffer(bytes.slice(bytes.position(),
+        Superblock.SIZE)), "copy of volume " + id);
+    if (sb.group() != config.group() || sb.volume() != id || sb.revision() != 0) {
+      throw new VolumeFormatException("the copy's superblock names group " + sb.group()
+          + ", volume " + sb.volume() + ", revision " + sb.revision() + "; expected group "
+          + config.group() + ", volume " + id + ", revision 0");
+    }
+    return sb;
+  }
+
+  /** Record length of the needle of {@code key} a copied tombstone deletes, 0 if never held. */
+  private long deletedLength(Volume v, long key) {
+    Long staged = copiedLengths.get(((long) v.id << 32) | key);
+    if (staged != null) {
+      return staged;
+    }
+    try {
+      NeedleHeader h = v.header(key);
+      return h == null ? 0 : h.recordLength();
+    } catch (CorruptNeedleException | VolumeReadException e) {
+      return 0; // garbage accounting only: the tombstone itself is what counts
+    }
+  }
+
   private AppendBatch batchFor(Volume v) {
     return appends.computeIfAbsent(v, AppendBatch::new);
   }
@@ -301,7 +458,10 @@ final class BatchStager {
     if (needed > StoreConfig.MAX_VOLUME_SIZE_LIMIT + Integer.MAX_VALUE + (1L << 20)) {
       throw new IOException(v + " cannot grow to " + needed + " bytes");
     }
-    long target = v.sealed ? needed
+    // A copy of a peer's volume grows like the writer's (no step per batch), though it is sealed
+    // against new needles of this store.
+    boolean growing = !v.sealed || StoreConfig.slotOf(v.id) != config.slot();
+    long target = !growing ? needed
         : Math.max(needed, Math.min(needed + config.preallocateBytes(), config.volumeSizeLimit()));
     FileChannel ch = v.generation().dat;
     long old = v.fileSize;

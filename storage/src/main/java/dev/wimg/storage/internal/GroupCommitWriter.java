@@ -61,12 +61,16 @@ final class GroupCommitWriter {
   /** Most payload bytes taken into one batch (a single larger file is a batch of its own). */
   static final long MAX_BATCH_BYTES = 16L << 20;
 
-  sealed interface Op permits WriteOp, DeleteOp, TaskOp, CloseOp {}
+  sealed interface Op permits WriteOp, DeleteOp, CopyOp, TaskOp, CloseOp {}
 
   /** A new needle; {@code completer} completes its future, or null for the acknowledgement thread. */
   record WriteOp(NewFile file, CompletableFuture<WriteResult> future, Executor completer) implements Op {}
 
   record DeleteOp(Fid fid, CompletableFuture<Boolean> future) implements Op {}
+
+  /** Records copied from a peer's volume, to append at {@code offset}; completes with the new end. */
+  record CopyOp(int volume, long offset, java.nio.ByteBuffer bytes, CompletableFuture<Long> future)
+      implements Op {}
 
   /** Work that must not overlap any append: runs on the writer thread after a batch is published. */
   @FunctionalInterface
@@ -211,9 +215,11 @@ final class GroupCommitWriter {
    * largest), so that a batch never spans more than {@link #MAX_BATCH_BYTES} plus one record.
    */
   private static long weight(Op op) {
-    return op instanceof WriteOp w
-        ? NeedleCodec.recordLength(NeedleCodec.MAX_META_LENGTH, w.file().size())
-        : NeedleCodec.TOMBSTONE_RECORD_LENGTH;
+    return switch (op) {
+      case WriteOp w -> NeedleCodec.recordLength(NeedleCodec.MAX_META_LENGTH, w.file().size());
+      case CopyOp c -> c.bytes().remaining();
+      default -> NeedleCodec.TOMBSTONE_RECORD_LENGTH;
+    };
   }
 
   /** Processes one batch; returns true if it held the close request. */
@@ -230,12 +236,13 @@ final class GroupCommitWriter {
       switch (op) {
         case WriteOp w -> stager.stageWrite(w);
         case DeleteOp d -> stager.stageDelete(d);
+        case CopyOp c -> stager.stageCopy(c);
         case TaskOp t -> tasks.add(t);
         case CloseOp c -> close = c;
       }
     }
     stager.finish();
-    if (!stager.pending().isEmpty()) {
+    if (!stager.pending().isEmpty() || !stager.copies().isEmpty()) {
       acknowledger.syncAndAcknowledge(stager);
     }
     for (AppendBatch ab : stager.appends()) {
@@ -268,6 +275,7 @@ final class GroupCommitWriter {
     switch (op) {
       case WriteOp w -> w.future().completeExceptionally(e);
       case DeleteOp d -> d.future().completeExceptionally(e);
+      case CopyOp c -> c.future().completeExceptionally(e);
       case TaskOp t -> t.future().completeExceptionally(e);
       case CloseOp c -> c.future().complete(null);
     }

@@ -1,7 +1,9 @@
 package dev.wimg.storage.internal;
 
 import dev.wimg.protocol.Fid;
+import dev.wimg.storage.AppendListener;
 import dev.wimg.storage.FsyncPolicy;
+import dev.wimg.storage.VolumeReadException;
 import dev.wimg.storage.NewFile;
 import dev.wimg.storage.Store;
 import dev.wimg.storage.StoreConfig;
@@ -11,6 +13,8 @@ import dev.wimg.storage.VerifyReport;
 import dev.wimg.storage.WriteResult;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,8 +56,12 @@ public final class LocalStore implements Store {
   /** Set by the first {@link #close}; later calls return at once. */
   private final AtomicBoolean closing = new AtomicBoolean();
 
-  private LocalStore(StoreConfig config, DataDirLock lock) {
+  /** Told of appends to this store's own volumes, or null. */
+  private final AppendListener appendListener;
+
+  private LocalStore(StoreConfig config, DataDirLock lock, AppendListener appendListener) {
     this.config = config;
+    this.appendListener = appendListener;
     this.lock = lock;
     this.dir = config.dataDir();
     this.writer = new GroupCommitWriter(this, config);
@@ -63,9 +71,14 @@ public final class LocalStore implements Store {
 
   /** Opens (and recovers) the volumes in {@code config.dataDir()}. */
   public static Store open(StoreConfig config) throws IOException {
+    return open(config, null);
+  }
+
+  /** As {@link #open(StoreConfig)}, with a listener of appends to its own volumes (or null). */
+  public static Store open(StoreConfig config, AppendListener listener) throws IOException {
     Files.createDirectories(config.dataDir());
     DataDirLock lock = DataDirLock.acquire(config.dataDir());
-    LocalStore store = new LocalStore(config, lock);
+    LocalStore store = new LocalStore(config, lock, listener);
     try {
       store.load();
     } catch (IOException | RuntimeException e) {
@@ -202,11 +215,27 @@ public final class LocalStore implements Store {
     return v;
   }
 
+  /**
+   * Creates the copy of a peer's volume {@code id}, starting with the superblock of the original.
+   * Writer thread only. It takes no needles of this store (sealed), only copies.
+   */
+  Volume createCopy(int id, Superblock superblock) throws IOException {
+    Volume v = VolumeLoader.create(new VolumeFiles(dir, config.group(), id), superblock);
+    v.sealed = true;
+    volumes.put(id, v);
+    LOG.info("opened new copy {}", v);
+    return v;
+  }
+
   /** Stops new needles going to {@code v} (sealed for a vacuum). Writer thread only. */
   void retireActive(Volume v) {
     if (active == v) {
       active = null;
     }
+  }
+
+  AppendListener appendListener() {
+    return appendListener;
   }
 
   void garbageGrew(Volume v) {
@@ -266,6 +295,46 @@ public final class LocalStore implements Store {
     CompletableFuture<Boolean> f = new CompletableFuture<>();
     writer.submit(new GroupCommitWriter.DeleteOp(fid, f));
     return f;
+  }
+
+  @Override
+  public CompletableFuture<Long> copy(int volumeId, long offset, ByteBuffer bytes) {
+    CompletableFuture<Long> f = new CompletableFuture<>();
+    writer.submit(new GroupCommitWriter.CopyOp(volumeId, offset, bytes, f));
+    return f;
+  }
+
+  @Override
+  public ByteBuffer readRecords(int volumeId, long from, int maxBytes) throws IOException {
+    if (writer.closed()) {
+      throw new IOException("store is closed");
+    }
+    Volume v = volumes.get(volumeId);
+    if (v == null) {
+      return null;
+    }
+    long end = v.publishedEnd;
+    if (from > end || from < 0) {
+      throw new IOException(v + " is " + end + " bytes long; cannot read from " + from);
+    }
+    Volume.Generation g = v.generation();
+    MemorySegment m = g.mapping;
+    long at = from == 0 ? Superblock.SIZE : from;
+    long to = at;
+    try {
+      while (to < end) {
+        NeedleHeader h = NeedleCodec.decodeHeader(m, to, end, v.id);
+        if (to > at && to + h.recordLength() - from > maxBytes) {
+          break;
+        }
+        to += h.recordLength();
+      }
+      ByteBuffer copy = ByteBuffer.allocate(Math.toIntExact(to - from));
+      MemorySegment.ofBuffer(copy).copyFrom(m.asSlice(from, to - from));
+      return copy;
+    } catch (InternalError fault) {
+      throw new VolumeReadException(v.id, to, fault);
+    }
   }
 
   @Override

@@ -50,6 +50,12 @@ final class VacuumScheduler {
    * once per volume when the store opens.
    */
   void garbageGrew(Volume v) {
+    if (config.slot() != 0) {
+      // A member of a cluster (its volumes carry a slot) keeps its volumes byte-identical to its
+      // peers' copies, which a vacuum of one copy would break: compaction waits until it is done
+      // by all members together (docs/CLUSTER.md, "Vacuum").
+      return;
+    }
     long used = v.end - Superblock.SIZE;
     boolean bigEnough = v.sealed || v.end >= config.volumeSizeLimit() / 2;
     if (closing || v.failed || v.vacuumBlocked || !bigEnough || used <= 0

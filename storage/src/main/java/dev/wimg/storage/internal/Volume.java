@@ -124,6 +124,12 @@ public final class Volume {
   // Written by the writer thread only (see class Javadoc); volatile for readers of stats.
   /** Offset after the last valid record: where the next append goes. */
   volatile long end;
+  /**
+   * Offset up to which records are durable and published: what {@link LocalStore#readRecords}
+   * hands to a peer. Written by the writer thread after each batch's fsync (and by the loader and
+   * compactor before publishing).
+   */
+  volatile long publishedEnd;
   /** Size of the .dat file including preallocated zeros. */
   volatile long fileSize;
   /** Offset in the .idx after the last written entry. */

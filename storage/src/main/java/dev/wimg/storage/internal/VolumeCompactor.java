@@ -251,6 +251,7 @@ final class VolumeCompactor {
     }
     v.publish(swapped);
     v.end = c.end;
+    v.publishedEnd = c.end;
     v.fileSize = c.end;
     v.idxEnd = c.idxEnd;
     v.liveNeedles = c.live;

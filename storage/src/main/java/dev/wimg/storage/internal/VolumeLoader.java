@@ -93,7 +93,15 @@ public final class VolumeLoader {
    * leftover temporary file is deleted on the next open ({@link LocalStore}).
    */
   public static Volume create(VolumeFiles files, int revision) throws IOException {
-    Superblock sb = new Superblock(files.group(), files.volume(), revision, System.currentTimeMillis());
+    return create(files, new Superblock(files.group(), files.volume(), revision, System.currentTimeMillis()));
+  }
+
+  /**
+   * As {@link #create(VolumeFiles, int)} with the given superblock: a copy of a peer's volume
+   * starts with the very bytes of the original's ({@link BatchStager#stageCopy}).
+   */
+  static Volume create(VolumeFiles files, Superblock sb) throws IOException {
+    int revision = sb.revision();
     FileChannel idx = null;
     FileChannel dat = null;
     boolean renamed = false;
@@ -114,6 +122,7 @@ public final class VolumeLoader {
           dat.map(FileChannel.MapMode.READ_ONLY, 0, Superblock.SIZE, Arena.ofAuto()));
       Volume v = new Volume(files.volume(), files.dat(), files.idx(), g);
       v.end = Superblock.SIZE;
+      v.publishedEnd = v.end;
       g.settledEnd = v.end;
       v.fileSize = Superblock.SIZE;
       v.idxEnd = IndexLog.HEADER_SIZE;
@@ -165,6 +174,7 @@ public final class VolumeLoader {
       g.damaged.addAll(l.damaged);
       Volume v = new Volume(files.volume(), files.dat(), files.idx(), g);
       v.end = l.end;
+      v.publishedEnd = l.end;
       g.settledEnd = v.end;
       v.fileSize = size;
       v.liveNeedles = l.live;
