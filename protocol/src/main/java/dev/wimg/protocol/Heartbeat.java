@@ -23,13 +23,16 @@ import java.util.Objects;
  * needles    number            needles it holds
  * load       number            requests in progress on the node now
  * volumes    array of numbers  the ids of its volumes that hold a needle
+ * copies     number            members of its group, itself included, that must hold a write before
+ *                              it acknowledges it (its --copies); absent or 0 reads as 1
  * </pre>
  *
- * <p>Version history: 1, 5 December 2026: the fields above.
+ * <p>Version history: 1, 5 December 2026: the fields above ({@code copies} added the same day,
+ * before any release; a heartbeat without it reads as a node that needs no copy elsewhere).
  */
 public record Heartbeat(int version, int group, String node, int slot, String url, String zone,
                         String state, long freeBytes, long usedBytes, long needles, int load,
-                        List<Integer> volumes) {
+                        List<Integer> volumes, int copies) {
 
   /** The version this build writes and reads. */
   public static final int VERSION = 1;
@@ -61,14 +64,25 @@ public record Heartbeat(int version, int group, String node, int slot, String ur
       throw new IllegalArgumentException("freeBytes, usedBytes, needles and load must be >= 0");
     }
     volumes = List.copyOf(Objects.requireNonNull(volumes, "volumes"));
+    if (copies < 0 || copies > SlotGrant.MAX_SLOT) {
+      throw new IllegalArgumentException("copies must be 0.." + SlotGrant.MAX_SLOT + ", got " + copies);
+    }
+    copies = Math.max(1, copies);
+  }
+
+  /** A heartbeat of this build's {@link #VERSION}, of a node that needs no copy elsewhere. */
+  public static Heartbeat of(int group, String node, int slot, String url, String zone,
+                             String state, long freeBytes, long usedBytes, long needles, int load,
+                             List<Integer> volumes) {
+    return of(group, node, slot, url, zone, state, freeBytes, usedBytes, needles, load, volumes, 1);
   }
 
   /** A heartbeat of this build's {@link #VERSION}. */
   public static Heartbeat of(int group, String node, int slot, String url, String zone,
                              String state, long freeBytes, long usedBytes, long needles, int load,
-                             List<Integer> volumes) {
+                             List<Integer> volumes, int copies) {
     return new Heartbeat(VERSION, group, node, slot, url, zone, state, freeBytes, usedBytes,
-        needles, load, volumes);
+        needles, load, volumes, copies);
   }
 
   /** Checks a node id, zone or URL: printable ASCII, 1..{@value #MAX_TEXT_LENGTH} characters. */

@@ -1,5 +1,6 @@
 package dev.wimg.server;
 
+import dev.wimg.storage.StoreConfig;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -18,9 +19,12 @@ import java.util.Objects;
  *                          no uploads on it, and uploads sent to it get 507
  * @param slotDeadline      how long a node's first start asks the trackers for its slot before
  *                          it fails
+ * @param copies            members of its group, itself included, that must hold a write before
+ *                          it is acknowledged (fewer when the group is smaller)
  */
 public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String clusterKey,
-                         Duration heartbeatInterval, long reserveBytes, Duration slotDeadline) {
+                         Duration heartbeatInterval, long reserveBytes, Duration slotDeadline,
+                         int copies) {
 
   /** Zone of a node that names none. */
   public static final String DEFAULT_ZONE = "default";
@@ -34,6 +38,9 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
 
   /** Default {@link #slotDeadline()}: trackers started with the node have time to elect. */
   public static final Duration DEFAULT_SLOT_DEADLINE = Duration.ofMinutes(2);
+
+  /** Default {@link #copies()}: a write survives the loss of any one node. */
+  public static final int DEFAULT_COPIES = 2;
 
   public NodeConfig {
     Objects.requireNonNull(slotDeadline, "slotDeadline");
@@ -60,40 +67,49 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
     if (reserveBytes < 0) {
       throw new IllegalArgumentException("reserveBytes must be >= 0, got " + reserveBytes);
     }
+    if (copies < 1 || copies > StoreConfig.MAX_SLOT) {
+      throw new IllegalArgumentException("copies must be in 1.." + StoreConfig.MAX_SLOT + ", got " + copies);
+    }
   }
 
   /** Heartbeats to {@code trackers} every second, zone {@value #DEFAULT_ZONE}, no cluster key. */
   public static NodeConfig of(List<URI> trackers) {
     return new NodeConfig(trackers, DEFAULT_ZONE, null, null, DEFAULT_HEARTBEAT_INTERVAL,
-        DEFAULT_RESERVE_BYTES, DEFAULT_SLOT_DEADLINE);
+        DEFAULT_RESERVE_BYTES, DEFAULT_SLOT_DEADLINE, DEFAULT_COPIES);
   }
 
   public NodeConfig withZone(String z) {
     return new NodeConfig(trackers, z, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline);
+        slotDeadline, copies);
   }
 
   public NodeConfig withPublicUrl(URI url) {
     return new NodeConfig(trackers, zone, url, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline);
+        slotDeadline, copies);
   }
 
   public NodeConfig withClusterKey(String key) {
     return new NodeConfig(trackers, zone, publicUrl, key, heartbeatInterval, reserveBytes,
-        slotDeadline);
+        slotDeadline, copies);
   }
 
   public NodeConfig withHeartbeatInterval(Duration d) {
-    return new NodeConfig(trackers, zone, publicUrl, clusterKey, d, reserveBytes, slotDeadline);
+    return new NodeConfig(trackers, zone, publicUrl, clusterKey, d, reserveBytes, slotDeadline,
+        copies);
   }
 
   public NodeConfig withReserveBytes(long bytes) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, bytes,
-        slotDeadline);
+        slotDeadline, copies);
   }
 
   public NodeConfig withSlotDeadline(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        d);
+        d, copies);
+  }
+
+  public NodeConfig withCopies(int n) {
+    return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
+        slotDeadline, n);
   }
 }

@@ -5,6 +5,7 @@ import dev.wimg.server.internal.cluster.NodeIdentity;
 import dev.wimg.server.internal.cluster.SlotClaimer;
 import dev.wimg.server.internal.http.Membership;
 import dev.wimg.server.internal.http.ServerTuning;
+import dev.wimg.server.internal.replication.Replication;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -22,12 +23,15 @@ public final class StorageNode implements AutoCloseable {
 
   private final WimgServer server;
   private final Heartbeats heartbeats;
+  private final Replication replication;
   private final NodeIdentity identity;
   private final URI url;
 
-  private StorageNode(WimgServer server, Heartbeats heartbeats, NodeIdentity identity, URI url) {
+  private StorageNode(WimgServer server, Heartbeats heartbeats, Replication replication,
+                      NodeIdentity identity, URI url) {
     this.server = server;
     this.heartbeats = heartbeats;
+    this.replication = replication;
     this.identity = identity;
     this.url = url;
   }
@@ -57,20 +61,26 @@ public final class StorageNode implements AutoCloseable {
     }
     config = config.withStore(config.store().withSlot(identity.slot()));
     Membership membership = Membership.awaitingTracker(identity.group());
+    Replication replication = new Replication(node.copies(), identity.node(), node.clusterKey());
     WimgServer server;
     try {
-      server = WimgServer.start(config, ServerTuning.defaults(), null, membership);
+      server = WimgServer.start(config, ServerTuning.defaults(), null, membership, replication);
     } catch (dev.wimg.storage.CorruptNeedleException e) {
+      replication.close();
       throw new CorruptDataException(e.getMessage(), e);
+    } catch (IOException | RuntimeException e) {
+      replication.close();
+      throw e;
     }
     try {
       URI url = node.publicUrl() != null ? node.publicUrl() : localUrl(server.address());
       Heartbeats heartbeats = new Heartbeats(server.context(), identity, url.toString(),
           node.zone(), node.trackers(), node.clusterKey(), node.heartbeatInterval(),
-          node.reserveBytes(), membership);
-      return new StorageNode(server, heartbeats, identity, url);
+          node.reserveBytes(), membership, replication);
+      return new StorageNode(server, heartbeats, replication, identity, url);
     } catch (RuntimeException e) {
       server.close();
+      replication.close();
       throw e;
     }
   }
@@ -111,6 +121,7 @@ public final class StorageNode implements AutoCloseable {
   @Override
   public void close() {
     heartbeats.close();
+    replication.close();
     server.close();
   }
 }

@@ -10,6 +10,7 @@ import dev.wimg.server.internal.http.HttpPipeline;
 import dev.wimg.server.internal.http.InFlightRequests;
 import dev.wimg.server.internal.http.JsonBodies;
 import dev.wimg.server.internal.http.Membership;
+import dev.wimg.server.internal.replication.Replication;
 import dev.wimg.server.internal.http.OpenConnections;
 import dev.wimg.server.internal.http.ServerContext;
 import dev.wimg.server.internal.http.ServerTuning;
@@ -124,15 +125,19 @@ public final class WimgServer implements AutoCloseable {
    * detects libvips and falls back to the pure-Java engine.
    */
   static WimgServer start(ServerConfig config, ServerTuning tuning, ImageEngine engine) throws IOException {
-    return start(config, tuning, engine, Membership.standalone());
+    return start(config, tuning, engine, Membership.standalone(), null);
   }
 
-  /** As {@link #start(ServerConfig, ServerTuning, ImageEngine)}, uploads gated by {@code membership}. */
+  /**
+   * As {@link #start(ServerConfig, ServerTuning, ImageEngine)}, uploads gated by {@code
+   * membership}, writes and deletes replicated to the group by {@code replication} (or null).
+   */
   static WimgServer start(ServerConfig config, ServerTuning tuning, ImageEngine engine,
-                          Membership membership) throws IOException {
+                          Membership membership, Replication replication) throws IOException {
     InetAddress address = checkedBindAddress(config);
     ImageEngine images = engine != null ? engine : ImageEngines.detect(config.imaging().limits());
-    Store store = Store.open(config.store());
+    Store store = replication == null ? Store.open(config.store())
+        : replication.attach(Store.open(config.store(), replication));
     TransformService transforms;
     try {
       transforms = TransformService.open(config.imaging(), store, images, tuning.transformThreads());
@@ -158,7 +163,7 @@ public final class WimgServer implements AutoCloseable {
       UploadBudget uploads = new UploadBudget(tuning.uploadBudgetBytes());
       ServerContext context = new ServerContext(store, config, tuning, metrics, json, new ErrorResponses(json),
           uploads, blocking, WriteAuth.forKey(config.writeKey()), new HttpDateCache(), new InFlightRequests(),
-          readVersion(), transport.name(), System.nanoTime(), transforms, membership);
+          readVersion(), transport.name(), System.nanoTime(), transforms, membership, replication);
       OpenConnections connections = new OpenConnections();
       ThreadPoolExecutor pool = blocking;
       metrics.gauge("wimg.http.connections", null, "Open HTTP connections", connections, OpenConnections::size);

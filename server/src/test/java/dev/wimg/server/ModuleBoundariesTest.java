@@ -33,7 +33,11 @@ import java.util.List;
  *   files       GET, HEAD and DELETE of a file                 http, headers, transform
  *   upload      POST /files: raw and multipart bodies          http, headers
  *   admin       /status, /metrics and the meters               http, transform (its figures)
- *   cluster     a storage node's identity and heartbeats        http
+ *   replication a member's copies of its group's volumes:      http, transform (deletes cascade
+ *               sending, receiving, catch-up                   to derived pictures), upload (its
+ *                                                              memory budget holds copies too)
+ *   cluster     a storage node's identity and heartbeats        http, replication (peers it
+ *                                                              learns from the trackers)
  *   tracker     a tracker: cluster map, placement, endpoints    http, slots
  * </pre>
  *
@@ -46,7 +50,7 @@ class ModuleBoundariesTest {
   private static final String INTERNAL = "dev.wimg.server.internal";
   private static final List<String> PACKAGES =
       List.of("headers", "derived", "slots", "http", "transform", "files", "upload", "admin",
-          "cluster", "tracker");
+          "replication", "cluster", "tracker");
 
   @ArchTest
   static final ArchRule reachesOnlyTheApiOfTheModulesBelow = noClasses()
@@ -90,7 +94,8 @@ class ModuleBoundariesTest {
       .that().resideInAPackage(INTERNAL + ".http")
       .and().doNotHaveSimpleName("Router")
       .and().doNotHaveSimpleName("ServerContext")
-      .should().dependOnClassesThat().resideInAnyPackage(internal("files", "upload", "transform", "derived"))
+      .should().dependOnClassesThat().resideInAnyPackage(internal("files", "upload", "transform", "derived",
+          "replication"))
       .because("the HTTP plumbing serves any handler: only the router picks them and only the "
           + "shared context holds their services");
 
@@ -107,7 +112,11 @@ class ModuleBoundariesTest {
   static final ArchRule adminUsesOnlyHttpAndTransform = usesOnly("admin", "http", "transform");
 
   @ArchTest
-  static final ArchRule clusterUsesOnlyHttp = usesOnly("cluster", "http");
+  static final ArchRule replicationUsesOnlyHttpTransformAndUploadBudget =
+      usesOnly("replication", "http", "transform", "upload");
+
+  @ArchTest
+  static final ArchRule clusterUsesOnlyHttpAndReplication = usesOnly("cluster", "http", "replication");
 
   @ArchTest
   static final ArchRule trackerUsesOnlyHttpAndSlots = usesOnly("tracker", "http", "slots");

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A real tracker and real storage nodes in this JVM, on ephemeral loopback ports: heartbeats are
  * checked and shown in {@code /cluster}, uploads through the tracker reach a node of a group that
  * takes them (another one when the first has stopped), reads are redirected to the fid's group,
- * and a second node of a group takes no uploads. Killing processes is left to the cli module's
+ * and the members of a group hold byte-identical copies of each other's volumes. Killing processes is left to the cli module's
  * {@code ClusterProcessesTest}.
  */
 class TrackerTest {
@@ -183,22 +183,84 @@ class TrackerTest {
   }
 
   @Test
-  void aSecondNodeOfAGroupTakesNoUploads() throws Exception {
+  void membersOfAGroupHoldByteIdenticalCopiesAndAckOnlyWithTwo() throws Exception {
     TrackerServer tracker = tracker(TrackerConfig.defaults()
-        .withDownAfter(Duration.ofMillis(300)));
+        .withDownAfter(Duration.ofMillis(500)));
     StorageNode first = node(tracker, 1, "first");
-    await().atMost(SETTLE).until(() -> cluster(tracker).at("/groups/0/writable").asBoolean());
-    HttpResponse<String> stored = post(first.url().resolve("/files"), "kept");
-    assertThat(stored.statusCode()).as(stored.body()).isEqualTo(201);
-
     StorageNode second = node(tracker, 1, "second");
-    await().atMost(SETTLE).untilAsserted(() -> {
-      HttpResponse<String> refused = post(second.url().resolve("/files"), "must not be kept");
-      assertThat(refused.statusCode()).isEqualTo(503);
-      assertThat(refused.body()).contains("a tracker refused it: group 1 has member "
-          + first.nodeId());
-    });
-    assertThat(cluster(tracker).at("/groups/0/members").size()).isEqualTo(1);
+    await().atMost(SETTLE).until(() -> cluster(tracker).at("/groups/0/members").size() == 2
+        && cluster(tracker).at("/groups/0/writable").asBoolean());
+    // uploads to both members at once: each writes its own slot's volumes, copies the other's
+    List<String> fids = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    List<Thread> writers = new java.util.ArrayList<>();
+    for (StorageNode target : List.of(first, second)) {
+      for (int t = 0; t < 3; t++) {
+        int writer = t;
+        writers.add(Thread.ofPlatform().start(() -> {
+          for (int n = 0; n < 20; n++) {
+            int i = n;
+            try {
+              HttpResponse<String> r = await().atMost(SETTLE).until(() -> post(
+                  target.url().resolve("/files"), "file " + target.port() + "/" + writer + "/" + i),
+                  resp -> resp.statusCode() != 503);
+              assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+              fids.add(TestServer.JSON.readTree(r.body()).get("fid").asText());
+            } catch (Exception e) {
+              throw new AssertionError(e);
+            }
+          }
+        }));
+      }
+    }
+    for (Thread w : writers) {
+      w.join();
+    }
+    assertThat(fids).hasSize(120).doesNotHaveDuplicates();
+    for (String fid : fids) {
+      byte[] fromFirst = get(first.url().resolve("/" + fid)).body();
+      assertThat(get(second.url().resolve("/" + fid)).body()).as(fid).isEqualTo(fromFirst);
+    }
+    Set<Integer> volumes = new HashSet<>();
+    for (String fid : fids) {
+      volumes.add(Fid.parse(fid).volume());
+    }
+    assertThat(volumes).containsExactlyInAnyOrder((first.slot() << 16) | 1, (second.slot() << 16) | 1);
+    // a delete sent to the member that does not write the volume is done by its writer, on both
+    String ofFirst = fids.stream().filter(f -> Fid.parse(f).volume() >> 16 == first.slot())
+        .findFirst().orElseThrow();
+    HttpResponse<String> deleted = http.send(HttpRequest.newBuilder(second.url().resolve("/" + ofFirst))
+        .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(204);
+    assertThat(get(first.url().resolve("/" + ofFirst)).statusCode()).isEqualTo(404);
+    assertThat(get(second.url().resolve("/" + ofFirst)).statusCode()).isEqualTo(404);
+    for (int v : volumes) {
+      String name = "1-" + v + ".dat";
+      long length = java.nio.file.Files.size(dir.resolve("first").resolve(name));
+      byte[] a = java.nio.file.Files.readAllBytes(dir.resolve("first").resolve(name));
+      byte[] b = java.nio.file.Files.readAllBytes(dir.resolve("second").resolve(name));
+      long end = usedBytes(first, v);
+      assertThat(end).isEqualTo(usedBytes(second, v)).isLessThanOrEqualTo(length);
+      assertThat(java.util.Arrays.copyOf(b, (int) end)).as(name).isEqualTo(java.util.Arrays.copyOf(a, (int) end));
+    }
+
+    // with its peer gone, a member acknowledges nothing (two copies are needed) and the tracker
+    // stops placing uploads on the group
+    second.close();
+    running.remove(second);
+    HttpResponse<String> refused = post(first.url().resolve("/files"), "one copy only");
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+    assertThat(refused.body()).contains("copies are needed");
+    await().atMost(SETTLE).until(() -> !cluster(tracker).at("/groups/0/writable").asBoolean());
+    assertThat(post(tracker.url().resolve("/files"), "nowhere").statusCode()).isEqualTo(503);
+  }
+
+  private long usedBytes(StorageNode node, int volume) throws Exception {
+    for (JsonNode v : TestServer.JSON.readTree(get(node.url().resolve("/replica")).body()).get("volumes")) {
+      if (v.get("id").asInt() == volume) {
+        return v.get("end").asLong();
+      }
+    }
+    throw new AssertionError("no volume " + volume + " on " + node.url());
   }
 
   @Test

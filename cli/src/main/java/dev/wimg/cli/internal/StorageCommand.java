@@ -52,6 +52,13 @@ final class StorageCommand extends ServerCommand {
           + "and uploads sent to it get 507.", "Default: 1g", "Environment: WIMG_RESERVE."})
   private long reserve;
 
+  @Option(names = "--copies", paramLabel = "N", defaultValue = "2",
+      description = {"Members of the group, this one included, that must hold an upload or delete "
+          + "durable before it is acknowledged (the group's size if smaller); too few live "
+          + "members: 503, and trackers place uploads on other groups.", "Default: 2",
+          "Environment: WIMG_COPIES."})
+  private int copies;
+
   StorageCommand(Environment environment) {
     super(environment);
   }
@@ -71,6 +78,7 @@ final class StorageCommand extends ServerCommand {
     NodeConfig node = NodeConfig.of(trackers.urls()).withZone(zone)
         .withPublicUrl(publicUrl == null ? null : publicUrl.urls().getFirst())
         .withReserveBytes(reserve)
+        .withCopies(copies)
         .withClusterKey(clusterKey == null || clusterKey.isEmpty() ? null : clusterKey);
     StorageNode storage = StorageNode.start(config.withGroup(group),
         node);

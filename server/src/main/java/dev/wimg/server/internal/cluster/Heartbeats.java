@@ -1,5 +1,8 @@
 package dev.wimg.server.internal.cluster;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.wimg.protocol.ClusterView;
+import dev.wimg.server.internal.replication.Replication;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wimg.protocol.ClusterKey;
 import dev.wimg.protocol.Heartbeat;
@@ -44,6 +47,7 @@ public final class Heartbeats implements AutoCloseable {
   private final Duration interval;
   private final long reserveBytes;
   private final Membership membership;
+  private final Replication replication;
   private final ObjectMapper mapper = new ObjectMapper();
   private final HttpClient http;
   /** The last outcome logged per tracker; written from the HTTP client's completion threads. */
@@ -62,7 +66,7 @@ public final class Heartbeats implements AutoCloseable {
    */
   public Heartbeats(ServerContext server, NodeIdentity identity, String url, String zone,
                     List<URI> trackers, String clusterKey, Duration interval, long reserveBytes,
-                    Membership membership) {
+                    Membership membership, Replication replication) {
     this.server = server;
     this.identity = identity;
     this.url = url;
@@ -72,6 +76,7 @@ public final class Heartbeats implements AutoCloseable {
     this.interval = interval;
     this.reserveBytes = reserveBytes;
     this.membership = membership;
+    this.replication = replication;
     this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(interval.multipliedBy(REQUEST_TIMEOUT_INTERVALS)).build();
     this.thread = Thread.ofPlatform().daemon().name("wimg-heartbeats").start(this::run);
@@ -109,10 +114,11 @@ public final class Heartbeats implements AutoCloseable {
     }
     membership.space(stats.freeBytes(), reserveBytes);
     readOnly |= membership.lowSpace() != null;
-    String state = readOnly ? MemberState.READ_ONLY.token() : MemberState.SERVING.token();
+    String state = replication.catchingUp() ? MemberState.CATCHING_UP.token()
+        : readOnly ? MemberState.READ_ONLY.token() : MemberState.SERVING.token();
     return Heartbeat.of(identity.group(), identity.node(), identity.slot(), url, zone, state,
         stats.freeBytes(), stats.usedBytes(), stats.liveNeedles(),
-        (int) Math.min(Integer.MAX_VALUE, server.inFlight().count()), volumes);
+        (int) Math.min(Integer.MAX_VALUE, server.inFlight().count()), volumes, replication.copies());
   }
 
   private void beat() {
@@ -153,6 +159,14 @@ public final class Heartbeats implements AutoCloseable {
     } else if (response.statusCode() == 200) {
       membership.accepted();
       outcome = "accepted";
+      try {
+        JsonNode group = mapper.readTree(response.body()).get("group");
+        if (group != null && !group.isNull()) {
+          replication.group(mapper.treeToValue(group, ClusterView.Group.class));
+        }
+      } catch (IOException | RuntimeException e) {
+        outcome = "accepted, with a group that does not parse: " + e.getMessage();
+      }
     } else if (response.statusCode() == 409) {
       String why = TrackerAnswers.errorMessage(mapper, response.body());
       membership.refused(why);

@@ -37,7 +37,11 @@ public final class DeleteHandler {
     }
     deletion.whenComplete((deleted, failure) -> ex.onEventLoop(() -> {
       String noSpace = failure == null ? null : ErrorResponses.outOfSpace(failure);
-      if (noSpace != null) {
+      String noCopies = failure == null ? null : ErrorResponses.unavailable(failure);
+      if (noCopies != null) {
+        log.warn("deleting {} not acknowledged: {}", path.fid(), noCopies);
+        ex.unavailable("could not delete the file: " + noCopies);
+      } else if (noSpace != null) {
         log.warn("deleting {} refused with 507, {}: {}", path.fid(), noSpace, failure.getMessage());
         ex.error(HttpResponseStatus.INSUFFICIENT_STORAGE, "could not delete the file: " + noSpace);
       } else if (failure != null) {

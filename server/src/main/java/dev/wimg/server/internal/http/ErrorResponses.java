@@ -34,6 +34,19 @@ public final class ErrorResponses {
    * {@code failure} or its causes), as a phrase for the client, or null for any other failure (an
    * I/O error such as EIO, a bug), which stays 500. Writes answer the first with 507.
    */
+  /**
+   * Why a write or delete was not acknowledged here though another node may take it ({@link
+   * UnavailableException}: a 503's message), or null.
+   */
+  public static String unavailable(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof UnavailableException unavailable) {
+        return unavailable.getMessage();
+      }
+    }
+    return null;
+  }
+
   public static String outOfSpace(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof OutOfSpaceException full) {

@@ -1,5 +1,6 @@
 package dev.wimg.server.internal.http;
 
+import dev.wimg.server.internal.replication.ReplicaHandler;
 import dev.wimg.server.internal.admin.MetricsHandler;
 import dev.wimg.server.internal.admin.StatusHandler;
 import dev.wimg.server.internal.files.DeleteHandler;
@@ -19,6 +20,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  *   GET, HEAD       /metrics                  Prometheus text
  *   GET, HEAD       /&lt;fid&gt;[/&lt;name&gt;]          the file
  *   DELETE          /&lt;fid&gt;[/&lt;name&gt;]          delete the file
+ *   (any)           /replica...               a cluster member's copies ({@link ReplicaHandler})
  * </pre>
  *
  * <p>Checks run in this order, so that an anonymous client learns nothing about ids: method (405),
@@ -35,6 +37,8 @@ public final class Router {
   private final DeleteHandler delete;
   private final StatusHandler status;
   private final MetricsHandler metrics;
+  /** A cluster member's {@code /replica} endpoints, or null (the all-in-one server has none). */
+  private final ReplicaHandler replica;
 
   public Router(ServerContext server) {
     this.upload = new UploadHandler(server);
@@ -42,6 +46,8 @@ public final class Router {
     this.delete = new DeleteHandler(server);
     this.status = new StatusHandler(server);
     this.metrics = new MetricsHandler(server);
+    this.replica = server.replication() == null ? null
+        : new ReplicaHandler(server.replication().clusterKey(), server.config().maxUploadBytes());
   }
 
   /** Handles {@code ex}; returns where its body goes, or null to discard the body. */
@@ -75,6 +81,9 @@ public final class Router {
       default -> {
         // a file path, or not found
       }
+    }
+    if (replica != null && ReplicaHandler.handles(path)) {
+      return replica.route(ex);
     }
     if (path.equals("/") || path.startsWith("/files/") || path.startsWith("/status/")
         || path.startsWith("/metrics/")) {

@@ -1,5 +1,6 @@
 package dev.wimg.server.internal.http;
 
+import dev.wimg.server.internal.replication.Replication;
 import dev.wimg.server.ServerConfig;
 import dev.wimg.server.internal.admin.ServerMetrics;
 import dev.wimg.server.internal.headers.HttpDateCache;
@@ -28,10 +29,13 @@ import java.util.concurrent.Executor;
  * @param startNanos  {@link System#nanoTime()} at start, for the uptime
  * @param transforms  picture transforms and derived pictures
  * @param membership  whether uploads are taken now (a node of a cluster needs a tracker's yes)
+ * @param replication a cluster member's replication to its group, or null for the all-in-one
+ *                    server
  */
 public record ServerContext(Store store, ServerConfig config, ServerTuning tuning,
                             ServerMetrics metrics, JsonBodies json, ErrorResponses errors,
                             UploadBudget uploads, Executor blocking, WriteAuth writeAuth,
                             HttpDateCache dates, InFlightRequests inFlight, String version,
                             String transport, long startNanos,
-                            TransformService transforms, Membership membership) {}
+                            TransformService transforms, Membership membership,
+                            Replication replication) {}

@@ -20,13 +20,13 @@ import java.util.function.LongSupplier;
  * it is kept (a person wants to see it) until the tracker restarts. An upload that failed on a
  * node makes the tracker skip it until its next heartbeat.
  *
- * <p>Until members of a group replicate to each other (docs/CLUSTER.md), a group has one member,
- * so that two nodes never hand out fids of the same volumes. A node that holds no volume yet is
- * refused ({@link Admission#REFUSED}) by a group that has another member, and by any group during
- * the tracker's first {@code downAfter}, while it may not have heard from every live node yet. A
- * node that holds volumes replaces a member that holds none; two that both hold volumes put their
- * group in conflict: both are refused and the group takes no uploads until one is stopped and the
- * tracker restarted.
+ * <p>A group has as many members as heartbeat for it, each writing the volumes of its own slot
+ * and holding copies of the others' (docs/CLUSTER.md). A node that claims a slot another live
+ * node of its group holds (a data folder copied with its {@code node.properties} changed, say) is
+ * refused ({@link Admission#REFUSED}): two writers of the same volumes would hand out the same
+ * fids. A group takes uploads while as many of its members take them as its uploads need copies
+ * (the largest {@code copies} its members report, or the group's size if smaller): with a member
+ * down, a group of two that needs two copies takes none, and its uploads go to other groups.
  *
  * <p>Thread-safe: every method holds the map's lock, which is short (heartbeats once a second per
  * node, placement reads a few entries).
@@ -56,7 +56,6 @@ public final class ClusterMap {
 
   private final LongSupplier nanoClock;
   private final long downAfterNanos;
-  private final long startedNanos;
   /** group → node id → entry; TreeMaps so that views are in a stable order. */
   private final Map<Integer, Map<String, Entry>> groups = new TreeMap<>();
   /** Most age of {@link #candidates} between changes, ms. */
@@ -65,8 +64,6 @@ public final class ClusterMap {
   private volatile UploadCandidates candidates = UploadCandidates.NONE;
   /** Set when who takes uploads may have changed: the next placement rebuilds the candidates. */
   private volatile boolean candidatesStale = true;
-  /** Groups claimed by two nodes that both hold volumes. */
-  private final java.util.Set<Integer> conflicted = new java.util.TreeSet<>();
 
   /**
    * @param downAfterNanos how long a node may stay silent before it is shown {@code down}
@@ -75,50 +72,36 @@ public final class ClusterMap {
   public ClusterMap(long downAfterNanos, LongSupplier nanoClock) {
     this.downAfterNanos = downAfterNanos;
     this.nanoClock = nanoClock;
-    this.startedNanos = nanoClock.getAsLong();
   }
 
   /** Records a heartbeat and says whether the node is its group's member (see the class notes). */
   public synchronized Admission heard(Heartbeat heartbeat) {
     long now = nanoClock.getAsLong();
     int group = heartbeat.group();
-    boolean fresh = heartbeat.volumes().isEmpty();
     Map<String, Entry> members = groups.computeIfAbsent(group, g -> new TreeMap<>());
-    boolean others = members.keySet().stream().anyMatch(id -> !id.equals(heartbeat.node()));
-    if (fresh && (others || now - startedNanos < downAfterNanos)) {
-      if (members.isEmpty()) {
-        groups.remove(group);
-      }
+    if (slotHolder(members, heartbeat, now).isPresent()) {
       return Admission.REFUSED;
-    }
-    if (!fresh && others) {
-      boolean otherHoldsVolumes = members.values().stream().anyMatch(e ->
-          !e.heartbeat().node().equals(heartbeat.node()) && !e.heartbeat().volumes().isEmpty());
-      if (otherHoldsVolumes) {
-        conflicted.add(group);
-        candidatesStale = true;
-      } else {
-        members.keySet().removeIf(id -> !id.equals(heartbeat.node()));
-        candidatesStale = true;
-      }
     }
     Entry before = members.put(heartbeat.node(), new Entry(heartbeat, now, Long.MIN_VALUE));
     if (before == null || !before.heartbeat().state().equals(heartbeat.state())
+        || before.heartbeat().copies() != heartbeat.copies()
         || before.failedSinceHeard() || before.silentFor(now, downAfterNanos)) {
       candidatesStale = true;
     }
-    return conflicted.contains(group) ? Admission.REFUSED : Admission.ACCEPTED;
+    return Admission.ACCEPTED;
   }
 
-  /** Whether two nodes holding volumes claim {@code group}. */
-  public synchronized boolean conflicted(int group) {
-    return conflicted.contains(group);
+  /** Another live member of the heartbeat's group that holds its slot, if any. */
+  private Optional<Heartbeat> slotHolder(Map<String, Entry> members, Heartbeat heartbeat, long now) {
+    return members.values().stream()
+        .filter(e -> !e.heartbeat().node().equals(heartbeat.node()) && heartbeat.slot() != 0
+            && e.heartbeat().slot() == heartbeat.slot() && !e.silentFor(now, downAfterNanos))
+        .map(Entry::heartbeat).findFirst();
   }
 
-  /** The member of {@code group} other than {@code node}, for a refusal's message. */
-  public synchronized Optional<Heartbeat> otherMember(int group, String node) {
-    return groups.getOrDefault(group, Map.of()).values().stream().map(Entry::heartbeat)
-        .filter(h -> !h.node().equals(node)).findFirst();
+  /** The live member of {@code group} other than {@code node} that holds {@code slot}, for a refusal. */
+  public synchronized Optional<Heartbeat> slotHolder(Heartbeat heartbeat) {
+    return slotHolder(groups.getOrDefault(heartbeat.group(), Map.of()), heartbeat, nanoClock.getAsLong());
   }
 
   /** Marks {@code node} as failed for uploads until its next heartbeat. */
@@ -131,13 +114,19 @@ public final class ClusterMap {
     }
   }
 
-  /**
-   * A member that takes uploads now: reported {@code serving}, not silent, no failure since, its
-   * group not in conflict.
-   */
+  /** A member that takes uploads now: reported {@code serving}, not silent, no failure since. */
   private boolean takesUploads(Entry entry, long now) {
-    return !conflicted.contains(entry.heartbeat().group()) && !entry.silentFor(now, downAfterNanos) && !entry.failedSinceHeard()
+    return !entry.silentFor(now, downAfterNanos) && !entry.failedSinceHeard()
         && entry.heartbeat().state().equals(MemberState.SERVING.token());
+  }
+
+  /** Copies an upload to {@code members}' group needs: the most any member asks, at most all. */
+  private static int copiesNeeded(Map<String, Entry> members) {
+    int copies = 1;
+    for (Entry e : members.values()) {
+      copies = Math.max(copies, e.heartbeat().copies());
+    }
+    return Math.min(copies, members.size());
   }
 
   /** A member that serves reads now: not silent, and not catching up. */
@@ -172,7 +161,7 @@ public final class ClusterMap {
           live.add(entry.heartbeat());
         }
       }
-      if (!live.isEmpty()) {
+      if (!live.isEmpty() && live.size() >= copiesNeeded(members)) {
         byGroup.put(group, List.copyOf(live));
       }
     });
@@ -198,19 +187,31 @@ public final class ClusterMap {
     long now = nanoClock.getAsLong();
     List<ClusterView.Group> view = new ArrayList<>();
     groups.forEach((group, members) -> {
-      List<ClusterView.Member> shown = new ArrayList<>();
-      boolean writable = false;
-      for (Entry entry : members.values()) {
-        Heartbeat h = entry.heartbeat();
-        boolean down = entry.silentFor(now, downAfterNanos);
-        writable |= takesUploads(entry, now);
-        shown.add(new ClusterView.Member(h.node(), h.slot(), h.url(), h.zone(),
-            down ? MemberState.DOWN.token() : h.state(), h.freeBytes(), h.load(), h.needles(),
-            TimeUnit.NANOSECONDS.toMillis(now - entry.heardNanos())));
-      }
-      view.add(new ClusterView.Group(group, writable, shown));
+      view.add(groupView(members, group, now));
     });
     return ClusterView.of(view, trackers);
+  }
+
+  /** {@code group} as {@code GET /cluster} shows it, or null when no node of it is known. */
+  public synchronized ClusterView.Group group(int group) {
+    Map<String, Entry> members = groups.get(group);
+    return members == null ? null : groupView(members, group, nanoClock.getAsLong());
+  }
+
+  private ClusterView.Group groupView(Map<String, Entry> members, int group, long now) {
+    List<ClusterView.Member> shown = new ArrayList<>();
+    int taking = 0;
+    for (Entry entry : members.values()) {
+      Heartbeat h = entry.heartbeat();
+      boolean down = entry.silentFor(now, downAfterNanos);
+      if (takesUploads(entry, now)) {
+        taking++;
+      }
+      shown.add(new ClusterView.Member(h.node(), h.slot(), h.url(), h.zone(),
+          down ? MemberState.DOWN.token() : h.state(), h.freeBytes(), h.load(), h.needles(),
+          TimeUnit.NANOSECONDS.toMillis(now - entry.heardNanos())));
+    }
+    return new ClusterView.Group(group, taking > 0 && taking >= copiesNeeded(members), shown);
   }
 
   /** Nodes known, down ones included. */

@@ -2,6 +2,7 @@ package dev.wimg.server.internal.tracker;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wimg.protocol.ClusterKey;
+import dev.wimg.protocol.ClusterView;
 import dev.wimg.protocol.Fid;
 import dev.wimg.protocol.Heartbeat;
 import dev.wimg.protocol.SlotClaim;
@@ -45,8 +46,9 @@ import org.slf4j.LoggerFactory;
  * A tracker's HTTP endpoints. Requests arrive whole ({@code HttpObjectAggregator} in front).
  *
  * <pre>
- *   POST          /cluster/heartbeat   a storage node's heartbeat (JSON {@link Heartbeat}); 200, or
- *                                      409 when the node may not take uploads for its group
+ *   POST          /cluster/heartbeat   a storage node's heartbeat (JSON {@link Heartbeat}); 200 with
+ *                                      its group's members, or 409 when another live node holds
+ *                                      its slot
  *   POST          /cluster/slots       a node's slot ({@link SlotClaim} → {@link SlotGrant}); 409
  *                                      when its group has no slot left, 503 without a majority
  *                                      of the trackers
@@ -83,8 +85,11 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
   /** What {@code GET /cluster/assign} answers: the node an upload should go to. */
   record Assignment(int group, String node, String url, String zone) {}
 
-  /** What an accepted heartbeat is answered with. */
-  record HeartbeatAnswer(boolean accepted) {}
+  /**
+   * What an accepted heartbeat is answered with: the node's group as {@code GET /cluster} shows
+   * it, whose other members are the peers it replicates to.
+   */
+  record HeartbeatAnswer(boolean accepted, ClusterView.Group group) {}
 
   private final ClusterMap cluster;
   private final Placement placement;
@@ -226,15 +231,12 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
     }
     if (cluster.heard(heartbeat) == ClusterMap.Admission.ACCEPTED) {
       respond(ctx, request, json.response(ctx.alloc(), HttpResponseStatus.OK,
-          new HeartbeatAnswer(true)), true);
+          new HeartbeatAnswer(true, cluster.group(heartbeat.group()))), true);
       return;
     }
-    String message = cluster.conflicted(heartbeat.group())
-        ? "group " + heartbeat.group() + " is claimed by two nodes that both hold volumes; it takes"
-            + " no uploads until one of them is stopped and the trackers restarted"
-        : "group " + heartbeat.group() + " has member " + cluster.otherMember(heartbeat.group(),
-            heartbeat.node()).map(h -> h.node() + " at " + h.url()).orElse("(being chosen)")
-            + "; until members replicate, a group has one member (docs/CLUSTER.md)";
+    String message = "slot " + heartbeat.slot() + " of group " + heartbeat.group() + " is held by "
+        + cluster.slotHolder(heartbeat).map(h -> "node " + h.node() + " at " + h.url())
+            .orElse("another node") + "; two nodes must never write the same volumes";
     respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.CONFLICT, message), true);
   }
 

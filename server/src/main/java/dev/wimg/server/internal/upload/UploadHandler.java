@@ -175,7 +175,10 @@ public final class UploadHandler {
     }
     if (failure != null) {
       String noSpace = ErrorResponses.outOfSpace(failure);
-      if (noSpace != null) {
+      String noCopies = ErrorResponses.unavailable(failure);
+      if (noCopies != null) {
+        log.warn("upload of {} file(s) not acknowledged: {}", files.size(), noCopies);
+      } else if (noSpace != null) {
         // One line: the store has logged the failed batch with its stack trace already.
         log.warn("upload of {} file(s) refused with 507, {}: {}", files.size(), noSpace, failure.getMessage());
       } else {
@@ -191,7 +194,9 @@ public final class UploadHandler {
           });
         }
       }
-      if (noSpace != null) {
+      if (noCopies != null) {
+        ex.unavailable("could not store the file: " + noCopies);
+      } else if (noSpace != null) {
         ex.error(HttpResponseStatus.INSUFFICIENT_STORAGE, "could not store the file: " + noSpace);
       } else {
         ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not store the file");

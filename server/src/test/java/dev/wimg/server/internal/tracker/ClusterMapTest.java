@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The tracker's rules on its soft state, with a clock the test moves: who may be a group's member
- * (one per group until members replicate), when a node is down, and which nodes take uploads.
+ * (any node, but one per slot), when a node is down, and which nodes take uploads (a group with
+ * fewer live members than its uploads need copies takes none).
  */
 class ClusterMapTest {
 
@@ -37,35 +38,47 @@ class ClusterMapTest {
         .map(ClusterView.Member::state).findFirst().orElse("(absent)");
   }
 
-  @Test
-  void aFreshNodeWaitsOutTheTrackersFirstDownAfterAndASecondFreshNodeIsRefused() {
-    assertThat(map.heard(beat(1, "a", List.of()))).isEqualTo(ClusterMap.Admission.REFUSED);
-    assertThat(map.view(List.of()).groups()).isEmpty();
-    clock.addAndGet(DOWN_AFTER + 1);
-    assertThat(map.heard(beat(1, "a", List.of()))).isEqualTo(ClusterMap.Admission.ACCEPTED);
-    assertThat(map.heard(beat(1, "b", List.of()))).isEqualTo(ClusterMap.Admission.REFUSED);
-    assertThat(map.otherMember(1, "b")).map(Heartbeat::node).contains("a");
-    assertThat(uploadNodes()).containsExactly("a");
+  private static Heartbeat beat(int group, String node, int slot, int copies) {
+    return Heartbeat.of(group, node, slot, "http://" + node + ":1", "default", "serving", 100, 8, 0,
+        0, List.of(), copies);
   }
 
   @Test
-  void aNodeHoldingVolumesIsAcceptedAtOnceAndReplacesAFreshMember() {
+  void everyMemberOfAGroupIsAcceptedButNoTwoLiveNodesHoldOneSlot() {
+    assertThat(map.heard(beat(1, "a", 1, 2))).isEqualTo(ClusterMap.Admission.ACCEPTED);
+    assertThat(map.heard(beat(1, "b", 2, 2))).isEqualTo(ClusterMap.Admission.ACCEPTED);
+    assertThat(map.heard(beat(1, "c", 3, 2))).isEqualTo(ClusterMap.Admission.ACCEPTED);
+    // a copy of a's folder under another node id would write a's volumes
+    Heartbeat impostor = beat(1, "d", 1, 2);
+    assertThat(map.heard(impostor)).isEqualTo(ClusterMap.Admission.REFUSED);
+    assertThat(map.slotHolder(impostor)).map(Heartbeat::node).contains("a");
+    assertThat(uploadNodes()).containsExactlyInAnyOrder("a", "b", "c");
+    // once a is down for good, the slot's holder is whoever heartbeats for it
     clock.addAndGet(DOWN_AFTER + 1);
-    assertThat(map.heard(beat(1, "fresh", List.of()))).isEqualTo(ClusterMap.Admission.ACCEPTED);
-    assertThat(map.heard(beat(1, "old", List.of(1, 2)))).isEqualTo(ClusterMap.Admission.ACCEPTED);
-    assertThat(map.heard(beat(1, "fresh", List.of()))).isEqualTo(ClusterMap.Admission.REFUSED);
-    assertThat(uploadNodes()).containsExactly("old");
+    assertThat(map.heard(impostor)).isEqualTo(ClusterMap.Admission.ACCEPTED);
   }
 
   @Test
-  void twoNodesHoldingVolumesPutTheirGroupInConflict() {
-    assertThat(map.heard(beat(1, "a", List.of(1)))).isEqualTo(ClusterMap.Admission.ACCEPTED);
-    assertThat(map.heard(beat(2, "c", List.of(1)))).isEqualTo(ClusterMap.Admission.ACCEPTED);
-    assertThat(map.heard(beat(1, "b", List.of(1)))).isEqualTo(ClusterMap.Admission.REFUSED);
-    assertThat(map.heard(beat(1, "a", List.of(1)))).isEqualTo(ClusterMap.Admission.REFUSED);
-    assertThat(map.conflicted(1)).isTrue();
+  void aGroupTakesUploadsOnlyWhileItHasAsManyLiveMembersAsItsUploadsNeedCopies() {
+    map.heard(beat(1, "a", 1, 2));
+    assertThat(uploadNodes()).as("a group of one needs one copy").containsExactly("a");
+    map.heard(beat(1, "b", 2, 2));
+    map.heard(beat(2, "c", 1, 2));
+    assertThat(uploadNodes()).containsExactlyInAnyOrder("a", "b", "c");
+    clock.addAndGet(3 * SECOND);
+    map.heard(beat(1, "a", 1, 2));
+    map.heard(beat(2, "c", 1, 2));
+    clock.addAndGet(3 * SECOND); // b silent for 6 s: down
+    map.heard(beat(1, "a", 1, 2));
+    map.heard(beat(2, "c", 1, 2));
+    assertThat(state(1, "b")).isEqualTo("down");
+    assertThat(uploadNodes()).as("group 1 has one live member of the two copies it needs")
+        .containsExactly("c");
     assertThat(map.view(List.of()).groups().getFirst().writable()).isFalse();
-    assertThat(uploadNodes()).containsExactly("c");
+    assertThat(map.readers(1)).extracting(Heartbeat::node).containsExactly("a");
+    assertThat(map.group(1).members()).hasSize(2);
+    map.heard(beat(1, "b", 2, 2));
+    assertThat(uploadNodes()).containsExactlyInAnyOrder("a", "b", "c");
   }
 
   @Test

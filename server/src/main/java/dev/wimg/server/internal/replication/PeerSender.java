@@ -1,0 +1,315 @@
+package dev.wimg.server.internal.replication;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.protocol.ClusterKey;
+import dev.wimg.storage.Store;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends the records this node writes to one peer of its group, in order, and tells the {@link
+ * CopyWaiter}s when the peer has them durable (docs/CLUSTER.md, "Replication").
+ *
+ * <p>One request at a time: the ranges that queue up while one is in flight go together in the
+ * next, so that under load a peer's fsync is shared by many uploads as the writer's is. The peer
+ * answers with its copy's length; a peer that is behind ({@code 409} naming its length) is sent
+ * what it lacks from this node's volume first, up to {@value #MOST_GAP_BYTES} bytes, past which it
+ * is left to catch up by itself. A peer that does not answer, or answers anything else, fails the
+ * records waiting on it and is not tried again for {@value #RETRY_AFTER_MILLIS} ms (nor while a
+ * tracker reports it down): uploads then do not wait for it, and the copies rule decides whether
+ * they are acknowledged.
+ *
+ * <p>Thread-safety: {@link #send} and {@link #await} come from the store's writer and from
+ * completion threads; the queue, the lengths the peer confirmed and the waiters are guarded by
+ * {@code this}. The sending thread is the only one that talks to the peer.
+ */
+final class PeerSender implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PeerSender.class);
+
+  /** Most bytes sent in one request (a larger single range goes alone). */
+  static final int MOST_REQUEST_BYTES = 8 << 20;
+  /** Most bytes a peer may lack before a range for it to be sent them by the writer. */
+  static final long MOST_GAP_BYTES = 64L << 20;
+  /** How long a peer that failed is not tried, ms. */
+  static final long RETRY_AFTER_MILLIS = 1000;
+  /** How long a request to a peer may take, s. */
+  static final long REQUEST_SECONDS = 10;
+
+  /** A range of one of this node's volumes, to send. */
+  record Range(int volume, long offset, byte[] bytes) {
+    long end() {
+      return offset + bytes.length;
+    }
+  }
+
+  private record Waiting(int volume, long end, CopyWaiter waiter) {}
+
+  final String node;
+  private final URI url;
+  private final String clusterKey;
+  private final HttpClient http;
+  private final ObjectMapper mapper;
+  private final Store store;
+  private final ArrayDeque<Range> queue = new ArrayDeque<>();
+  /** Length of each volume's copy the peer confirmed durable. */
+  private final Map<Integer, Long> confirmed = new HashMap<>();
+  /** End of the last range of each volume queued since the peer last failed. */
+  private final Map<Integer, Long> queuedEnd = new HashMap<>();
+  private final List<Waiting> waiting = new ArrayList<>();
+  /** System.nanoTime() before which the peer is not tried; guarded by this. */
+  private long brokenUntil = System.nanoTime();
+  private String brokenBecause;
+  /** A tracker reports the peer down; guarded by this. */
+  private boolean down;
+  private boolean closed;
+  private final Thread thread;
+
+  PeerSender(String node, URI url, String clusterKey, HttpClient http, ObjectMapper mapper, Store store) {
+    this.node = node;
+    this.url = url;
+    this.clusterKey = clusterKey;
+    this.http = http;
+    this.mapper = mapper;
+    this.store = store;
+    this.thread = Thread.ofVirtual().name("wimg-replicate-" + url.getAuthority()).start(this::run);
+  }
+
+  URI url() {
+    return url;
+  }
+
+  /** Whether the peer is taken as unreachable now (its failure is recent, or it is down). */
+  synchronized boolean unreachable() {
+    return down || System.nanoTime() - brokenUntil < 0;
+  }
+
+  /** A tracker's view of the peer: down or not. */
+  synchronized void down(boolean isDown) {
+    if (isDown && !down) {
+      down = true;
+      failAll("a tracker reports it down");
+    } else if (!isDown) {
+      down = false;
+    }
+  }
+
+  /** Queues a range (dropped while the peer is unreachable: it will be sent what it lacks later). */
+  synchronized void send(Range range) {
+    if (closed || unreachable()) {
+      return;
+    }
+    queue.add(range);
+    queuedEnd.put(range.volume(), range.end());
+    notifyAll();
+  }
+
+  /** Tells {@code waiter} when the peer holds volume {@code volume} up to {@code end}. */
+  void await(int volume, long end, CopyWaiter waiter) {
+    String failure = null;
+    boolean held = false;
+    synchronized (this) {
+      if (confirmed.getOrDefault(volume, -1L) >= end) {
+        held = true;
+      } else if (closed || unreachable()) {
+        failure = closed ? "closed" : down ? "down" : brokenBecause;
+      } else if (queuedEnd.getOrDefault(volume, -1L) < end) {
+        // its range was dropped while the peer was unreachable; the next one brings what it lacks
+        failure = "it missed the record while unreachable";
+      } else {
+        waiting.add(new Waiting(volume, end, waiter));
+      }
+    }
+    if (held) {
+      waiter.confirmed();
+    } else if (failure != null) {
+      waiter.failed(url.toString(), failure);
+    }
+  }
+
+  private void run() {
+    while (true) {
+      List<Range> batch;
+      synchronized (this) {
+        while (queue.isEmpty() && !closed) {
+          try {
+            wait();
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        if (closed) {
+          return;
+        }
+        batch = new ArrayList<>(queue);
+        queue.clear();
+      }
+      try {
+        for (Range r : merged(batch)) {
+          deliver(r);
+        }
+      } catch (IOException | RuntimeException e) {
+        broken(e instanceof IOException && e.getMessage() != null ? e.getMessage() : e.toString());
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  /** Consecutive ranges of one volume joined, up to {@link #MOST_REQUEST_BYTES} per request. */
+  static List<Range> merged(List<Range> ranges) {
+    List<Range> out = new ArrayList<>();
+    int i = 0;
+    while (i < ranges.size()) {
+      Range first = ranges.get(i);
+      int j = i + 1;
+      long total = first.bytes().length;
+      long end = first.end();
+      while (j < ranges.size() && ranges.get(j).volume() == first.volume()
+          && ranges.get(j).offset() == end && total + ranges.get(j).bytes().length <= MOST_REQUEST_BYTES) {
+        total += ranges.get(j).bytes().length;
+        end = ranges.get(j).end();
+        j++;
+      }
+      if (j == i + 1) {
+        out.add(first);
+      } else {
+        byte[] joined = new byte[Math.toIntExact(total)];
+        int at = 0;
+        for (int k = i; k < j; k++) {
+          byte[] b = ranges.get(k).bytes();
+          System.arraycopy(b, 0, joined, at, b.length);
+          at += b.length;
+        }
+        out.add(new Range(first.volume(), first.offset(), joined));
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  /** Sends one range, first what the peer lacks before it if that is not too much. */
+  private void deliver(Range r) throws IOException, InterruptedException {
+    long end = post(r.volume(), r.offset(), r.bytes());
+    long gapSent = 0;
+    while (end < r.offset()) {
+      // The peer is behind: send it what it lacks from this node's volume, then the range again.
+      if (gapSent > MOST_GAP_BYTES) {
+        throw new IOException("it lacks more than " + MOST_GAP_BYTES + " bytes of volume "
+            + r.volume() + " (it has " + end + "): it will catch up by itself");
+      }
+      ByteBuffer lacking = store.readRecords(r.volume(), end, MOST_REQUEST_BYTES);
+      if (lacking == null || !lacking.hasRemaining()) {
+        throw new IOException("it has volume " + r.volume() + " up to " + end
+            + ", which this node cannot read back");
+      }
+      byte[] bytes = new byte[lacking.remaining()];
+      lacking.get(bytes);
+      gapSent += bytes.length;
+      long was = end;
+      end = post(r.volume(), was, bytes);
+      if (end >= r.offset()) {
+        end = post(r.volume(), r.offset(), r.bytes());
+      }
+    }
+    confirm(r.volume(), end);
+  }
+
+  /**
+   * Posts records at {@code offset}; returns the length of the peer's copy after it: at least
+   * {@code offset + bytes.length} when it took them, less when it is behind (409).
+   */
+  private long post(int volume, long offset, byte[] bytes) throws IOException, InterruptedException {
+    HttpRequest.Builder request = HttpRequest.newBuilder(url.resolve("/replica/" + volume + "?offset=" + offset))
+        .timeout(Duration.ofSeconds(REQUEST_SECONDS))
+        .header("Content-Type", "application/octet-stream")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
+    if (clusterKey != null) {
+      request.header(ClusterKey.HEADER, clusterKey);
+    }
+    HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    int status = response.statusCode();
+    JsonNode body;
+    try {
+      body = mapper.readTree(response.body());
+    } catch (IOException e) {
+      throw new IOException("answered " + status + " with a body that is not JSON");
+    }
+    if (status == 200 || status == 409) {
+      JsonNode end = body == null ? null : body.get("end");
+      if (end != null && end.canConvertToLong()) {
+        return end.asLong();
+      }
+    }
+    JsonNode error = body == null ? null : body.get("error");
+    throw new IOException("answered " + status + (error != null ? ": " + error.asText() : ""));
+  }
+
+  /** The peer holds {@code volume} up to {@code end}: tells the waiters that it covers. */
+  private void confirm(int volume, long end) {
+    List<CopyWaiter> done = new ArrayList<>();
+    synchronized (this) {
+      confirmed.merge(volume, end, Math::max);
+      for (Iterator<Waiting> it = waiting.iterator(); it.hasNext(); ) {
+        Waiting w = it.next();
+        if (w.volume() == volume && w.end() <= end) {
+          done.add(w.waiter());
+          it.remove();
+        }
+      }
+    }
+    done.forEach(CopyWaiter::confirmed);
+  }
+
+  private void broken(String why) {
+    synchronized (this) {
+      if (brokenBecause == null || !brokenBecause.equals(why) || !unreachable()) {
+        LOG.warn("replication to {} ({}) failed: {}; uploads do not wait for it for {} ms", node, url,
+            why, RETRY_AFTER_MILLIS);
+      }
+      brokenUntil = System.nanoTime() + RETRY_AFTER_MILLIS * 1_000_000;
+      brokenBecause = why;
+      queue.clear();
+      queuedEnd.clear();
+      // what it confirmed may be lost if it restarts: ask it again next time
+      confirmed.clear();
+      failAll(why);
+    }
+  }
+
+  /** Fails every waiter (caller holds this). */
+  private void failAll(String why) {
+    List<CopyWaiter> failed = new ArrayList<>();
+    for (Waiting w : waiting) {
+      failed.add(w.waiter());
+    }
+    waiting.clear();
+    // outside the lock would be nicer; waiters only complete futures, whose callbacks hop threads
+    failed.forEach(w -> w.failed(url.toString(), why));
+  }
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      closed = true;
+      queue.clear();
+      failAll("this node is stopping");
+      notifyAll();
+    }
+    thread.interrupt();
+  }
+}

@@ -1,0 +1,98 @@
+package dev.wimg.server.internal.replication;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.protocol.ClusterKey;
+import dev.wimg.protocol.ClusterView;
+import dev.wimg.protocol.Fid;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The requests a storage node makes of its peers' {@code /replica} endpoints, other than the
+ * ordered sending of its own records ({@link PeerSender}): a delete passed to the volume's writer,
+ * and the lengths and records a member catching up reads ({@link ReplicaHandler} answers them).
+ * Every request carries the cluster key.
+ */
+final class ReplicaClient {
+
+  private final HttpClient http;
+  private final ObjectMapper mapper;
+  private final String clusterKey;
+
+  ReplicaClient(HttpClient http, ObjectMapper mapper, String clusterKey) {
+    this.http = http;
+    this.mapper = mapper;
+    this.clusterKey = clusterKey;
+  }
+
+  private HttpRequest.Builder request(URI uri) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(PeerSender.REQUEST_SECONDS));
+    if (clusterKey != null) {
+      b.header(ClusterKey.HEADER, clusterKey);
+    }
+    return b;
+  }
+
+  /** Asks the writer of {@code fid}'s volume to delete it; completes as {@code Store#delete}. */
+  CompletableFuture<Boolean> delete(ClusterView.Member writer, Fid fid) {
+    HttpRequest request = request(URI.create(writer.url()).resolve("/replica/" + fid)).DELETE().build();
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray()).thenCompose(response -> {
+      try {
+        JsonNode body = mapper.readTree(response.body());
+        if (response.statusCode() == 200 && body.has("deleted")) {
+          return CompletableFuture.completedFuture(body.get("deleted").asBoolean());
+        }
+        String why = body.has("error") ? body.get("error").asText() : "status " + response.statusCode();
+        return CompletableFuture.failedFuture(response.statusCode() == 503
+            ? new NotEnoughCopiesException("the writer of " + fid + " (" + writer.url() + "): " + why)
+            : new IOException("the writer of " + fid + " (" + writer.url() + ") answered " + why));
+      } catch (IOException e) {
+        return CompletableFuture.failedFuture(new IOException("the writer of " + fid + " ("
+            + writer.url() + ") answered " + response.statusCode() + " with a body that is not JSON"));
+      }
+    }).exceptionallyCompose(e -> {
+      Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+          ? e.getCause() : e;
+      return CompletableFuture.failedFuture(cause instanceof IOException io && !(cause instanceof java.net.ConnectException)
+          ? io : new NotEnoughCopiesException("the writer of " + fid + " (" + writer.url()
+              + ") cannot be reached: " + cause));
+    });
+  }
+
+  /** The lengths of the volumes {@code peer} holds, by volume id. */
+  Map<Integer, Long> volumes(URI peer) throws IOException, InterruptedException {
+    HttpResponse<byte[]> response = http.send(request(peer.resolve("/replica")).GET().build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    if (response.statusCode() != 200) {
+      throw new IOException(peer + " answered " + response.statusCode() + " to GET /replica");
+    }
+    Map<Integer, Long> out = new LinkedHashMap<>();
+    for (JsonNode v : mapper.readTree(response.body()).path("volumes")) {
+      out.put(v.path("id").asInt(), v.path("end").asLong());
+    }
+    return out;
+  }
+
+  /**
+   * Whole records of {@code volume} from {@code from} on {@code peer}, at most about {@code
+   * maxBytes}; empty at its end.
+   */
+  ByteBuffer records(URI peer, int volume, long from, int maxBytes) throws IOException, InterruptedException {
+    HttpResponse<byte[]> response = http.send(request(peer.resolve("/replica/" + volume + "?from="
+        + from + "&max=" + maxBytes)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    if (response.statusCode() != 200) {
+      throw new IOException(peer + " answered " + response.statusCode() + " to a read of volume "
+          + volume + " from " + from);
+    }
+    return ByteBuffer.wrap(response.body());
+  }
+}

@@ -1,0 +1,326 @@
+package dev.wimg.server.internal.replication;
+
+import dev.wimg.protocol.ClusterKey;
+import dev.wimg.protocol.Fid;
+import dev.wimg.server.internal.http.BodySink;
+import dev.wimg.server.internal.http.ErrorResponses;
+import dev.wimg.server.internal.http.Exchange;
+import dev.wimg.server.internal.http.UnavailableException;
+import dev.wimg.storage.CopyOffsetException;
+import dev.wimg.storage.CorruptNeedleException;
+import dev.wimg.storage.Store;
+import dev.wimg.storage.StoreStats;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+
+/**
+ * The {@code /replica} endpoints, by which the members of a group keep their copies of each
+ * other's volumes (docs/CLUSTER.md, "Replication" and "Catch-up"). Every request needs the
+ * cluster key ({@code X-Wimg-Cluster-Key}); a node without one takes them from loopback only.
+ *
+ * <pre>
+ *   GET     /replica                       the volumes held and their lengths (JSON)
+ *   GET     /replica/&lt;volume&gt;?from=N&amp;max=M  whole records from N (octet-stream), at most about M bytes
+ *   POST    /replica/&lt;volume&gt;?offset=N      append the body's records at exactly N; 200 {"volume","end"},
+ *                                          409 {"error","end"} when this copy ends elsewhere, 422 when
+ *                                          a record fails its check (nothing written)
+ *   DELETE  /replica/&lt;fid&gt;                 delete a file of a volume this node writes (a peer passes
+ *                                          a delete on); 200 {"deleted":true|false}
+ * </pre>
+ */
+public final class ReplicaHandler {
+
+  /** Most records one {@code GET /replica/<volume>} answers, bytes. */
+  static final int MOST_READ_BYTES = 16 << 20;
+
+  private final byte[] clusterKey;
+  private final long mostCopyBytes;
+
+  /**
+   * @param clusterKey    the cluster key, or null (loopback only)
+   * @param maxUploadBytes the largest upload: a copy may carry one such record
+   */
+  public ReplicaHandler(String clusterKey, long maxUploadBytes) {
+    this.clusterKey = clusterKey == null ? null : clusterKey.getBytes(StandardCharsets.UTF_8);
+    this.mostCopyBytes = PeerSender.MOST_REQUEST_BYTES + maxUploadBytes + 4096;
+  }
+
+  /** Whether {@code path} is one of these endpoints. */
+  public static boolean handles(String path) {
+    return path.equals("/replica") || path.startsWith("/replica/");
+  }
+
+  /** Handles a request to {@code /replica...}; returns the sink of a copy's body, or null. */
+  public BodySink route(Exchange ex) {
+    if (!permitted(ex)) {
+      ex.refuse(HttpResponseStatus.UNAUTHORIZED, clusterKey == null
+          ? "replication is taken from loopback only unless the node has a cluster key"
+          : "replication needs the cluster key in " + ClusterKey.HEADER);
+      return null;
+    }
+    String path = ex.target().path();
+    HttpMethod method = ex.request().method();
+    if (path.equals("/replica")) {
+      if (method == HttpMethod.GET) {
+        volumes(ex);
+      } else {
+        ex.refuse(HttpResponseStatus.METHOD_NOT_ALLOWED, "allowed here: GET");
+      }
+      return null;
+    }
+    String rest = path.substring("/replica/".length());
+    if (method == HttpMethod.DELETE) {
+      delete(ex, rest);
+      return null;
+    }
+    int volume;
+    try {
+      volume = Integer.parseInt(rest);
+      if (volume <= 0) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      ex.refuse(HttpResponseStatus.BAD_REQUEST, "not a volume id: \"" + rest + "\"");
+      return null;
+    }
+    if (method == HttpMethod.GET) {
+      read(ex, volume);
+      return null;
+    }
+    if (method == HttpMethod.POST) {
+      return copy(ex, volume);
+    }
+    ex.refuse(HttpResponseStatus.METHOD_NOT_ALLOWED, "allowed here: GET, POST, DELETE");
+    return null;
+  }
+
+  private boolean permitted(Exchange ex) {
+    if (clusterKey == null) {
+      return ex.ctx().channel().remoteAddress() instanceof InetSocketAddress remote
+          && remote.getAddress() != null && remote.getAddress().isLoopbackAddress();
+    }
+    String given = ex.request().headers().get(ClusterKey.HEADER);
+    return given != null && MessageDigest.isEqual(clusterKey, given.getBytes(StandardCharsets.UTF_8));
+  }
+
+  record VolumeEnd(int id, long end) {}
+
+  record VolumeList(List<VolumeEnd> volumes) {}
+
+  private static void volumes(Exchange ex) {
+    StoreStats stats = ex.server().store().stats();
+    List<VolumeEnd> list = new ArrayList<>();
+    for (StoreStats.VolumeStats v : stats.volumes()) {
+      list.add(new VolumeEnd(v.id(), v.usedBytes()));
+    }
+    ex.respond(ex.server().json().response(ex.alloc(), HttpResponseStatus.OK, new VolumeList(list)));
+  }
+
+  private static void read(Exchange ex, int volume) {
+    long from;
+    int max;
+    try {
+      from = Long.parseLong(orDefault(ex.target().queryParameter("from"), "0"));
+      max = Integer.parseInt(orDefault(ex.target().queryParameter("max"), String.valueOf(MOST_READ_BYTES)));
+      if (from < 0 || max <= 0) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      ex.refuse(HttpResponseStatus.BAD_REQUEST, "from must be an offset >= 0 and max a count > 0");
+      return;
+    }
+    int most = Math.min(max, MOST_READ_BYTES);
+    ex.offload(() -> {
+      ByteBuffer records;
+      String failure = null;
+      HttpResponseStatus status = HttpResponseStatus.OK;
+      try {
+        records = ex.server().store().readRecords(volume, from, most);
+        if (records == null) {
+          status = HttpResponseStatus.NOT_FOUND;
+          failure = "no volume " + volume + " here";
+        }
+      } catch (CorruptNeedleException e) {
+        records = null;
+        status = HttpResponseStatus.INTERNAL_SERVER_ERROR;
+        failure = e.getMessage();
+      } catch (java.io.IOException e) {
+        records = null;
+        status = HttpResponseStatus.CONFLICT;
+        failure = e.getMessage();
+      }
+      ByteBuffer body = records;
+      HttpResponseStatus answer = status;
+      String why = failure;
+      ex.onEventLoop(() -> {
+        if (body == null) {
+          ex.error(answer, why);
+          return;
+        }
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+            HttpResponseStatus.OK, Unpooled.wrappedBuffer(body));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+        ex.respond(response);
+      }, () -> { });
+    });
+  }
+
+  private static String orDefault(String value, String otherwise) {
+    return value == null ? otherwise : value;
+  }
+
+  private BodySink copy(Exchange ex, int volume) {
+    long offset;
+    try {
+      offset = Long.parseLong(orDefault(ex.target().queryParameter("offset"), "-1"));
+      if (offset < 0) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      ex.refuse(HttpResponseStatus.BAD_REQUEST, "offset must be given, an offset >= 0");
+      return null;
+    }
+    long declared = HttpUtil.isTransferEncodingChunked(ex.request()) ? -1
+        : HttpUtil.getContentLength(ex.request(), 0L);
+    if (declared > mostCopyBytes) {
+      ex.refuse(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "a copy of " + declared
+          + " bytes exceeds the limit of " + mostCopyBytes + " bytes");
+      return null;
+    }
+    return new CopyBody(ex, volume, offset);
+  }
+
+  /** A copy's body, gathered within the server's upload memory, then appended by the store. */
+  private final class CopyBody implements BodySink {
+
+    private final Exchange ex;
+    private final int volume;
+    private final long offset;
+    private final CompositeByteBuf body;
+    private long reserved;
+
+    CopyBody(Exchange ex, int volume, long offset) {
+      this.ex = ex;
+      this.volume = volume;
+      this.offset = offset;
+      this.body = ex.alloc().compositeBuffer(Integer.MAX_VALUE);
+    }
+
+    @Override
+    public boolean add(HttpContent content) {
+      ByteBuf bytes = content.content();
+      int n = bytes.readableBytes();
+      if (body.readableBytes() + (long) n > mostCopyBytes) {
+        content.release();
+        abort();
+        ex.closeAfterResponse();
+        ex.error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "a copy exceeds the limit of "
+            + mostCopyBytes + " bytes");
+        return false;
+      }
+      if (!ex.server().uploads().tryReserve(n)) {
+        content.release();
+        abort();
+        ex.unavailable("server is busy with other uploads; retry later");
+        return false;
+      }
+      reserved += n;
+      if (n > 0) {
+        body.addComponent(true, bytes);
+      } else {
+        content.release();
+      }
+      return true;
+    }
+
+    @Override
+    public void finish() {
+      ByteBuffer records = body.nioBufferCount() == 1 ? body.nioBuffer() : copyOf(body);
+      Store store = ex.server().store();
+      store.copy(volume, offset, records).whenComplete((end, failure) -> ex.onEventLoop(() -> {
+        abort();
+        answer(end, failure);
+      }, this::abort));
+    }
+
+    private static ByteBuffer copyOf(ByteBuf b) {
+      ByteBuffer copy = ByteBuffer.allocate(b.readableBytes());
+      b.getBytes(b.readerIndex(), copy);
+      return copy.flip();
+    }
+
+    private void answer(Long end, Throwable failure) {
+      if (failure == null) {
+        ex.respond(ex.server().json().response(ex.alloc(), HttpResponseStatus.OK,
+            Map.of("volume", volume, "end", end)));
+        return;
+      }
+      Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+          ? failure.getCause() : failure;
+      switch (cause) {
+        case CopyOffsetException gap -> ex.respond(ex.server().json().response(ex.alloc(),
+            HttpResponseStatus.CONFLICT, Map.of("error", gap.getMessage(), "end", gap.end())));
+        case CorruptNeedleException bad -> ex.error(HttpResponseStatus.UNPROCESSABLE_ENTITY,
+            "a copied record fails its check, nothing was written: " + bad.getMessage());
+        case IllegalArgumentException wrong -> ex.error(HttpResponseStatus.BAD_REQUEST, wrong.getMessage());
+        default -> {
+          String noSpace = ErrorResponses.outOfSpace(cause);
+          if (noSpace != null) {
+            ex.error(HttpResponseStatus.INSUFFICIENT_STORAGE, "could not store the copy: " + noSpace);
+          } else {
+            ex.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "could not store the copy: " + cause.getMessage());
+          }
+        }
+      }
+    }
+
+    @Override
+    public void abort() {
+      if (body.refCnt() > 0) {
+        body.release();
+      }
+      ex.server().uploads().release(reserved);
+      reserved = 0;
+    }
+  }
+
+  private static void delete(Exchange ex, String rest) {
+    Fid fid;
+    try {
+      fid = Fid.parse(rest);
+    } catch (IllegalArgumentException e) {
+      ex.refuse(HttpResponseStatus.BAD_REQUEST, e.getMessage());
+      return;
+    }
+    ex.server().transforms().deleteOriginal(fid, ex.server().blocking()).whenComplete((deleted, failure) ->
+        ex.onEventLoop(() -> {
+          if (failure == null) {
+            ex.respond(ex.server().json().response(ex.alloc(), HttpResponseStatus.OK,
+                Map.of("deleted", deleted)));
+            return;
+          }
+          Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+              ? failure.getCause() : failure;
+          ex.error(cause instanceof UnavailableException ? HttpResponseStatus.SERVICE_UNAVAILABLE
+              : cause instanceof IllegalArgumentException ? HttpResponseStatus.CONFLICT
+              : HttpResponseStatus.INTERNAL_SERVER_ERROR, cause.getMessage());
+        }, () -> { }));
+  }
+}

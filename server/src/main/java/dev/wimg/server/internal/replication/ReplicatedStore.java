@@ -1,0 +1,103 @@
+package dev.wimg.server.internal.replication;
+
+import dev.wimg.protocol.Fid;
+import dev.wimg.storage.NewFile;
+import dev.wimg.storage.Store;
+import dev.wimg.storage.StoreConfig;
+import dev.wimg.storage.StoreStats;
+import dev.wimg.storage.StoredFile;
+import dev.wimg.storage.WriteResult;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * A storage node's store as its handlers see it: a write or delete is acknowledged once the
+ * group's copies rule is met ({@link Replication#awaitCopies}), and a delete of a file in a volume
+ * another member writes is done by that member, which sends the tombstone to every copy (this one
+ * included): a copy changes only by its writer's bytes.
+ */
+final class ReplicatedStore implements Store {
+
+  private final Store local;
+  private final Replication replication;
+  private final ReplicaClient peers;
+
+  ReplicatedStore(Store local, Replication replication, ReplicaClient peers) {
+    this.local = local;
+    this.replication = replication;
+    this.peers = peers;
+  }
+
+  @Override
+  public CompletableFuture<WriteResult> write(NewFile file) {
+    return replicated(local.write(file));
+  }
+
+  @Override
+  public CompletableFuture<WriteResult> write(NewFile file, Executor completer) {
+    return replicated(local.write(file, completer));
+  }
+
+  private CompletableFuture<WriteResult> replicated(CompletableFuture<WriteResult> written) {
+    return written.thenCompose(r -> replication.awaitCopies(r.fid().volume(), "upload " + r.fid())
+        .thenApply(copied -> r));
+  }
+
+  @Override
+  public CompletableFuture<Boolean> delete(Fid fid) {
+    StoreConfig config = local.config();
+    int writer = StoreConfig.slotOf(fid.volume());
+    if (fid.group() != config.group() || writer == config.slot() || writer == 0) {
+      return local.delete(fid).thenCompose(deleted -> !deleted || writer == 0
+          ? CompletableFuture.completedFuture(deleted)
+          : replication.awaitCopies(fid.volume(), "the delete of " + fid).thenApply(copied -> true));
+    }
+    return replication.writerOf(writer)
+        .map(member -> peers.delete(member, fid))
+        .orElseGet(() -> CompletableFuture.failedFuture(new NotEnoughCopiesException("the delete of "
+            + fid + " belongs to the member of slot " + writer + ", which no tracker has named")));
+  }
+
+  @Override
+  public StoredFile read(Fid fid) throws IOException {
+    return local.read(fid);
+  }
+
+  @Override
+  public boolean isResident(Fid fid) {
+    return local.isResident(fid);
+  }
+
+  @Override
+  public CompletableFuture<Long> copy(int volumeId, long offset, ByteBuffer bytes) {
+    return local.copy(volumeId, offset, bytes);
+  }
+
+  @Override
+  public ByteBuffer readRecords(int volumeId, long from, int maxBytes) throws IOException {
+    return local.readRecords(volumeId, from, maxBytes);
+  }
+
+  @Override
+  public CompletableFuture<Long> vacuum(int volumeId) {
+    return CompletableFuture.failedFuture(new IOException("a member of a cluster does not vacuum"
+        + " one copy of a volume alone: that would break the copies (docs/CLUSTER.md, \"Vacuum\")"));
+  }
+
+  @Override
+  public StoreStats stats() {
+    return local.stats();
+  }
+
+  @Override
+  public StoreConfig config() {
+    return local.config();
+  }
+
+  @Override
+  public void close() throws IOException {
+    local.close();
+  }
+}

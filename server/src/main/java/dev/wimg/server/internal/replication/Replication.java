@@ -1,0 +1,205 @@
+package dev.wimg.server.internal.replication;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.protocol.ClusterView;
+import dev.wimg.protocol.MemberState;
+import dev.wimg.storage.AppendListener;
+import dev.wimg.storage.Store;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A storage node's side of synchronous replication (docs/CLUSTER.md, "Replication"): what its
+ * store appends to its own volumes goes to every other member of its group ({@link PeerSender}),
+ * and a write is acknowledged once {@code copies} members, this one included, hold it durable.
+ *
+ * <p>The members come from the trackers' answers to the node's heartbeats ({@link #group}); until
+ * a tracker has answered, the node knows no peer, and a node that takes no uploads until a
+ * tracker accepts it never acknowledges a write with too few copies for want of knowing them.
+ *
+ * <p>Thread-safe: the store's writer calls {@link #appended}, request threads {@link #awaitCopies},
+ * the heartbeat thread {@link #group}.
+ */
+public final class Replication implements AppendListener, AutoCloseable {
+
+  /** How long a write waits for its copies at most, s: past it, it is not acknowledged. */
+  static final long WAIT_SECONDS = 2 * PeerSender.REQUEST_SECONDS;
+
+  private final int copies;
+  private final String self;
+  private final String clusterKey;
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(2)).build();
+  private final ObjectMapper mapper = new ObjectMapper();
+  private final ReplicaClient client;
+  private volatile Store store;
+  private volatile CatchUp catchUp;
+  /** The other members, by node id. */
+  private final Map<String, PeerSender> peers = new ConcurrentHashMap<>();
+  /** The group as a tracker last told it, this node included. */
+  private volatile List<ClusterView.Member> members = List.of();
+  /** End of the last range appended to each of this node's volumes. */
+  private final Map<Integer, Long> appendedEnds = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  /**
+   * @param copies     members that must hold a write before it is acknowledged (this one
+   *                   included); fewer when the group is smaller
+   * @param self       this node's id
+   * @param clusterKey sent to peers, or null
+   */
+  public Replication(int copies, String self, String clusterKey) {
+    if (copies < 1) {
+      throw new IllegalArgumentException("copies must be at least 1, got " + copies);
+    }
+    this.copies = copies;
+    this.self = self;
+    this.clusterKey = clusterKey;
+    this.client = new ReplicaClient(http, mapper, clusterKey);
+  }
+
+  /** The cluster key peers must send, or null (loopback only). */
+  public String clusterKey() {
+    return clusterKey;
+  }
+
+  ReplicaClient client() {
+    return client;
+  }
+
+  /** Wraps the node's store: writes and deletes through it wait for their copies. */
+  public Store attach(Store local) {
+    this.store = local;
+    this.catchUp = new CatchUp(local, client, self, () -> members);
+    return new ReplicatedStore(local, this, client);
+  }
+
+  /**
+   * Whether the node is still bringing in what its peers held when it learned of them: it is
+   * then {@code catching-up} and takes no reads or uploads from the trackers.
+   */
+  public boolean catchingUp() {
+    CatchUp c = catchUp;
+    return c != null && !c.caughtUp();
+  }
+
+  /** Bytes copied from peers by catch-up since start. */
+  public long caughtUpBytes() {
+    CatchUp c = catchUp;
+    return c == null ? 0 : c.pulledBytes();
+  }
+
+  /** The store the node's volumes are in (not the replicating wrapper). */
+  Store local() {
+    return store;
+  }
+
+  @Override
+  public void appended(int volume, long offset, ByteBuffer bytes) {
+    byte[] copy = new byte[bytes.remaining()];
+    bytes.duplicate().get(copy);
+    PeerSender.Range range = new PeerSender.Range(volume, offset, copy);
+    appendedEnds.put(volume, range.end());
+    for (PeerSender peer : peers.values()) {
+      peer.send(range);
+    }
+  }
+
+  /**
+   * Completes once enough members hold what this node appended to {@code volume} so far, or
+   * fails with {@link NotEnoughCopiesException}. Called once the local write is durable (the
+   * store reported its range before it acknowledged it).
+   *
+   * @param what the record, for the failure's message
+   */
+  CompletableFuture<Void> awaitCopies(int volume, String what) {
+    long end = appendedEnds.getOrDefault(volume, 0L);
+    int groupSize = Math.max(1, members.size());
+    List<PeerSender> senders = List.copyOf(peers.values());
+    CopyWaiter waiter = new CopyWaiter(Math.min(copies, groupSize) - 1, senders.size(), what);
+    for (PeerSender peer : senders) {
+      peer.await(volume, end, waiter);
+    }
+    return waiter.done.orTimeout(WAIT_SECONDS, TimeUnit.SECONDS).exceptionallyCompose(e ->
+        CompletableFuture.failedFuture(e instanceof TimeoutException
+            ? new NotEnoughCopiesException(what + ": its copies were not confirmed within "
+                + WAIT_SECONDS + " s")
+            : e));
+  }
+
+  /** {@code --copies}: members that must hold a write, this one included. */
+  public int copies() {
+    return copies;
+  }
+
+  /** Copies an upload needs now: {@code --copies}, or the group's size if smaller. */
+  public int copiesNeeded() {
+    return Math.min(copies, Math.max(1, members.size()));
+  }
+
+  /** Members of the group as last told, this node included. */
+  public List<ClusterView.Member> members() {
+    return members;
+  }
+
+  /** The member that writes {@code slot}'s volumes, if known. */
+  Optional<ClusterView.Member> writerOf(int slot) {
+    return members.stream().filter(m -> m.slot() == slot).findFirst();
+  }
+
+  /**
+   * The group as a tracker reports it: senders are started for new members, stopped for members
+   * gone, and told which are down.
+   */
+  public synchronized void group(ClusterView.Group group) {
+    if (closed || store == null) {
+      return;
+    }
+    members = group.members();
+    Map<String, ClusterView.Member> others = new HashMap<>();
+    for (ClusterView.Member m : group.members()) {
+      if (!m.id().equals(self)) {
+        others.put(m.id(), m);
+      }
+    }
+    peers.entrySet().removeIf(e -> {
+      ClusterView.Member m = others.get(e.getKey());
+      boolean gone = m == null || !URI.create(m.url()).equals(e.getValue().url());
+      if (gone) {
+        e.getValue().close();
+      }
+      return gone;
+    });
+    others.forEach((id, m) -> {
+      PeerSender sender = peers.computeIfAbsent(id, k -> new PeerSender(id, URI.create(m.url()),
+          clusterKey, http, mapper, store));
+      sender.down(m.state().equals(MemberState.DOWN.token()));
+    });
+  }
+
+  /** Members that are not reachable now, for {@code /status}. */
+  public long unreachablePeers() {
+    return peers.values().stream().filter(PeerSender::unreachable).count();
+  }
+
+  @Override
+  public synchronized void close() {
+    closed = true;
+    if (catchUp != null) {
+      catchUp.close();
+    }
+    peers.values().forEach(PeerSender::close);
+    peers.clear();
+    http.close();
+  }
+}
