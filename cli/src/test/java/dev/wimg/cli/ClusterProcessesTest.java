@@ -33,6 +33,12 @@ import org.junit.jupiter.api.io.TempDir;
  *       uploads go on.</li>
  *   <li>Of two trackers, one killed: every client goes on with the other.</li>
  *   <li>The CLI works through a real tracker.</li>
+ *   <li>Two trackers, two groups of two members (every upload held by both members of its
+ *       group): a member killed during 2,000 uploads by the Java client costs none of them; back,
+ *       it catches up and then serves its whole group alone; both members of a group killed, its
+ *       reads answer 503 at once and uploads go to the other group; one back, its reads work.</li>
+ *   <li>A third member added to a group that holds files copies it from its peers, then serves
+ *       every file with the other two gone.</li>
  * </ul>
  */
 class ClusterProcessesTest {
@@ -266,6 +272,175 @@ class ClusterProcessesTest {
         assertThat(viaTrackers.download(file.getKey())).as(file.getKey())
             .isEqualTo(file.getValue());
       }
+    }
+  }
+
+  private ChildServer member(int group, String trackers, String data) throws Exception {
+    return child(data + "-" + children.size() + ".log", "storage", "--group", Integer.toString(group),
+        "--tracker", trackers, "--port", "0", "--data", dir.resolve(data).toString(), "--reserve", "0");
+  }
+
+  /** Members of {@code group} that the tracker shows in {@code state}. */
+  private long members(URI tracker, int group, String state) throws Exception {
+    for (JsonNode g : cluster(tracker).get("groups")) {
+      if (g.get("id").asInt() == group) {
+        long n = 0;
+        for (JsonNode m : g.get("members")) {
+          n += m.get("state").asText().equals(state) ? 1 : 0;
+        }
+        return n;
+      }
+    }
+    return 0;
+  }
+
+  /** The state the tracker shows for the member reached at {@code url}. */
+  private String stateOf(URI tracker, URI url) throws Exception {
+    for (JsonNode g : cluster(tracker).get("groups")) {
+      for (JsonNode m : g.get("members")) {
+        if (URI.create(m.get("url").asText()).equals(url)) {
+          return m.get("state").asText();
+        }
+      }
+    }
+    return "(absent)";
+  }
+
+  private HttpResponse<byte[]> get(URI uri) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** Each volume's length on {@code node}, from its {@code /replica} listing. */
+  private Map<Integer, Long> volumeEnds(URI node) throws Exception {
+    Map<Integer, Long> ends = new java.util.TreeMap<>();
+    for (JsonNode v : JSON.readTree(get(node.resolve("/replica")).body()).get("volumes")) {
+      ends.put(v.get("id").asInt(), v.get("end").asLong());
+    }
+    return ends;
+  }
+
+  /** The bytes of volume {@code volume} in the data folder {@code data}, up to {@code end}. */
+  private byte[] volumeBytes(String data, int group, int volume, long end) throws Exception {
+    byte[] all = java.nio.file.Files.readAllBytes(dir.resolve(data).resolve(group + "-" + volume + ".dat"));
+    return java.util.Arrays.copyOf(all, (int) end);
+  }
+
+  @Test
+  void twoGroupsOfTwoLoseNothingWhenTheirMembersAreKilled() throws Exception {
+    int raftFirst = freePort();
+    int raftSecond = freePort();
+    ChildServer t1 = tracker("t1", freePort(), raftFirst, "127.0.0.1:" + raftSecond);
+    ChildServer t2 = tracker("t2", freePort(), raftSecond, "127.0.0.1:" + raftFirst);
+    String trackers = t1.url() + "," + t2.url();
+    URI tracker = t1.url();
+    ChildServer a1 = member(1, trackers, "1a");
+    ChildServer b1 = member(1, trackers, "1b");
+    ChildServer a2 = member(2, trackers, "2a");
+    ChildServer b2 = member(2, trackers, "2b");
+    await().atMost(SETTLE).until(() -> members(tracker, 1, "serving") == 2
+        && members(tracker, 2, "serving") == 2 && serving(tracker, 2));
+
+    int uploads = 2_000;
+    Map<String, byte[]> acknowledged = new java.util.concurrent.ConcurrentHashMap<>();
+    List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    try (dev.wimg.client.WimgClient client = dev.wimg.client.WimgClient.builder(
+        List.of(t1.url(), t2.url())).build();
+         java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+      for (int c = 0; c < 8; c++) {
+        threads.submit(() -> {
+          for (int i = next.getAndIncrement(); i < uploads; i = next.getAndIncrement()) {
+            byte[] body = ("file " + i + " ").repeat(1 + i % 300).getBytes(StandardCharsets.UTF_8);
+            try {
+              acknowledged.put(client.upload(body, "f" + i, "text/plain").fid(), body);
+            } catch (Exception e) {
+              failures.add("upload " + i + ": " + e);
+            }
+          }
+          return null;
+        });
+      }
+      await().atMost(SETTLE).until(() -> acknowledged.size() >= 600);
+      assertThat(b1.kill9()).isEqualTo(137);
+      threads.shutdown();
+      assertThat(threads.awaitTermination(5, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+      assertThat(failures).as("uploads not acknowledged").isEmpty();
+      assertThat(acknowledged).hasSize(uploads);
+      for (Map.Entry<String, byte[]> file : acknowledged.entrySet()) {
+        assertThat(client.download(file.getKey())).as(file.getKey()).isEqualTo(file.getValue());
+      }
+    }
+    List<String> ofGroupOne = acknowledged.keySet().stream().filter(f -> f.startsWith("1-")).toList();
+    assertThat(ofGroupOne).as("uploads to group 1").hasSizeGreaterThan(100);
+
+    // back, the killed member catches up, then holds its group alone
+    ChildServer back = member(1, trackers, "1b");
+    await().atMost(SETTLE).until(() -> stateOf(tracker, back.url()).equals("serving"));
+    assertThat(a1.kill9()).isEqualTo(137);
+    for (String fid : ofGroupOne) {
+      HttpResponse<byte[]> file = get(back.url().resolve("/" + fid));
+      assertThat(file.statusCode()).as(fid).isEqualTo(200);
+      assertThat(file.body()).as(fid).isEqualTo(acknowledged.get(fid));
+    }
+
+    // group 2's members hold byte-identical copies of each volume
+    Map<Integer, Long> endsA = volumeEnds(a2.url());
+    assertThat(volumeEnds(b2.url())).isEqualTo(endsA);
+    assertThat(endsA).hasSize(2);
+    for (Map.Entry<Integer, Long> v : endsA.entrySet()) {
+      assertThat(volumeBytes("2b", 2, v.getKey(), v.getValue())).as("volume %d", v.getKey())
+          .isEqualTo(volumeBytes("2a", 2, v.getKey(), v.getValue()));
+    }
+
+    // both members of group 1 gone: its reads are a quick 503, uploads go to group 2
+    assertThat(back.kill9()).isEqualTo(137);
+    String probe = ofGroupOne.getFirst();
+    await().atMost(SETTLE).until(() -> get(tracker.resolve("/" + probe)).statusCode() == 503);
+    long started = System.nanoTime();
+    HttpResponse<byte[]> unavailable = get(tracker.resolve("/" + probe));
+    assertThat(unavailable.statusCode()).isEqualTo(503);
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+    assertThat(JSON.readTree(unavailable.body()).get("error").asText()).contains("group 1");
+    for (int i = 0; i < 10; i++) {
+      HttpResponse<String> stored = upload(tracker, ("later " + i).getBytes(StandardCharsets.UTF_8));
+      assertThat(stored.statusCode()).as(stored.body()).isEqualTo(201);
+      assertThat(JSON.readTree(stored.body()).get("fid").asText()).startsWith("2-");
+    }
+
+    // one back: the group's reads work again
+    member(1, trackers, "1a");
+    await().atMost(SETTLE).until(() -> get(tracker.resolve("/" + probe)).statusCode() == 307);
+    for (String fid : ofGroupOne) {
+      assertThat(read(tracker, fid)).as(fid).isEqualTo(acknowledged.get(fid));
+    }
+  }
+
+  @Test
+  void aThirdMemberCopiesItsGroupFromItsPeersThenServesEveryFile() throws Exception {
+    URI tracker = tracker(freePort(), freePort()).url();
+    ChildServer a = member(1, tracker.toString(), "a");
+    ChildServer b = member(1, tracker.toString(), "b");
+    await().atMost(SETTLE).until(() -> members(tracker, 1, "serving") == 2 && serving(tracker, 1));
+    Map<String, byte[]> stored = new java.util.HashMap<>();
+    for (int i = 0; i < 300; i++) {
+      byte[] body = ("picture " + i + " ").repeat(1 + i).getBytes(StandardCharsets.UTF_8);
+      URI node = (i % 2 == 0 ? a : b).url();
+      HttpResponse<String> answer = upload(node, body);
+      assertThat(answer.statusCode()).as(answer.body()).isEqualTo(201);
+      stored.put(JSON.readTree(answer.body()).get("fid").asText(), body);
+    }
+    assertThat(stored.keySet().stream().map(f -> f.substring(0, f.indexOf(','))).distinct())
+        .as("files in the volumes of both members").hasSize(2);
+
+    ChildServer c = member(1, tracker.toString(), "c");
+    await().atMost(SETTLE).until(() -> stateOf(tracker, c.url()).equals("serving"));
+    assertThat(volumeEnds(c.url())).isEqualTo(volumeEnds(a.url()));
+    assertThat(a.kill9()).isEqualTo(137);
+    assertThat(b.kill9()).isEqualTo(137);
+    for (Map.Entry<String, byte[]> file : stored.entrySet()) {
+      HttpResponse<byte[]> got = get(c.url().resolve("/" + file.getKey()));
+      assertThat(got.statusCode()).as(file.getKey()).isEqualTo(200);
+      assertThat(got.body()).as(file.getKey()).isEqualTo(file.getValue());
     }
   }
 }

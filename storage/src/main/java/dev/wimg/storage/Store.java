@@ -107,6 +107,17 @@ public interface Store extends Closeable {
   java.nio.ByteBuffer readRecords(int volumeId, long from, int maxBytes) throws IOException;
 
   /**
+   * Writes a peer's copy of a damaged record over this store's, in place: a member's copy of a
+   * volume is byte for byte its peers', so the record at {@code offset} of theirs is the one this
+   * store lost. Checked first: {@code record} must be one whole record that passes every check,
+   * and the index must name {@code offset} for its key. Completes once the bytes are durable.
+   *
+   * @return fails with {@link CorruptNeedleException} if {@code record} fails a check, or an
+   *     {@link IOException} if it does not belong at {@code offset}
+   */
+  CompletableFuture<Void> repair(int volumeId, long offset, java.nio.ByteBuffer record);
+
+  /**
    * Compacts a volume now, whatever its garbage: rewrites its live needles to a new file while
    * reads and writes go on, then swaps. Completes with the number of bytes freed.
    */

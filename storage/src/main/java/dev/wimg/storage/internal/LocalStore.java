@@ -2,6 +2,7 @@ package dev.wimg.storage.internal;
 
 import dev.wimg.protocol.Fid;
 import dev.wimg.storage.AppendListener;
+import dev.wimg.storage.CorruptNeedleException;
 import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.VolumeReadException;
 import dev.wimg.storage.NewFile;
@@ -335,6 +336,44 @@ public final class LocalStore implements Store {
     } catch (InternalError fault) {
       throw new VolumeReadException(v.id, to, fault);
     }
+  }
+
+  @Override
+  public CompletableFuture<Void> repair(int volumeId, long offset, ByteBuffer record) {
+    CompletableFuture<Object> done = new CompletableFuture<>();
+    writer.submit(new GroupCommitWriter.TaskOp(() -> {
+      repairOnWriter(volumeId, offset, record.duplicate());
+      return null;
+    }, done));
+    return done.thenApply(ignored -> null);
+  }
+
+  /** {@link #repair}, on the writer thread: no append overlaps it. */
+  private void repairOnWriter(int volumeId, long offset, ByteBuffer record) throws IOException {
+    Volume v = volumes.get(volumeId);
+    if (v == null) {
+      throw new IOException("no volume " + volumeId + " to repair");
+    }
+    long end = offset + record.remaining();
+    if (offset < Superblock.SIZE || end > v.publishedEnd) {
+      throw new IOException(v + ": [" + offset + ", " + end + ") is not within its records");
+    }
+    MemorySegment seg = MemorySegment.ofBuffer(record);
+    NeedleHeader h = NeedleCodec.decodeHeaderCopy(seg, offset, offset, end, v.id);
+    NeedleCodec.decodeBodyCopy(seg, offset, offset, h, v.id);
+    if (h.recordLength() != record.remaining()) {
+      throw new CorruptNeedleException(v.id, offset, "a repair must be one record of "
+          + h.recordLength() + " bytes, got " + record.remaining());
+    }
+    Volume.Generation g = v.generation();
+    if (h.tombstone() || Integer.toUnsignedLong(g.index.get(h.key())) << NeedleCodec.ALIGNMENT_SHIFT != offset) {
+      throw new IOException(v + ": the index does not name offset " + offset + " for key "
+          + h.key() + ": the record does not belong there");
+    }
+    IndexLog.writeFully(g.dat, record, offset);
+    g.dat.force(false);
+    g.damaged.remove(h.key());
+    LOG.warn("{}: record of key {} at offset {} rewritten from a peer's copy", v, h.key(), offset);
   }
 
   @Override

@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  *   GET, HEAD       /&lt;fid&gt;[/&lt;name&gt;]          the file
  *   DELETE          /&lt;fid&gt;[/&lt;name&gt;]          delete the file
  *   (any)           /replica...               a cluster member's copies ({@link ReplicaHandler})
+ *   GET             /verify                   a cluster member's copies against its peers'
  * </pre>
  *
  * <p>Checks run in this order, so that an anonymous client learns nothing about ids: method (405),
@@ -47,7 +48,7 @@ public final class Router {
     this.status = new StatusHandler(server);
     this.metrics = new MetricsHandler(server);
     this.replica = server.replication() == null ? null
-        : new ReplicaHandler(server.replication().clusterKey(), server.config().maxUploadBytes());
+        : new ReplicaHandler(server.replication(), server.config().maxUploadBytes());
   }
 
   /** Handles {@code ex}; returns where its body goes, or null to discard the body. */
@@ -84,6 +85,16 @@ public final class Router {
     }
     if (replica != null && ReplicaHandler.handles(path)) {
       return replica.route(ex);
+    }
+    if (replica != null && path.equals("/verify")) {
+      if (method != HttpMethod.GET) {
+        methodNotAllowed(ex, "GET");
+      } else if (!ex.server().writeAuth().permits(ex.request())) {
+        unauthorized(ex);
+      } else {
+        replica.verify(ex);
+      }
+      return null;
     }
     if (path.equals("/") || path.startsWith("/files/") || path.startsWith("/status/")
         || path.startsWith("/metrics/")) {

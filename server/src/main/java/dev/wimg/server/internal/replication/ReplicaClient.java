@@ -82,6 +82,18 @@ final class ReplicaClient {
     return out;
   }
 
+  /** CRC32C of {@code peer}'s copy of {@code volume}, bytes {@code [0, to)}. */
+  long crc(URI peer, int volume, long to) throws IOException, InterruptedException {
+    HttpResponse<byte[]> response = http.send(request(peer.resolve("/replica/" + volume + "/crc?to="
+        + to)).timeout(Duration.ofMinutes(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    JsonNode body = mapper.readTree(response.body());
+    if (response.statusCode() != 200 || !body.has("crc")) {
+      throw new IOException(peer + " answered " + response.statusCode() + " to a checksum of volume "
+          + volume + (body.has("error") ? ": " + body.get("error").asText() : ""));
+    }
+    return Long.parseLong(body.get("crc").asText(), 16);
+  }
+
   /**
    * Whole records of {@code volume} from {@code from} on {@code peer}, at most about {@code
    * maxBytes}; empty at its end.

@@ -43,7 +43,11 @@ import java.util.concurrent.CompletionException;
  *                                          a record fails its check (nothing written)
  *   DELETE  /replica/&lt;fid&gt;                 delete a file of a volume this node writes (a peer passes
  *                                          a delete on); 200 {"deleted":true|false}
+ *   GET     /replica/&lt;volume&gt;/crc?to=N    CRC32C of this copy's bytes [0, N): {"volume","to","crc"}
  * </pre>
+ *
+ * <p>And {@code GET /verify} (write key, as deletes): this member's copies against its peers'
+ * ({@link CopyVerifier}), {@code wimg verify --server}.
  */
 public final class ReplicaHandler {
 
@@ -52,12 +56,15 @@ public final class ReplicaHandler {
 
   private final byte[] clusterKey;
   private final long mostCopyBytes;
+  private final Replication replication;
 
   /**
-   * @param clusterKey    the cluster key, or null (loopback only)
+   * @param replication    the node's replication (its cluster key: null means loopback only)
    * @param maxUploadBytes the largest upload: a copy may carry one such record
    */
-  public ReplicaHandler(String clusterKey, long maxUploadBytes) {
+  public ReplicaHandler(Replication replication, long maxUploadBytes) {
+    this.replication = replication;
+    String clusterKey = replication.clusterKey();
     this.clusterKey = clusterKey == null ? null : clusterKey.getBytes(StandardCharsets.UTF_8);
     this.mostCopyBytes = PeerSender.MOST_REQUEST_BYTES + maxUploadBytes + 4096;
   }
@@ -88,6 +95,10 @@ public final class ReplicaHandler {
     String rest = path.substring("/replica/".length());
     if (method == HttpMethod.DELETE) {
       delete(ex, rest);
+      return null;
+    }
+    if (rest.endsWith("/crc") && method == HttpMethod.GET) {
+      crc(ex, rest.substring(0, rest.length() - "/crc".length()));
       return null;
     }
     int volume;
@@ -179,6 +190,53 @@ public final class ReplicaHandler {
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
         ex.respond(response);
       }, () -> { });
+    });
+  }
+
+  private void crc(Exchange ex, String volumeText) {
+    int volume;
+    long to;
+    try {
+      volume = Integer.parseInt(volumeText);
+      to = Long.parseLong(orDefault(ex.target().queryParameter("to"), "-1"));
+      if (volume <= 0 || to < 0) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      ex.refuse(HttpResponseStatus.BAD_REQUEST, "GET /replica/<volume>/crc?to=N needs a volume id"
+          + " and an offset N >= 0");
+      return;
+    }
+    ex.offload(() -> {
+      Object body;
+      HttpResponseStatus status = HttpResponseStatus.OK;
+      try {
+        body = Map.of("volume", volume, "to", to, "crc",
+            Long.toHexString(new CopyVerifier(ex.server().store(), replication.client()).crc(volume, to)));
+      } catch (java.io.IOException e) {
+        status = HttpResponseStatus.CONFLICT;
+        body = new ErrorResponses.ErrorBody(e.getMessage(), 409);
+      }
+      Object answer = body;
+      HttpResponseStatus code = status;
+      ex.onEventLoop(() -> ex.respond(ex.server().json().response(ex.alloc(), code, answer)), () -> { });
+    });
+  }
+
+  /** {@code GET /verify}: this member's copies against its peers'. The write key was checked. */
+  public void verify(Exchange ex) {
+    ex.offload(() -> {
+      Object body;
+      try {
+        body = new CopyVerifier(ex.server().store(), replication.client())
+            .verify(replication.peers());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        body = new ErrorResponses.ErrorBody("interrupted", 503);
+      }
+      Object answer = body;
+      ex.onEventLoop(() -> ex.respond(ex.server().json().response(ex.alloc(), HttpResponseStatus.OK,
+          answer)), () -> { });
     });
   }
 

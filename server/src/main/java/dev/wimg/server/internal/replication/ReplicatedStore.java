@@ -1,6 +1,7 @@
 package dev.wimg.server.internal.replication;
 
 import dev.wimg.protocol.Fid;
+import dev.wimg.storage.CorruptNeedleException;
 import dev.wimg.storage.NewFile;
 import dev.wimg.storage.Store;
 import dev.wimg.storage.StoreConfig;
@@ -60,9 +61,29 @@ final class ReplicatedStore implements Store {
             + fid + " belongs to the member of slot " + writer + ", which no tracker has named")));
   }
 
+  /**
+   * Reads from this node's copy; a record that fails its check here is read from a peer's copy
+   * (same volume, same offset), checked, written over the damaged one ({@link Store#repair}) and
+   * then served, so a member never answers an error for a file a peer holds intact.
+   *
+   * <p>Implementation note: the peer's answer is awaited on the calling thread, an event loop
+   * when the needle's pages were resident; that is the rare path of a damaged record only.
+   */
   @Override
   public StoredFile read(Fid fid) throws IOException {
-    return local.read(fid);
+    try {
+      return local.read(fid);
+    } catch (CorruptNeedleException damaged) {
+      if (damaged.volume() != fid.volume() || !replication.repairFromPeers(fid.volume(), damaged.offset())) {
+        throw damaged;
+      }
+      return local.read(fid);
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> repair(int volumeId, long offset, ByteBuffer record) {
+    return local.repair(volumeId, offset, record);
   }
 
   @Override

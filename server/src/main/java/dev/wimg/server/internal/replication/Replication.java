@@ -51,6 +51,8 @@ public final class Replication implements AppendListener, AutoCloseable {
   /** End of the last range appended to each of this node's volumes. */
   private final Map<Integer, Long> appendedEnds = new ConcurrentHashMap<>();
   private volatile boolean closed;
+  private final java.util.concurrent.atomic.AtomicLong repairs = new java.util.concurrent.atomic.AtomicLong();
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Replication.class);
 
   /**
    * @param copies     members that must hold a write before it is acknowledged (this one
@@ -142,9 +144,47 @@ public final class Replication implements AppendListener, AutoCloseable {
     return copies;
   }
 
+  /**
+   * Rewrites the record at {@code offset} of {@code volume} from the first live peer whose copy of
+   * it passes its checks ({@link Store#repair}).
+   *
+   * @return whether a peer's copy was written
+   */
+  boolean repairFromPeers(int volume, long offset) {
+    for (ClusterView.Member m : members) {
+      if (m.id().equals(self) || m.state().equals(MemberState.DOWN.token())) {
+        continue;
+      }
+      try {
+        ByteBuffer record = client.records(URI.create(m.url()), volume, offset, 1);
+        if (record.hasRemaining()) {
+          store.repair(volume, offset, record).get(WAIT_SECONDS, TimeUnit.SECONDS);
+          repairs.incrementAndGet();
+          return true;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      } catch (Exception e) {
+        LOG.warn("repair of volume {} at {} from {} failed: {}", volume, offset, m.url(), e.toString());
+      }
+    }
+    return false;
+  }
+
+  /** Records rewritten from a peer's copy since start. */
+  public long repairs() {
+    return repairs.get();
+  }
+
   /** Copies an upload needs now: {@code --copies}, or the group's size if smaller. */
   public int copiesNeeded() {
     return Math.min(copies, Math.max(1, members.size()));
+  }
+
+  /** The other members of the group as last told. */
+  List<ClusterView.Member> peers() {
+    return members.stream().filter(m -> !m.id().equals(self)).toList();
   }
 
   /** Members of the group as last told, this node included. */
