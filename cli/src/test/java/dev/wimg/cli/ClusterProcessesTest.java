@@ -39,6 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  *       reads answer 503 at once and uploads go to the other group; one back, its reads work.</li>
  *   <li>A third member added to a group that holds files copies it from its peers, then serves
  *       every file with the other two gone.</li>
+ *   <li>A byte flipped inside a needle on one member: {@code wimg verify --server} finds the
+ *       difference, a read through that member answers the right bytes and repairs its copy, and
+ *       verify is clean afterwards.</li>
  * </ul>
  */
 class ClusterProcessesTest {
@@ -442,5 +445,51 @@ class ClusterProcessesTest {
       assertThat(got.statusCode()).as(file.getKey()).isEqualTo(200);
       assertThat(got.body()).as(file.getKey()).isEqualTo(file.getValue());
     }
+  }
+
+  @Test
+  void aFlippedByteOnOneMemberIsReadFromItsPeerAndRepaired() throws Exception {
+    URI tracker = tracker(freePort(), freePort()).url();
+    ChildServer a = member(1, tracker.toString(), "a");
+    ChildServer b = member(1, tracker.toString(), "b");
+    await().atMost(SETTLE).until(() -> members(tracker, 1, "serving") == 2 && serving(tracker, 1));
+    byte[] body = "a picture that one disk will damage ".repeat(100).getBytes(StandardCharsets.UTF_8);
+    HttpResponse<String> answer = upload(a.url(), body);
+    assertThat(answer.statusCode()).as(answer.body()).isEqualTo(201);
+    String fid = JSON.readTree(answer.body()).get("fid").asText();
+    CliRun clean = CliRun.run(Map.of(), dir, "verify", "--server", b.url().toString());
+    assertThat(clean.exitCode()).as(clean.toString()).isZero();
+
+    // one bit of the payload flipped in b's copy, under the running node
+    Path volume = dir.resolve("b").resolve(fid.substring(0, fid.indexOf(',')) + ".dat");
+    byte[] bytes = java.nio.file.Files.readAllBytes(volume);
+    int at = indexOf(bytes, body) + body.length / 2;
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(volume,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) (bytes[at] ^ 0x10)}), at);
+    }
+    CliRun damaged = CliRun.run(Map.of(), dir, "verify", "--server", b.url().toString());
+    assertThat(damaged.exitCode()).as(damaged.toString()).isEqualTo(ExitCode.CORRUPT.code());
+    assertThat(new String(damaged.stdout(), StandardCharsets.UTF_8)).contains("differ");
+
+    HttpResponse<byte[]> read = get(b.url().resolve("/" + fid));
+    assertThat(read.statusCode()).isEqualTo(200);
+    assertThat(read.body()).isEqualTo(body);
+    CliRun repaired = CliRun.run(Map.of(), dir, "verify", "--server", b.url().toString());
+    assertThat(repaired.exitCode()).as(repaired.toString()).isZero();
+    assertThat(java.nio.file.Files.readAllBytes(volume)[at]).isEqualTo(bytes[at]);
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    throw new AssertionError("payload not found in the volume");
   }
 }
