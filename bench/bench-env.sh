@@ -127,6 +127,40 @@ bench_start_wimg() {
   bench_wait_http "$wimg_pid" "http://127.0.0.1:$port/status" "$log"
 }
 
+# bench_start_wimg_node PORT DATA LOG ARGS...: as bench_start_wimg (fsync always), a storage node
+# of a cluster: ARGS are ServeMain's --group G --tracker URL [--copies N]. Sets wimg_pid.
+bench_start_wimg_node() {
+  local port=$1 data=$2 log=$3
+  shift 3
+  # shellcheck disable=SC2086
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xss512k -Dio.netty.leakDetection.level=disabled ${WIMG_JAVA_OPTS:-} \
+      -cp "$bench_cp" dev.wimg.bench.ServeMain --port "$port" --data "$data" --fsync always "$@" \
+      >"$log" 2>&1 &
+  wimg_pid=$!
+  bench_pids+=("$wimg_pid")
+  bench_wait_http "$wimg_pid" "http://127.0.0.1:$port/status" "$log"
+}
+
+# bench_start_tracker PORT RAFT_DIR LOG: starts a tracker (TrackerMain); sets tracker_pid.
+bench_start_tracker() {
+  local port=$1 raft=$2 log=$3
+  "$JAVA_HOME/bin/java" -cp "$bench_cp" dev.wimg.bench.TrackerMain "$port" "$raft" >"$log" 2>&1 &
+  tracker_pid=$!
+  bench_pids+=("$tracker_pid")
+  bench_wait_http "$tracker_pid" "http://127.0.0.1:$port/status" "$log"
+}
+
+# bench_wait_serving TRACKER_PORT N: waits up to 30 s until the tracker shows N members serving.
+bench_wait_serving() {
+  local port=$1 want=$2 serving=0
+  for _ in $(seq 1 300); do
+    serving=$(curl -sf "http://127.0.0.1:$port/cluster" | grep -o '"state":"serving"' | wc -l || true)
+    [ "$serving" = "$want" ] && return 0
+    sleep 0.1
+  done
+  bench_die "$serving of $want members serving: $(curl -s "http://127.0.0.1:$port/cluster")"
+}
+
 # bench_start_nginx PREFIX CONF: starts nginx in the foreground of a background job with its own
 # prefix (pid file, logs, temp folders there); sets nginx_pid. Never touches the system nginx.
 bench_start_nginx() {

@@ -13,6 +13,11 @@
 #    wrk -t$THREADS -c$CONNECTIONS -d$DURATION with a Lua script picking a random file per request
 # 5. prints req/s, MB/s (responses with headers), p50/p99 latency per run, the medians and the
 #    ratio WIMG/nginx of the median req/s
+#
+# WIMG_CLUSTER=1 bench/serve-small.sh: WIMG is a tracker and a group of two storage nodes; the
+# files are uploaded to the first member and read from the second (its copies), as a client does
+# after one lookup; then $RUNS more runs against the tracker, which answers each GET with a 307 to
+# a member (not followed): its redirects per second.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/bench-env.sh"
 bench_init
@@ -29,14 +34,26 @@ echo "files: ${#files[@]} JPEGs from $bench_corpus/small, $((total_bytes / 1024)
 echo "scratch: $work"
 
 # ---- WIMG: start, upload, keep the URLs in corpus order ----
-wimg_port=$(bench_free_port 19333)
-bench_start_wimg "$wimg_port" "$work/wimg-data" always "$work/wimg.log"
-echo "WIMG: pid $wimg_pid on 127.0.0.1:$wimg_port, $(grep -m 1 '^WIMG listening' "$work/wimg.log")"
+if [ "${WIMG_CLUSTER:-0}" = 1 ]; then
+  tracker_port=$(bench_free_port 19330)
+  bench_start_tracker "$tracker_port" "$work/tracker" "$work/tracker.log"
+  upload_port=$(bench_free_port 19401)
+  bench_start_wimg_node "$upload_port" "$work/member-a" "$work/member-a.log" --group 1 --tracker "http://127.0.0.1:$tracker_port"
+  wimg_port=$(bench_free_port 19402)
+  bench_start_wimg_node "$wimg_port" "$work/member-b" "$work/member-b.log" --group 1 --tracker "http://127.0.0.1:$tracker_port"
+  bench_wait_serving "$tracker_port" 2
+  echo "WIMG: tracker on $tracker_port; uploads to the member on $upload_port, reads from its peer on $wimg_port"
+else
+  wimg_port=$(bench_free_port 19333)
+  bench_start_wimg "$wimg_port" "$work/wimg-data" always "$work/wimg.log"
+  upload_port=$wimg_port
+  echo "WIMG: pid $wimg_pid on 127.0.0.1:$wimg_port, $(grep -m 1 '^WIMG listening' "$work/wimg.log")"
+fi
 curl_cfg="$work/upload.curl"
 for f in "${files[@]}"; do
   [ "$f" = "${files[0]}" ] || echo "next"
   printf 'url = "http://127.0.0.1:%s/files?name=%s"\ndata-binary = "@%s"\nheader = "Content-Type: image/jpeg"\nwrite-out = "\\n"\n' \
-      "$wimg_port" "$(basename "$f")" "$f"
+      "$upload_port" "$(basename "$f")" "$f"
 done >"$curl_cfg"
 curl -s -K "$curl_cfg" >"$work/upload.json" || bench_die "upload to WIMG failed"
 grep -o '"url" *: *"[^"]*"' "$work/upload.json" | sed -E 's/.*"([^"]*)"$/\1/; s#^https?://[^/]*##' \
@@ -89,3 +106,11 @@ done
 echo
 echo "serve-small: GET of 2,000 small JPEGs, hot, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores"
 bench_report "$results"
+if [ "${WIMG_CLUSTER:-0}" = 1 ]; then
+  echo "WIMG: read from the member that holds the copies (uploads went to the other); tracker redirects below"
+  for run in $(seq 1 "$RUNS"); do
+    bench_wrk tracker "http://127.0.0.1:$tracker_port" "$lua" "$work/wimg-paths.txt" | tee -a "$results" >&2
+  done
+  awk '$1 == "tracker" { print $2 }' "$results" | sort -n \
+      | awk '{ v[NR] = $1 } END { printf "tracker: median %d redirects/s (GET /<fid> answered 307 to a member, not followed)\n", v[int((NR + 1) / 2)] }'
+fi

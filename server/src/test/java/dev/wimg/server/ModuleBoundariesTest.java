@@ -32,7 +32,8 @@ import java.util.List;
  *   transform   transforms, result cache, workers              http, headers, derived
  *   files       GET, HEAD and DELETE of a file                 http, headers, transform
  *   upload      POST /files: raw and multipart bodies          http, headers
- *   admin       /status, /metrics and the meters               http, transform (its figures)
+ *   admin       /status, /metrics and the meters               http, transform, replication (their
+ *                                                              figures)
  *   replication a member's copies of its group's volumes:      http, transform (deletes cascade
  *               sending, receiving, catch-up                   to derived pictures), upload (its
  *                                                              memory budget holds copies too)
@@ -109,7 +110,8 @@ class ModuleBoundariesTest {
   static final ArchRule uploadUsesOnlyHttpAndHeaders = usesOnly("upload", "http", "headers");
 
   @ArchTest
-  static final ArchRule adminUsesOnlyHttpAndTransform = usesOnly("admin", "http", "transform");
+  static final ArchRule adminUsesOnlyHttpTransformAndReplication =
+      usesOnly("admin", "http", "transform", "replication");
 
   @ArchTest
   static final ArchRule replicationUsesOnlyHttpTransformAndUploadBudget =

@@ -1,5 +1,6 @@
 package dev.wimg.server.internal.admin;
 
+import dev.wimg.server.internal.replication.Replication;
 import dev.wimg.server.internal.http.Exchange;
 import dev.wimg.server.internal.http.ServerContext;
 import dev.wimg.server.internal.transform.TransformService;
@@ -35,11 +36,12 @@ public final class StatusHandler {
    * @param volumes       one entry per volume
    * @param engine        settings of this node
    * @param imaging       the picture engine, transform queue, cache and derived pictures
+   * @param replication   a cluster member's copies and peers; null for the all-in-one server
    */
   public record StatusBody(String status, String version, long uptimeSeconds, long needles,
                            long usedBytes, long freeBytes, String fsync,
                            List<StoreStats.VolumeStats> volumes, Engine engine,
-                           TransformService.Status imaging) {}
+                           TransformService.Status imaging, Replication.Status replication) {}
 
   /**
    * @param group            storage group of this node
@@ -89,6 +91,7 @@ public final class StatusHandler {
         server.transport(), server.writeAuth().required());
     return new StatusBody("ok", server.version(), uptime, stats.liveNeedles(), stats.usedBytes(),
         stats.freeBytes(), store.fsyncPolicy().name().toLowerCase(Locale.ROOT), stats.volumes(), engine,
-        server.transforms().status());
+        server.transforms().status(),
+        server.replication() == null ? null : server.replication().status());
   }
 }

@@ -86,10 +86,12 @@ final class CatchUp implements AutoCloseable {
         List<ClusterView.Member> live = group.stream().filter(m -> !m.id().equals(self)
             && !m.state().equals(MemberState.DOWN.token())).toList();
         try {
+          long started = System.nanoTime();
           boolean complete = pass(live);
           if (complete && !caughtUp) {
             caughtUp = true;
-            LOG.info("caught up with {} peer(s); {} bytes copied", live.size(), pulledBytes);
+            LOG.info("caught up with {} peer(s): {} bytes copied, the last pass in {} ms", live.size(),
+                pulledBytes, (System.nanoTime() - started) / 1_000_000);
           }
         } catch (InterruptedException e) {
           return;

@@ -227,9 +227,24 @@ public final class Replication implements AppendListener, AutoCloseable {
     });
   }
 
-  /** Members that are not reachable now, for {@code /status}. */
-  public long unreachablePeers() {
-    return peers.values().stream().filter(PeerSender::unreachable).count();
+  /**
+   * What {@code /status} shows of replication.
+   *
+   * @param copies           {@code --copies}
+   * @param copiesNeeded     copies an upload needs now (fewer when the group is smaller)
+   * @param peers            other members of the group as a tracker last reported them
+   * @param unreachablePeers peers not sent to now (a recent failure, or reported down)
+   * @param catchingUp       whether the first catch-up pass is still running
+   * @param caughtUpBytes    bytes copied from peers by catch-up since start
+   * @param repairs          damaged records rewritten from a peer's copy since start
+   */
+  public record Status(int copies, int copiesNeeded, int peers, long unreachablePeers,
+                       boolean catchingUp, long caughtUpBytes, long repairs) {}
+
+  public Status status() {
+    return new Status(copies, copiesNeeded(), peers.size(),
+        peers.values().stream().filter(PeerSender::unreachable).count(), catchingUp(),
+        caughtUpBytes(), repairs.get());
   }
 
   @Override
