@@ -44,7 +44,11 @@ bench_cleanup() {
   bench_pids=()
   local d
   for d in "${bench_dirs[@]}"; do
-    rm -rf "$d"
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+      echo "bench: kept $d (BENCH_KEEP=1)" >&2
+    else
+      rm -rf "$d"
+    fi
   done
   bench_dirs=()
 }
@@ -108,7 +112,7 @@ bench_wait_http() {
   local pid=$1 url=$2 log=$3
   for _ in $(seq 1 300); do
     kill -0 "$pid" 2>/dev/null || { tail -n 30 "$log" >&2; bench_die "server exited while starting (log: $log)"; }
-    curl -s -o /dev/null "$url" && return 0
+    curl -s -m 2 -o /dev/null "$url" && return 0
     sleep 0.2
   done
   tail -n 30 "$log" >&2

@@ -15,6 +15,10 @@
 #    lookup; the second member takes the copies)
 # 5. prints req/s, CPU µs per upload per side, and the ratio cluster/single of both
 set -euo pipefail
+# Three JVMs on two cores take longer to compile the cluster's paths than one does the single
+# server's: with bench-env's 15 s the first measured runs still pay for the JIT (C2's threads
+# showed 0.5 s of system time per 10 s run on each member).
+: "${WARMUP:=30s}"
 . "$(dirname "${BASH_SOURCE[0]}")/bench-env.sh"
 bench_init
 bench_build

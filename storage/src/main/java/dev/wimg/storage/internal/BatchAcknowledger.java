@@ -13,6 +13,7 @@ import dev.wimg.storage.internal.GroupCommitWriter.DeleteOp;
 import dev.wimg.storage.internal.GroupCommitWriter.Op;
 import dev.wimg.storage.internal.GroupCommitWriter.WriteOp;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -68,8 +69,9 @@ final class BatchAcknowledger {
    */
   void syncAndAcknowledge(BatchStager batch) {
     try {
-      Map<Volume, long[]> forced = forceAppended(batch);
+      // Before the fsync: the copies are made durable by the peers while this store forces its own.
       tellListener(batch);
+      Map<Volume, long[]> forced = forceAppended(batch);
       forced.forEach((v, range) -> syncer.releaseWrittenPages(v, range[0], range[1]));
       publishAndAcknowledge(batch);
     } catch (RuntimeException | Error e) {
@@ -114,8 +116,10 @@ final class BatchAcknowledger {
 
   /**
    * Hands the ranges the batch appended to this store's own volumes to the {@link
-   * AppendListener}, before their pages are released and any of their writes acknowledged. The
-   * first range of a new volume is handed from offset 0, its superblock included.
+   * AppendListener}, once written and before they are forced, so that copies are made durable in
+   * parallel with this fsync; no write of them is acknowledged before both. The first range of a
+   * new volume is handed from offset 0, its superblock included. A volume whose fsync then fails
+   * is read-only for good, so its copies may hold a tail it lost but never a different one.
    */
   private void tellListener(BatchStager batch) {
     AppendListener listener = store.appendListener();
@@ -130,9 +134,12 @@ final class BatchAcknowledger {
       }
       long from = ab.start == Superblock.SIZE ? 0 : ab.start;
       try {
-        listener.appended(v.id, from, v.generation().mapping.asSlice(from, ab.end - from)
-            .asByteBuffer().asReadOnlyBuffer());
-      } catch (RuntimeException e) {
+        // Read with pread, not through the mapping: the pages were just written through the
+        // channel, and touching them through the mapping costs a page fault each.
+        ByteBuffer copy = ByteBuffer.allocate(Math.toIntExact(ab.end - from));
+        IndexLog.readFully(v.generation().dat, copy, from);
+        listener.appended(v.id, from, copy.flip());
+      } catch (IOException | RuntimeException e) {
         LOG.error("{}: the append listener failed on [{}, {})", v, from, ab.end, e);
       }
     }

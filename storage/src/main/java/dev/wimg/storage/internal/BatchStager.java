@@ -318,9 +318,12 @@ final class BatchStager {
    */
   void stageCopy(CopyOp c) {
     int id = c.volume();
-    if (StoreConfig.slotOf(id) == config.slot()) {
+    Volume own = StoreConfig.slotOf(id) == config.slot() ? store.volume(id) : null;
+    if (StoreConfig.slotOf(id) == config.slot() && (own == null || !own.sealed || own == store.activeVolume())) {
+      // A sealed volume of its own takes back a tail a copy holds (see AppendListener); one it
+      // appends to, or one it never had, takes nothing.
       c.future().completeExceptionally(new IllegalArgumentException("volume " + id
-          + " is this store's own (slot " + config.slot() + "): it takes no copies"));
+          + " is this store's own (slot " + config.slot() + ") and not sealed: it takes no copies"));
       return;
     }
     ByteBuffer bytes = c.bytes().duplicate();

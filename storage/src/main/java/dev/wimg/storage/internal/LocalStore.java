@@ -172,6 +172,12 @@ public final class LocalStore implements Store {
         }
       }
       active = last == null || last.readOnly() ? null : last;
+      if (appendListener != null && last != null && !last.readOnly()) {
+        // Its copies may hold a tail a power loss cut here (see AppendListener): never append
+        // after it. The first write opens the next volume.
+        writer.seal(last);
+        active = null;
+      }
     }
     LOG.info("opened {} volume(s) in {}", volumes.size(), dir);
   }

@@ -113,7 +113,6 @@ final class CatchUp implements AutoCloseable {
    * @return whether every volume reached the longest length a peer reported
    */
   boolean pass(List<ClusterView.Member> live) throws InterruptedException {
-    int ownSlot = store.config().slot();
     Map<Integer, Long> have = new HashMap<>();
     for (StoreStats.VolumeStats v : store.stats().volumes()) {
       have.put(v.id(), v.usedBytes());
@@ -136,7 +135,9 @@ final class CatchUp implements AutoCloseable {
         long best = longest.getOrDefault(volume, 0L);
         // the longest copy; of equal ones the writer's, so that volumes are read from their
         // writers and a new member reads from all its peers at once
-        if (writer != ownSlot && writer != 0 && end > have.getOrDefault(volume, 0L)
+        // own volumes too: a peer may hold a tail this node lost to a power loss before its
+        // fsync (the store takes it back only into a sealed volume)
+        if (writer != 0 && end > have.getOrDefault(volume, 0L)
             && (end > best || end == best && peer.slot() == writer)) {
           longest.put(volume, end);
           holder.put(volume, url);
@@ -174,6 +175,9 @@ final class CatchUp implements AutoCloseable {
           if (e.getCause() instanceof CopyOffsetException gap) {
             at = gap.end(); // its own sender wrote meanwhile: go on from where this copy ends
             continue;
+          }
+          if (e.getCause() instanceof IllegalArgumentException) {
+            return true; // this node's volume in use: a peer holds bytes not yet forced here
           }
           throw new IOException(e.getCause());
         }

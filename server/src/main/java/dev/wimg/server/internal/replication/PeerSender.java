@@ -2,15 +2,10 @@ package dev.wimg.server.internal.replication;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.wimg.protocol.ClusterKey;
 import dev.wimg.storage.Store;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -57,12 +52,18 @@ final class PeerSender implements AutoCloseable {
     }
   }
 
+  /** Consecutive ranges of one volume, sent in one request. */
+  record Run(int volume, long offset, List<byte[]> parts, long length) {
+    long end() {
+      return offset + length;
+    }
+  }
+
   private record Waiting(int volume, long end, CopyWaiter waiter) {}
 
   final String node;
   private final URI url;
-  private final String clusterKey;
-  private final HttpClient http;
+  private final PeerChannel channel;
   private final ObjectMapper mapper;
   private final Store store;
   private final ArrayDeque<Range> queue = new ArrayDeque<>();
@@ -79,11 +80,10 @@ final class PeerSender implements AutoCloseable {
   private boolean closed;
   private final Thread thread;
 
-  PeerSender(String node, URI url, String clusterKey, HttpClient http, ObjectMapper mapper, Store store) {
+  PeerSender(String node, URI url, PeerChannel channel, ObjectMapper mapper, Store store) {
     this.node = node;
     this.url = url;
-    this.clusterKey = clusterKey;
-    this.http = http;
+    this.channel = channel;
     this.mapper = mapper;
     this.store = store;
     this.thread = Thread.ofVirtual().name("wimg-replicate-" + url.getAuthority()).start(this::run);
@@ -159,7 +159,7 @@ final class PeerSender implements AutoCloseable {
         queue.clear();
       }
       try {
-        for (Range r : merged(batch)) {
+        for (Run r : runs(batch)) {
           deliver(r);
         }
       } catch (IOException | RuntimeException e) {
@@ -170,44 +170,35 @@ final class PeerSender implements AutoCloseable {
     }
   }
 
-  /** Consecutive ranges of one volume joined, up to {@link #MOST_REQUEST_BYTES} per request. */
-  static List<Range> merged(List<Range> ranges) {
-    List<Range> out = new ArrayList<>();
+  /** Consecutive ranges of one volume as runs of up to {@link #MOST_REQUEST_BYTES} (or one range). */
+  static List<Run> runs(List<Range> ranges) {
+    List<Run> out = new ArrayList<>();
     int i = 0;
     while (i < ranges.size()) {
       Range first = ranges.get(i);
+      List<byte[]> parts = new ArrayList<>();
+      parts.add(first.bytes());
+      long length = first.bytes().length;
       int j = i + 1;
-      long total = first.bytes().length;
-      long end = first.end();
       while (j < ranges.size() && ranges.get(j).volume() == first.volume()
-          && ranges.get(j).offset() == end && total + ranges.get(j).bytes().length <= MOST_REQUEST_BYTES) {
-        total += ranges.get(j).bytes().length;
-        end = ranges.get(j).end();
+          && ranges.get(j).offset() == first.offset() + length
+          && length + ranges.get(j).bytes().length <= MOST_REQUEST_BYTES) {
+        parts.add(ranges.get(j).bytes());
+        length += ranges.get(j).bytes().length;
         j++;
       }
-      if (j == i + 1) {
-        out.add(first);
-      } else {
-        byte[] joined = new byte[Math.toIntExact(total)];
-        int at = 0;
-        for (int k = i; k < j; k++) {
-          byte[] b = ranges.get(k).bytes();
-          System.arraycopy(b, 0, joined, at, b.length);
-          at += b.length;
-        }
-        out.add(new Range(first.volume(), first.offset(), joined));
-      }
+      out.add(new Run(first.volume(), first.offset(), parts, length));
       i = j;
     }
     return out;
   }
 
-  /** Sends one range, first what the peer lacks before it if that is not too much. */
-  private void deliver(Range r) throws IOException, InterruptedException {
-    long end = post(r.volume(), r.offset(), r.bytes());
+  /** Sends one run, first what the peer lacks before it if that is not too much. */
+  private void deliver(Run r) throws IOException, InterruptedException {
+    long end = post(r.volume(), r.offset(), r.parts());
     long gapSent = 0;
     while (end < r.offset()) {
-      // The peer is behind: send it what it lacks from this node's volume, then the range again.
+      // The peer is behind: send it what it lacks from this node's volume, then the run again.
       if (gapSent > MOST_GAP_BYTES) {
         throw new IOException("it lacks more than " + MOST_GAP_BYTES + " bytes of volume "
             + r.volume() + " (it has " + end + "): it will catch up by itself");
@@ -220,10 +211,9 @@ final class PeerSender implements AutoCloseable {
       byte[] bytes = new byte[lacking.remaining()];
       lacking.get(bytes);
       gapSent += bytes.length;
-      long was = end;
-      end = post(r.volume(), was, bytes);
+      end = post(r.volume(), end, List.of(bytes));
       if (end >= r.offset()) {
-        end = post(r.volume(), r.offset(), r.bytes());
+        end = post(r.volume(), r.offset(), r.parts());
       }
     }
     confirm(r.volume(), end);
@@ -231,21 +221,15 @@ final class PeerSender implements AutoCloseable {
 
   /**
    * Posts records at {@code offset}; returns the length of the peer's copy after it: at least
-   * {@code offset + bytes.length} when it took them, less when it is behind (409).
+   * {@code offset} plus their length when it took them, less when it is behind (409).
    */
-  private long post(int volume, long offset, byte[] bytes) throws IOException, InterruptedException {
-    HttpRequest.Builder request = HttpRequest.newBuilder(url.resolve("/replica/" + volume + "?offset=" + offset))
-        .timeout(Duration.ofSeconds(REQUEST_SECONDS))
-        .header("Content-Type", "application/octet-stream")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
-    if (clusterKey != null) {
-      request.header(ClusterKey.HEADER, clusterKey);
-    }
-    HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-    int status = response.statusCode();
+  private long post(int volume, long offset, List<byte[]> parts) throws IOException, InterruptedException {
+    PeerChannel.Answer answer = channel.post("/replica/" + volume + "?offset=" + offset, parts,
+        REQUEST_SECONDS * 1000);
+    int status = answer.status();
     JsonNode body;
     try {
-      body = mapper.readTree(response.body());
+      body = mapper.readTree(answer.body());
     } catch (IOException e) {
       throw new IOException("answered " + status + " with a body that is not JSON");
     }
@@ -311,5 +295,6 @@ final class PeerSender implements AutoCloseable {
       notifyAll();
     }
     thread.interrupt();
+    channel.close();
   }
 }

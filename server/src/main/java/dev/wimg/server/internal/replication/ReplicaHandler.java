@@ -272,6 +272,8 @@ public final class ReplicaHandler {
     private final int volume;
     private final long offset;
     private final CompositeByteBuf body;
+    /** The body in one buffer when it came in several, or null. */
+    private ByteBuf merged;
     private long reserved;
 
     CopyBody(Exchange ex, int volume, long offset) {
@@ -310,18 +312,20 @@ public final class ReplicaHandler {
 
     @Override
     public void finish() {
-      ByteBuffer records = body.nioBufferCount() == 1 ? body.nioBuffer() : copyOf(body);
+      ByteBuffer records;
+      if (body.nioBufferCount() == 1) {
+        records = body.nioBuffer();
+      } else {
+        // one direct buffer from the pool: the store writes it with no copy of its own
+        merged = ex.alloc().directBuffer(body.readableBytes());
+        merged.writeBytes(body);
+        records = merged.nioBuffer();
+      }
       Store store = ex.server().store();
       store.copy(volume, offset, records).whenComplete((end, failure) -> ex.onEventLoop(() -> {
         abort();
         answer(end, failure);
       }, this::abort));
-    }
-
-    private static ByteBuffer copyOf(ByteBuf b) {
-      ByteBuffer copy = ByteBuffer.allocate(b.readableBytes());
-      b.getBytes(b.readerIndex(), copy);
-      return copy.flip();
     }
 
     private void answer(Long end, Throwable failure) {
@@ -353,6 +357,10 @@ public final class ReplicaHandler {
     public void abort() {
       if (body.refCnt() > 0) {
         body.release();
+      }
+      if (merged != null) {
+        merged.release();
+        merged = null;
       }
       ex.server().uploads().release(reserved);
       reserved = 0;

@@ -3,8 +3,10 @@ package dev.wimg.server.internal.replication;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wimg.protocol.ClusterView;
 import dev.wimg.protocol.MemberState;
+import dev.wimg.server.internal.http.Transport;
 import dev.wimg.storage.AppendListener;
 import dev.wimg.storage.Store;
+import io.netty.channel.EventLoopGroup;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.ByteBuffer;
@@ -16,7 +18,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A storage node's side of synchronous replication (docs/CLUSTER.md, "Replication"): what its
@@ -42,6 +43,9 @@ public final class Replication implements AppendListener, AutoCloseable {
       .connectTimeout(Duration.ofSeconds(2)).build();
   private final ObjectMapper mapper = new ObjectMapper();
   private final ReplicaClient client;
+  /** The connections to the peers' {@code /replica}: one event loop is plenty. */
+  private final Transport transport = Transport.select();
+  private final EventLoopGroup peerLoop = transport.newDaemonGroup(1, "wimg-replica");
   private volatile Store store;
   private volatile CatchUp catchUp;
   /** The other members, by node id. */
@@ -108,13 +112,20 @@ public final class Replication implements AppendListener, AutoCloseable {
 
   @Override
   public void appended(int volume, long offset, ByteBuffer bytes) {
-    byte[] copy = new byte[bytes.remaining()];
-    bytes.duplicate().get(copy);
+    byte[] copy;
+    if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.position() == 0
+        && bytes.remaining() == bytes.array().length) {
+      copy = bytes.array(); // the store's own copy, handed over
+    } else {
+      copy = new byte[bytes.remaining()];
+      bytes.duplicate().get(copy);
+    }
     PeerSender.Range range = new PeerSender.Range(volume, offset, copy);
-    appendedEnds.put(volume, range.end());
     for (PeerSender peer : peers.values()) {
       peer.send(range);
     }
+    // only now: a write that waits for this end finds the range queued to every peer
+    appendedEnds.put(volume, range.end());
   }
 
   /**
@@ -132,11 +143,9 @@ public final class Replication implements AppendListener, AutoCloseable {
     for (PeerSender peer : senders) {
       peer.await(volume, end, waiter);
     }
-    return waiter.done.orTimeout(WAIT_SECONDS, TimeUnit.SECONDS).exceptionallyCompose(e ->
-        CompletableFuture.failedFuture(e instanceof TimeoutException
-            ? new NotEnoughCopiesException(what + ": its copies were not confirmed within "
-                + WAIT_SECONDS + " s")
-            : e));
+    // No timer per write: every sender it waits on answers it, by the peer's answer, by the
+    // request's own timeout, or at once when the range never reached the sender.
+    return waiter.done;
   }
 
   /** {@code --copies}: members that must hold a write, this one included. */
@@ -222,7 +231,7 @@ public final class Replication implements AppendListener, AutoCloseable {
     });
     others.forEach((id, m) -> {
       PeerSender sender = peers.computeIfAbsent(id, k -> new PeerSender(id, URI.create(m.url()),
-          clusterKey, http, mapper, store));
+          new PeerChannel(peerLoop, transport, URI.create(m.url()), clusterKey), mapper, store));
       sender.down(m.state().equals(MemberState.DOWN.token()));
     });
   }
@@ -256,5 +265,6 @@ public final class Replication implements AppendListener, AutoCloseable {
     peers.values().forEach(PeerSender::close);
     peers.clear();
     http.close();
+    peerLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }
 }
