@@ -336,9 +336,11 @@ public final class LocalStore implements Store {
         }
         to += h.recordLength();
       }
+      // pread, not a copy through the mapping: a peer catching up reads cold data, which the
+      // kernel's readahead brings in far faster than page faults do
       ByteBuffer copy = ByteBuffer.allocate(Math.toIntExact(to - from));
-      MemorySegment.ofBuffer(copy).copyFrom(m.asSlice(from, to - from));
-      return copy;
+      IndexLog.readFully(g.dat, copy, from);
+      return copy.flip();
     } catch (InternalError fault) {
       throw new VolumeReadException(v.id, to, fault);
     }

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,7 +41,7 @@ final class CatchUp implements AutoCloseable {
   /** Time between passes after the first, ms. */
   static final long PERIOD_MILLIS = 5_000;
   /** Bytes asked of a peer per request. */
-  static final int PAGE_BYTES = 8 << 20;
+  static final int PAGE_BYTES = ReplicaHandler.MOST_READ_BYTES;
   /** Volumes pulled at once. */
   static final int PARALLEL = 4;
 
@@ -48,6 +49,8 @@ final class CatchUp implements AutoCloseable {
   private final ReplicaClient client;
   private final String self;
   private final Supplier<List<ClusterView.Member>> members;
+  /** A connection to a peer for one pull (the pages are large: not the JDK client's job). */
+  private final java.util.function.Function<URI, PeerChannel> connections;
   private final ExecutorService pulls = Executors.newFixedThreadPool(PARALLEL,
       Thread.ofVirtual().name("wimg-catch-up-", 0).factory());
   private final Thread thread;
@@ -61,11 +64,13 @@ final class CatchUp implements AutoCloseable {
    * @param members the members of the group as last reported, this one included (none until a
    *                tracker answered)
    */
-  CatchUp(Store store, ReplicaClient client, String self, Supplier<List<ClusterView.Member>> members) {
+  CatchUp(Store store, ReplicaClient client, String self, Supplier<List<ClusterView.Member>> members,
+          java.util.function.Function<URI, PeerChannel> connections) {
     this.store = store;
     this.client = client;
     this.self = self;
     this.members = members;
+    this.connections = connections;
     this.thread = Thread.ofVirtual().name("wimg-catch-up").start(this::run);
   }
 
@@ -159,21 +164,25 @@ final class CatchUp implements AutoCloseable {
     return complete;
   }
 
-  /** Pulls {@code volume} from {@code from} up to at least {@code target}; true when it got there. */
+  /**
+   * Pulls {@code volume} from {@code from} up to at least {@code target}; true when it got there.
+   * The next page is read from the peer while the store appends the last one.
+   */
   private boolean pull(URI peer, int volume, long from, long target) throws InterruptedException {
     long at = from;
-    try {
-      while (at < target && !closed) {
-        ByteBuffer page = client.records(peer, volume, at, PAGE_BYTES);
-        if (!page.hasRemaining()) {
-          break; // the peer's durable end is short of what it listed (in flight): next pass
-        }
+    try (PeerChannel channel = connections.apply(peer)) {
+      ByteBuffer page = page(channel, volume, at);
+      while (page.hasRemaining() && !closed) {
         int n = page.remaining();
+        CompletableFuture<Long> written = store.copy(volume, at, page);
+        long following = at + n;
+        ByteBuffer next = following < target ? page(channel, volume, following) : EMPTY;
         try {
-          at = store.copy(volume, at, page).get();
+          at = written.get();
         } catch (ExecutionException e) {
           if (e.getCause() instanceof CopyOffsetException gap) {
             at = gap.end(); // its own sender wrote meanwhile: go on from where this copy ends
+            page = at < target ? page(channel, volume, at) : EMPTY;
             continue;
           }
           if (e.getCause() instanceof IllegalArgumentException) {
@@ -182,6 +191,7 @@ final class CatchUp implements AutoCloseable {
           throw new IOException(e.getCause());
         }
         pulledBytes += n;
+        page = at == following ? next : at < target ? page(channel, volume, at) : EMPTY;
       }
     } catch (IOException e) {
       LOG.warn("catch-up of volume {} from {} stopped at {} of {}: {}", volume, peer, at, target,
@@ -189,6 +199,20 @@ final class CatchUp implements AutoCloseable {
       return false;
     }
     return at >= target;
+  }
+
+  private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
+  /** Whole records of {@code volume} from {@code from} on the peer; empty at its durable end. */
+  private static ByteBuffer page(PeerChannel channel, int volume, long from)
+      throws IOException, InterruptedException {
+    PeerChannel.Answer answer = channel.get("/replica/" + volume + "?from=" + from + "&max="
+        + PAGE_BYTES, PeerSender.REQUEST_SECONDS * 1000);
+    if (answer.status() != 200) {
+      throw new IOException("answered " + answer.status() + " to a read of volume " + volume
+          + " from " + from);
+    }
+    return ByteBuffer.wrap(answer.body());
   }
 
   @Override

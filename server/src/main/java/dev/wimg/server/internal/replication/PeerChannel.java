@@ -30,7 +30,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * One keep-alive HTTP/1.1 connection from this node to a peer, for the ranges a {@link
- * PeerSender} posts: one request at a time, the body written from the ranges' arrays as they are
+ * PeerSender} posts and the pages {@link CatchUp} reads: one request at a time, the body written from the ranges' arrays as they are
  * (Netty gathers them into one write), reconnected after any failure.
  *
  * <p>Implementation note: the JDK's {@code HttpClient} did this first. Measured with {@code
@@ -42,8 +42,6 @@ import java.util.concurrent.TimeoutException;
  */
 final class PeerChannel implements AutoCloseable {
 
-  /** Largest answer read, bytes: answers are small JSON objects. */
-  private static final int MAX_ANSWER_BYTES = 64 << 10;
 
   /** A peer's answer: its status and body. */
   record Answer(int status, byte[] body) {}
@@ -52,31 +50,53 @@ final class PeerChannel implements AutoCloseable {
   private final Transport transport;
   private final URI url;
   private final String clusterKey;
+  private final int maxAnswerBytes;
   private Channel channel;
   /** The answer the request in flight waits for; set before it is written. */
   private volatile CompletableFuture<Answer> pending;
 
-  PeerChannel(EventLoopGroup group, Transport transport, URI url, String clusterKey) {
+  /**
+   * @param maxAnswerBytes the largest answer body read (a larger one fails the request)
+   */
+  PeerChannel(EventLoopGroup group, Transport transport, URI url, String clusterKey, int maxAnswerBytes) {
     this.group = group;
     this.transport = transport;
     this.url = url;
     this.clusterKey = clusterKey;
+    this.maxAnswerBytes = maxAnswerBytes;
+  }
+
+  /** GETs {@code path} and waits for the answer, as {@link #post}. */
+  Answer get(String path, long timeoutMillis) throws IOException, InterruptedException {
+    return exchange(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path,
+        Unpooled.EMPTY_BUFFER), timeoutMillis);
   }
 
   /**
    * Posts {@code body} (the arrays one after the other) to {@code path} and waits for the answer.
+   * The connection is kept for the next request.
    *
    * @throws IOException when the peer cannot be reached, closes the connection, or does not answer
    *     within {@code timeoutMillis}; the connection is then closed
    */
   Answer post(String path, List<byte[]> body, long timeoutMillis) throws IOException, InterruptedException {
-    Channel ch = connected(timeoutMillis);
-    CompletableFuture<Answer> answer = new CompletableFuture<>();
-    pending = answer;
     FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path,
         Unpooled.wrappedBuffer(body.toArray(byte[][]::new)));
-    request.headers().set(HttpHeaderNames.HOST, url.getAuthority());
     request.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+    return exchange(request, timeoutMillis);
+  }
+
+  private Answer exchange(FullHttpRequest request, long timeoutMillis) throws IOException, InterruptedException {
+    Channel ch;
+    try {
+      ch = connected(timeoutMillis);
+    } catch (IOException | InterruptedException e) {
+      request.release();
+      throw e;
+    }
+    CompletableFuture<Answer> answer = new CompletableFuture<>();
+    pending = answer;
+    request.headers().set(HttpHeaderNames.HOST, url.getAuthority());
     request.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, request.content().readableBytes());
     if (clusterKey != null) {
       request.headers().set(ClusterKey.HEADER, clusterKey);
@@ -113,7 +133,7 @@ final class PeerChannel implements AutoCloseable {
         .handler(new ChannelInitializer<>() {
           @Override
           protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_ANSWER_BYTES),
+            ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(maxAnswerBytes),
                 new AnswerHandler());
           }
         })

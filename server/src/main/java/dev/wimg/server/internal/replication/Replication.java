@@ -86,7 +86,8 @@ public final class Replication implements AppendListener, AutoCloseable {
   /** Wraps the node's store: writes and deletes through it wait for their copies. */
   public Store attach(Store local) {
     this.store = local;
-    this.catchUp = new CatchUp(local, client, self, () -> members);
+    this.catchUp = new CatchUp(local, client, self, () -> members,
+        url -> new PeerChannel(peerLoop, transport, url, clusterKey, CatchUp.PAGE_BYTES + (1 << 20)));
     return new ReplicatedStore(local, this, client);
   }
 
@@ -231,7 +232,8 @@ public final class Replication implements AppendListener, AutoCloseable {
     });
     others.forEach((id, m) -> {
       PeerSender sender = peers.computeIfAbsent(id, k -> new PeerSender(id, URI.create(m.url()),
-          new PeerChannel(peerLoop, transport, URI.create(m.url()), clusterKey), mapper, store));
+          new PeerChannel(peerLoop, transport, URI.create(m.url()), clusterKey, 64 << 10), mapper,
+          store));
       sender.down(m.state().equals(MemberState.DOWN.token()));
     });
   }
