@@ -463,7 +463,9 @@ class ClusterProcessesTest {
     // one bit of the payload flipped in b's copy, under the running node
     Path volume = dir.resolve("b").resolve(fid.substring(0, fid.indexOf(',')) + ".dat");
     byte[] bytes = java.nio.file.Files.readAllBytes(volume);
-    int at = indexOf(bytes, body) + body.length / 2;
+    int found = CliEndToEndTest.indexOf(bytes, body);
+    assertThat(found).as("the payload in %s", volume).isNotNegative();
+    int at = found + body.length / 2;
     try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(volume,
         java.nio.file.StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) (bytes[at] ^ 0x10)}), at);
@@ -478,18 +480,5 @@ class ClusterProcessesTest {
     CliRun repaired = CliRun.run(Map.of(), dir, "verify", "--server", b.url().toString());
     assertThat(repaired.exitCode()).as(repaired.toString()).isZero();
     assertThat(java.nio.file.Files.readAllBytes(volume)[at]).isEqualTo(bytes[at]);
-  }
-
-  private static int indexOf(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    throw new AssertionError("payload not found in the volume");
   }
 }
