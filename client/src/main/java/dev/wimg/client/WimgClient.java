@@ -519,8 +519,13 @@ public final class WimgClient implements AutoCloseable {
    * node is skipped for a while and the view fetched again before the next call (see
    * {@link ClusterCache}).
    *
-   * @throws IOException if the exchange broke after the request was sent: it is not sent again,
-   *     as on the URL list (an upload may have been stored)
+   * <p>An upload ({@code anyServerError}) whose exchange broke after it was sent (the node died
+   * with it in flight: the connection closed or reset before any answer) is tried elsewhere too,
+   * as a tracker does: it was not acknowledged, and if the dead node had stored it, that copy is
+   * one nobody was given a fid for, garbage for a vacuum, while the retry's copy is the file.
+   *
+   * @throws IOException if the exchange of a read or delete broke after the request was sent: it
+   *     is not sent again, as on the URL list
    */
   private HttpResponse<InputStream> tryNode(URI node, Function<URI, HttpRequest> requestFor,
       boolean anyServerError) throws IOException {
@@ -538,7 +543,9 @@ public final class WimgClient implements AutoCloseable {
     } catch (IOException e) {
       cache.nodeFailed(node);
       cache.invalidate();
-      throw e;
+      if (!anyServerError) {
+        throw e;
+      }
     }
     cache.nodeFailed(node);
     cache.invalidate();

@@ -170,19 +170,31 @@ final class CatchUp implements AutoCloseable {
    */
   private boolean pull(URI peer, int volume, long from, long target) throws InterruptedException {
     long at = from;
+    Page page = null;
+    Page next = null;
     try (PeerChannel channel = connections.apply(peer)) {
-      ByteBuffer page = page(channel, volume, at);
-      while (page.hasRemaining() && !closed) {
-        int n = page.remaining();
-        CompletableFuture<Long> written = store.copy(volume, at, page);
+      page = page(channel, volume, at);
+      while (page.length() > 0 && !closed) {
+        int n = page.length();
+        CompletableFuture<Long> written = store.copy(volume, at, page.records());
         long following = at + n;
-        ByteBuffer next = following < target ? page(channel, volume, following) : EMPTY;
+        try {
+          next = following < target ? page(channel, volume, following) : null;
+        } catch (IOException | InterruptedException e) {
+          awaitQuietly(written); // the store may be writing from the page: released after
+          throw e;
+        }
         try {
           at = written.get();
         } catch (ExecutionException e) {
           if (e.getCause() instanceof CopyOffsetException gap) {
             at = gap.end(); // its own sender wrote meanwhile: go on from where this copy ends
-            page = at < target ? page(channel, volume, at) : EMPTY;
+            page = release(page, next);
+            next = null;
+            page = at < target ? page(channel, volume, at) : null;
+            if (page == null) {
+              break;
+            }
             continue;
           }
           if (e.getCause() instanceof IllegalArgumentException) {
@@ -191,28 +203,89 @@ final class CatchUp implements AutoCloseable {
           throw new IOException(e.getCause());
         }
         pulledBytes += n;
-        page = at == following ? next : at < target ? page(channel, volume, at) : EMPTY;
+        page.release();
+        page = null;
+        if (at == following && next != null) {
+          page = next;
+        } else {
+          page = release(null, next);
+          page = at < target ? page(channel, volume, at) : null;
+        }
+        next = null;
+        if (page == null) {
+          break;
+        }
       }
     } catch (IOException e) {
       LOG.warn("catch-up of volume {} from {} stopped at {} of {}: {}", volume, peer, at, target,
           e.toString());
       return false;
+    } finally {
+      release(page, next);
     }
     return at >= target;
   }
 
-  private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+  /**
+   * A page of records as read off the socket, gathered into one pooled direct buffer when it came
+   * in several (so the store writes it with no copy of its own); released once appended.
+   */
+  private record Page(io.netty.buffer.ByteBuf buffer) {
+
+    int length() {
+      return buffer.readableBytes();
+    }
+
+    ByteBuffer records() {
+      return buffer.nioBuffer();
+    }
+
+    void release() {
+      buffer.release();
+    }
+  }
+
+  private static void awaitQuietly(CompletableFuture<Long> written) {
+    try {
+      written.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      written.join(); // the page must outlive the write: the store's writer never hangs
+    } catch (ExecutionException e) {
+      // the failure that matters is the one being thrown
+    }
+  }
+
+  /** Releases what is not null; returns null. */
+  private static Page release(Page a, Page b) {
+    if (a != null) {
+      a.release();
+    }
+    if (b != null) {
+      b.release();
+    }
+    return null;
+  }
 
   /** Whole records of {@code volume} from {@code from} on the peer; empty at its durable end. */
-  private static ByteBuffer page(PeerChannel channel, int volume, long from)
+  private static Page page(PeerChannel channel, int volume, long from)
       throws IOException, InterruptedException {
-    PeerChannel.Answer answer = channel.get("/replica/" + volume + "?from=" + from + "&max="
+    PeerChannel.BufferAnswer answer = channel.get("/replica/" + volume + "?from=" + from + "&max="
         + PAGE_BYTES, PeerSender.REQUEST_SECONDS * 1000);
+    io.netty.buffer.ByteBuf body = answer.body();
     if (answer.status() != 200) {
+      body.release();
       throw new IOException("answered " + answer.status() + " to a read of volume " + volume
           + " from " + from);
     }
-    return ByteBuffer.wrap(answer.body());
+    if (body.nioBufferCount() == 1 && body.isDirect()) {
+      return new Page(body);
+    }
+    io.netty.buffer.ByteBuf merged = io.netty.buffer.PooledByteBufAllocator.DEFAULT
+        .directBuffer(body.readableBytes());
+    merged.writeBytes(body);
+    body.release();
+    return new Page(merged);
   }
 
   @Override

@@ -46,6 +46,12 @@ final class PeerChannel implements AutoCloseable {
   /** A peer's answer: its status and body. */
   record Answer(int status, byte[] body) {}
 
+  /**
+   * A peer's answer with its body as it came off the socket (pooled buffers): the caller releases
+   * it.
+   */
+  record BufferAnswer(int status, io.netty.buffer.ByteBuf body) {}
+
   private final EventLoopGroup group;
   private final Transport transport;
   private final URI url;
@@ -53,7 +59,9 @@ final class PeerChannel implements AutoCloseable {
   private final int maxAnswerBytes;
   private Channel channel;
   /** The answer the request in flight waits for; set before it is written. */
-  private volatile CompletableFuture<Answer> pending;
+  private volatile CompletableFuture<Object> pending;
+  /** Whether the request in flight wants its body as a buffer ({@link BufferAnswer}). */
+  private volatile boolean wantsBuffer;
 
   /**
    * @param maxAnswerBytes the largest answer body read (a larger one fails the request)
@@ -66,10 +74,13 @@ final class PeerChannel implements AutoCloseable {
     this.maxAnswerBytes = maxAnswerBytes;
   }
 
-  /** GETs {@code path} and waits for the answer, as {@link #post}. */
-  Answer get(String path, long timeoutMillis) throws IOException, InterruptedException {
-    return exchange(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path,
-        Unpooled.EMPTY_BUFFER), timeoutMillis);
+  /**
+   * GETs {@code path} and waits for the answer, as {@link #post}; its body stays in the buffers
+   * it was read into, for the caller to release.
+   */
+  BufferAnswer get(String path, long timeoutMillis) throws IOException, InterruptedException {
+    return (BufferAnswer) exchange(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET,
+        path, Unpooled.EMPTY_BUFFER), true, timeoutMillis);
   }
 
   /**
@@ -83,10 +94,11 @@ final class PeerChannel implements AutoCloseable {
     FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path,
         Unpooled.wrappedBuffer(body.toArray(byte[][]::new)));
     request.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
-    return exchange(request, timeoutMillis);
+    return (Answer) exchange(request, false, timeoutMillis);
   }
 
-  private Answer exchange(FullHttpRequest request, long timeoutMillis) throws IOException, InterruptedException {
+  private Object exchange(FullHttpRequest request, boolean buffer, long timeoutMillis)
+      throws IOException, InterruptedException {
     Channel ch;
     try {
       ch = connected(timeoutMillis);
@@ -94,7 +106,8 @@ final class PeerChannel implements AutoCloseable {
       request.release();
       throw e;
     }
-    CompletableFuture<Answer> answer = new CompletableFuture<>();
+    CompletableFuture<Object> answer = new CompletableFuture<>();
+    wantsBuffer = buffer;
     pending = answer;
     request.headers().set(HttpHeaderNames.HOST, url.getAuthority());
     request.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, request.content().readableBytes());
@@ -108,16 +121,24 @@ final class PeerChannel implements AutoCloseable {
     });
     try {
       return answer.get(timeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | InterruptedException e) {
+      // an answer that arrives after this gives up is released
+      answer.thenAccept(PeerChannel::release);
+      dropConnection();
+      if (e instanceof InterruptedException interrupted) {
+        throw interrupted;
+      }
+      throw new IOException("no answer within " + timeoutMillis + " ms");
     } catch (ExecutionException e) {
       dropConnection();
       Throwable cause = e.getCause();
       throw cause instanceof IOException io ? io : new IOException(cause.toString(), cause);
-    } catch (TimeoutException e) {
-      dropConnection();
-      throw new IOException("no answer within " + timeoutMillis + " ms");
-    } catch (InterruptedException e) {
-      dropConnection();
-      throw e;
+    }
+  }
+
+  private static void release(Object answer) {
+    if (answer instanceof BufferAnswer b) {
+      b.body().release();
     }
   }
 
@@ -159,15 +180,21 @@ final class PeerChannel implements AutoCloseable {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
-      CompletableFuture<Answer> answer = pending;
-      if (answer != null) {
-        answer.complete(new Answer(response.status().code(), ByteBufUtil.getBytes(response.content())));
+      CompletableFuture<Object> answer = pending;
+      if (answer == null) {
+        return;
+      }
+      Object got = wantsBuffer
+          ? new BufferAnswer(response.status().code(), response.content().retain())
+          : new Answer(response.status().code(), ByteBufUtil.getBytes(response.content()));
+      if (!answer.complete(got)) {
+        release(got);
       }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      CompletableFuture<Answer> answer = pending;
+      CompletableFuture<Object> answer = pending;
       if (answer != null) {
         answer.completeExceptionally(new IOException("the connection to " + url + " closed"));
       }
@@ -175,7 +202,7 @@ final class PeerChannel implements AutoCloseable {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      CompletableFuture<Answer> answer = pending;
+      CompletableFuture<Object> answer = pending;
       if (answer != null) {
         answer.completeExceptionally(cause);
       }
