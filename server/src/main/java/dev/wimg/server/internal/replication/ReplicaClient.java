@@ -17,10 +17,11 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The requests a storage node makes of its peers' {@code /replica} endpoints, other than the
- * ordered sending of its own records ({@link PeerSender}): a delete passed to the volume's writer,
- * and the lengths and records a member catching up reads ({@link ReplicaHandler} answers them).
- * Every request carries the cluster key.
+ * The small requests a storage node makes of its peers' {@code /replica} endpoints (the large
+ * ones, its own records sent and the pages a catch-up reads, go over a {@link PeerChannel}): a
+ * delete passed to the volume's writer, a peer's volume lengths, a peer's checksum of a volume, the
+ * one record a repair reads ({@link ReplicaHandler} answers them). Every request carries the
+ * cluster key.
  */
 final class ReplicaClient {
 
@@ -96,7 +97,7 @@ final class ReplicaClient {
 
   /**
    * Whole records of {@code volume} from {@code from} on {@code peer}, at most about {@code
-   * maxBytes}; empty at its end.
+   * maxBytes} (or the one record there); empty at its end.
    */
   ByteBuffer records(URI peer, int volume, long from, int maxBytes) throws IOException, InterruptedException {
     HttpResponse<byte[]> response = http.send(request(peer.resolve("/replica/" + volume + "?from="

@@ -18,6 +18,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A storage node's side of synchronous replication (docs/CLUSTER.md, "Replication"): what its
@@ -33,8 +36,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Replication implements AppendListener, AutoCloseable {
 
-  /** How long a write waits for its copies at most, s: past it, it is not acknowledged. */
-  static final long WAIT_SECONDS = 2 * PeerSender.REQUEST_SECONDS;
+  private static final Logger LOG = LoggerFactory.getLogger(Replication.class);
+
+  /** How long a read that found a damaged record waits for the peer's copy to be written, s. */
+  static final long REPAIR_WAIT_SECONDS = 2 * PeerSender.REQUEST_SECONDS;
 
   private final int copies;
   private final String self;
@@ -55,8 +60,7 @@ public final class Replication implements AppendListener, AutoCloseable {
   /** End of the last range appended to each of this node's volumes. */
   private final Map<Integer, Long> appendedEnds = new ConcurrentHashMap<>();
   private volatile boolean closed;
-  private final java.util.concurrent.atomic.AtomicLong repairs = new java.util.concurrent.atomic.AtomicLong();
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Replication.class);
+  private final AtomicLong repairs = new AtomicLong();
 
   /**
    * @param copies     members that must hold a write before it is acknowledged (this one
@@ -168,7 +172,7 @@ public final class Replication implements AppendListener, AutoCloseable {
       try {
         ByteBuffer record = client.records(URI.create(m.url()), volume, offset, 1);
         if (record.hasRemaining()) {
-          store.repair(volume, offset, record).get(WAIT_SECONDS, TimeUnit.SECONDS);
+          store.repair(volume, offset, record).get(REPAIR_WAIT_SECONDS, TimeUnit.SECONDS);
           repairs.incrementAndGet();
           return true;
         }
