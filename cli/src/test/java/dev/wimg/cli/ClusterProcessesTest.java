@@ -89,10 +89,16 @@ class ClusterProcessesTest {
     return child(name + ".log", args.toArray(String[]::new));
   }
 
+  /** Two trackers forming one Raft group, their Raft logs in {@code first} and {@code second}. */
+  private List<ChildServer> twoTrackers(String first, String second) throws Exception {
+    int raftFirst = freePort();
+    int raftSecond = freePort();
+    return List.of(tracker(first, freePort(), raftFirst, "127.0.0.1:" + raftSecond),
+        tracker(second, freePort(), raftSecond, "127.0.0.1:" + raftFirst));
+  }
+
   private ChildServer storage(int group, URI tracker, String data) throws Exception {
-    return child(data + ".log", "storage", "--group", Integer.toString(group), "--tracker",
-        tracker.toString(), "--port", "0", "--data", dir.resolve(data).toString(), "--reserve",
-        "0");
+    return member(group, tracker.toString(), data);
   }
 
   private JsonNode cluster(URI tracker) throws Exception {
@@ -246,15 +252,12 @@ class ClusterProcessesTest {
    */
   @Test
   void aTrackerKilledLeavesTheOtherToServeEveryClient() throws Exception {
-    int raftFirst = freePort();
-    int raftSecond = freePort();
-    ChildServer first = tracker("first", freePort(), raftFirst, "127.0.0.1:" + raftSecond);
-    ChildServer second = tracker("second", freePort(), raftSecond, "127.0.0.1:" + raftFirst);
+    List<ChildServer> pair = twoTrackers("first", "second");
+    ChildServer first = pair.get(0);
+    ChildServer second = pair.get(1);
     String trackers = first.url() + "," + second.url();
-    child("one.log", "storage", "--group", "1", "--tracker", trackers, "--port", "0", "--data",
-        dir.resolve("one").toString(), "--reserve", "0");
-    child("two.log", "storage", "--group", "2", "--tracker", trackers, "--port", "0", "--data",
-        dir.resolve("two").toString(), "--reserve", "0");
+    member(1, trackers, "one");
+    member(2, trackers, "two");
     await().atMost(SETTLE).until(() -> serving(first.url(), 2) && serving(second.url(), 2));
 
     List<URI> urls = List.of(first.url(), second.url());
@@ -278,6 +281,10 @@ class ClusterProcessesTest {
     }
   }
 
+  /**
+   * A storage node of {@code group} heartbeating to {@code trackers} (comma-separated), its data in
+   * {@code data}, its log {@code data-N.log} (a restarted node gets a log of its own).
+   */
   private ChildServer member(int group, String trackers, String data) throws Exception {
     return child(data + "-" + children.size() + ".log", "storage", "--group", Integer.toString(group),
         "--tracker", trackers, "--port", "0", "--data", dir.resolve(data).toString(), "--reserve", "0");
@@ -330,10 +337,9 @@ class ClusterProcessesTest {
 
   @Test
   void twoGroupsOfTwoLoseNothingWhenTheirMembersAreKilled() throws Exception {
-    int raftFirst = freePort();
-    int raftSecond = freePort();
-    ChildServer t1 = tracker("t1", freePort(), raftFirst, "127.0.0.1:" + raftSecond);
-    ChildServer t2 = tracker("t2", freePort(), raftSecond, "127.0.0.1:" + raftFirst);
+    List<ChildServer> pair = twoTrackers("t1", "t2");
+    ChildServer t1 = pair.get(0);
+    ChildServer t2 = pair.get(1);
     String trackers = t1.url() + "," + t2.url();
     URI tracker = t1.url();
     ChildServer a1 = member(1, trackers, "1a");

@@ -10,15 +10,14 @@ import dev.wimg.server.tracker.TrackerServer;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,31 +35,24 @@ class SlotClaimTest {
   @TempDir
   Path dir;
 
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(10)).build();
-  private final List<AutoCloseable> running = new ArrayList<>();
+  private InProcessCluster cluster;
+
+  @BeforeEach
+  void start() {
+    cluster = new InProcessCluster(dir);
+  }
 
   @AfterEach
   void stop() throws Exception {
-    for (AutoCloseable c : running.reversed()) {
-      c.close();
-    }
-    http.close();
+    cluster.close();
   }
 
   private TrackerServer tracker(TrackerConfig config) throws IOException {
-    TrackerServer tracker = TrackerServer.start(config.withPort(0)
-        .withDataDir(dir.resolve("tracker-" + running.size())), "test");
-    running.add(tracker);
-    return tracker;
+    return cluster.tracker(config);
   }
 
   private StorageNode node(URI tracker, int group, String data) throws IOException {
-    ServerConfig config = TestServer.config(dir.resolve(data));
-    StorageNode node = StorageNode.start(config.withStore(config.store().withGroup(group)),
-        NodeConfig.of(List.of(tracker)).withHeartbeatInterval(Duration.ofMillis(100)));
-    running.add(node);
-    return node;
+    return cluster.node(tracker, group, data, NodeConfig.DEFAULT_RESERVE_BYTES);
   }
 
   private HttpResponse<String> claim(TrackerServer tracker, String body, String... headers)
@@ -70,7 +62,7 @@ class SlotClaimTest {
     for (int i = 0; i < headers.length; i += 2) {
       request.header(headers[i], headers[i + 1]);
     }
-    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    return cluster.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private List<String> derivedVolumes() throws IOException {
@@ -105,7 +97,7 @@ class SlotClaimTest {
     HttpResponse<String> garbage = claim(tracker, "{\"group\":");
     assertThat(garbage.statusCode()).isEqualTo(400);
     assertThat(garbage.body()).contains("\"error\":\"not a slot claim");
-    HttpResponse<String> get = http.send(HttpRequest.newBuilder(
+    HttpResponse<String> get = cluster.http.send(HttpRequest.newBuilder(
         tracker.url().resolve("/cluster/slots")).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(get.statusCode()).isEqualTo(405);
     assertThat(get.headers().firstValue("Allow")).hasValue("POST");
@@ -143,37 +135,35 @@ class SlotClaimTest {
     assertThat(node.slot()).isEqualTo(2);
     assertThat(Files.readString(dir.resolve("node/node.properties"))).contains("slot=2\n");
     await().atMost(SETTLE).until(() -> {
-      JsonNode view = TestServer.JSON.readTree(http.send(HttpRequest.newBuilder(
+      JsonNode view = TestServer.JSON.readTree(cluster.http.send(HttpRequest.newBuilder(
           tracker.url().resolve("/cluster")).build(), HttpResponse.BodyHandlers.ofString()).body());
       return view.at("/groups/0/writable").asBoolean()
           && view.at("/groups/0/members/0/slot").asInt() == 2;
     });
-    HttpResponse<String> up = http.send(HttpRequest.newBuilder(node.url().resolve("/files"))
+    HttpResponse<String> up = cluster.http.send(HttpRequest.newBuilder(node.url().resolve("/files"))
         .POST(HttpRequest.BodyPublishers.ofString("slotted")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(up.statusCode()).as(up.body()).isEqualTo(201);
     Fid fid = Fid.parse(TestServer.JSON.readTree(up.body()).get("fid").asText());
     assertThat(fid.volume()).isEqualTo((2 << 16) | 1);
     // derived pictures are the node's own cache: their store stays at slot 0
-    HttpResponse<String> picture = http.send(HttpRequest.newBuilder(node.url().resolve("/files"))
+    HttpResponse<String> picture = cluster.http.send(HttpRequest.newBuilder(node.url().resolve("/files"))
         .POST(HttpRequest.BodyPublishers.ofByteArray(TransformTest.picture("painting.jpg")))
         .build(), HttpResponse.BodyHandlers.ofString());
     String pictureFid = TestServer.JSON.readTree(picture.body()).get("fid").asText();
-    assertThat(http.send(HttpRequest.newBuilder(node.url().resolve("/" + pictureFid + "?w=40"))
+    assertThat(cluster.http.send(HttpRequest.newBuilder(node.url().resolve("/" + pictureFid + "?w=40"))
         .build(), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
     await().atMost(SETTLE).until(() -> !derivedVolumes().isEmpty());
     assertThat(derivedVolumes()).containsExactly("1-1.dat");
     String id = node.nodeId();
-    node.close();
-    running.remove(node);
-    tracker.close();
-    running.remove(tracker);
+    cluster.stop(node);
+    cluster.stop(tracker);
 
     // No tracker runs now (its port is closed): a restart does not ask, and keeps its slot.
     StorageNode again = node(tracker.url(), 1, "node");
     assertThat(again.nodeId()).isEqualTo(id);
     assertThat(again.slot()).isEqualTo(2);
-    HttpResponse<String> read = http.send(HttpRequest.newBuilder(
+    HttpResponse<String> read = cluster.http.send(HttpRequest.newBuilder(
         again.url().resolve("/" + fid)).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(read.body()).isEqualTo("slotted");
   }

@@ -9,7 +9,6 @@ import dev.wimg.server.tracker.TrackerConfig;
 import dev.wimg.server.tracker.TrackerServer;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +18,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,38 +36,29 @@ class TrackerTest {
   @TempDir
   Path dir;
 
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(10)).build();
-  private final List<AutoCloseable> running = new java.util.ArrayList<>();
+  private InProcessCluster cluster;
+
+  @BeforeEach
+  void start() {
+    cluster = new InProcessCluster(dir);
+  }
 
   @AfterEach
   void stop() throws Exception {
-    for (AutoCloseable c : running.reversed()) {
-      c.close();
-    }
-    http.close();
+    cluster.close();
   }
 
   private TrackerServer tracker(TrackerConfig config) throws IOException {
-    TrackerServer tracker = TrackerServer.start(config.withPort(0)
-        .withDataDir(dir.resolve("tracker-" + running.size())), "test");
-    running.add(tracker);
-    return tracker;
+    return cluster.tracker(config);
   }
 
   private StorageNode node(TrackerServer tracker, int group, String data) throws IOException {
     return node(tracker, group, data, 0);
   }
 
-  /** A node heartbeating every 100 ms, read-only below {@code reserveBytes} of free space. */
   private StorageNode node(TrackerServer tracker, int group, String data, long reserveBytes)
       throws IOException {
-    ServerConfig config = TestServer.config(dir.resolve(data));
-    StorageNode node = StorageNode.start(config.withGroup(group),
-        NodeConfig.of(List.of(tracker.url())).withHeartbeatInterval(Duration.ofMillis(100))
-            .withReserveBytes(reserveBytes));
-    running.add(node);
-    return node;
+    return cluster.node(tracker.url(), group, data, reserveBytes);
   }
 
   private HttpResponse<String> post(URI uri, String body, String... headers) throws Exception {
@@ -76,11 +67,11 @@ class TrackerTest {
     for (int i = 0; i < headers.length; i += 2) {
       request.header(headers[i], headers[i + 1]);
     }
-    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    return cluster.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<byte[]> get(URI uri) throws Exception {
-    return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofByteArray());
+    return cluster.http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofByteArray());
   }
 
   private JsonNode cluster(TrackerServer tracker) throws Exception {
@@ -228,7 +219,7 @@ class TrackerTest {
     // a delete sent to the member that does not write the volume is done by its writer, on both
     String ofFirst = fids.stream().filter(f -> Fid.parse(f).volume() >> 16 == first.slot())
         .findFirst().orElseThrow();
-    HttpResponse<String> deleted = http.send(HttpRequest.newBuilder(second.url().resolve("/" + ofFirst))
+    HttpResponse<String> deleted = cluster.http.send(HttpRequest.newBuilder(second.url().resolve("/" + ofFirst))
         .DELETE().build(), HttpResponse.BodyHandlers.ofString());
     assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(204);
     assertThat(get(first.url().resolve("/" + ofFirst)).statusCode()).isEqualTo(404);
@@ -245,8 +236,7 @@ class TrackerTest {
 
     // with its peer gone, a member acknowledges nothing (two copies are needed) and the tracker
     // stops placing uploads on the group
-    second.close();
-    running.remove(second);
+    cluster.stop(second);
     HttpResponse<String> refused = post(first.url().resolve("/files"), "one copy only");
     assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
     assertThat(refused.body()).contains("copies are needed");
