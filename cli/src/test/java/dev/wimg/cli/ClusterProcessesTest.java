@@ -395,7 +395,9 @@ class ClusterProcessesTest {
     // group 2's members hold byte-identical copies of each volume
     Map<Integer, Long> endsA = volumeEnds(a2.url());
     assertThat(volumeEnds(b2.url())).isEqualTo(endsA);
-    assertThat(endsA).hasSize(2);
+    // the client sends a group's uploads to its least loaded member, so one or both members may
+    // have written volumes here (both writing at once is TrackerTest's case)
+    assertThat(endsA).isNotEmpty();
     for (Map.Entry<Integer, Long> v : endsA.entrySet()) {
       assertThat(volumeBytes("2b", 2, v.getKey(), v.getValue())).as("volume %d", v.getKey())
           .isEqualTo(volumeBytes("2a", 2, v.getKey(), v.getValue()));
