@@ -42,6 +42,14 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>A byte flipped inside a needle on one member: {@code wimg verify --server} finds the
  *       difference, a read through that member answers the right bytes and repairs its copy, and
  *       verify is clean afterwards.</li>
+ *   <li>A group of three with small volumes, one member down while three files in four are
+ *       deleted: the writers vacuum, the live member follows at once (the deletes wait for it,
+ *       none is refused), the member that was down replaces its copies when it returns; all three
+ *       byte-identical, less than half the size, verify clean, and the returned member alone
+ *       serves every file left and none deleted. A delete also drops the derived picture a third
+ *       member made.</li>
+ *   <li>A third member that missed uploads (frozen with SIGSTOP; two copies were enough) serves
+ *       every one of them when asked, pulling its peers' tail at once.</li>
  * </ul>
  */
 class ClusterProcessesTest {
@@ -285,9 +293,11 @@ class ClusterProcessesTest {
    * A storage node of {@code group} heartbeating to {@code trackers} (comma-separated), its data in
    * {@code data}, its log {@code data-N.log} (a restarted node gets a log of its own).
    */
-  private ChildServer member(int group, String trackers, String data) throws Exception {
-    return child(data + "-" + children.size() + ".log", "storage", "--group", Integer.toString(group),
-        "--tracker", trackers, "--port", "0", "--data", dir.resolve(data).toString(), "--reserve", "0");
+  private ChildServer member(int group, String trackers, String data, String... more) throws Exception {
+    List<String> args = new ArrayList<>(List.of("storage", "--group", Integer.toString(group),
+        "--tracker", trackers, "--port", "0", "--data", dir.resolve(data).toString(), "--reserve", "0"));
+    args.addAll(List.of(more));
+    return child(data + "-" + children.size() + ".log", args.toArray(String[]::new));
   }
 
   /** Members of {@code group} that the tracker shows in {@code state}. */
@@ -488,5 +498,171 @@ class ClusterProcessesTest {
     CliRun repaired = CliRun.run(Map.of(), dir, "verify", "--server", b.url().toString());
     assertThat(repaired.exitCode()).as(repaired.toString()).isZero();
     assertThat(java.nio.file.Files.readAllBytes(volume)[at]).isEqualTo(bytes[at]);
+  }
+
+  /** A small PNG (real pixels, decoded by the image engine). */
+  private static byte[] png(int seed) throws Exception {
+    java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(64, 48,
+        java.awt.image.BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 48; y++) {
+      for (int x = 0; x < 64; x++) {
+        image.setRGB(x, y, (x * 4 + seed) << 16 | (y * 5) << 8 | seed * 7 & 0xff);
+      }
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    javax.imageio.ImageIO.write(image, "png", out);
+    return out.toByteArray();
+  }
+
+  private long derivedPictures(URI node) throws Exception {
+    return JSON.readTree(get(node.resolve("/status")).body()).path("imaging").path("derived")
+        .path("count").asLong(-1);
+  }
+
+  /** Each volume's revision on {@code node}, from its {@code /replica} listing. */
+  private Map<Integer, Integer> volumeRevisions(URI node) throws Exception {
+    Map<Integer, Integer> revisions = new java.util.TreeMap<>();
+    for (JsonNode v : JSON.readTree(get(node.resolve("/replica")).body()).get("volumes")) {
+      revisions.put(v.get("id").asInt(), v.get("revision").asInt());
+    }
+    return revisions;
+  }
+
+  private HttpResponse<String> delete(URI node, String fid) throws Exception {
+    return http.send(HttpRequest.newBuilder(node.resolve("/" + fid)).DELETE().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * Vacuum in a group of three: each member vacuums the volumes it writes once deletes leave
+   * enough garbage, and the others replace their copies by the new revision, a member that was
+   * down included, so that all copies are byte-identical again and much smaller. A delete also
+   * removes the file's derived pictures on the member that made them, which is not the one that
+   * took the delete.
+   */
+  @Test
+  void aVacuumByTheWriterIsFollowedByEveryCopyAndDeletesReachDerivedPictures() throws Exception {
+    URI tracker = tracker(freePort(), freePort()).url();
+    String[] small = {"--volume-size", "1m"};
+    ChildServer a = member(1, tracker.toString(), "a", small);
+    ChildServer b = member(1, tracker.toString(), "b", small);
+    ChildServer c = member(1, tracker.toString(), "c", small);
+    await().atMost(SETTLE).until(() -> members(tracker, 1, "serving") == 3 && serving(tracker, 1));
+
+    // a picture written by a, whose derived picture b makes, deleted through c
+    HttpResponse<String> picture = upload(a.url(), png(3));
+    assertThat(picture.statusCode()).as(picture.body()).isEqualTo(201);
+    String pictureFid = JSON.readTree(picture.body()).get("fid").asText();
+    HttpResponse<byte[]> thumb = get(b.url().resolve("/" + pictureFid + "?w=16"));
+    assertThat(thumb.statusCode()).isEqualTo(200);
+    await().atMost(SETTLE).until(() -> derivedPictures(b.url()) == 1);
+    HttpResponse<String> gone = delete(c.url(), pictureFid);
+    assertThat(gone.statusCode()).as(gone.body()).isEqualTo(204);
+    await().atMost(SETTLE).until(() -> derivedPictures(b.url()) == 0);
+
+    // 4.3 MB written by a and by c, spread over three 1 MiB volumes each
+    Map<String, byte[]> stored = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < 800; i++) {
+      byte[] body = ("file " + i + " ").repeat(600 + i % 7).getBytes(StandardCharsets.UTF_8);
+      HttpResponse<String> answer = upload((i % 2 == 0 ? a : c).url(), body);
+      assertThat(answer.statusCode()).as(answer.body()).isEqualTo(201);
+      stored.put(JSON.readTree(answer.body()).get("fid").asText(), body);
+    }
+    await().atMost(SETTLE).until(() -> volumeEnds(b.url()).equals(volumeEnds(a.url())));
+
+    // b down; three files in four deleted (each through a member that is not its writer half the
+    // time): the writers vacuum their volumes as the garbage passes 30 %
+    assertThat(b.kill9()).isEqualTo(137);
+    await().atMost(SETTLE).until(() -> stateOf(tracker, b.url()).equals("down"));
+    Map<Integer, Long> before = volumeEnds(a.url());
+    List<String> deleted = new ArrayList<>();
+    int n = 0;
+    for (String fid : stored.keySet()) {
+      if (n++ % 4 != 0) {
+        HttpResponse<String> answer = delete((n % 2 == 0 ? a : c).url(), fid);
+        assertThat(answer.statusCode()).as("DELETE %s: %s", fid, answer.body()).isEqualTo(204);
+        deleted.add(fid);
+      }
+    }
+    await().atMost(SETTLE).until(() -> volumeRevisions(a.url()).entrySet().stream()
+        .filter(v -> v.getValue() > 0).map(v -> v.getKey() >> 16).distinct().count() == 2);
+    await().atMost(SETTLE).until(() -> volumeEnds(c.url()).equals(volumeEnds(a.url()))
+        && volumeRevisions(c.url()).equals(volumeRevisions(a.url())));
+
+    // b back: it replaces its old copies by the vacuumed revisions, then all three agree
+    ChildServer back = member(1, tracker.toString(), "b", small);
+    await().atMost(SETTLE).until(() -> stateOf(tracker, back.url()).equals("serving"));
+    await().atMost(SETTLE).until(() -> volumeEnds(back.url()).equals(volumeEnds(a.url()))
+        && volumeRevisions(back.url()).equals(volumeRevisions(a.url())));
+    Map<Integer, Long> after = volumeEnds(a.url());
+    long usedBefore = before.values().stream().mapToLong(Long::longValue).sum();
+    long usedAfter = after.values().stream().mapToLong(Long::longValue).sum();
+    assertThat(usedAfter).as("bytes held after the vacuums (before: %d)", usedBefore)
+        .isLessThan(usedBefore / 2);
+    for (Map.Entry<Integer, Long> v : after.entrySet()) {
+      byte[] writer = volumeBytes("a", 1, v.getKey(), v.getValue());
+      assertThat(volumeBytes("b", 1, v.getKey(), v.getValue())).as("volume %d", v.getKey()).isEqualTo(writer);
+      assertThat(volumeBytes("c", 1, v.getKey(), v.getValue())).as("volume %d", v.getKey()).isEqualTo(writer);
+    }
+    CliRun verify = CliRun.run(Map.of(), dir, "verify", "--server", back.url().toString());
+    assertThat(verify.exitCode()).as(verify.toString()).isZero();
+
+    // b alone serves what is left, and none of what was deleted
+    assertThat(a.kill9()).isEqualTo(137);
+    assertThat(c.kill9()).isEqualTo(137);
+    for (Map.Entry<String, byte[]> file : stored.entrySet()) {
+      HttpResponse<byte[]> got = get(back.url().resolve("/" + file.getKey()));
+      if (deleted.contains(file.getKey())) {
+        assertThat(got.statusCode()).as(file.getKey()).isEqualTo(404);
+      } else {
+        assertThat(got.statusCode()).as(file.getKey()).isEqualTo(200);
+        assertThat(got.body()).as(file.getKey()).isEqualTo(file.getValue());
+      }
+    }
+  }
+
+  private static void signal(ChildServer child, String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(child.pid())).start();
+    assertThat(kill.waitFor()).as("kill -%s %d", signal, child.pid()).isZero();
+  }
+
+  /**
+   * A member that lags (a group of three, two copies per upload: the third member was frozen
+   * with SIGSTOP while uploads went on, and its catch-up passes are rare) answers every read of
+   * a file its group acknowledged: it pulls the volume's tail from a peer at once, never a 404.
+   */
+  @Test
+  void aMemberThatLagsPullsAFileItLacksForItsRead() throws Exception {
+    URI tracker = tracker(freePort(), freePort()).url();
+    ChildServer a = member(1, tracker.toString(), "a");
+    member(1, tracker.toString(), "b");
+    ChildServer c = member(1, tracker.toString(), "c", "--catch-up-every", "600000");
+    await().atMost(SETTLE).until(() -> members(tracker, 1, "serving") == 3 && serving(tracker, 1));
+
+    signal(c, "STOP");
+    Map<String, byte[]> stored = new java.util.LinkedHashMap<>();
+    try {
+      await().atMost(SETTLE).until(() -> stateOf(tracker, c.url()).equals("down"));
+      for (int i = 0; i < 50; i++) {
+        byte[] body = ("uploaded while c was frozen " + i + " ").repeat(1 + i).getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> answer = upload(a.url(), body);
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(201);
+        stored.put(JSON.readTree(answer.body()).get("fid").asText(), body);
+      }
+    } finally {
+      signal(c, "CONT");
+    }
+    await().atMost(SETTLE).until(() -> stateOf(tracker, c.url()).equals("serving"));
+    for (Map.Entry<String, byte[]> file : stored.entrySet()) {
+      HttpResponse<byte[]> got = get(c.url().resolve("/" + file.getKey()));
+      assertThat(got.statusCode()).as(file.getKey()).isEqualTo(200);
+      assertThat(got.body()).as(file.getKey()).isEqualTo(file.getValue());
+    }
+    JsonNode replication = JSON.readTree(get(c.url().resolve("/status")).body()).get("replication");
+    assertThat(replication.get("pulledOnRead").asLong()).as(replication.toString()).isPositive();
+    // a fid no member holds is still a 404, not a hang
+    String first = stored.keySet().iterator().next();
+    String unknown = first.substring(0, first.indexOf(',') + 1) + "ffffff00000001";
+    assertThat(get(c.url().resolve("/" + unknown)).statusCode()).isEqualTo(404);
   }
 }

@@ -21,10 +21,12 @@ import java.util.Objects;
  *                          it fails
  * @param copies            members of its group, itself included, that must hold a write before
  *                          it is acknowledged (fewer when the group is smaller)
+ * @param catchUpInterval   time between catch-up passes, which compare its copies with its peers'
+ *                          and pull what they lack (docs/CLUSTER.md, "Catch-up")
  */
 public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String clusterKey,
                          Duration heartbeatInterval, long reserveBytes, Duration slotDeadline,
-                         int copies) {
+                         int copies, Duration catchUpInterval) {
 
   /** Zone of a node that names none. */
   public static final String DEFAULT_ZONE = "default";
@@ -41,6 +43,9 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
 
   /** Default {@link #copies()}: a write survives the loss of any one node. */
   public static final int DEFAULT_COPIES = 2;
+
+  /** Default {@link #catchUpInterval()}. */
+  public static final Duration DEFAULT_CATCH_UP_INTERVAL = Duration.ofSeconds(5);
 
   public NodeConfig {
     Objects.requireNonNull(slotDeadline, "slotDeadline");
@@ -70,46 +75,55 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
     if (copies < 1 || copies > StoreConfig.MAX_SLOT) {
       throw new IllegalArgumentException("copies must be in 1.." + StoreConfig.MAX_SLOT + ", got " + copies);
     }
+    Objects.requireNonNull(catchUpInterval, "catchUpInterval");
+    if (catchUpInterval.compareTo(Duration.ofMillis(100)) < 0) {
+      throw new IllegalArgumentException("catchUpInterval must be at least 100 ms, got " + catchUpInterval);
+    }
   }
 
   /** Heartbeats to {@code trackers} every second, zone {@value #DEFAULT_ZONE}, no cluster key. */
   public static NodeConfig of(List<URI> trackers) {
     return new NodeConfig(trackers, DEFAULT_ZONE, null, null, DEFAULT_HEARTBEAT_INTERVAL,
-        DEFAULT_RESERVE_BYTES, DEFAULT_SLOT_DEADLINE, DEFAULT_COPIES);
+        DEFAULT_RESERVE_BYTES, DEFAULT_SLOT_DEADLINE, DEFAULT_COPIES, DEFAULT_CATCH_UP_INTERVAL);
   }
 
   public NodeConfig withZone(String z) {
     return new NodeConfig(trackers, z, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies);
+        slotDeadline, copies, catchUpInterval);
   }
 
   public NodeConfig withPublicUrl(URI url) {
     return new NodeConfig(trackers, zone, url, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies);
+        slotDeadline, copies, catchUpInterval);
   }
 
   public NodeConfig withClusterKey(String key) {
     return new NodeConfig(trackers, zone, publicUrl, key, heartbeatInterval, reserveBytes,
-        slotDeadline, copies);
+        slotDeadline, copies, catchUpInterval);
   }
 
   public NodeConfig withHeartbeatInterval(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, d, reserveBytes, slotDeadline,
-        copies);
+        copies, catchUpInterval);
   }
 
   public NodeConfig withReserveBytes(long bytes) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, bytes,
-        slotDeadline, copies);
+        slotDeadline, copies, catchUpInterval);
   }
 
   public NodeConfig withSlotDeadline(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        d, copies);
+        d, copies, catchUpInterval);
   }
 
   public NodeConfig withCopies(int n) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, n);
+        slotDeadline, n, catchUpInterval);
+  }
+
+  public NodeConfig withCatchUpInterval(Duration d) {
+    return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
+        slotDeadline, copies, d);
   }
 }

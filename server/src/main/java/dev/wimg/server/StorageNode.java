@@ -61,7 +61,8 @@ public final class StorageNode implements AutoCloseable {
     }
     config = config.withStore(config.store().withSlot(identity.slot()));
     Membership membership = Membership.awaitingTracker(identity.group());
-    Replication replication = new Replication(node.copies(), identity.node(), node.clusterKey());
+    Replication replication = new Replication(node.copies(), identity.node(), node.clusterKey(),
+        node.catchUpInterval());
     WimgServer server;
     try {
       server = WimgServer.start(config, ServerTuning.defaults(), null, membership, replication);

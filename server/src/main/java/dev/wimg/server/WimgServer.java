@@ -166,6 +166,14 @@ public final class WimgServer implements AutoCloseable {
           readVersion(), transport.name(), System.nanoTime(), transforms, membership, replication);
       OpenConnections connections = new OpenConnections();
       ThreadPoolExecutor pool = blocking;
+      if (replication != null) {
+        // derived pictures are each member's own: a delete copied from a peer drops them here too
+        replication.onCopiedDelete(fid -> transforms.dropDerivatives(fid, pool).whenComplete((done, e) -> {
+          if (e != null) {
+            log.warn("dropping the derived pictures of {}, deleted on a peer, failed", fid, e);
+          }
+        }));
+      }
       metrics.gauge("wimg.http.connections", null, "Open HTTP connections", connections, OpenConnections::size);
       metrics.gauge("wimg.upload.buffered", "bytes", "Upload bytes held in memory", uploads,
           UploadBudget::reservedBytes);

@@ -1,5 +1,6 @@
 package dev.wimg.storage;
 
+import dev.wimg.protocol.Fid;
 import java.nio.ByteBuffer;
 
 /**
@@ -25,10 +26,20 @@ public interface AppendListener {
   /**
    * A range became durable.
    *
-   * @param volume the volume id
-   * @param offset the file offset of {@code bytes}' first byte
+   * @param volume   the volume id
+   * @param revision the volume's revision (offsets of one revision mean nothing in another: a
+   *                 vacuum starts the next one)
+   * @param offset   the file offset of {@code bytes}' first byte
    * @param bytes  the bytes of the range, in a new heap buffer (position 0) the listener may
    *               keep. The listener must be quick; it delays the acknowledgement of the batch.
    */
-  void appended(int volume, long offset, ByteBuffer bytes);
+  void appended(int volume, int revision, long offset, ByteBuffer bytes);
+
+  /**
+   * A copy of a peer's volume ({@link Store#copy}, {@link Store#replaceCopy}) deleted {@code fid}
+   * here: its tombstone is durable, or a vacuumed revision no longer holds it. Called on a thread of
+   * the store once the copy is durable; the listener must be quick (a storage node removes the
+   * file's derived pictures, which are each member's own).
+   */
+  default void deletedByCopy(Fid fid) {}
 }

@@ -70,41 +70,64 @@ public interface Store extends Closeable {
   boolean isResident(Fid fid);
 
   /**
+   * One more than the largest key this store's copy of a volume has published (acknowledged,
+   * copied or deleted), 0 if it holds no such volume. A volume's writer hands out keys in order,
+   * so a copy lacks every key at or past this that its writer has handed out (a copy that lags).
+   * Cheap: one volatile read.
+   */
+  long keyLimit(int volumeId);
+
+  /**
    * Deletes a file by appending a tombstone. Completes with true once the tombstone is durable,
    * false if there was no live needle with this fid (same rule as {@link #read}).
    */
   CompletableFuture<Boolean> delete(Fid fid);
 
   /**
-   * Appends records copied from a peer's volume (one of another slot of this group, written by
-   * that slot's member) at exactly {@code offset}, so that this copy stays byte for byte the
-   * writer's. Every record is checked (header, checksum, padding) before any byte is written; a
-   * volume this store does not hold is created when {@code offset} is 0 (the bytes then start
-   * with its superblock). Bytes this copy holds already (a copy sent again) are skipped.
+   * Appends records copied from revision {@code revision} of a peer's volume (one of another slot
+   * of this group, written by that slot's member) at exactly {@code offset}, so that this copy
+   * stays byte for byte the writer's. Every record is checked (header, checksum, padding) before
+   * any byte is written; a volume this store does not hold is created when {@code offset} is 0
+   * (the bytes then start with its superblock, of that revision). Bytes this copy holds already (a
+   * copy sent again) are skipped.
    *
    * @param bytes whole records (read from its position to its limit; not kept after the future
    *              completes)
    * @return completes once the bytes are durable, with the volume's new length; or exceptionally
    *     with {@link CopyOffsetException} (the copy starts past this copy's end: nothing written),
-   *     {@link CorruptNeedleException} (a record fails a check: nothing written), {@link
+   *     {@link CopyRevisionException} (this copy is of another revision: nothing written), {@link
+   *     CorruptNeedleException} (a record fails a check: nothing written), {@link
    *     IllegalArgumentException} (a volume of this store's own slot), or an {@link IOException}
    *     as {@link #write}
    */
-  CompletableFuture<Long> copy(int volumeId, long offset, java.nio.ByteBuffer bytes);
+  CompletableFuture<Long> copy(int volumeId, int revision, long offset, java.nio.ByteBuffer bytes);
 
   /**
-   * Whole records of a volume from {@code from}, for a peer's copy ({@link #copy}): at most {@code
-   * maxBytes}, or the one record there if it is larger; only bytes already durable and
-   * acknowledged. From offset 0 the superblock comes first.
+   * Whole records of revision {@code revision} of a volume from {@code from}, for a peer's copy
+   * ({@link #copy}): at most {@code maxBytes}, or the one record there if it is larger; only bytes
+   * already durable and acknowledged. From offset 0 the superblock comes first.
    *
    * @param from 0, or the end of a record of this volume (the length of a copy of it)
    * @return a new buffer (position 0), empty when {@code from} is the end, or null if this store
    *     has no such volume
+   * @throws CopyRevisionException  if the volume is at another revision here
    * @throws CorruptNeedleException if a record there fails a check of its header
    * @throws VolumeReadException    if the volume file cannot be read there
    * @throws IOException            if {@code from} is past the end
    */
-  java.nio.ByteBuffer readRecords(int volumeId, long from, int maxBytes) throws IOException;
+  java.nio.ByteBuffer readRecords(int volumeId, int revision, long from, int maxBytes) throws IOException;
+
+  /**
+   * Starts a new copy of a peer's volume {@code volumeId} at {@code revision}, later than the copy
+   * held here: its writer vacuumed it, so this copy's offsets no longer match the writer's and it
+   * takes no more {@link #copy}. The caller appends the writer's records from offset 0 and commits
+   * (docs/CLUSTER.md, "Vacuum").
+   *
+   * @throws IllegalArgumentException if this store writes the volume, holds no copy of it, holds
+   *                                  {@code revision} or a later one, or is replacing it already
+   * @throws IOException              if the new copy's files cannot be created
+   */
+  CopyReplacement replaceCopy(int volumeId, int revision) throws IOException;
 
   /**
    * Writes a peer's copy of a damaged record over this store's, in place: a member's copy of a

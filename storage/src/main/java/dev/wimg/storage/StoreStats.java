@@ -36,8 +36,9 @@ public record StoreStats(List<VolumeStats> volumes, long freeBytes) {
    *                      ({@link VolumeReadException}: a disk read error, or the file cut short)
    * @param needsCheck    {@code readErrors > 0}: the volume's disk or file should be checked
    *                      ({@code wimg verify} once the server is stopped); cleared by reopening
+   * @param revision      0 at creation, one more per vacuum (docs/FORMAT.md, superblock)
    */
   public record VolumeStats(int id, long liveNeedles, long deletedNeedles, long damagedNeedles,
                             long usedBytes, long garbageBytes, boolean readOnly, long indexHeapBytes,
-                            long readErrors, boolean needsCheck) {}
+                            long readErrors, boolean needsCheck, int revision) {}
 }

@@ -49,7 +49,7 @@ public final class ConfigDefaults implements IDefaultValueProvider {
       "port", "bind", "data", "fsync", "volume-size", "max-upload", "write-key", "server", "preset",
       "presets-only", "sign-key", "transform-queue", "transform-cache", "derived-cap", "group",
       "tracker", "zone", "public-url", "cluster-key", "down-after", "group-placement",
-      "member-placement", "reserve", "copies", "raft-data");
+      "member-placement", "reserve", "copies", "raft-data", "catch-up-every");
   /** Config file read from the working folder when none is named. */
   public static final String DEFAULT_FILE_NAME = "wimg.properties";
   /** Environment variable naming a config file. */

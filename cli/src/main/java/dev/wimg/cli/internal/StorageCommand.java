@@ -59,6 +59,12 @@ final class StorageCommand extends ServerCommand {
           "Environment: WIMG_COPIES."})
   private int copies;
 
+  @Option(names = "--catch-up-every", paramLabel = "MILLIS", defaultValue = "5000",
+      description = {"Time between catch-up passes, which compare this node's copies with its "
+          + "peers' and pull what it lacks (a read of a file it lacks pulls at once).",
+          "Default: 5000", "Environment: WIMG_CATCH_UP_EVERY."})
+  private long catchUpMillis;
+
   StorageCommand(Environment environment) {
     super(environment);
   }
@@ -75,7 +81,11 @@ final class StorageCommand extends ServerCommand {
     if (publicUrl != null && publicUrl.urls().size() != 1) {
       throw new IllegalArgumentException("--public-url must be one URL, got " + publicUrl);
     }
+    if (catchUpMillis < 100) {
+      throw new IllegalArgumentException("--catch-up-every must be at least 100 (ms), got " + catchUpMillis);
+    }
     NodeConfig node = NodeConfig.of(trackers.urls()).withZone(zone)
+        .withCatchUpInterval(java.time.Duration.ofMillis(catchUpMillis))
         .withPublicUrl(publicUrl == null ? null : publicUrl.urls().getFirst())
         .withReserveBytes(reserve)
         .withCopies(copies)

@@ -138,7 +138,7 @@ final class BatchAcknowledger {
         // channel, and touching them through the mapping costs a page fault each.
         ByteBuffer copy = ByteBuffer.allocate(Math.toIntExact(ab.end - from));
         IndexLog.readFully(v.generation().dat, copy, from);
-        listener.appended(v.id, from, copy.flip());
+        listener.appended(v.id, v.generation().revision, from, copy.flip());
       } catch (IOException | RuntimeException e) {
         LOG.error("{}: the append listener failed on [{}, {})", v, from, ab.end, e);
       }
@@ -191,6 +191,7 @@ final class BatchAcknowledger {
         default -> throw new IllegalStateException("not an append: " + p.op());
       }
     }
+    List<Fid> deletedByCopies = new ArrayList<>();
     for (StagedCopy c : batch.copies()) {
       AppendBatch ab = c.batch();
       if (ab.failure != null) {
@@ -198,8 +199,21 @@ final class BatchAcknowledger {
         completionsOf(completions, c.op()).add(() -> c.op().future().completeExceptionally(e));
         continue;
       }
-      publishCopy(c);
+      publishCopy(c, config.group(), deletedByCopies);
       completionsOf(completions, c.op()).add(() -> c.op().future().complete(c.end()));
+    }
+    AppendListener listener = store.appendListener();
+    if (listener != null && !deletedByCopies.isEmpty()) {
+      // before the copies' futures complete: whoever waits on a copy finds its deletes told
+      completions.computeIfAbsent(acks, e -> new ArrayList<>()).add(0, () -> {
+        for (Fid fid : deletedByCopies) {
+          try {
+            listener.deletedByCopy(fid);
+          } catch (RuntimeException e) {
+            LOG.error("the append listener failed on the copied delete of {}", fid, e);
+          }
+        }
+      });
     }
     completions.forEach((executor, tasks) -> {
       Runnable all = () -> tasks.forEach(Runnable::run);
@@ -219,8 +233,11 @@ final class BatchAcknowledger {
     }
   }
 
-  /** Publishes the index slots and counters of a copy's records, as appends and deletes do. */
-  private static void publishCopy(StagedCopy c) {
+  /**
+   * Publishes the index slots and counters of a copy's records, as appends and deletes do; adds
+   * the files its tombstones deleted to {@code deleted}.
+   */
+  private static void publishCopy(StagedCopy c, int group, List<Fid> deleted) {
     Volume v = c.batch().volume;
     NeedleIndex index = v.generation().index;
     for (CopiedRecord r : c.records()) {
@@ -228,6 +245,7 @@ final class BatchAcknowledger {
         index.set(r.key(), (int) (r.offset() >>> NeedleCodec.ALIGNMENT_SHIFT));
         v.liveNeedles++;
       } else if (index.get(r.key()) != 0) {
+        deleted.add(new Fid(group, v.id, r.key(), r.cookie()));
         index.set(r.key(), 0);
         v.liveNeedles--;
         v.deletedNeedles++;

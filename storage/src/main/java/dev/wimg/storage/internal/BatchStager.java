@@ -8,6 +8,7 @@ import dev.wimg.storage.OutOfSpaceException;
 import dev.wimg.storage.StoreConfig;
 import dev.wimg.storage.VolumeReadException;
 import dev.wimg.storage.CopyOffsetException;
+import dev.wimg.storage.CopyRevisionException;
 import dev.wimg.storage.internal.GroupCommitWriter.CopyOp;
 import dev.wimg.storage.internal.GroupCommitWriter.DeleteOp;
 import dev.wimg.storage.internal.GroupCommitWriter.Op;
@@ -81,9 +82,9 @@ final class BatchStager {
   /**
    * One record of a copy: a needle of {@code length} bytes, or a tombstone of the needle whose
    * record was {@code length} bytes (0 if this copy of the volume never held it), as the index log
-   * has it.
+   * has it; {@code cookie} is the record's (a tombstone's names the file it deleted).
    */
-  record CopiedRecord(long key, long offset, boolean tombstone, long length) {}
+  record CopiedRecord(long key, int cookie, long offset, boolean tombstone, long length) {}
 
   private final LocalStore store;
   private final StoreConfig config;
@@ -335,7 +336,7 @@ final class BatchStager {
         return;
       }
       try {
-        v = store.createCopy(id, copiedSuperblock(id, bytes));
+        v = store.createCopy(id, copiedSuperblock(config, id, c.revision(), bytes));
       } catch (IOException e) {
         c.future().completeExceptionally(classified(e));
         return;
@@ -346,6 +347,10 @@ final class BatchStager {
     if (v.failed) {
       c.future().completeExceptionally(new IOException(v + " is read-only after an I/O error or "
           + "damage found when it was opened (see the server log)"));
+      return;
+    }
+    if (v.generation().revision != c.revision()) {
+      c.future().completeExceptionally(new CopyRevisionException(id, c.revision(), v.generation().revision));
       return;
     }
     AppendBatch ab = batchFor(v);
@@ -380,9 +385,9 @@ final class BatchStager {
         NeedleHeader h = NeedleCodec.decodeHeaderCopy(seg, offset, at, limit, id);
         NeedleCodec.decodeBodyCopy(seg, offset, at, h, id);
         if (h.tombstone()) {
-          records.add(new CopiedRecord(h.key(), at, true, deletedLength(v, h.key())));
+          records.add(new CopiedRecord(h.key(), h.cookie(), at, true, deletedLength(v, h.key())));
         } else {
-          records.add(new CopiedRecord(h.key(), at, false, h.recordLength()));
+          records.add(new CopiedRecord(h.key(), h.cookie(), at, false, h.recordLength()));
           copiedLengths.put(((long) id << 32) | h.key(), h.recordLength());
           v.nextKey = Math.max(v.nextKey, h.key() + 1);
         }
@@ -402,18 +407,22 @@ final class BatchStager {
     copies.add(new StagedCopy(c, ab, records, limit));
   }
 
-  /** The superblock a copy of a new volume starts with, checked to be of this group and volume. */
-  private Superblock copiedSuperblock(int id, ByteBuffer bytes) throws IOException {
+  /**
+   * The superblock a copy of a new volume starts with, checked to be of this group, volume and
+   * revision (a volume vacuumed before this store first copied it starts at a later revision).
+   */
+  static Superblock copiedSuperblock(StoreConfig config, int id, int revision, ByteBuffer bytes)
+      throws IOException {
     if (bytes.remaining() < Superblock.SIZE) {
       throw new VolumeFormatException("a copy of new volume " + id + " must start with its "
           + Superblock.SIZE + "-byte superblock, got " + bytes.remaining() + " bytes");
     }
     Superblock sb = Superblock.decode(MemorySegment.ofBuffer(bytes.slice(bytes.position(),
         Superblock.SIZE)), "copy of volume " + id);
-    if (sb.group() != config.group() || sb.volume() != id || sb.revision() != 0) {
+    if (sb.group() != config.group() || sb.volume() != id || sb.revision() != revision) {
       throw new VolumeFormatException("the copy's superblock names group " + sb.group()
           + ", volume " + sb.volume() + ", revision " + sb.revision() + "; expected group "
-          + config.group() + ", volume " + id + ", revision 0");
+          + config.group() + ", volume " + id + ", revision " + revision);
     }
     return sb;
   }

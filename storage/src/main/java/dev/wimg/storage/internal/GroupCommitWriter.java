@@ -68,9 +68,12 @@ final class GroupCommitWriter {
 
   record DeleteOp(Fid fid, CompletableFuture<Boolean> future) implements Op {}
 
-  /** Records copied from a peer's volume, to append at {@code offset}; completes with the new end. */
-  record CopyOp(int volume, long offset, java.nio.ByteBuffer bytes, CompletableFuture<Long> future)
-      implements Op {}
+  /**
+   * Records copied from revision {@code revision} of a peer's volume, to append at {@code offset};
+   * completes with the new end.
+   */
+  record CopyOp(int volume, int revision, long offset, java.nio.ByteBuffer bytes,
+                CompletableFuture<Long> future) implements Op {}
 
   /** Work that must not overlap any append: runs on the writer thread after a batch is published. */
   @FunctionalInterface

@@ -2,6 +2,8 @@ package dev.wimg.storage.internal;
 
 import dev.wimg.protocol.Fid;
 import dev.wimg.storage.AppendListener;
+import dev.wimg.storage.CopyReplacement;
+import dev.wimg.storage.CopyRevisionException;
 import dev.wimg.storage.CorruptNeedleException;
 import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.VolumeReadException;
@@ -16,6 +18,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +26,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
@@ -59,6 +64,8 @@ public final class LocalStore implements Store {
 
   /** Told of appends to this store's own volumes, or null. */
   private final AppendListener appendListener;
+  /** Volumes with a {@link VolumeReplacement} under way. */
+  private final Set<Integer> replacing = ConcurrentHashMap.newKeySet();
 
   private LocalStore(StoreConfig config, DataDirLock lock, AppendListener appendListener) {
     this.config = config;
@@ -298,6 +305,12 @@ public final class LocalStore implements Store {
   }
 
   @Override
+  public long keyLimit(int volumeId) {
+    Volume v = volumes.get(volumeId);
+    return v == null ? 0 : v.generation().index.keyLimit();
+  }
+
+  @Override
   public CompletableFuture<Boolean> delete(Fid fid) {
     CompletableFuture<Boolean> f = new CompletableFuture<>();
     writer.submit(new GroupCommitWriter.DeleteOp(fid, f));
@@ -305,14 +318,14 @@ public final class LocalStore implements Store {
   }
 
   @Override
-  public CompletableFuture<Long> copy(int volumeId, long offset, ByteBuffer bytes) {
+  public CompletableFuture<Long> copy(int volumeId, int revision, long offset, ByteBuffer bytes) {
     CompletableFuture<Long> f = new CompletableFuture<>();
-    writer.submit(new GroupCommitWriter.CopyOp(volumeId, offset, bytes, f));
+    writer.submit(new GroupCommitWriter.CopyOp(volumeId, revision, offset, bytes, f));
     return f;
   }
 
   @Override
-  public ByteBuffer readRecords(int volumeId, long from, int maxBytes) throws IOException {
+  public ByteBuffer readRecords(int volumeId, int revision, long from, int maxBytes) throws IOException {
     if (writer.closed()) {
       throw new IOException("store is closed");
     }
@@ -320,11 +333,17 @@ public final class LocalStore implements Store {
     if (v == null) {
       return null;
     }
+    // The generation first, then the length: a swap publishes the length of its new generation
+    // before the generation itself, so the length read here is never longer than g's records
+    // (it may be shorter, a prefix of g: still g's bytes at g's offsets).
+    Volume.Generation g = v.generation();
+    if (g.revision != revision) {
+      throw new CopyRevisionException(volumeId, revision, g.revision);
+    }
     long end = v.publishedEnd;
     if (from > end || from < 0) {
       throw new IOException(v + " is " + end + " bytes long; cannot read from " + from);
     }
-    Volume.Generation g = v.generation();
     MemorySegment m = g.mapping;
     long at = from == 0 ? Superblock.SIZE : from;
     long to = at;
@@ -339,10 +358,45 @@ public final class LocalStore implements Store {
       // pread, not a copy through the mapping: a peer catching up reads cold data, which the
       // kernel's readahead brings in far faster than page faults do
       ByteBuffer copy = ByteBuffer.allocate(Math.toIntExact(to - from));
-      IndexLog.readFully(g.dat, copy, from);
+      try {
+        IndexLog.readFully(g.dat, copy, from);
+      } catch (ClosedChannelException swapped) {
+        // a swap closed g's files after publishing the next revision
+        if (v.generation() != g) {
+          throw new CopyRevisionException(volumeId, revision, v.generation().revision);
+        }
+        throw swapped;
+      }
       return copy.flip();
     } catch (InternalError fault) {
       throw new VolumeReadException(v.id, to, fault);
+    }
+  }
+
+  @Override
+  public CopyReplacement replaceCopy(int volumeId, int revision) throws IOException {
+    if (writer.closed()) {
+      throw new IOException("store is closed");
+    }
+    Volume v = volumes.get(volumeId);
+    if (v == null) {
+      throw new IllegalArgumentException("no copy of volume " + volumeId + " here to replace");
+    }
+    if (StoreConfig.slotOf(volumeId) == config.slot()) {
+      throw new IllegalArgumentException(v + " is this store's own: its writer does not replace it");
+    }
+    if (v.generation().revision >= revision) {
+      throw new IllegalArgumentException(v + " is at revision " + v.generation().revision
+          + " here, not older than " + revision);
+    }
+    if (!replacing.add(volumeId)) {
+      throw new IllegalArgumentException(v + " is being replaced already");
+    }
+    try {
+      return new VolumeReplacement(this, writer, v, revision, () -> replacing.remove(volumeId));
+    } catch (IOException | RuntimeException e) {
+      replacing.remove(volumeId);
+      throw e;
     }
   }
 

@@ -17,14 +17,25 @@ import org.slf4j.LoggerFactory;
  * the writer-thread steps of {@link VolumeCompactor} are queued to the writer as tasks.
  *
  * <p>Automatic trigger, checked by the writer after every batch with deletes: the volume's garbage
- * is at least {@link StoreConfig#garbageThreshold()} of its used bytes, and the volume is sealed,
+ * is at least {@link StoreConfig#garbageThreshold()} of its used bytes and at least 1/{@value
+ * #LEAST_GARBAGE_FRACTION} of {@link StoreConfig#volumeSizeLimit()} (so that a volume with few live
+ * needles left is not rewritten again after every few deletes, and in a cluster copied again to
+ * every member), and the volume is sealed,
  * or active and at least half of {@link StoreConfig#volumeSizeLimit()} (vacuuming a small active
  * volume would seal it early and leave many small volumes behind), and no earlier vacuum of it was
  * abandoned over a record it could not delimit ({@link Volume#vacuumBlocked}).
+ *
+ * <p>In a cluster (a store of slot 1 or more) only the volumes this store writes are vacuumed
+ * here, and those of slot 0 (each member's own, never replicated): a copy of a peer's volume
+ * follows its writer's vacuum by {@link dev.wimg.storage.Store#replaceCopy} (docs/CLUSTER.md,
+ * "Vacuum").
  */
 final class VacuumScheduler {
 
   private static final Logger LOG = LoggerFactory.getLogger(VacuumScheduler.class);
+
+  /** The least garbage worth a vacuum, as a fraction 1/n of the volume size limit. */
+  static final int LEAST_GARBAGE_FRACTION = 16;
 
   private final LocalStore store;
   private final GroupCommitWriter writer;
@@ -50,16 +61,14 @@ final class VacuumScheduler {
    * once per volume when the store opens.
    */
   void garbageGrew(Volume v) {
-    if (config.slot() != 0) {
-      // A member of a cluster (its volumes carry a slot) keeps its volumes byte-identical to its
-      // peers' copies, which a vacuum of one copy would break: compaction waits until it is done
-      // by all members together (docs/CLUSTER.md, "Vacuum").
+    if (!vacuumedHere(v.id)) {
       return;
     }
     long used = v.end - Superblock.SIZE;
     boolean bigEnough = v.sealed || v.end >= config.volumeSizeLimit() / 2;
     if (closing || v.failed || v.vacuumBlocked || !bigEnough || used <= 0
-        || v.garbageBytes < config.garbageThreshold() * used || scheduled.contains(v.id)) {
+        || v.garbageBytes < config.garbageThreshold() * used
+        || v.garbageBytes < config.volumeSizeLimit() / LEAST_GARBAGE_FRACTION || scheduled.contains(v.id)) {
       return;
     }
     LOG.info("{} has {} garbage bytes of {} used: vacuuming", v, v.garbageBytes, used);
@@ -70,11 +79,22 @@ final class VacuumScheduler {
     });
   }
 
+  /** Whether this store vacuums volume {@code id}: not when it is a copy of a peer's. */
+  private boolean vacuumedHere(int id) {
+    int writer = StoreConfig.slotOf(id);
+    return writer == 0 || writer == config.slot();
+  }
+
   /** Vacuums volume {@code id}; completes with the bytes freed. */
   CompletableFuture<Long> vacuum(int id) {
     Volume v = store.volume(id);
     if (v == null) {
       return CompletableFuture.failedFuture(new IOException("no volume " + id + " in " + store.dir()));
+    }
+    if (!vacuumedHere(id)) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException(v + " is a copy of the "
+          + "volume the member of slot " + StoreConfig.slotOf(id) + " writes: that member vacuums "
+          + "it, and this copy follows"));
     }
     if (!scheduled.add(id)) {
       return CompletableFuture.failedFuture(new IOException("volume " + id + " is already being vacuumed"));

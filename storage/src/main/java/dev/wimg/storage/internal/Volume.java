@@ -379,7 +379,7 @@ public final class Volume {
     }
     long errors = readErrors.get();
     return new StoreStats.VolumeStats(id, liveNeedles, deletedNeedles, damaged, end, garbageBytes,
-        readOnly(), g.index.heapBytes(), errors, errors > 0);
+        readOnly(), g.index.heapBytes(), errors, errors > 0, g.revision);
   }
 
   @Override

@@ -70,6 +70,10 @@ final class VolumeCompactor {
     long end = Superblock.SIZE;
     long idxEnd = IndexLog.HEADER_SIZE;
     long live;
+    /** Tombstones in the copy (a vacuum's copy has none until its swap; a replacement may). */
+    long deleted;
+    /** Bytes of deleted needles and tombstones in the copy. */
+    long garbage;
     /** Keys copied with a body that fails its checks; they join the new generation's damaged set. */
     final LongList damaged = new LongList();
 
@@ -78,6 +82,22 @@ final class VolumeCompactor {
       this.dat = dat;
       this.idx = idx;
       this.revision = revision;
+    }
+
+    /** Creates (or truncates) the {@code .compact} files of a new revision of {@code files}' volume. */
+    static Copy create(VolumeFiles files, int revision) throws IOException {
+      FileChannel dat = FileChannel.open(files.compactDat(), StandardOpenOption.CREATE,
+          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      FileChannel idx;
+      try {
+        idx = FileChannel.open(files.compactIdx(), StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      } catch (IOException e) {
+        dat.close();
+        Files.deleteIfExists(files.compactDat());
+        throw e;
+      }
+      return new Copy(files, dat, idx, revision);
     }
 
     void discard() {
@@ -110,18 +130,9 @@ final class VolumeCompactor {
     MemorySegment src = g.mapping;
     Superblock old = Superblock.decode(src, files.dat().getFileName().toString());
     int revision = g.revision + 1;
-    FileChannel dat = FileChannel.open(files.compactDat(), StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    FileChannel idx;
-    try {
-      idx = FileChannel.open(files.compactIdx(), StandardOpenOption.CREATE,
-          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    } catch (IOException e) {
-      dat.close();
-      Files.deleteIfExists(files.compactDat());
-      throw e;
-    }
-    Copy c = new Copy(files, dat, idx, revision);
+    Copy c = Copy.create(files, revision);
+    FileChannel dat = c.dat;
+    FileChannel idx = c.idx;
     try {
       IndexLog.writeFully(dat, new Superblock(old.group(), old.volume(), revision, old.created()).encode(), 0);
       IndexLog.writeFully(idx, IndexLog.encodeHeader(revision), 0);
@@ -203,7 +214,8 @@ final class VolumeCompactor {
 
   /**
    * Step 3, on the writer thread: applies the deletes recorded during the copy, renames the copy
-   * into place and publishes it. Returns the bytes freed.
+   * into place and publishes it. Returns the bytes freed. Also swaps in a {@link
+   * VolumeReplacement}'s copy (with no deletes meanwhile: a copy takes none of its own).
    */
   static long swap(Volume v, Copy c, LongList deletedMeanwhile) throws IOException {
     MemorySegment map = c.dat.map(FileChannel.MapMode.READ_ONLY, 0, c.end, Arena.ofAuto());
@@ -249,14 +261,15 @@ final class VolumeCompactor {
     for (int i = 0; i < c.damaged.size(); i++) {
       swapped.damaged.add(c.damaged.get(i));
     }
+    // the length before the generation: see LocalStore#readRecords
+    v.publishedEnd = c.end;
     v.publish(swapped);
     v.end = c.end;
-    v.publishedEnd = c.end;
     v.fileSize = c.end;
     v.idxEnd = c.idxEnd;
     v.liveNeedles = c.live;
-    v.deletedNeedles = deleted;
-    v.garbageBytes = garbage;
+    v.deletedNeedles = c.deleted + deleted;
+    v.garbageBytes = c.garbage + garbage;
     v.idxBroken = false;
     v.dirty = false;
     try {
@@ -264,8 +277,8 @@ final class VolumeCompactor {
     } catch (IOException e) {
       LOG.warn("{}: closing the pre-vacuum files failed", v, e);
     }
-    LOG.info("vacuumed {}: {} live needles kept ({} of them damaged, kept as they are), {} bytes "
-        + "freed", v, c.live, c.damaged.size(), freed);
+    LOG.info("{} at revision {}: {} live needles ({} of them damaged, kept as they are), {} bytes "
+        + "freed", v, c.revision, c.live, c.damaged.size(), freed);
     return freed;
   }
 }

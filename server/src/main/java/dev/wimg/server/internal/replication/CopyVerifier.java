@@ -21,10 +21,10 @@ import java.util.zip.CRC32C;
 final class CopyVerifier {
 
   /** One peer's copy of one volume, against this node's. */
-  record PeerCopy(String url, long end, boolean same, String problem) {}
+  record PeerCopy(String url, int revision, long end, boolean same, String problem) {}
 
   /** One volume of this node. */
-  record VolumeCheck(int id, long end, List<PeerCopy> peers) {}
+  record VolumeCheck(int id, int revision, long end, List<PeerCopy> peers) {}
 
   /** The answer of {@code GET /verify}. */
   record Report(boolean clean, int peersAsked, List<VolumeCheck> volumes) {}
@@ -43,7 +43,7 @@ final class CopyVerifier {
     boolean clean = true;
     List<ClusterView.Member> live = peers.stream()
         .filter(m -> !m.state().equals(MemberState.DOWN.token())).toList();
-    List<Map<Integer, Long>> listings = new ArrayList<>();
+    List<Map<Integer, ReplicaClient.PeerVolume>> listings = new ArrayList<>();
     for (ClusterView.Member m : live) {
       try {
         listings.add(client.volumes(URI.create(m.url())));
@@ -56,43 +56,52 @@ final class CopyVerifier {
       List<PeerCopy> copies = new ArrayList<>();
       for (int i = 0; i < live.size(); i++) {
         String url = live.get(i).url();
-        Map<Integer, Long> theirs = listings.get(i);
+        Map<Integer, ReplicaClient.PeerVolume> theirs = listings.get(i);
         if (theirs == null) {
-          copies.add(new PeerCopy(url, -1, false, "did not answer"));
+          copies.add(new PeerCopy(url, -1, -1, false, "did not answer"));
           continue;
         }
-        Long end = theirs.get(v.id());
-        if (end == null) {
-          copies.add(new PeerCopy(url, 0, false, "does not hold it"));
+        ReplicaClient.PeerVolume copy = theirs.get(v.id());
+        if (copy == null) {
+          copies.add(new PeerCopy(url, -1, 0, false, "does not hold it"));
+          clean = false;
+          continue;
+        }
+        long end = copy.end();
+        if (copy.revision() != v.revision()) {
+          // offsets of two revisions cannot be compared; the older copy is replaced by the newer
+          // at the next catch-up pass (docs/CLUSTER.md, "Vacuum")
+          copies.add(new PeerCopy(url, copy.revision(), end, false, "revision " + copy.revision()
+              + " there, " + v.revision() + " here"));
           clean = false;
           continue;
         }
         long common = Math.min(end, v.usedBytes());
         try {
-          long here = crc(v.id(), common);
-          long there = client.crc(URI.create(url), v.id(), common);
+          long here = crc(v.id(), v.revision(), common);
+          long there = client.crc(URI.create(url), v.id(), v.revision(), common);
           boolean same = here == there && end == v.usedBytes();
           clean &= same;
-          copies.add(new PeerCopy(url, end, same, here != there
+          copies.add(new PeerCopy(url, copy.revision(), end, same, here != there
               ? "the first " + common + " bytes differ (CRC32C " + Long.toHexString(here) + " here, "
                   + Long.toHexString(there) + " there)"
               : end != v.usedBytes() ? "lengths differ" : null));
         } catch (IOException e) {
           clean = false;
-          copies.add(new PeerCopy(url, end, false, e.getMessage()));
+          copies.add(new PeerCopy(url, copy.revision(), end, false, e.getMessage()));
         }
       }
-      volumes.add(new VolumeCheck(v.id(), v.usedBytes(), copies));
+      volumes.add(new VolumeCheck(v.id(), v.revision(), v.usedBytes(), copies));
     }
     return new Report(clean, live.size(), volumes);
   }
 
-  /** CRC32C of this node's copy of {@code volume}, bytes {@code [0, to)}. */
-  long crc(int volume, long to) throws IOException {
+  /** CRC32C of this node's copy of revision {@code revision} of {@code volume}, bytes {@code [0, to)}. */
+  long crc(int volume, int revision, long to) throws IOException {
     CRC32C crc = new CRC32C();
     long at = 0;
     while (at < to) {
-      ByteBuffer page = store.readRecords(volume, at, (int) Math.min(ReplicaHandler.MOST_READ_BYTES, to - at));
+      ByteBuffer page = store.readRecords(volume, revision, at, (int) Math.min(ReplicaHandler.MOST_READ_BYTES, to - at));
       if (page == null || !page.hasRemaining()) {
         throw new IOException("volume " + volume + " here ends at " + at + ", before " + to);
       }

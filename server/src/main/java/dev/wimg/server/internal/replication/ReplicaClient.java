@@ -69,24 +69,54 @@ final class ReplicaClient {
     });
   }
 
-  /** The lengths of the volumes {@code peer} holds, by volume id. */
-  Map<Integer, Long> volumes(URI peer) throws IOException, InterruptedException {
+  /**
+   * Asks {@code peer} to replace its copy of {@code volume} by revision {@code revision}, read from
+   * this node (its writer, which vacuumed it); completes once it has. A peer copies at disk and
+   * link speed: the request may take as long as a whole volume's transfer.
+   */
+  CompletableFuture<Void> follow(URI peer, int volume, int revision) {
+    HttpRequest request = request(peer.resolve("/replica/" + volume + "/follow?revision=" + revision))
+        .timeout(FOLLOW_TIMEOUT).POST(HttpRequest.BodyPublishers.noBody()).build();
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray()).thenCompose(response -> {
+      if (response.statusCode() == 200) {
+        return CompletableFuture.completedFuture(null);
+      }
+      String why;
+      try {
+        JsonNode body = mapper.readTree(response.body());
+        why = body.has("error") ? body.get("error").asText() : "";
+      } catch (IOException e) {
+        why = "";
+      }
+      return CompletableFuture.failedFuture(new IOException(peer + " answered "
+          + response.statusCode() + " " + why));
+    });
+  }
+
+  /** Longest a peer may take to replace its copy of a volume ({@link #follow}). */
+  static final Duration FOLLOW_TIMEOUT = Duration.ofMinutes(10);
+
+  /** A peer's copy of a volume: its revision (vacuums) and length. */
+  record PeerVolume(int revision, long end) {}
+
+  /** The volumes {@code peer} holds, by volume id. */
+  Map<Integer, PeerVolume> volumes(URI peer) throws IOException, InterruptedException {
     HttpResponse<byte[]> response = http.send(request(peer.resolve("/replica")).GET().build(),
         HttpResponse.BodyHandlers.ofByteArray());
     if (response.statusCode() != 200) {
       throw new IOException(peer + " answered " + response.statusCode() + " to GET /replica");
     }
-    Map<Integer, Long> out = new LinkedHashMap<>();
+    Map<Integer, PeerVolume> out = new LinkedHashMap<>();
     for (JsonNode v : mapper.readTree(response.body()).path("volumes")) {
-      out.put(v.path("id").asInt(), v.path("end").asLong());
+      out.put(v.path("id").asInt(), new PeerVolume(v.path("revision").asInt(), v.path("end").asLong()));
     }
     return out;
   }
 
-  /** CRC32C of {@code peer}'s copy of {@code volume}, bytes {@code [0, to)}. */
-  long crc(URI peer, int volume, long to) throws IOException, InterruptedException {
+  /** CRC32C of {@code peer}'s copy of revision {@code revision} of {@code volume}, bytes {@code [0, to)}. */
+  long crc(URI peer, int volume, int revision, long to) throws IOException, InterruptedException {
     HttpResponse<byte[]> response = http.send(request(peer.resolve("/replica/" + volume + "/crc?to="
-        + to)).timeout(Duration.ofMinutes(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        + to + "&revision=" + revision)).timeout(Duration.ofMinutes(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
     JsonNode body = mapper.readTree(response.body());
     if (response.statusCode() != 200 || !body.has("crc")) {
       throw new IOException(peer + " answered " + response.statusCode() + " to a checksum of volume "
@@ -96,12 +126,13 @@ final class ReplicaClient {
   }
 
   /**
-   * Whole records of {@code volume} from {@code from} on {@code peer}, at most about {@code
-   * maxBytes} (or the one record there); empty at its end.
+   * Whole records of revision {@code revision} of {@code volume} from {@code from} on {@code
+   * peer}, at most about {@code maxBytes} (or the one record there); empty at its end.
    */
-  ByteBuffer records(URI peer, int volume, long from, int maxBytes) throws IOException, InterruptedException {
+  ByteBuffer records(URI peer, int volume, int revision, long from, int maxBytes)
+      throws IOException, InterruptedException {
     HttpResponse<byte[]> response = http.send(request(peer.resolve("/replica/" + volume + "?from="
-        + from + "&max=" + maxBytes)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        + from + "&max=" + maxBytes + "&revision=" + revision)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
     if (response.statusCode() != 200) {
       throw new IOException(peer + " answered " + response.statusCode() + " to a read of volume "
           + volume + " from " + from);

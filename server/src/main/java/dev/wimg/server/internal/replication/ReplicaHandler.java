@@ -7,6 +7,7 @@ import dev.wimg.server.internal.http.ErrorResponses;
 import dev.wimg.server.internal.http.Exchange;
 import dev.wimg.server.internal.http.UnavailableException;
 import dev.wimg.storage.CopyOffsetException;
+import dev.wimg.storage.CopyRevisionException;
 import dev.wimg.storage.CorruptNeedleException;
 import dev.wimg.storage.Store;
 import dev.wimg.storage.StoreStats;
@@ -36,15 +37,26 @@ import java.util.concurrent.CompletionException;
  * cluster key ({@code X-Wimg-Cluster-Key}); a node without one takes them from loopback only.
  *
  * <pre>
- *   GET     /replica                       the volumes held and their lengths (JSON)
- *   GET     /replica/&lt;volume&gt;?from=N&amp;max=M  whole records from N (octet-stream), at most about M bytes
- *   POST    /replica/&lt;volume&gt;?offset=N      append the body's records at exactly N; 200 {"volume","end"},
- *                                          409 {"error","end"} when this copy ends elsewhere, 422 when
- *                                          a record fails its check (nothing written)
+ *   GET     /replica                       the volumes held, their revisions and lengths (JSON)
+ *   GET     /replica/&lt;volume&gt;?revision=R&amp;from=N&amp;max=M
+ *                                          whole records of revision R from N (octet-stream), at most
+ *                                          about M bytes
+ *   POST    /replica/&lt;volume&gt;?revision=R&amp;offset=N
+ *                                          append the body's records (of revision R) at exactly N;
+ *                                          200 {"volume","end"}, 409 {"error","end"} when this copy
+ *                                          ends elsewhere, 422 when a record fails its check (nothing
+ *                                          written)
  *   DELETE  /replica/&lt;fid&gt;                 delete a file of a volume this node writes (a peer passes
  *                                          a delete on); 200 {"deleted":true|false}
- *   GET     /replica/&lt;volume&gt;/crc?to=N    CRC32C of this copy's bytes [0, N): {"volume","to","crc"}
+ *   GET     /replica/&lt;volume&gt;/crc?revision=R&amp;to=N
+ *                                          CRC32C of this copy's bytes [0, N): {"volume","to","crc"}
+ *   POST    /replica/&lt;volume&gt;/follow?revision=R
+ *                                          replace this copy by revision R read from the volume's
+ *                                          writer (which asks, having vacuumed it); 200 once done
  * </pre>
+ *
+ * A request naming a revision the volume is not at here answers 409 {"error","revision"} with the
+ * revision held (offsets of one revision mean nothing in another: a vacuum starts the next).
  *
  * <p>And {@code GET /verify} (write key, as deletes): this member's copies against its peers'
  * ({@link CopyVerifier}), {@code wimg verify --server}.
@@ -101,6 +113,10 @@ public final class ReplicaHandler {
       crc(ex, rest.substring(0, rest.length() - "/crc".length()));
       return null;
     }
+    if (rest.endsWith("/follow") && method == HttpMethod.POST) {
+      follow(ex, rest.substring(0, rest.length() - "/follow".length()));
+      return null;
+    }
     int volume;
     try {
       volume = Integer.parseInt(rest);
@@ -131,7 +147,7 @@ public final class ReplicaHandler {
     return given != null && MessageDigest.isEqual(clusterKey, given.getBytes(StandardCharsets.UTF_8));
   }
 
-  record VolumeEnd(int id, long end) {}
+  record VolumeEnd(int id, int revision, long end) {}
 
   record VolumeList(List<VolumeEnd> volumes) {}
 
@@ -139,14 +155,38 @@ public final class ReplicaHandler {
     StoreStats stats = ex.server().store().stats();
     List<VolumeEnd> list = new ArrayList<>();
     for (StoreStats.VolumeStats v : stats.volumes()) {
-      list.add(new VolumeEnd(v.id(), v.usedBytes()));
+      list.add(new VolumeEnd(v.id(), v.revision(), v.usedBytes()));
     }
     ex.respond(ex.server().json().response(ex.alloc(), HttpResponseStatus.OK, new VolumeList(list)));
+  }
+
+  /** The request's {@code revision} parameter, or -1 after refusing it (missing or malformed). */
+  private static int revision(Exchange ex) {
+    try {
+      int revision = Integer.parseInt(orDefault(ex.target().queryParameter("revision"), "-1"));
+      if (revision >= 0) {
+        return revision;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    ex.refuse(HttpResponseStatus.BAD_REQUEST, "revision must be given, the volume's revision >= 0");
+    return -1;
+  }
+
+  /** 409 for a request that named another revision than the volume's here. */
+  private static void wrongRevision(Exchange ex, CopyRevisionException e) {
+    ex.respond(ex.server().json().response(ex.alloc(), HttpResponseStatus.CONFLICT,
+        Map.of("error", e.getMessage(), "revision", e.revision())));
   }
 
   private static void read(Exchange ex, int volume) {
     long from;
     int max;
+    int revision = revision(ex);
+    if (revision < 0) {
+      return;
+    }
     try {
       from = Long.parseLong(orDefault(ex.target().queryParameter("from"), "0"));
       max = Integer.parseInt(orDefault(ex.target().queryParameter("max"), String.valueOf(MOST_READ_BYTES)));
@@ -163,11 +203,14 @@ public final class ReplicaHandler {
       String failure = null;
       HttpResponseStatus status = HttpResponseStatus.OK;
       try {
-        records = ex.server().store().readRecords(volume, from, most);
+        records = ex.server().store().readRecords(volume, revision, from, most);
         if (records == null) {
           status = HttpResponseStatus.NOT_FOUND;
           failure = "no volume " + volume + " here";
         }
+      } catch (CopyRevisionException e) {
+        ex.onEventLoop(() -> wrongRevision(ex, e), () -> { });
+        return;
       } catch (CorruptNeedleException e) {
         records = null;
         status = HttpResponseStatus.INTERNAL_SERVER_ERROR;
@@ -196,6 +239,10 @@ public final class ReplicaHandler {
   private void crc(Exchange ex, String volumeText) {
     int volume;
     long to;
+    int revision = revision(ex);
+    if (revision < 0) {
+      return;
+    }
     try {
       volume = Integer.parseInt(volumeText);
       to = Long.parseLong(orDefault(ex.target().queryParameter("to"), "-1"));
@@ -211,11 +258,50 @@ public final class ReplicaHandler {
       Object body;
       HttpResponseStatus status = HttpResponseStatus.OK;
       try {
-        body = Map.of("volume", volume, "to", to, "crc",
-            Long.toHexString(new CopyVerifier(ex.server().store(), replication.client()).crc(volume, to)));
+        body = Map.of("volume", volume, "to", to, "crc", Long.toHexString(
+            new CopyVerifier(ex.server().store(), replication.client()).crc(volume, revision, to)));
+      } catch (CopyRevisionException e) {
+        status = HttpResponseStatus.CONFLICT;
+        body = Map.of("error", e.getMessage(), "revision", e.revision());
       } catch (java.io.IOException e) {
         status = HttpResponseStatus.CONFLICT;
         body = new ErrorResponses.ErrorBody(e.getMessage(), 409);
+      }
+      Object answer = body;
+      HttpResponseStatus code = status;
+      ex.onEventLoop(() -> ex.respond(ex.server().json().response(ex.alloc(), code, answer)), () -> { });
+    });
+  }
+
+  /** {@code POST /replica/<volume>/follow?revision=R}: replace this copy by the writer's revision R. */
+  private void follow(Exchange ex, String volumeText) {
+    int volume;
+    try {
+      volume = Integer.parseInt(volumeText);
+      if (volume <= 0) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      ex.refuse(HttpResponseStatus.BAD_REQUEST, "not a volume id: \"" + volumeText + "\"");
+      return;
+    }
+    int revision = revision(ex);
+    if (revision < 0) {
+      return;
+    }
+    // a whole volume's copy: on a thread of its own, not the blocking pool of reads
+    Thread.ofVirtual().name("wimg-follow-" + volume).start(() -> {
+      Object body;
+      HttpResponseStatus status = HttpResponseStatus.OK;
+      try {
+        replication.follow(volume, revision);
+        body = Map.of("volume", volume, "revision", revision);
+      } catch (java.io.IOException e) {
+        status = HttpResponseStatus.CONFLICT;
+        body = new ErrorResponses.ErrorBody(e.getMessage(), 409);
+      } catch (InterruptedException e) {
+        status = HttpResponseStatus.SERVICE_UNAVAILABLE;
+        body = new ErrorResponses.ErrorBody("interrupted", 503);
       }
       Object answer = body;
       HttpResponseStatus code = status;
@@ -246,6 +332,10 @@ public final class ReplicaHandler {
 
   private BodySink copy(Exchange ex, int volume) {
     long offset;
+    int revision = revision(ex);
+    if (revision < 0) {
+      return null;
+    }
     try {
       offset = Long.parseLong(orDefault(ex.target().queryParameter("offset"), "-1"));
       if (offset < 0) {
@@ -262,7 +352,7 @@ public final class ReplicaHandler {
           + " bytes exceeds the limit of " + mostCopyBytes + " bytes");
       return null;
     }
-    return new CopyBody(ex, volume, offset);
+    return new CopyBody(ex, volume, revision, offset);
   }
 
   /** A copy's body, gathered within the server's upload memory, then appended by the store. */
@@ -270,15 +360,17 @@ public final class ReplicaHandler {
 
     private final Exchange ex;
     private final int volume;
+    private final int revision;
     private final long offset;
     private final CompositeByteBuf body;
     /** The body in one buffer when it came in several, or null. */
     private ByteBuf merged;
     private long reserved;
 
-    CopyBody(Exchange ex, int volume, long offset) {
+    CopyBody(Exchange ex, int volume, int revision, long offset) {
       this.ex = ex;
       this.volume = volume;
+      this.revision = revision;
       this.offset = offset;
       this.body = ex.alloc().compositeBuffer(Integer.MAX_VALUE);
     }
@@ -322,7 +414,7 @@ public final class ReplicaHandler {
         records = merged.nioBuffer();
       }
       Store store = ex.server().store();
-      store.copy(volume, offset, records).whenComplete((end, failure) -> ex.onEventLoop(() -> {
+      store.copy(volume, revision, offset, records).whenComplete((end, failure) -> ex.onEventLoop(() -> {
         abort();
         answer(end, failure);
       }, this::abort));
@@ -339,6 +431,7 @@ public final class ReplicaHandler {
       switch (cause) {
         case CopyOffsetException gap -> ex.respond(ex.server().json().response(ex.alloc(),
             HttpResponseStatus.CONFLICT, Map.of("error", gap.getMessage(), "end", gap.end())));
+        case CopyRevisionException other -> wrongRevision(ex, other);
         case CorruptNeedleException bad -> ex.error(HttpResponseStatus.UNPROCESSABLE_ENTITY,
             "a copied record fails its check, nothing was written: " + bad.getMessage());
         case IllegalArgumentException wrong -> ex.error(HttpResponseStatus.BAD_REQUEST, wrong.getMessage());

@@ -1,6 +1,7 @@
 package dev.wimg.server.internal.replication;
 
 import dev.wimg.protocol.Fid;
+import dev.wimg.storage.CopyReplacement;
 import dev.wimg.storage.CorruptNeedleException;
 import dev.wimg.storage.NewFile;
 import dev.wimg.storage.Store;
@@ -64,21 +65,46 @@ final class ReplicatedStore implements Store {
   /**
    * Reads from this node's copy; a record that fails its check here is read from a peer's copy
    * (same volume, same offset), checked, written over the damaged one ({@link Store#repair}) and
-   * then served, so a member never answers an error for a file a peer holds intact.
+   * then served, so a member never answers an error for a file a peer holds intact. A file this
+   * copy may lack because it lags (a key its writer may have handed out since: {@link
+   * #mayLag}) is looked for at the peers, whose tail of the volume is pulled first ({@link
+   * Replication#pullNow}), so a member never answers 404 for a file its group acknowledged.
    *
    * <p>Implementation note: the peer's answer is awaited on the calling thread, an event loop
-   * when the needle's pages were resident; that is the rare path of a damaged record only.
+   * when the needle's pages were resident; that is the rare path of a damaged record only (a
+   * read that may lag is never taken as resident: it goes to the blocking pool).
    */
   @Override
   public StoredFile read(Fid fid) throws IOException {
+    StoredFile file;
     try {
-      return local.read(fid);
+      file = local.read(fid);
     } catch (CorruptNeedleException damaged) {
       if (damaged.volume() != fid.volume() || !replication.repairFromPeers(fid.volume(), damaged.offset())) {
         throw damaged;
       }
       return local.read(fid);
     }
+    if (file == null && mayLag(fid) && replication.pullNow(fid.volume())) {
+      file = local.read(fid);
+    }
+    return file;
+  }
+
+  /**
+   * Whether this copy may lack {@code fid} for lagging behind the volume's writer: a volume of
+   * this group written by another member, and a key at or past the last this copy holds.
+   */
+  private boolean mayLag(Fid fid) {
+    StoreConfig config = local.config();
+    int writer = StoreConfig.slotOf(fid.volume());
+    return fid.group() == config.group() && writer != config.slot() && writer != 0
+        && fid.key() >= local.keyLimit(fid.volume());
+  }
+
+  @Override
+  public long keyLimit(int volumeId) {
+    return local.keyLimit(volumeId);
   }
 
   @Override
@@ -88,23 +114,31 @@ final class ReplicatedStore implements Store {
 
   @Override
   public boolean isResident(Fid fid) {
-    return local.isResident(fid);
+    return local.isResident(fid) && !mayLag(fid);
   }
 
   @Override
-  public CompletableFuture<Long> copy(int volumeId, long offset, ByteBuffer bytes) {
-    return local.copy(volumeId, offset, bytes);
+  public CompletableFuture<Long> copy(int volumeId, int revision, long offset, ByteBuffer bytes) {
+    return local.copy(volumeId, revision, offset, bytes);
   }
 
   @Override
-  public ByteBuffer readRecords(int volumeId, long from, int maxBytes) throws IOException {
-    return local.readRecords(volumeId, from, maxBytes);
+  public ByteBuffer readRecords(int volumeId, int revision, long from, int maxBytes) throws IOException {
+    return local.readRecords(volumeId, revision, from, maxBytes);
   }
 
+  @Override
+  public CopyReplacement replaceCopy(int volumeId, int revision) throws IOException {
+    return local.replaceCopy(volumeId, revision);
+  }
+
+  /**
+   * Vacuums a volume this node writes; its peers' copies follow by catch-up (docs/CLUSTER.md,
+   * "Vacuum"). A copy of another member's volume is refused: its writer vacuums it.
+   */
   @Override
   public CompletableFuture<Long> vacuum(int volumeId) {
-    return CompletableFuture.failedFuture(new IOException("a member of a cluster does not vacuum"
-        + " one copy of a volume alone: that would break the copies (docs/CLUSTER.md, \"Vacuum\")"));
+    return local.vacuum(volumeId);
   }
 
   @Override

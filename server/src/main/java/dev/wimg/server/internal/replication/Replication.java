@@ -5,7 +5,11 @@ import dev.wimg.protocol.ClusterView;
 import dev.wimg.protocol.MemberState;
 import dev.wimg.server.internal.http.Transport;
 import dev.wimg.storage.AppendListener;
+import dev.wimg.protocol.Fid;
 import dev.wimg.storage.Store;
+import dev.wimg.storage.StoreConfig;
+import dev.wimg.storage.StoreStats;
+import java.io.IOException;
 import io.netty.channel.EventLoopGroup;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,18 +62,27 @@ public final class Replication implements AppendListener, AutoCloseable {
   private final Map<String, PeerSender> peers = new ConcurrentHashMap<>();
   /** The group as a tracker last told it, this node included. */
   private volatile List<ClusterView.Member> members = List.of();
-  /** End of the last range appended to each of this node's volumes. */
-  private final Map<Integer, Long> appendedEnds = new ConcurrentHashMap<>();
+  /** The revision and end of the last range appended to each of this node's volumes. */
+  private final Map<Integer, Appended> appendedEnds = new ConcurrentHashMap<>();
+  /** Told of each file a copy of a peer's volume deleted here (its derived pictures go). */
+  private volatile Consumer<Fid> onCopiedDelete = fid -> { };
+
+  private record Appended(int revision, long end) {}
   private volatile boolean closed;
   private final AtomicLong repairs = new AtomicLong();
+  /** Reads that found their file only after pulling the volume's tail from a peer. */
+  private final AtomicLong pulledOnRead = new AtomicLong();
+  private final Duration catchUpInterval;
 
   /**
    * @param copies     members that must hold a write before it is acknowledged (this one
    *                   included); fewer when the group is smaller
    * @param self       this node's id
    * @param clusterKey sent to peers, or null
+   * @param catchUpInterval time between catch-up passes
    */
-  public Replication(int copies, String self, String clusterKey) {
+  public Replication(int copies, String self, String clusterKey, Duration catchUpInterval) {
+    this.catchUpInterval = catchUpInterval;
     if (copies < 1) {
       throw new IllegalArgumentException("copies must be at least 1, got " + copies);
     }
@@ -90,7 +104,7 @@ public final class Replication implements AppendListener, AutoCloseable {
   /** Wraps the node's store: writes and deletes through it wait for their copies. */
   public Store attach(Store local) {
     this.store = local;
-    this.catchUp = new CatchUp(local, client, self, () -> members,
+    this.catchUp = new CatchUp(local, client, self, () -> members, catchUpInterval,
         url -> new PeerChannel(peerLoop, transport, url, clusterKey, CatchUp.PAGE_BYTES + (1 << 20)));
     return new ReplicatedStore(local, this, client);
   }
@@ -116,7 +130,7 @@ public final class Replication implements AppendListener, AutoCloseable {
   }
 
   @Override
-  public void appended(int volume, long offset, ByteBuffer bytes) {
+  public void appended(int volume, int revision, long offset, ByteBuffer bytes) {
     byte[] copy;
     if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.position() == 0
         && bytes.remaining() == bytes.array().length) {
@@ -125,12 +139,42 @@ public final class Replication implements AppendListener, AutoCloseable {
       copy = new byte[bytes.remaining()];
       bytes.duplicate().get(copy);
     }
-    PeerSender.Range range = new PeerSender.Range(volume, offset, copy);
+    PeerSender.Range range = new PeerSender.Range(volume, revision, offset, copy);
     for (PeerSender peer : peers.values()) {
       peer.send(range);
     }
     // only now: a write that waits for this end finds the range queued to every peer
-    appendedEnds.put(volume, range.end());
+    appendedEnds.put(volume, new Appended(revision, range.end()));
+  }
+
+  @Override
+  public void deletedByCopy(Fid fid) {
+    onCopiedDelete.accept(fid);
+  }
+
+  /**
+   * What to do with a file a copy of a peer's volume deleted here: the storage node drops its
+   * derived pictures, which are each member's own (docs/CLUSTER.md, "Derived pictures").
+   */
+  public void onCopiedDelete(Consumer<Fid> action) {
+    this.onCopiedDelete = action;
+  }
+
+  /**
+   * Replaces this node's copy of {@code volume} by revision {@code revision}, read from the
+   * volume's writer, which vacuumed it and asks ({@code POST /replica/<volume>/follow}). Blocks
+   * until done.
+   *
+   * @throws IOException if the writer is unknown or the copy could not be replaced
+   */
+  void follow(int volume, int revision) throws IOException, InterruptedException {
+    CatchUp c = catchUp;
+    ClusterView.Member writer = writerOf(StoreConfig.slotOf(volume)).orElseThrow(() -> new IOException(
+        "the writer of volume " + volume + " is not known here yet"));
+    if (c == null || !c.follow(URI.create(writer.url()), volume, revision)) {
+      throw new IOException("volume " + volume + " could not be replaced by revision " + revision
+          + " from " + writer.url() + " (see this node's log)");
+    }
   }
 
   /**
@@ -141,12 +185,12 @@ public final class Replication implements AppendListener, AutoCloseable {
    * @param what the record, for the failure's message
    */
   CompletableFuture<Void> awaitCopies(int volume, String what) {
-    long end = appendedEnds.getOrDefault(volume, 0L);
+    Appended last = appendedEnds.getOrDefault(volume, new Appended(0, 0));
     int groupSize = Math.max(1, members.size());
     List<PeerSender> senders = List.copyOf(peers.values());
     CopyWaiter waiter = new CopyWaiter(Math.min(copies, groupSize) - 1, senders.size(), what);
     for (PeerSender peer : senders) {
-      peer.await(volume, end, waiter);
+      peer.await(volume, last.revision(), last.end(), waiter);
     }
     // No timer per write: every sender it waits on answers it, by the peer's answer, by the
     // request's own timeout, or at once when the range never reached the sender.
@@ -165,12 +209,17 @@ public final class Replication implements AppendListener, AutoCloseable {
    * @return whether a peer's copy was written
    */
   boolean repairFromPeers(int volume, long offset) {
+    int revision = store.stats().volumes().stream().filter(v -> v.id() == volume)
+        .mapToInt(StoreStats.VolumeStats::revision).findFirst().orElse(-1);
+    if (revision < 0) {
+      return false;
+    }
     for (ClusterView.Member m : members) {
       if (m.id().equals(self) || m.state().equals(MemberState.DOWN.token())) {
         continue;
       }
       try {
-        ByteBuffer record = client.records(URI.create(m.url()), volume, offset, 1);
+        ByteBuffer record = client.records(URI.create(m.url()), volume, revision, offset, 1);
         if (record.hasRemaining()) {
           store.repair(volume, offset, record).get(REPAIR_WAIT_SECONDS, TimeUnit.SECONDS);
           repairs.incrementAndGet();
@@ -184,6 +233,35 @@ public final class Replication implements AppendListener, AutoCloseable {
       }
     }
     return false;
+  }
+
+  /**
+   * Pulls what the peers hold of {@code volume} past this node's copy now, for a read that did
+   * not find its file here ({@link ReplicatedStore#read}); blocks for at most {@link
+   * PeerSender#REQUEST_SECONDS}. One pull per volume at a time, readers of the same volume share
+   * it, and a volume pulled less than {@link CatchUp#PULL_NOW_QUIET_MILLIS} ago is not asked
+   * again (a fid that no member holds costs its peers little).
+   *
+   * @return whether this node's copy grew
+   */
+  boolean pullNow(int volume) {
+    CatchUp c = catchUp;
+    if (c == null) {
+      return false;
+    }
+    try {
+      boolean grew = c.pullNow(volume).get(PeerSender.REQUEST_SECONDS, TimeUnit.SECONDS);
+      if (grew) {
+        pulledOnRead.incrementAndGet();
+      }
+      return grew;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      LOG.warn("pulling volume {} for a read failed: {}", volume, e.toString());
+      return false;
+    }
   }
 
   /** Records rewritten from a peer's copy since start. */
@@ -237,7 +315,7 @@ public final class Replication implements AppendListener, AutoCloseable {
     others.forEach((id, m) -> {
       PeerSender sender = peers.computeIfAbsent(id, k -> new PeerSender(id, URI.create(m.url()),
           new PeerChannel(peerLoop, transport, URI.create(m.url()), clusterKey, 64 << 10), mapper,
-          store));
+          store, client::follow));
       sender.down(m.state().equals(MemberState.DOWN.token()));
     });
   }
@@ -252,14 +330,16 @@ public final class Replication implements AppendListener, AutoCloseable {
    * @param catchingUp       whether the first catch-up pass is still running
    * @param caughtUpBytes    bytes copied from peers by catch-up since start
    * @param repairs          damaged records rewritten from a peer's copy since start
+   * @param pulledOnRead     reads that found their file only after pulling the volume's tail
+   *                         from a peer (this copy lagged) since start
    */
   public record Status(int copies, int copiesNeeded, int peers, long unreachablePeers,
-                       boolean catchingUp, long caughtUpBytes, long repairs) {}
+                       boolean catchingUp, long caughtUpBytes, long repairs, long pulledOnRead) {}
 
   public Status status() {
     return new Status(copies, copiesNeeded(), peers.size(),
         peers.values().stream().filter(PeerSender::unreachable).count(), catchingUp(),
-        caughtUpBytes(), repairs.get());
+        caughtUpBytes(), repairs.get(), pulledOnRead.get());
   }
 
   @Override

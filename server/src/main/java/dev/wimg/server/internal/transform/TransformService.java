@@ -276,7 +276,11 @@ public final class TransformService implements Closeable {
         .thenCompose(deleted -> dropDerivatives(original, blocking).thenApply(none -> deleted));
   }
 
-  private CompletableFuture<Void> dropDerivatives(Fid original, Executor blocking) {
+  /**
+   * Drops the derived pictures of {@code original}, deleted by other means than {@link
+   * #deleteOriginal} (a tombstone copied from the volume's writer in a cluster).
+   */
+  public CompletableFuture<Void> dropDerivatives(Fid original, Executor blocking) {
     cache.forgetOriginal(original);
     return derived.dropOriginal(original, blocking);
   }
