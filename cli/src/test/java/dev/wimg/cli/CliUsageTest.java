@@ -262,7 +262,7 @@ class CliUsageTest {
         + "known keys: port, bind, data, fsync, volume-size, max-upload, write-key, server, preset, "
         + "presets-only, sign-key, transform-queue, transform-cache, derived-cap, group, tracker, "
         + "zone, public-url, cluster-key, down-after, group-placement, member-placement, reserve, "
-        + "copies, raft-data\n");
+        + "copies, raft-data, catch-up-every\n");
   }
 
   @Test
