@@ -50,7 +50,7 @@ class ModuleBoundariesTest {
 
   private static final String INTERNAL = "dev.wimg.server.internal";
   private static final List<String> PACKAGES =
-      List.of("headers", "derived", "slots", "http", "transform", "files", "upload", "admin",
+      List.of("headers", "derived", "large", "slots", "http", "transform", "files", "upload", "admin",
           "replication", "cluster", "tracker");
 
   @ArchTest
@@ -83,6 +83,14 @@ class ModuleBoundariesTest {
           + "picture is computed, so their recovery can be tested and reasoned about alone");
 
   @ArchTest
+  static final ArchRule largeFilesUseNothingOfTheServer = noClasses()
+      .that().resideInAPackage(INTERNAL + ".large")
+      .should().dependOnClassesThat(resideInAPackage("dev.wimg.server..")
+          .and(resideOutsideOfPackages(INTERNAL + ".large")))
+      .because("a large file's manifest is a storage format over the store's API: the upload, "
+          + "read, delete and transform handlers use it, it knows none of them");
+
+  @ArchTest
   static final ArchRule theSlotTableUsesNothingOfTheServer = noClasses()
       .that().resideInAPackage(INTERNAL + ".slots")
       .should().dependOnClassesThat(resideInAPackage("dev.wimg.server..")
@@ -101,13 +109,15 @@ class ModuleBoundariesTest {
           + "shared context holds their services");
 
   @ArchTest
-  static final ArchRule transformUsesOnlyHttpHeadersAndDerived = usesOnly("transform", "http", "headers", "derived");
+  static final ArchRule transformUsesOnlyHttpHeadersDerivedAndLarge =
+      usesOnly("transform", "http", "headers", "derived", "large");
 
   @ArchTest
-  static final ArchRule filesUseOnlyHttpHeadersAndTransform = usesOnly("files", "http", "headers", "transform");
+  static final ArchRule filesUseOnlyHttpHeadersTransformAndLarge =
+      usesOnly("files", "http", "headers", "transform", "large");
 
   @ArchTest
-  static final ArchRule uploadUsesOnlyHttpAndHeaders = usesOnly("upload", "http", "headers");
+  static final ArchRule uploadUsesOnlyHttpHeadersAndLarge = usesOnly("upload", "http", "headers", "large");
 
   @ArchTest
   static final ArchRule adminUsesOnlyHttpTransformAndReplication =

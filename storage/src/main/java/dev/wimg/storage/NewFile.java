@@ -12,8 +12,12 @@ import java.util.Objects;
  * @param mime         media type, or null; at most {@value #MAX_MIME_BYTES} UTF-8 bytes
  * @param lastModified epoch milliseconds served as Last-Modified
  * @param data         the bytes, in order; buffers are read from position to limit and not modified
+ * @param manifest     {@code data} is a large file's manifest, which lists the chunks that hold
+ *                     its bytes (stored as they are; marked so that a read can tell: {@link
+ *                     StoredFile#manifest()})
  */
-public record NewFile(String name, String mime, long lastModified, List<ByteBuffer> data) {
+public record NewFile(String name, String mime, long lastModified, List<ByteBuffer> data,
+                      boolean manifest) {
 
   /** Longest name kept, in UTF-8 bytes. */
   public static final int MAX_NAME_BYTES = 255;
@@ -38,6 +42,11 @@ public record NewFile(String name, String mime, long lastModified, List<ByteBuff
     if (total > MAX_DATA_BYTES) {
       throw new IllegalArgumentException("data must be at most " + MAX_DATA_BYTES + " bytes, got " + total);
     }
+  }
+
+  /** A file (not a manifest). */
+  public NewFile(String name, String mime, long lastModified, List<ByteBuffer> data) {
+    this(name, mime, lastModified, data, false);
   }
 
   public static NewFile of(String name, String mime, byte[] bytes) {

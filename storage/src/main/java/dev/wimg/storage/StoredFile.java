@@ -16,9 +16,16 @@ import java.nio.ByteBuffer;
  * @param lastModified epoch milliseconds
  * @param checksum     CRC32C of the whole needle record; stable for a fid, used for the ETag
  * @param data         read-only bytes, position 0, limit = size
+ * @param manifest     {@code data} is a large file's manifest ({@link NewFile#manifest()}), not
+ *                     the file's bytes
  */
 public record StoredFile(Fid fid, String name, String mime, long lastModified, int checksum,
-                         ByteBuffer data) {
+                         ByteBuffer data, boolean manifest) {
+
+  /** A file (not a manifest). */
+  public StoredFile(Fid fid, String name, String mime, long lastModified, int checksum, ByteBuffer data) {
+    this(fid, name, mime, lastModified, checksum, data, false);
+  }
 
   public long size() {
     return data.remaining();

@@ -186,7 +186,8 @@ final class BatchStager {
     long offset = ab.end;
     crc.reset();
     ByteBuffer head = reserve(NeedleCodec.HEADER_SIZE + meta);
-    NeedleCodec.putHeader(head, NeedleCodec.flags(name, mime), meta, key, cookie, (int) size, f.lastModified());
+    int flags = NeedleCodec.flags(name, mime) | (f.manifest() ? NeedleCodec.FLAG_MANIFEST : 0);
+    NeedleCodec.putHeader(head, flags, meta, key, cookie, (int) size, f.lastModified());
     NeedleCodec.putMeta(head, name, mime);
     gather(ab, head.flip());
     for (ByteBuffer b : f.data()) {

@@ -292,7 +292,8 @@ public final class LocalStore implements Store {
     if (n == null) {
       return null;
     }
-    return new StoredFile(fid, n.name(), n.mime(), n.header().lastModified(), n.checksum(), n.data());
+    return new StoredFile(fid, n.name(), n.mime(), n.header().lastModified(), n.checksum(), n.data(),
+        n.header().manifest());
   }
 
   @Override

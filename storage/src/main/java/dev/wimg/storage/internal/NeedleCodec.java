@@ -18,7 +18,8 @@ import java.util.zip.CRC32C;
  * offset          size  type   field
  * 0               4     u32    magic {@value #MAGIC_HEX} ({@link #MAGIC})
  * 4               1     u8     version, {@link #VERSION_1}
- * 5               1     u8     flags: bit 0 tombstone, bit 1 has name, bit 2 has mime; others 0
+ * 5               1     u8     flags: bit 0 tombstone, bit 1 has name, bit 2 has mime, bit 3
+ *                              manifest (the data lists a large file's chunks); others 0
  * 6               2     u16    metaLength M, 0..{@value #MAX_META_LENGTH}
  * 8               4     u32    key, dense within the volume
  * 12              4     u32    cookie, random per fid
@@ -63,7 +64,9 @@ public final class NeedleCodec {
   public static final int FLAG_TOMBSTONE = 1;
   public static final int FLAG_HAS_NAME = 1 << 1;
   public static final int FLAG_HAS_MIME = 1 << 2;
-  static final int KNOWN_FLAGS = FLAG_TOMBSTONE | FLAG_HAS_NAME | FLAG_HAS_MIME;
+  /** The data is a large file's manifest (its chunks' fids), not the file's bytes. */
+  public static final int FLAG_MANIFEST = 1 << 3;
+  static final int KNOWN_FLAGS = FLAG_TOMBSTONE | FLAG_HAS_NAME | FLAG_HAS_MIME | FLAG_MANIFEST;
 
   public static final int OFF_MAGIC = 0;
   public static final int OFF_VERSION = OFF_MAGIC + 4;
@@ -262,9 +265,9 @@ public final class NeedleCodec {
       throw new dev.wimg.storage.CorruptNeedleException(volume, offset,
           "data length " + Integer.toUnsignedString(dataLength) + " exceeds " + Integer.MAX_VALUE);
     }
-    if ((flags & FLAG_TOMBSTONE) != 0 && (metaLength != 0 || dataLength != 0)) {
-      throw new dev.wimg.storage.CorruptNeedleException(volume, offset,
-          "tombstone with meta length " + metaLength + " and data length " + dataLength);
+    if ((flags & FLAG_TOMBSTONE) != 0 && (metaLength != 0 || dataLength != 0 || (flags & FLAG_MANIFEST) != 0)) {
+      throw new dev.wimg.storage.CorruptNeedleException(volume, offset, "tombstone with meta length "
+          + metaLength + ", data length " + dataLength + " and flags 0x" + Integer.toHexString(flags));
     }
     NeedleHeader header = new NeedleHeader(flags, metaLength, key, cookie, dataLength, lastModified);
     if (header.recordLength() > available) {

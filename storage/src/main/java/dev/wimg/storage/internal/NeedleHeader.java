@@ -15,6 +15,11 @@ package dev.wimg.storage.internal;
 public record NeedleHeader(int flags, int metaLength, long key, int cookie, int dataLength,
                            long lastModified) {
 
+  /** The data is a large file's manifest ({@link NeedleCodec#FLAG_MANIFEST}). */
+  public boolean manifest() {
+    return (flags & NeedleCodec.FLAG_MANIFEST) != 0;
+  }
+
   public boolean tombstone() {
     return (flags & NeedleCodec.FLAG_TOMBSTONE) != 0;
   }

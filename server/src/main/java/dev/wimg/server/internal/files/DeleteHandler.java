@@ -9,6 +9,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import dev.wimg.protocol.Fid;
+import dev.wimg.server.internal.large.LargeFiles;
+import dev.wimg.storage.Store;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +35,7 @@ public final class DeleteHandler {
   public void handle(Exchange ex, FilePath path) {
     CompletableFuture<Boolean> deletion;
     try {
-      deletion = server.transforms().deleteOriginal(path.fid(), server.blocking());
+      deletion = deleted(path.fid());
     } catch (RuntimeException e) {
       deletion = CompletableFuture.failedFuture(e);
     }
@@ -54,5 +58,32 @@ public final class DeleteHandler {
         ex.error(HttpResponseStatus.NOT_FOUND, ErrorResponses.FILE_NOT_FOUND);
       }
     }, () -> { }));
+  }
+
+  /**
+   * Deletes the file with its derived pictures; a large file's chunks after its manifest (so the
+   * file is gone at once; a chunk whose delete fails is garbage no fid names, logged).
+   */
+  private CompletableFuture<Boolean> deleted(Fid fid) {
+    Store store = server.store();
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return LargeFiles.chunksOf(store, fid);
+      } catch (java.io.IOException e) {
+        log.error("deleting {}: its chunks cannot be listed, they stay as garbage: {}", fid, e.getMessage());
+        return List.<Fid>of();
+      }
+    }, server.blocking()).thenCompose(chunks -> server.transforms().deleteOriginal(fid, server.blocking())
+        .thenCompose(deleted -> {
+          if (!deleted || chunks.isEmpty()) {
+            return CompletableFuture.completedFuture(deleted);
+          }
+          CompletableFuture<?>[] each = chunks.stream().map(chunk -> store.delete(chunk)
+              .exceptionally(e -> {
+                log.error("deleting chunk {} of {} failed; it stays as garbage", chunk, fid, e);
+                return false;
+              })).toArray(CompletableFuture[]::new);
+          return CompletableFuture.allOf(each).thenApply(done -> true);
+        }));
   }
 }

@@ -10,6 +10,7 @@ import dev.wimg.server.internal.http.ErrorResponses;
 import dev.wimg.server.internal.http.Exchange;
 import dev.wimg.server.internal.http.FilePath;
 import dev.wimg.server.internal.http.ServerContext;
+import dev.wimg.server.internal.large.Manifest;
 import dev.wimg.server.internal.transform.TransformHandler;
 import dev.wimg.storage.CorruptNeedleException;
 import dev.wimg.storage.Store;
@@ -18,6 +19,7 @@ import dev.wimg.storage.VolumeReadException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -149,7 +151,17 @@ public final class FileReadHandler {
     HttpRequest request = ex.request();
     HttpHeaders in = request.headers();
     String etag = file.etag();
-    long size = file.size();
+    Manifest manifest = null;
+    if (file.manifest()) {
+      try {
+        manifest = Manifest.decode(file.data());
+      } catch (IllegalArgumentException e) {
+        log.error("refusing to serve {}: its manifest is not valid: {}", path.fid(), e.getMessage());
+        ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorResponses.CORRUPT);
+        return;
+      }
+    }
+    long size = manifest != null ? manifest.size() : file.size();
     long lastModifiedSecond = Math.floorDiv(file.lastModified(), 1000) * 1000;
     AsciiString lastModified = HttpDateCache.format(file.lastModified());
 
@@ -180,19 +192,16 @@ public final class FileReadHandler {
     }
 
     HttpResponseStatus status = HttpResponseStatus.OK;
-    ByteBuffer data = file.data();
+    long first = 0;
     long length = size;
     String contentRange = null;
     if (range instanceof ByteRange.Satisfiable part) {
       status = HttpResponseStatus.PARTIAL_CONTENT;
-      data = data.slice((int) part.first(), (int) part.length());
+      first = part.first();
       length = part.length();
       contentRange = part.contentRange(size);
     }
-    ByteBuf body = ex.isHead() || length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(data);
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body,
-        HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
-    HttpHeaders out = response.headers();
+    HttpHeaders out = HEADERS.newHeaders();
     String mime = MimeTypes.effective(file.mime(), path.name(), file.name());
     out.set(HttpHeaderNames.CONTENT_TYPE, mime);
     out.set(HttpHeaderNames.CONTENT_LENGTH, length);
@@ -209,6 +218,17 @@ public final class FileReadHandler {
     } else if (name != null && !name.isEmpty()) {
       out.set(HttpHeaderNames.CONTENT_DISPOSITION, ContentDisposition.inline(name));
     }
+    if (manifest != null && !ex.isHead() && length > 0) {
+      // a large file: streamed from its chunks
+      new LargeFileBody(ex, manifest, first, first + length - 1,
+          new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, out),
+          () -> ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorResponses.CORRUPT)).start();
+      return;
+    }
+    ByteBuf body = ex.isHead() || length == 0 || manifest != null ? Unpooled.EMPTY_BUFFER
+        : Unpooled.wrappedBuffer(file.data().slice((int) first, (int) length));
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body,
+        out, EmptyHttpHeaders.INSTANCE);
     ex.respond(response).addListener(f -> Reference.reachabilityFence(file));
   }
 

@@ -19,4 +19,13 @@ public interface BodySink {
 
   /** The connection is gone: release what is held. */
   void abort();
+
+  /**
+   * Whether the sink wants no more content for now (its buffers are full while it writes): the
+   * connection then reads nothing, and no body deadline runs, until it calls {@link
+   * Exchange#resumeBody()}. Asked after each {@link #add} that returned true.
+   */
+  default boolean paused() {
+    return false;
+  }
 }

@@ -62,7 +62,15 @@ public final class ConnectionDeadline implements Runnable {
     lastProgress = System.nanoTime();
   }
 
-  /** The request is complete: no deadline while the server works on it. */
+  /**
+   * The server paused reading a body and now reads on: the body deadlines start again from now,
+   * counting the bytes received so far.
+   */
+  public void resumeBody() {
+    enter(Phase.BODY);
+  }
+
+  /** The request is complete (or its body paused): no deadline while the server works on it. */
   public void pause() {
     phase = Phase.NONE;
   }

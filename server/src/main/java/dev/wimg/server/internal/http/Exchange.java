@@ -1,19 +1,23 @@
 package dev.wimg.server.internal.http;
 
 import dev.wimg.server.internal.admin.ServerMetrics;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.RejectedExecutionException;
@@ -129,6 +133,53 @@ public final class Exchange {
     ChannelFuture written = ctx.writeAndFlush(response);
     dispatcher.responseWritten(this, written, !keepAlive);
     return written;
+  }
+
+  /**
+   * Starts a response whose body follows in pieces ({@link #writeBody}, then {@link #endBody}):
+   * adds the same headers as {@link #respond}; {@code head} must carry its Content-Length. Event
+   * loop only.
+   */
+  public void respondHead(HttpResponse head) {
+    if (responded) {
+      throw new IllegalStateException("response already sent for " + request.method() + " " + request.uri());
+    }
+    responded = true;
+    HttpHeaders headers = head.headers();
+    headers.set(HttpHeaderNames.SERVER, SERVER_NAME);
+    headers.set(HttpHeaderNames.DATE, server.dates().now());
+    if (!keepAlive) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (request.protocolVersion() == HttpVersion.HTTP_1_0) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+    server.metrics().recordResponse(methodIndex, head.status().code(), System.nanoTime() - startNanos);
+    ctx.write(head);
+  }
+
+  /** Writes a piece of a body begun with {@link #respondHead}. Event loop only. */
+  public ChannelFuture writeBody(ByteBuf piece) {
+    return ctx.writeAndFlush(new DefaultHttpContent(piece));
+  }
+
+  /** Ends a body begun with {@link #respondHead}; the connection moves on. Event loop only. */
+  public void endBody() {
+    ChannelFuture written = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    dispatcher.responseWritten(this, written, !keepAlive);
+  }
+
+  /**
+   * Abandons a body begun with {@link #respondHead} that cannot be completed (a piece failed its
+   * check): the connection is closed, so the client sees a body shorter than its Content-Length,
+   * never wrong bytes. Event loop only.
+   */
+  public void abortBody() {
+    ctx.close();
+  }
+
+  /** The request body's sink takes content again after it {@link BodySink#paused}. Event loop only. */
+  public void resumeBody() {
+    dispatcher.resumeBody(this);
   }
 
   /** Sends a JSON error. Event loop only. */

@@ -81,6 +81,8 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<Object> inbound = new ArrayDeque<>();
   /** The current state is ready for the next object. */
   private boolean wantMessage;
+  /** The body's sink asked for no more content for now ({@link BodySink#paused}). */
+  private boolean bodyPaused;
   /** {@link #deliver()} is on the stack. */
   private boolean delivering;
 
@@ -157,6 +159,7 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
       target = null;
     }
     beginExchange(head, target);
+    bodyPaused = false;
     deadline.awaitBody();
     String coding = unsupportedTransferCoding(head);
     if (coding != null) {
@@ -255,9 +258,23 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         body.finish();
       }
       maybeNextRequest();
+    } else if (sink != null && sink.paused()) {
+      // the server's turn: no read, and no deadline for the client, until the sink resumes
+      bodyPaused = true;
+      deadline.pause();
     } else if (!closing) {
       requestRead();
     }
+  }
+
+  /** Called by {@link Exchange#resumeBody}: the sink takes content again. */
+  void resumeBody(Exchange exchange) {
+    if (exchange != current || !bodyPaused || closing) {
+      return;
+    }
+    bodyPaused = false;
+    deadline.resumeBody();
+    requestRead();
   }
 
   /** Called by {@link Exchange#respond} once the response is handed to the channel. */

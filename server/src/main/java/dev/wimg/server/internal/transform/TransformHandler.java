@@ -13,6 +13,7 @@ import dev.wimg.server.internal.http.FilePath;
 import dev.wimg.server.internal.http.ServerContext;
 import dev.wimg.storage.CorruptNeedleException;
 import dev.wimg.storage.Store;
+import dev.wimg.server.internal.large.LargeFiles;
 import dev.wimg.storage.StoredFile;
 import dev.wimg.storage.VolumeReadException;
 import io.netty.buffer.ByteBuf;
@@ -228,6 +229,8 @@ public final class TransformHandler {
               unreadable.getMessage(), unreadable.volume());
           ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorResponses.UNREADABLE);
         }
+        case Failed(LargeFiles.FileTooLargeException big) ->
+            ex.error(HttpResponseStatus.UNPROCESSABLE_ENTITY, big.getMessage());
         case Failed failed -> {
           log.error("reading {} failed", key.original(), failed.cause());
           ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not read the file");
@@ -236,15 +239,35 @@ public final class TransformHandler {
     });
   }
 
-  /** Reads {@code fid} inline when resident, else on the blocking pool; answers on the event loop. */
+  /**
+   * Reads {@code fid} inline when resident, else on the blocking pool; answers on the event loop.
+   * A large file's chunks are gathered into one buffer first, on the blocking pool.
+   */
   private void read(Exchange ex, Store store, Fid fid, Consumer<Outcome> then) {
+    Consumer<Outcome> whole = outcome -> {
+      if (!(outcome instanceof Found(StoredFile file)) || !file.manifest()) {
+        then.accept(outcome);
+        return;
+      }
+      long most = server.config().imaging().limits().maxSourceBytes();
+      ex.offload(() -> {
+        Outcome gathered;
+        try {
+          gathered = new Found(LargeFiles.gather(store, file, most));
+        } catch (Exception e) {
+          gathered = new Failed(e);
+        }
+        Outcome result = gathered;
+        ex.onEventLoop(() -> then.accept(result), () -> { });
+      });
+    };
     if (server.tuning().residentReadsInline() && store.isResident(fid)) {
-      then.accept(read(store, fid));
+      whole.accept(read(store, fid));
       return;
     }
     ex.offload(() -> {
       Outcome outcome = read(store, fid);
-      ex.onEventLoop(() -> then.accept(outcome), () -> { });
+      ex.onEventLoop(() -> whole.accept(outcome), () -> { });
     });
   }
 

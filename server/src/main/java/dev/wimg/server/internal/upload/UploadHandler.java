@@ -90,11 +90,33 @@ public final class UploadHandler {
       }
       expectContinue = true;
     }
-    // No upload can be larger than the memory all uploads share: past it, it is refused (413)
-    // rather than told to retry (503) a request that could never fit.
-    long limit = Math.min(server.config().maxUploadBytes(), server.uploads().limitBytes());
     boolean chunked = HttpUtil.isTransferEncodingChunked(request);
     long declared = chunked ? -1 : HttpUtil.getContentLength(request, 0L);
+    String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+    if (!isMultipart(contentType) && (declared < 0 || declared > ChunkedUpload.CHUNK_BYTES)) {
+      // Large, or of unknown length: stored chunk by chunk as it streams in, in bounded memory.
+      if (declared > server.config().maxUploadBytes()) {
+        ex.refuse(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "upload of " + declared
+            + " bytes exceeds the limit of " + server.config().maxUploadBytes() + " bytes");
+        return null;
+      }
+      BodySink sink;
+      try {
+        sink = new ChunkedUpload(this, ex, checkedName(nameParameter(ex.target())),
+            storedMime(contentType), server.config().maxUploadBytes());
+      } catch (IllegalArgumentException e) {
+        ex.refuse(HttpResponseStatus.BAD_REQUEST, e.getMessage());
+        return null;
+      }
+      if (expectContinue) {
+        ex.ctx().writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+            HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+      }
+      return sink;
+    }
+    // No upload held in memory can be larger than the memory all uploads share: past it, it is
+    // refused (413) rather than told to retry (503) a request that could never fit.
+    long limit = Math.min(server.config().maxUploadBytes(), server.uploads().limitBytes());
     if (declared > limit) {
       ex.refuse(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
           "upload of " + declared + " bytes exceeds the limit of " + limit + " bytes");
@@ -108,7 +130,6 @@ public final class UploadHandler {
     BodySink sink;
     try {
       String queryName = nameParameter(ex.target());
-      String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
       if (isMultipart(contentType)) {
         sink = new MultipartUpload(this, ex, limit, reserved);
       } else {
@@ -174,42 +195,60 @@ public final class UploadHandler {
           MimeTypes.effective(file.mime(), file.name()), written.etag()));
     }
     if (failure != null) {
-      String noSpace = ErrorResponses.outOfSpace(failure);
-      String noCopies = ErrorResponses.unavailable(failure);
-      if (noCopies != null) {
-        log.warn("upload of {} file(s) not acknowledged: {}", files.size(), noCopies);
-      } else if (noSpace != null) {
-        // One line: the store has logged the failed batch with its stack trace already.
-        log.warn("upload of {} file(s) refused with 507, {}: {}", files.size(), noSpace, failure.getMessage());
-      } else {
-        log.error("storing an upload of {} file(s) failed", files.size(), failure);
-      }
+      List<Fid> orphans = new ArrayList<>();
       for (CompletableFuture<WriteResult> write : writes) {
         if (!write.isCompletedExceptionally()) {
-          Fid orphan = write.resultNow().fid();
-          server.store().delete(orphan).whenComplete((deleted, e) -> {
-            if (e != null) {
-              log.warn("could not delete {} left by a failed upload", orphan, e);
-            }
-          });
+          orphans.add(write.resultNow().fid());
         }
       }
-      if (noCopies != null) {
-        ex.unavailable("could not store the file: " + noCopies);
-      } else if (noSpace != null) {
-        ex.error(HttpResponseStatus.INSUFFICIENT_STORAGE, "could not store the file: " + noSpace);
-      } else {
-        ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not store the file");
-      }
+      failed(ex, failure, files.size() + " file(s)", orphans);
       return;
     }
-    Object body = asArray ? results : results.getFirst();
+    created(ex, asArray ? results : results.getFirst(), asArray ? null : results.getFirst().url());
+  }
+
+  /** 201 with {@code body} (a result or a list of them), and Location if given. */
+  void created(Exchange ex, Object body, String location) {
     FullHttpResponse response = server.json().response(ex.alloc(), HttpResponseStatus.CREATED, body);
-    if (!asArray) {
-      response.headers().set(HttpHeaderNames.LOCATION, results.getFirst().url());
+    if (location != null) {
+      response.headers().set(HttpHeaderNames.LOCATION, location);
     }
     response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
     ex.respond(response);
+  }
+
+  /**
+   * Answers an upload that could not be stored (503 with too few copies, 507 out of space, else
+   * 500) unless an answer was sent already, and deletes what it had stored ({@code orphans}).
+   */
+  void failed(Exchange ex, Throwable failure, String what, List<Fid> orphans) {
+    String noSpace = ErrorResponses.outOfSpace(failure);
+    String noCopies = ErrorResponses.unavailable(failure);
+    if (noCopies != null) {
+      log.warn("upload of {} not acknowledged: {}", what, noCopies);
+    } else if (noSpace != null) {
+      // One line: the store has logged the failed batch with its stack trace already.
+      log.warn("upload of {} refused with 507, {}: {}", what, noSpace, failure.getMessage());
+    } else {
+      log.error("storing an upload of {} failed", what, failure);
+    }
+    for (Fid orphan : orphans) {
+      server.store().delete(orphan).whenComplete((deleted, e) -> {
+        if (e != null) {
+          log.warn("could not delete {} left by a failed upload", orphan, e);
+        }
+      });
+    }
+    if (ex.responded()) {
+      return;
+    }
+    if (noCopies != null) {
+      ex.unavailable("could not store the file: " + noCopies);
+    } else if (noSpace != null) {
+      ex.error(HttpResponseStatus.INSUFFICIENT_STORAGE, "could not store the file: " + noSpace);
+    } else {
+      ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "could not store the file");
+    }
   }
 
   private static boolean isMultipart(String contentType) {
