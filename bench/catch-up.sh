@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Catch-up of a storage node that missed 1 GiB: a new member of a group pulls its peer's volumes
-# (GET /replica/<volume>?from=N, each record checked, appended with fsync), against curl fetching
+# (GET /replica/<volume>?revision=R&from=N, each record checked, appended with fsync), against curl fetching
 # the same volume files from nginx (sendfile) into files on the same disk followed by sync. Both
 # start with the volume files out of the page cache (posix_fadvise DONTNEED, no root needed).
 #
@@ -84,7 +84,7 @@ for run in $(seq 1 "$RUNS"); do
   bytes=$(sed -E 's/.*: ([0-9]+) bytes copied.*/\1/' <<<"$line")
   for v in "${volumes[@]}"; do
     n=$(stat -c %s "$v")
-    end=$(curl -sf "$a/replica" | grep -o "\"id\":$(basename "$v" .dat | cut -d- -f2),\"end\":[0-9]*" | grep -o '[0-9]*$')
+    end=$(curl -sf "$a/replica" | grep -o "\"id\":$(basename "$v" .dat | cut -d- -f2),\"revision\":[0-9]*,\"end\":[0-9]*" | grep -o '[0-9]*$')
     cmp -n "$end" "$v" "$work/b/$(basename "$v")" || bench_die "B's copy of $(basename "$v") differs from A's"
   done
   kill -TERM "$b_pid"; wait "$b_pid" 2>/dev/null || true

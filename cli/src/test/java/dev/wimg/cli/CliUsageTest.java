@@ -227,10 +227,10 @@ class CliUsageTest {
     CliRun size = CliRun.run(Map.of(), cwd, "server", "--port", "0", "--volume-size", "0");
     assertThat(size.exitCode()).as(size.toString()).isEqualTo(ExitCode.USAGE.code());
     assertThat(size.stderr()).startsWith("wimg server: --volume-size must be 1m..32g, got 0 bytes\n");
-    CliRun upload = CliRun.run(Map.of(), cwd, "server", "--port", "0", "--max-upload", "1t");
+    CliRun upload = CliRun.run(Map.of(), cwd, "server", "--port", "0", "--max-upload", "2t");
     assertThat(upload.exitCode()).as(upload.toString()).isEqualTo(ExitCode.USAGE.code());
-    assertThat(upload.stderr()).startsWith("wimg server: --max-upload must be at most 2147483647 bytes, got "
-        + (1L << 40) + "\n");
+    assertThat(upload.stderr()).startsWith("wimg server: --max-upload must be at most 1t (1099511627776 bytes), got "
+        + (2L << 40) + "\n");
   }
 
   @Test

@@ -12,7 +12,9 @@ import java.util.Objects;
  * @param bind            address to listen on; loopback by default
  * @param port            TCP port; 0 picks a free one (see {@link WimgServer#port()})
  * @param store           the storage engine's settings (data folder, fsync, volume size)
- * @param maxUploadBytes  largest single upload body, bytes; larger gets 413
+ * @param maxUploadBytes  largest file, bytes, by any upload; larger gets 413 (a file held in memory
+ *                        while it is uploaded, multipart or up to one chunk, is limited by the
+ *                        upload memory too; a larger raw or resumable one is stored in chunks)
  * @param writeKey        bearer key required for POST and DELETE, or null; required (non-null)
  *                        when {@code bind} is not a loopback address
  * @param idleTimeout     a connection with no complete request for this long is closed
@@ -25,8 +27,10 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
   public static final String DEFAULT_BIND = "127.0.0.1";
   /** Default port, as SeaweedFS's master so the muscle memory carries over. */
   public static final int DEFAULT_PORT = 9333;
-  /** Default upload limit: 64 MiB. */
-  public static final long DEFAULT_MAX_UPLOAD_BYTES = 64L << 20;
+  /** Default upload limit: 64 GiB. */
+  public static final long DEFAULT_MAX_UPLOAD_BYTES = 64L << 30;
+  /** Largest upload limit: 1 TiB (a manifest of 131,072 chunks, 8 MiB of entries). */
+  public static final long MAX_UPLOAD_BYTES = 1L << 40;
   /** Default idle timeout. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
   /** Largest volume file, bytes: the storage engine keeps offsets as 32-bit counts of 8-byte units. */
@@ -40,8 +44,8 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("port must be 0..65535, got " + port);
     }
-    if (maxUploadBytes < 0 || maxUploadBytes > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("maxUploadBytes must be 0.." + Integer.MAX_VALUE + ", got " + maxUploadBytes);
+    if (maxUploadBytes < 0 || maxUploadBytes > MAX_UPLOAD_BYTES) {
+      throw new IllegalArgumentException("maxUploadBytes must be 0.." + MAX_UPLOAD_BYTES + ", got " + maxUploadBytes);
     }
     if (writeKey != null && writeKey.isBlank()) {
       throw new IllegalArgumentException("writeKey must not be blank");

@@ -11,6 +11,7 @@ import dev.wimg.server.internal.http.InFlightRequests;
 import dev.wimg.server.internal.http.JsonBodies;
 import dev.wimg.server.internal.http.Membership;
 import dev.wimg.server.internal.replication.Replication;
+import dev.wimg.server.internal.upload.TusUploads;
 import dev.wimg.server.internal.http.OpenConnections;
 import dev.wimg.server.internal.http.ServerContext;
 import dev.wimg.server.internal.http.ServerTuning;
@@ -163,7 +164,8 @@ public final class WimgServer implements AutoCloseable {
       UploadBudget uploads = new UploadBudget(tuning.uploadBudgetBytes());
       ServerContext context = new ServerContext(store, config, tuning, metrics, json, new ErrorResponses(json),
           uploads, blocking, WriteAuth.forKey(config.writeKey()), new HttpDateCache(), new InFlightRequests(),
-          readVersion(), transport.name(), System.nanoTime(), transforms, membership, replication);
+          readVersion(), transport.name(), System.nanoTime(), transforms, membership, replication,
+          TusUploads.open(config.store().dataDir().resolve("uploads"), store));
       OpenConnections connections = new OpenConnections();
       ThreadPoolExecutor pool = blocking;
       if (replication != null) {
@@ -344,6 +346,7 @@ public final class WimgServer implements AutoCloseable {
         blocking.shutdownNow();
         Thread.currentThread().interrupt();
       }
+      context.resumable().close();
       try {
         context.transforms().close();
       } catch (IOException e) {

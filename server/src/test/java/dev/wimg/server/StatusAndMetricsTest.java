@@ -52,7 +52,7 @@ class StatusAndMetricsTest {
       assertThat(volume.get("deletedNeedles").asLong()).isEqualTo(1);
       JsonNode engine = status.get("engine");
       assertThat(engine.get("group").asInt()).isEqualTo(1);
-      assertThat(engine.get("maxUploadBytes").asLong()).isEqualTo(64L << 20);
+      assertThat(engine.get("maxUploadBytes").asLong()).isEqualTo(64L << 30);
       assertThat(engine.get("transport").asText()).isIn("epoll", "nio");
       assertThat(engine.get("writeKeyRequired").asBoolean()).isFalse();
       assertThat(server.head("/status").body()).isEmpty();

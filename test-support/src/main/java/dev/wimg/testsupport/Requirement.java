@@ -45,7 +45,31 @@ public enum Requirement {
             + "); install it with: apt-get install libvips42");
       }
     }
+  },
+
+  /** Debian's Python 3 with tuspy, a real tus client ({@value #SYSTEM_PYTHON}). */
+  TUSPY("needs tuspy") {
+    @Override
+    public Optional<String> unmet() {
+      try {
+        Process p = new ProcessBuilder(SYSTEM_PYTHON, "-c", "import tusclient").redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (p.waitFor() == 0) {
+          return Optional.empty();
+        }
+        return Optional.of(SYSTEM_PYTHON + " cannot import tusclient; install it with: apt-get install python3-tuspy");
+      } catch (java.io.IOException e) {
+        return Optional.of(SYSTEM_PYTHON + " cannot be run (" + e.getMessage()
+            + "); install it with: apt-get install python3-tuspy");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Optional.of("interrupted");
+      }
+    }
   };
+
+  /** The Python that Debian's python3-* packages are installed for. */
+  public static final String SYSTEM_PYTHON = "/usr/bin/python3";
 
   /** The library file libvips is loaded from unless {@value #LIBVIPS_PROPERTY} names another. */
   public static final String LIBVIPS_LIBRARY = "libvips.so.42";

@@ -70,10 +70,10 @@ class ServerCommand implements Callable<Integer> {
           "Default: 1g", "Environment: WIMG_VOLUME_SIZE."})
   private long volumeSize;
 
-  @Option(names = "--max-upload", paramLabel = "SIZE", defaultValue = "64m",
+  @Option(names = "--max-upload", paramLabel = "SIZE", defaultValue = "64g",
       converter = ByteSizeConverter.class,
-      description = {"Largest single upload; larger ones get 413.", "Default: 64m",
-          "Environment: WIMG_MAX_UPLOAD."})
+      description = {"Largest file by any upload, at most 1t; larger ones get 413 (files over "
+          + "8m are stored in chunks as they arrive).", "Default: 64g", "Environment: WIMG_MAX_UPLOAD."})
   private long maxUpload;
 
   @Option(names = "--write-key", paramLabel = "KEY",
@@ -130,9 +130,9 @@ class ServerCommand implements Callable<Integer> {
       throw new CliFailure(ExitCode.USAGE, "--volume-size must be 1m.." + (ServerConfig.MAX_VOLUME_SIZE_LIMIT >> 30)
           + "g, got " + volumeSize + " bytes");
     }
-    if (maxUpload < 0 || maxUpload > Integer.MAX_VALUE) {
-      throw new CliFailure(ExitCode.USAGE, "--max-upload must be at most " + Integer.MAX_VALUE + " bytes, got "
-          + maxUpload);
+    if (maxUpload < 0 || maxUpload > ServerConfig.MAX_UPLOAD_BYTES) {
+      throw new CliFailure(ExitCode.USAGE, "--max-upload must be at most 1t (" + ServerConfig.MAX_UPLOAD_BYTES
+          + " bytes), got " + maxUpload);
     }
   }
 

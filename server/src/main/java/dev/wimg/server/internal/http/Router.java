@@ -5,6 +5,7 @@ import dev.wimg.server.internal.admin.MetricsHandler;
 import dev.wimg.server.internal.admin.StatusHandler;
 import dev.wimg.server.internal.files.DeleteHandler;
 import dev.wimg.server.internal.files.FileReadHandler;
+import dev.wimg.server.internal.upload.TusHandler;
 import dev.wimg.server.internal.upload.UploadHandler;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -20,6 +21,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  *   GET, HEAD       /metrics                  Prometheus text
  *   GET, HEAD       /&lt;fid&gt;[/&lt;name&gt;]          the file
  *   DELETE          /&lt;fid&gt;[/&lt;name&gt;]          delete the file
+ *   (tus)           /uploads/...              resumable uploads ({@link TusHandler})
  *   (any)           /replica...               a cluster member's copies ({@link ReplicaHandler})
  *   GET             /verify                   a cluster member's copies against its peers'
  * </pre>
@@ -38,6 +40,7 @@ public final class Router {
   private final DeleteHandler delete;
   private final StatusHandler status;
   private final MetricsHandler metrics;
+  private final TusHandler tus;
   /** A cluster member's {@code /replica} endpoints, or null (the all-in-one server has none). */
   private final ReplicaHandler replica;
 
@@ -47,8 +50,10 @@ public final class Router {
     this.delete = new DeleteHandler(server);
     this.status = new StatusHandler(server);
     this.metrics = new MetricsHandler(server);
+    this.tus = new TusHandler(server);
     this.replica = server.replication() == null ? null
-        : new ReplicaHandler(server.replication(), server.config().maxUploadBytes());
+        : new ReplicaHandler(server.replication(),
+            Math.min(server.config().maxUploadBytes(), server.uploads().limitBytes()));
   }
 
   /** Handles {@code ex}; returns where its body goes, or null to discard the body. */
@@ -82,6 +87,9 @@ public final class Router {
       default -> {
         // a file path, or not found
       }
+    }
+    if (TusHandler.handles(path)) {
+      return tus.route(ex);
     }
     if (replica != null && ReplicaHandler.handles(path)) {
       return replica.route(ex);

@@ -5,6 +5,7 @@ import dev.wimg.server.ServerConfig;
 import dev.wimg.server.internal.admin.ServerMetrics;
 import dev.wimg.server.internal.headers.HttpDateCache;
 import dev.wimg.server.internal.transform.TransformService;
+import dev.wimg.server.internal.upload.TusUploads;
 import dev.wimg.server.internal.upload.UploadBudget;
 import dev.wimg.storage.Store;
 import java.util.concurrent.Executor;
@@ -31,6 +32,7 @@ import java.util.concurrent.Executor;
  * @param membership  whether uploads are taken now (a node of a cluster needs a tracker's yes)
  * @param replication a cluster member's replication to its group, or null for the all-in-one
  *                    server
+ * @param resumable   the resumable (tus) uploads in progress
  */
 public record ServerContext(Store store, ServerConfig config, ServerTuning tuning,
                             ServerMetrics metrics, JsonBodies json, ErrorResponses errors,
@@ -38,4 +40,4 @@ public record ServerContext(Store store, ServerConfig config, ServerTuning tunin
                             HttpDateCache dates, InFlightRequests inFlight, String version,
                             String transport, long startNanos,
                             TransformService transforms, Membership membership,
-                            Replication replication) {}
+                            Replication replication, TusUploads resumable) {}

@@ -21,7 +21,9 @@ import java.util.List;
  * 5      3    -     reserved, zero
  * 8      8    u64   file size, bytes
  * 16     4    u32   chunk count N
- * 20     4    u32   nominal chunk size, bytes (every chunk but the last has it)
+ * 20     4    u32   chunk size the file was cut at, bytes: no chunk is larger (a raw upload's
+ *                   chunks all have it but the last; a resumable upload's end where its PATCHes
+ *                   did, too)
  * </pre>
  * Then N chunk entries of {@value #CHUNK_BYTES} bytes:
  * <pre>
@@ -41,7 +43,7 @@ import java.util.List;
  * that breaks one is reported, never followed.
  *
  * @param size      the file's size
- * @param chunkSize the nominal chunk size
+ * @param chunkSize the size the file was cut at: no chunk is larger
  * @param chunks    the chunks in file order
  */
 public record Manifest(long size, int chunkSize, List<Chunk> chunks) {

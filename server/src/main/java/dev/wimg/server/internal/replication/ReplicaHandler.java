@@ -72,7 +72,8 @@ public final class ReplicaHandler {
 
   /**
    * @param replication    the node's replication (its cluster key: null means loopback only)
-   * @param maxUploadBytes the largest upload: a copy may carry one such record
+   * @param maxUploadBytes the largest file held whole in one record (larger ones are chunks): a
+   *                       copy may carry one such record
    */
   public ReplicaHandler(Replication replication, long maxUploadBytes) {
     this.replication = replication;

@@ -353,6 +353,24 @@ public final class UploadHandler {
     return name;
   }
 
+  /** {@link #checkedName}, or null where it would refuse the name (a tus upload's metadata). */
+  static String checkedNameOrNull(String name) {
+    try {
+      return checkedName(name);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /** {@link #storedMime}, or null where it would refuse the type (a tus upload's metadata). */
+  static String storedMimeOrNull(String type) {
+    try {
+      return storedMime(type);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
   /**
    * A file name as stored: null for none or empty.
    *
