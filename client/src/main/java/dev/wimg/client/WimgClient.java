@@ -238,6 +238,78 @@ public final class WimgClient implements AutoCloseable {
     return sendUpload(BodyPublishers.ofFile(file), size, name, mime);
   }
 
+  /** Told how far a transfer got; called from the threads that send, often: keep it quick. */
+  @FunctionalInterface
+  public interface ProgressListener {
+    /**
+     * @param done  bytes the server holds or has been sent so far
+     * @param total the file's size
+     */
+    void progress(long done, long total);
+  }
+
+  /** Files larger than this go up in parallel parts ({@link #uploadResumable}). */
+  public static final long LARGE_FILE_BYTES = 8L << 20;
+  /** Parts sent at once by {@link #uploadResumable}. */
+  public static final int DEFAULT_STREAMS = 4;
+
+  /**
+   * Uploads a large file in {@link #DEFAULT_STREAMS} parallel streams and resumably, by the
+   * server's tus endpoint ({@code /uploads/}, docs/API.md "Resumable uploads"): the file is cut
+   * into parts whose size follows each stream's measured rate (a faster stream takes larger
+   * parts, between 4 and 64 MiB), each sent as a partial upload, then joined into one file. The
+   * parts are recorded in {@code state} as they are created and acknowledged, so that a call after
+   * an interruption (the process killed, the connection lost) with the same state file sends only
+   * what the server lacks: it asks the server how far each part got. The state file is deleted
+   * once the file is stored; one of another file, of this file changed since, or of another server
+   * is ignored.
+   *
+   * <p>Every part goes to one storage node (a tus upload lives where it was created): the first
+   * upload target of the cluster view, else the first URL.
+   *
+   * @param state    where the parts are recorded, or null for no resuming
+   * @param listener told of the bytes sent (and found held by the server), or null
+   * @return the stored file
+   */
+  public UploadResult uploadResumable(Path file, Path state, ProgressListener listener) throws IOException {
+    URI target = null;
+    for (URI node : routes().uploadTargets(uploadTurn.getAndIncrement(), 1, cache::recentlyFailed)) {
+      target = node;
+      break;
+    }
+    if (target == null) {
+      target = servers().getFirst();
+    }
+    String mime = Files.probeContentType(file);
+    Path fileName = file.getFileName();
+    String name = fileName == null ? null : fileName.toString();
+    ParallelUpload upload = new ParallelUpload(http, json, target, writeKey, requestTimeout, file, state,
+        DEFAULT_STREAMS, listener);
+    String fid = upload.run(name, mime == null ? OCTET_STREAM : mime);
+    lastResumedBytes = upload.resumedBytes();
+    // the stored file as the server serves it: size, type and ETag
+    HttpResponse<InputStream> head = send(request(target.resolve("/" + fid))
+        .method("HEAD", BodyPublishers.noBody()).build());
+    try (InputStream in = head.body()) {
+      requireStatus(head, in, 200);
+    }
+    long size = head.headers().firstValueAsLong("Content-Length").orElse(-1);
+    if (size != Files.size(file)) {
+      throw new IOException("server " + target + " holds " + size + " bytes as " + fid + ", "
+          + Files.size(file) + " were sent");
+    }
+    return new UploadResult(fid, "/" + fid, size,
+        head.headers().firstValue("Content-Type").orElse(mime == null ? OCTET_STREAM : mime),
+        head.headers().firstValue("ETag").orElse(null));
+  }
+
+  /** Bytes the server already held when the last {@link #uploadResumable} began (it resumed). */
+  public long lastResumedBytes() {
+    return lastResumedBytes;
+  }
+
+  private volatile long lastResumedBytes;
+
   /**
    * Uploads bytes.
    *

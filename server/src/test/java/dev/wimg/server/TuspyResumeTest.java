@@ -2,21 +2,18 @@ package dev.wimg.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.wimg.testsupport.RandomFiles;
 import dev.wimg.testsupport.Requirement;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,16 +57,7 @@ class TuspyResumeTest {
   void tuspyKilledHalfWayResumesFromTheServersOffset() throws Exception {
     Requirement.TUSPY.require();
     Path file = dir.resolve("big.bin");
-    MessageDigest sent = MessageDigest.getInstance("SHA-256");
-    try (OutputStream out = Files.newOutputStream(file)) {
-      Random random = new Random(42);
-      byte[] block = new byte[1 << 20];
-      for (long done = 0; done < SIZE; done += block.length) {
-        random.nextBytes(block);
-        sent.update(block);
-        out.write(block);
-      }
-    }
+    String sent = RandomFiles.write(file, SIZE, 42);
     Path script = Files.writeString(dir.resolve("upload.py"), CLIENT);
     try (TestServer server = TestServer.start(TestServer.config(dir.resolve("data"))
         .withMaxUploadBytes(512L << 20))) {
@@ -105,17 +93,7 @@ class TuspyResumeTest {
       String fid = head.headers().firstValue("X-Wimg-Fid").orElseThrow();
       HttpResponse<InputStream> file2 = server.http.send(server.request("/" + fid).GET().build(),
           HttpResponse.BodyHandlers.ofInputStream());
-      MessageDigest got = MessageDigest.getInstance("SHA-256");
-      long bytes = 0;
-      try (InputStream in = file2.body()) {
-        byte[] buf = new byte[1 << 20];
-        for (int n; (n = in.read(buf)) > 0; ) {
-          got.update(buf, 0, n);
-          bytes += n;
-        }
-      }
-      assertThat(bytes).isEqualTo(SIZE);
-      assertThat(HexFormat.of().formatHex(got.digest())).isEqualTo(HexFormat.of().formatHex(sent.digest()));
+      assertThat(RandomFiles.digest(file2.body())).isEqualTo(new RandomFiles.Digest(sent, SIZE));
     }
   }
 

@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code wimg upload FILE...}: one request per file, in order, each streamed from disk. Prints a
+ * {@code wimg upload FILE...}: one request per file, in order, each streamed from disk (a file over
+ * 8 MiB in parallel parts, resumable with {@code --resume}: {@link WimgClient#uploadResumable}). Prints a
  * line {@code <fid> <url>} as each is acknowledged. A file that fails gets an error line on stderr
  * naming it and the next file is tried; the exit code is then the highest code among the failures
  * (see {@link #call()}). If stdout cannot be written, it stops: the fid just stored is named on
@@ -50,11 +51,31 @@ final class UploadCommand implements Callable<Integer> {
           + "an array of them for several (only the files stored; failures go to stderr).")
   private boolean json;
 
+  @Option(names = "--resume",
+      description = "Go on with an upload of a large FILE that was interrupted: send only what the "
+          + "server lacks, as recorded in FILE.wimg-upload. Without it such an upload starts again.")
+  private boolean resume;
+
   @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to upload.")
   private List<Path> files;
 
   UploadCommand(Environment environment) {
     this.environment = environment;
+  }
+
+  /**
+   * A file over {@link WimgClient#LARGE_FILE_BYTES} goes up in parallel parts, resumably, its
+   * parts recorded in {@code FILE.wimg-upload} until it is stored; a smaller one in one request.
+   */
+  private UploadResult upload(WimgClient client, Path f) throws IOException {
+    if (java.nio.file.Files.size(f) <= WimgClient.LARGE_FILE_BYTES) {
+      return client.upload(f);
+    }
+    Path state = f.resolveSibling(f.getFileName() + ".wimg-upload");
+    if (!resume) {
+      java.nio.file.Files.deleteIfExists(state);
+    }
+    return client.uploadResumable(f, state, null);
   }
 
   /**
@@ -77,7 +98,7 @@ final class UploadCommand implements Callable<Integer> {
         }
         UploadResult r;
         try {
-          r = client.upload(f);
+          r = upload(client, f);
         } catch (IOException e) {
           worst = worse(worst, report(remote.explain(e), f));
           continue;

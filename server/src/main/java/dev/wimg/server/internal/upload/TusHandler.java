@@ -107,6 +107,19 @@ public final class TusHandler {
       Router.unauthorized(ex);
       return null;
     }
+    if (method == HttpMethod.POST || method == HttpMethod.PATCH) {
+      // as for POST /files: a node that takes no uploads now says so before any byte is stored
+      String notMember = server.membership().refusal();
+      if (notMember != null) {
+        refuse(ex, HttpResponseStatus.SERVICE_UNAVAILABLE, notMember);
+        return null;
+      }
+      String lowSpace = server.membership().lowSpace();
+      if (lowSpace != null) {
+        refuse(ex, HttpResponseStatus.INSUFFICIENT_STORAGE, lowSpace);
+        return null;
+      }
+    }
     if (id == null) {
       if (method == HttpMethod.POST) {
         return create(ex);

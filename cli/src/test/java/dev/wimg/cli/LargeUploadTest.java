@@ -1,0 +1,90 @@
+package dev.wimg.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.testsupport.RandomFiles;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code wimg upload} of a large file: sent in parallel parts (tus), the client process killed
+ * with SIGKILL half-way, then {@code wimg upload --resume}: only what the server lacks is sent again
+ * (fewer bytes reach the server than the file holds) and the file reads back byte-identical.
+ */
+class LargeUploadTest {
+
+  private static final long SIZE = 200L << 20;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir
+  Path dir;
+
+  private static long receivedBytes(HttpClient http, URI server) throws Exception {
+    String metrics = http.send(HttpRequest.newBuilder(server.resolve("/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    return metrics.lines().filter(l -> l.startsWith("wimg_http_received_bytes_total"))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  private static long piecesDone(Path state) {
+    try {
+      long done = 0;
+      for (JsonNode p : JSON.readTree(Files.readAllBytes(state)).path("pieces")) {
+        done += p.path("done").asBoolean() ? p.path("size").asLong() : 0;
+      }
+      return done;
+    } catch (Exception e) {
+      return 0; // not written yet, or being replaced
+    }
+  }
+
+  @Test
+  void aLargeUploadKilledHalfWayIsResumedAndReadsBackIdentical() throws Exception {
+    Path file = dir.resolve("big.bin");
+    String expected = RandomFiles.write(file, SIZE, 7);
+    Path state = dir.resolve("big.bin.wimg-upload");
+    try (ChildServer server = ChildServer.start(dir, dir.resolve("server.log"), "--data", dir.resolve("data").toString());
+         HttpClient http = HttpClient.newHttpClient()) {
+      String url = server.url().toString();
+      String java = ProcessHandle.current().info().command().orElseThrow();
+      Process client = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+          Main.class.getName(), "upload", "--server", url, file.toString())
+          .redirectErrorStream(true).redirectOutput(dir.resolve("client.log").toFile()).start();
+      await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(20))
+          .until(() -> piecesDone(state) >= SIZE / 3 || !client.isAlive());
+      assertThat(client.isAlive()).as("the client still uploading: %s", Files.readString(dir.resolve("client.log")))
+          .isTrue();
+      client.destroyForcibly(); // SIGKILL
+      assertThat(client.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      long held = piecesDone(state);
+      assertThat(held).isPositive().isLessThan(SIZE);
+
+      long before = receivedBytes(http, server.url());
+      CliRun resumed = CliRun.run(Map.of(), dir, "upload", "--resume", "--json", "--server", url, file.toString());
+      assertThat(resumed.exitCode()).as(resumed.toString()).isZero();
+      long sentAgain = receivedBytes(http, server.url()) - before;
+      assertThat(sentAgain).as("bytes the resumed upload sent (%d of the file were held)", held)
+          .isLessThanOrEqualTo(SIZE - held + (1 << 20));
+      assertThat(state).doesNotExist();
+      String fid = JSON.readTree(resumed.stdout()).get("fid").asText();
+
+      HttpResponse<java.io.InputStream> got = http.send(HttpRequest.newBuilder(server.url().resolve("/" + fid)).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      assertThat(got.statusCode()).isEqualTo(200);
+      assertThat(RandomFiles.digest(got.body())).isEqualTo(new RandomFiles.Digest(expected, SIZE));
+      assertThat(got.headers().firstValue("Content-Disposition").orElseThrow()).contains("big.bin");
+    }
+  }
+}

@@ -1,0 +1,400 @@
+package dev.wimg.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A large file sent to one server as tus partial uploads in parallel, then joined
+ * ({@code Upload-Concat: final}) into one file (the server's API: docs/API.md, "Resumable
+ * uploads").
+ *
+ * <p>{@link #streams} threads take the next piece of the file from a shared cursor. Each piece is
+ * one partial upload created with its bytes ({@code creation-with-upload}: one request), and its
+ * size follows the stream's measured rate: what it sends in {@link #TARGET_SECONDS} s, within
+ * {@link #MIN_PIECE_BYTES} and {@link #MAX_PIECE_BYTES}; so a faster stream takes larger pieces
+ * and carries more of the file.
+ *
+ * <p>Resumable: the pieces (offset, size, URL, whether the server acknowledged them) are kept in a
+ * state file, replaced whole after each one; a run given a state file of the same file (size and
+ * modification time) asks the server how far each unfinished piece got ({@code HEAD}), sends only
+ * the rest, and goes on from where the pieces ended.
+ */
+final class ParallelUpload {
+
+  /** First piece of each stream, bytes. */
+  static final int FIRST_PIECE_BYTES = 8 << 20;
+  static final int MIN_PIECE_BYTES = 4 << 20;
+  static final int MAX_PIECE_BYTES = 64 << 20;
+  /** A piece should take a stream about this long at its measured rate. */
+  static final double TARGET_SECONDS = 2.0;
+
+  /** One piece of the file: a partial upload on the server. */
+  record Piece(long offset, long size, String url, boolean done) {}
+
+  private final HttpClient http;
+  private final ObjectMapper json;
+  private final URI server;
+  private final String writeKey;
+  private final Duration timeout;
+  private final Path file;
+  private final Path state;
+  private final int streams;
+  private final WimgClient.ProgressListener listener;
+  private final long size;
+  private final List<Piece> pieces = new ArrayList<>();
+  /** Ranges {offset, length} before {@link #cursor} that no recorded piece covers (a resumed run). */
+  private final java.util.ArrayDeque<long[]> holes = new java.util.ArrayDeque<>();
+  private long cursor;
+  private final AtomicLong sent = new AtomicLong();
+  private long resumedBytes;
+  /** The file's modification time when the run began (the state file must match it). */
+  private long modified;
+
+  ParallelUpload(HttpClient http, ObjectMapper json, URI server, String writeKey, Duration timeout,
+                 Path file, Path state, int streams, WimgClient.ProgressListener listener) throws IOException {
+    this.http = http;
+    this.json = json;
+    this.server = server;
+    this.writeKey = writeKey;
+    this.timeout = timeout;
+    this.file = file;
+    this.state = state;
+    this.streams = streams;
+    this.listener = listener;
+    this.size = Files.size(file);
+  }
+
+  /** Bytes the server held already when this run began (a resumed upload). */
+  long resumedBytes() {
+    return resumedBytes;
+  }
+
+  /** Sends the file; returns the fid of the joined file. */
+  String run(String name, String mime) throws IOException {
+    modified = Files.getLastModifiedTime(file).toMillis();
+    loadState();
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+         ExecutorService pool = Executors.newFixedThreadPool(streams,
+             Thread.ofVirtual().name("wimg-upload-", 0).factory())) {
+      // unfinished pieces of an earlier run first, then new ones
+      List<Future<?>> running = new ArrayList<>();
+      for (int i = 0; i < streams; i++) {
+        running.add(pool.submit(() -> {
+          stream(channel);
+          return null;
+        }));
+      }
+      for (Future<?> f : running) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          pool.shutdownNow();
+          throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (InterruptedException e) {
+          pool.shutdownNow();
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("upload of " + file + " interrupted");
+        }
+      }
+    }
+    String fid = join(name, mime);
+    Files.deleteIfExists(state);
+    return fid;
+  }
+
+  /** One stream: takes pieces until the file is covered. */
+  private void stream(FileChannel channel) throws IOException {
+    int pieceBytes = FIRST_PIECE_BYTES;
+    while (true) {
+      Piece piece = next(pieceBytes);
+      if (piece == null) {
+        return;
+      }
+      long started = System.nanoTime();
+      long carried = send(channel, piece);
+      finished(piece);
+      double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+      pieceBytes = (int) Math.max(MIN_PIECE_BYTES, Math.min(MAX_PIECE_BYTES, carried / seconds * TARGET_SECONDS));
+    }
+  }
+
+  /** The next piece to send: an unfinished one of an earlier run, or a new one of up to {@code bytes}. */
+  private synchronized Piece next(int bytes) {
+    for (int i = 0; i < pieces.size(); i++) {
+      Piece p = pieces.get(i);
+      if (!p.done() && p.url() != null && p.url().startsWith("resume:")) {
+        Piece taken = new Piece(p.offset(), p.size(), p.url().substring("resume:".length()), false);
+        pieces.set(i, taken);
+        return taken;
+      }
+    }
+    if (!holes.isEmpty()) {
+      long[] hole = holes.peekFirst();
+      long n = Math.min(bytes, hole[1]);
+      Piece p = new Piece(hole[0], n, null, false);
+      hole[0] += n;
+      hole[1] -= n;
+      if (hole[1] == 0) {
+        holes.removeFirst();
+      }
+      pieces.add(p);
+      return p;
+    }
+    if (cursor >= size) {
+      return null;
+    }
+    long n = Math.min(bytes, size - cursor);
+    Piece p = new Piece(cursor, n, null, false);
+    cursor += n;
+    pieces.add(p);
+    return p;
+  }
+
+  /** Sends a piece: creates it with its bytes, or sends what the server lacks of an earlier one. */
+  private long send(FileChannel channel, Piece piece) throws IOException {
+    if (piece.url() == null) {
+      HttpRequest.Builder create = request(server.resolve("/uploads/"))
+          .header("Upload-Length", Long.toString(piece.size()))
+          .header("Upload-Concat", "partial")
+          .header("Content-Type", "application/offset+octet-stream")
+          .POST(body(channel, piece.offset(), piece.size()));
+      HttpResponse<byte[]> r = exchange(create.build());
+      if (r.statusCode() != 201) {
+        throw failure("creating a part of " + file, r);
+      }
+      String url = server.resolve(r.headers().firstValue("Location").orElseThrow(() ->
+          new IOException(server + " created a part of " + file + " without a Location"))).toString();
+      long held = Long.parseLong(r.headers().firstValue("Upload-Offset").orElse("0"));
+      record(piece, url);
+      if (held < piece.size()) {
+        patch(channel, piece, url, held);
+      }
+      return piece.size();
+    }
+    HttpResponse<byte[]> head = exchange(request(URI.create(piece.url()))
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
+    if (head.statusCode() != 200) {
+      throw failure("asking how much of " + piece.url() + " the server holds", head);
+    }
+    long held = Long.parseLong(head.headers().firstValue("Upload-Offset").orElse("0"));
+    synchronized (this) {
+      resumedBytes += held;
+    }
+    sent.addAndGet(held);
+    if (held < piece.size()) {
+      patch(channel, piece, piece.url(), held);
+    }
+    return piece.size() - held;
+  }
+
+  private void patch(FileChannel channel, Piece piece, String url, long from) throws IOException {
+    HttpResponse<byte[]> r = exchange(request(URI.create(url))
+        .header("Upload-Offset", Long.toString(from))
+        .header("Content-Type", "application/offset+octet-stream")
+        .method("PATCH", body(channel, piece.offset() + from, piece.size() - from)).build());
+    if (r.statusCode() != 204) {
+      throw failure("sending to " + url, r);
+    }
+  }
+
+  /** The bytes {@code [from, from + length)} of the file, read as they are sent, counted as progress. */
+  private HttpRequest.BodyPublisher body(FileChannel channel, long from, long length) {
+    return HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() ->
+        new InputStream() {
+          private long at = from;
+          private final long end = from + length;
+
+          @Override
+          public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+          }
+
+          @Override
+          public int read(byte[] b, int off, int len) throws IOException {
+            if (at >= end) {
+              return -1;
+            }
+            int n = channel.read(ByteBuffer.wrap(b, off, (int) Math.min(len, end - at)), at);
+            if (n < 0) {
+              throw new IOException(file + " ended at " + at + " while it was sent: changed meanwhile?");
+            }
+            at += n;
+            long total = sent.addAndGet(n);
+            if (listener != null) {
+              listener.progress(total, size);
+            }
+            return n;
+          }
+        }), length);
+  }
+
+  /** The server created {@code piece} at {@code url}: kept, so a later run can go on with it. */
+  private synchronized void record(Piece piece, String url) throws IOException {
+    pieces.set(pieces.indexOf(piece), new Piece(piece.offset(), piece.size(), url, false));
+    saveState();
+  }
+
+  private synchronized void finished(Piece piece) throws IOException {
+    for (int i = 0; i < pieces.size(); i++) {
+      Piece p = pieces.get(i);
+      if (p.offset() == piece.offset()) {
+        pieces.set(i, new Piece(p.offset(), p.size(), p.url(), true));
+      }
+    }
+    saveState();
+  }
+
+  /** {@code Upload-Concat: final} of every piece in file order: the file. */
+  private String join(String name, String mime) throws IOException {
+    StringBuilder urls = new StringBuilder();
+    List<Piece> ordered = new ArrayList<>(pieces);
+    ordered.sort((a, b) -> Long.compare(a.offset(), b.offset()));
+    long at = 0;
+    for (Piece p : ordered) {
+      if (p.offset() != at || !p.done()) {
+        throw new IOException("the parts of " + file + " do not cover it (" + p + " at " + at + ")");
+      }
+      at += p.size();
+      urls.append(urls.isEmpty() ? "" : " ").append(URI.create(p.url()).getPath());
+    }
+    StringBuilder metadata = new StringBuilder();
+    if (name != null && !name.isEmpty()) {
+      metadata.append("filename ").append(b64(name));
+    }
+    if (mime != null && !mime.isEmpty()) {
+      metadata.append(metadata.isEmpty() ? "" : ",").append("filetype ").append(b64(mime));
+    }
+    HttpRequest.Builder request = request(server.resolve("/uploads/"))
+        .header("Upload-Concat", "final;" + urls).POST(HttpRequest.BodyPublishers.noBody());
+    if (!metadata.isEmpty()) {
+      request.header("Upload-Metadata", metadata.toString());
+    }
+    HttpResponse<byte[]> r = exchange(request.build());
+    if (r.statusCode() != 201) {
+      throw failure("joining the parts of " + file, r);
+    }
+    return r.headers().firstValue("X-Wimg-Fid").orElseThrow(() ->
+        new IOException(server + " joined the parts of " + file + " without naming its fid"));
+  }
+
+  private static String b64(String s) {
+    return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private HttpRequest.Builder request(URI uri) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout)
+        .header("Tus-Resumable", "1.0.0").header("User-Agent", "wimg-client");
+    if (writeKey != null) {
+      b.header("Authorization", "Bearer " + writeKey);
+    }
+    return b;
+  }
+
+  private HttpResponse<byte[]> exchange(HttpRequest request) throws IOException {
+    try {
+      return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException(request.method() + " " + request.uri() + " interrupted");
+    }
+  }
+
+  private IOException failure(String what, HttpResponse<byte[]> r) {
+    String body = new String(r.body(), StandardCharsets.UTF_8);
+    try {
+      JsonNode node = json.readTree(body);
+      if (node != null && node.path("error").isTextual()) {
+        body = node.get("error").asText();
+      }
+    } catch (IOException notJson) {
+      // the raw text then
+    }
+    return new WimgException(r.statusCode(), what + ": " + body.strip());
+  }
+
+  // ---- the state file ----
+
+  private void loadState() throws IOException {
+    if (state == null || !Files.exists(state)) {
+      return;
+    }
+    JsonNode s = json.readTree(Files.readAllBytes(state));
+    if (s.path("size").asLong(-1) != size || s.path("modified").asLong(-1) != modified
+        || !server.toString().equals(s.path("server").asText())) {
+      return; // another file, or the file changed, or another server: start again
+    }
+    for (JsonNode p : s.path("pieces")) {
+      String url = p.hasNonNull("url") ? p.get("url").asText() : null;
+      if (url == null) {
+        continue; // created nowhere: sent again as a new piece
+      }
+      boolean done = p.path("done").asBoolean();
+      pieces.add(new Piece(p.get("offset").asLong(), p.get("size").asLong(), done ? url : "resume:" + url, done));
+      if (done) {
+        resumedBytes += p.get("size").asLong();
+        sent.addAndGet(p.get("size").asLong());
+      }
+    }
+    pieces.sort((a, b) -> Long.compare(a.offset(), b.offset()));
+    // pieces taken but never created leave holes: new pieces fill them before the rest
+    long at = 0;
+    for (Piece p : pieces) {
+      if (p.offset() < at || p.offset() + p.size() > size) {
+        pieces.clear();
+        holes.clear();
+        resumedBytes = 0;
+        sent.set(0);
+        cursor = 0;
+        return; // not this file's pieces after all: start again
+      }
+      if (p.offset() > at) {
+        holes.add(new long[] {at, p.offset() - at});
+      }
+      at = p.offset() + p.size();
+    }
+    cursor = at;
+  }
+
+  private void saveState() throws IOException {
+    if (state == null) {
+      return;
+    }
+    ObjectNode s = json.createObjectNode();
+    s.put("file", file.toAbsolutePath().toString()).put("size", size).put("modified", modified)
+        .put("server", server.toString());
+    ArrayNode list = s.putArray("pieces");
+    for (Piece p : pieces) {
+      String url = p.url() == null ? null : p.url().startsWith("resume:") ? p.url().substring(7) : p.url();
+      list.addObject().put("offset", p.offset()).put("size", p.size()).put("url", url).put("done", p.done());
+    }
+    Path tmp = state.resolveSibling(state.getFileName() + ".tmp");
+    Files.write(tmp, json.writeValueAsBytes(s));
+    Files.move(tmp, state, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+}
