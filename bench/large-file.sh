@@ -6,7 +6,7 @@
 #   bench/large-file.sh              (from anywhere; about 3 minutes; needs ~5 GiB free)
 #
 # Per run, alternating:
-#   upload   WIMG   curl --data-binary @file  POST /files             (one stream)
+#   upload   WIMG   curl -X POST -T file       POST /files             (one stream)
 #            WIMG   ./wimg upload FILE         (the CLI: the Java client, one stream)
 #            nginx  curl -T file               PUT, then sync FILE
 #   download WIMG   curl -o /dev/null GET /<fid>
@@ -74,17 +74,22 @@ wimg_cli() { # the repository's launcher (it builds cli/target/wimg.jar when a s
 }
 wimg_cli --version >/dev/null || bench_die "./wimg does not run"
 
+cli_up() { # ./wimg upload, its "<fid> <url>" line kept for the delete after the run
+  wimg_cli upload --server "$wimg" "$work/big.bin" >"$work/cli.out"
+}
+
 nginx_put() {
   curl -sf -T "$work/big.bin" "$nginx_url/big.bin" && sync "$ngx/root/big.bin"
 }
 
 fid=""
 for run in $(seq 1 "$RUNS"); do
-  ms=$(ms_of curl -sf -o "$work/up.json" --data-binary "@$work/big.bin" "$wimg/files?name=big.bin")
+  # -T streams the file (curl reads a --data-binary @file whole into memory, and refuses 1 GiB)
+  ms=$(ms_of curl -sf -o "$work/up.json" -X POST -T "$work/big.bin" "$wimg/files?name=big.bin")
   fid=$(grep -o '"fid":"[^"]*"' "$work/up.json" | cut -d'"' -f4)
   [ -n "$fid" ] || bench_die "no fid in $(cat "$work/up.json")"
   rate "$run up-curl-wimg" "$ms"
-  ms=$(ms_of wimg_cli upload --server "$wimg" "$work/big.bin")
+  ms=$(ms_of cli_up)
   rate "$run up-cli-wimg" "$ms"
   ms=$(ms_of nginx_put)
   rate "$run up-curl-nginx" "$ms"
@@ -99,6 +104,8 @@ for run in $(seq 1 "$RUNS"); do
   ms=$(ms_of curl -sf -o /dev/null "$nginx_url/big.bin")
   rate "$run down-curl-nginx" "$ms"
   curl -sf -X DELETE -o /dev/null "$wimg/$fid" || true
+  cli_fid=$(cut -d' ' -f1 "$work/cli.out")
+  [ -z "$cli_fid" ] || curl -sf -X DELETE -o /dev/null "$wimg/$cli_fid" || true
 done
 
 median() { grep " $1 " "$results" | awk '{ print $3 }' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code wimg upload} of a large file: sent in parallel parts (tus), the client process killed
  * with SIGKILL half-way, then {@code wimg upload --resume}: only what the server lacks is sent again
- * (fewer bytes reach the server than the file holds) and the file reads back byte-identical.
+ * (fewer bytes reach the server than the file holds) and the file reads back byte-identical, by
+ * curl-like GET and by {@code wimg download} (parallel ranges).
  */
 class LargeUploadTest {
 
@@ -85,6 +86,12 @@ class LargeUploadTest {
       assertThat(got.statusCode()).isEqualTo(200);
       assertThat(RandomFiles.digest(got.body())).isEqualTo(new RandomFiles.Digest(expected, SIZE));
       assertThat(got.headers().firstValue("Content-Disposition").orElseThrow()).contains("big.bin");
+
+      // and down again with the CLI: parallel ranges written in place
+      Path back = dir.resolve("back.bin");
+      CliRun download = CliRun.run(Map.of(), dir, "download", "--server", url, "-o", back.toString(), fid);
+      assertThat(download.exitCode()).as(download.toString()).isZero();
+      assertThat(RandomFiles.digest(Files.newInputStream(back))).isEqualTo(new RandomFiles.Digest(expected, SIZE));
     }
   }
 }

@@ -371,29 +371,71 @@ public final class WimgClient implements AutoCloseable {
     }
     checkFid(fid);
     HttpResponse<InputStream> response = exchangeFile(fid, base -> get(fileUri(base, fid)));
+    long size;
     try (InputStream in = response.body()) {
       requireStatus(response, in, 200);
-      Path partial = dir.resolve("." + name + ".wimg-"
-          + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".part");
-      boolean moved = false;
+      size = contentLength(response);
+      if (size > LARGE_FILE_BYTES && response.headers().firstValue("Accept-Ranges").orElse("").equals("bytes")) {
+        in.close(); // a large file: this stream is dropped for parallel ranges, below
+      } else {
+        return copyInto(fid, in, response, dir, name, absolute);
+      }
+    }
+    // from the node that answered, each range written at its place
+    return downloadInRanges(fid, response.uri(), response.headers().firstValue("ETag").orElse(null), size,
+        dir, name, absolute);
+  }
+
+  /** {@link #download(String, Path)} of a file in one stream: into a part file, then moved. */
+  private long copyInto(String fid, InputStream in, HttpResponse<InputStream> response, Path dir, Path name,
+                        Path absolute) throws IOException {
+    Path partial = dir.resolve("." + name + ".wimg-"
+        + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".part");
+    boolean moved = false;
+    try {
+      long n;
+      try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE)) {
+        n = copy(fid, in, out, contentLength(response));
+      }
       try {
-        long n;
-        try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE_NEW,
-            StandardOpenOption.WRITE)) {
-          n = copy(fid, in, out, contentLength(response));
-        }
-        try {
-          Files.move(partial, absolute, StandardCopyOption.ATOMIC_MOVE,
-              StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(partial, absolute, StandardCopyOption.REPLACE_EXISTING);
-        }
-        moved = true;
-        return n;
-      } finally {
-        if (!moved) {
-          Files.deleteIfExists(partial);
-        }
+        Files.move(partial, absolute, StandardCopyOption.ATOMIC_MOVE,
+            StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(partial, absolute, StandardCopyOption.REPLACE_EXISTING);
+      }
+      moved = true;
+      return n;
+    } finally {
+      if (!moved) {
+        Files.deleteIfExists(partial);
+      }
+    }
+  }
+
+  /** {@link #download(String, Path)} of a large file: {@link ParallelDownload} into a part file, then moved. */
+  private long downloadInRanges(String fid, URI url, String etag, long size, Path dir, Path name, Path absolute)
+      throws IOException {
+    Path partial = dir.resolve("." + name + ".wimg-"
+        + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".part");
+    boolean moved = false;
+    try {
+      try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(partial,
+          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        new ParallelDownload(http, url, etag, size, requestTimeout, DEFAULT_STREAMS).run(out);
+      }
+      try {
+        Files.move(partial, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(partial, absolute, StandardCopyOption.REPLACE_EXISTING);
+      }
+      moved = true;
+      return size;
+    } catch (IOException e) {
+      throw new IOException("download of " + fid + ": " + e.getMessage(), e);
+    } finally {
+      if (!moved) {
+        Files.deleteIfExists(partial);
       }
     }
   }
