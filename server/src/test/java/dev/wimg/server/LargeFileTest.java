@@ -49,7 +49,7 @@ class LargeFileTest {
   }
 
   @Test
-  void aFileOfTwoAndAHalfChunksReadsBackWholeAndByRangesAcrossChunks() {
+  void aFileOfTwoAndAHalfChunksReadsBackWholeAndByRangesAcrossChunks() throws Exception {
     byte[] data = randomBytes(2 * CHUNK + CHUNK / 2, 7);
     long before = liveNeedles();
     JsonNode up = server.upload(data, "application/x-iso9660-image", "disc.iso");
@@ -82,6 +82,18 @@ class LargeFileTest {
     assertThat(tail.body()).isEqualTo(Arrays.copyOfRange(data, data.length - 10, data.length));
     HttpResponse<byte[]> beyond = server.get(up.get("url").asText(), "Range", "bytes=" + data.length + "-");
     assertThat(beyond.statusCode()).isEqualTo(416);
+
+    // the chunk list a client checks its download with: offsets, sizes, SHA-256s of the bytes
+    JsonNode chunks = json(server.get(up.get("url").asText() + "?chunks"));
+    assertThat(chunks.get("size").asLong()).isEqualTo(data.length);
+    assertThat(chunks.get("chunks")).hasSize(3);
+    for (JsonNode c : chunks.get("chunks")) {
+      int offset = (int) c.get("offset").asLong();
+      int size = (int) c.get("size").asLong();
+      assertThat(offset % CHUNK).isZero();
+      assertThat(c.get("sha256").asText()).isEqualTo(java.util.HexFormat.of().formatHex(
+          MessageDigest.getInstance("SHA-256").digest(Arrays.copyOfRange(data, offset, offset + size))));
+    }
 
     // the delete takes the chunks with the manifest
     assertThat(server.delete(up.get("url").asText()).statusCode()).isEqualTo(204);

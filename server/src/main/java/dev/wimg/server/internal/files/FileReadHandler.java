@@ -90,6 +90,10 @@ public final class FileReadHandler {
   }
 
   public void handle(Exchange ex, FilePath path) {
+    if (CHUNKS_QUERY.equals(ex.target().query())) {
+      chunks(ex, path);
+      return;
+    }
     if (transforms.handle(ex, path)) {
       return;
     }
@@ -108,6 +112,54 @@ public final class FileReadHandler {
         return;
       }
       ex.onEventLoop(() -> found(ex, path, file), () -> { });
+    });
+  }
+
+  /** {@code GET /<fid>?chunks}: a large file's chunks as JSON, for clients that check what they fetch. */
+  static final String CHUNKS_QUERY = "chunks";
+
+  /** One chunk as {@code ?chunks} lists it: where it lies in the file and its SHA-256 (hex). */
+  record ChunkEntry(long offset, long size, String sha256) {}
+
+  /** The answer of {@code ?chunks}; a file that is not a large one has no chunks. */
+  record ChunkList(long size, java.util.List<ChunkEntry> chunks) {}
+
+  private void chunks(Exchange ex, FilePath path) {
+    Store store = server.store();
+    ex.offload(() -> {
+      Object body;
+      HttpResponseStatus status = HttpResponseStatus.OK;
+      try {
+        StoredFile file = store.read(path.fid());
+        if (file == null) {
+          status = HttpResponseStatus.NOT_FOUND;
+          body = null;
+        } else if (!file.manifest()) {
+          body = new ChunkList(file.size(), java.util.List.of());
+        } else {
+          Manifest m = Manifest.decode(file.data());
+          body = new ChunkList(m.size(), m.chunks().stream().map(c -> new ChunkEntry(c.offset(), c.size(),
+              java.util.HexFormat.of().formatHex(c.sha256()))).toList());
+        }
+      } catch (IllegalArgumentException e) {
+        log.error("refusing to list the chunks of {}: its manifest is not valid: {}", path.fid(), e.getMessage());
+        ex.onEventLoop(() -> ex.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorResponses.CORRUPT), () -> { });
+        return;
+      } catch (Exception e) {
+        ex.onEventLoop(() -> failed(ex, path, e), () -> { });
+        return;
+      }
+      Object answer = body;
+      HttpResponseStatus code = status;
+      ex.onEventLoop(() -> {
+        if (answer == null) {
+          ex.error(code, ErrorResponses.FILE_NOT_FOUND);
+          return;
+        }
+        FullHttpResponse r = server.json().response(ex.alloc(), code, answer);
+        r.headers().set(HttpHeaderNames.CACHE_CONTROL, CACHE_FOREVER);
+        ex.respond(r);
+      }, () -> { });
     });
   }
 
