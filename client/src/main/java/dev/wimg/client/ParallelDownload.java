@@ -12,10 +12,6 @@ import java.nio.channels.FileChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * A large file fetched in {@code streams} parallel byte ranges, each written at its place in the
@@ -54,30 +50,12 @@ final class ParallelDownload {
   /** Fetches the whole file into {@code out} (positional writes; its size is set to the file's). */
   void run(FileChannel out) throws IOException {
     plan();
-    try (ExecutorService pool = Executors.newFixedThreadPool(streams,
-        Thread.ofVirtual().name("wimg-download-", 0).factory())) {
-      List<Future<?>> running = new ArrayList<>();
-      for (int i = 0; i < streams; i++) {
-        running.add(pool.submit(() -> {
-          for (int r; (r = next.getAndIncrement()) < ranges.size(); ) {
-            fetch(out, ranges.get(r)[0], ranges.get(r)[1], hashes.get(r));
-          }
-          return null;
-        }));
+    ParallelStreams.run(streams, "wimg-download-", "download of " + url, () -> {
+      for (int r; (r = next.getAndIncrement()) < ranges.size(); ) {
+        fetch(out, ranges.get(r)[0], ranges.get(r)[1], hashes.get(r));
       }
-      for (Future<?> f : running) {
-        try {
-          f.get();
-        } catch (ExecutionException e) {
-          pool.shutdownNow();
-          throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
-        } catch (InterruptedException e) {
-          pool.shutdownNow();
-          Thread.currentThread().interrupt();
-          throw new InterruptedIOException("download of " + url + " interrupted");
-        }
-      }
-    }
+      return null;
+    });
     if (out.size() != size) {
       throw new IOException("download of " + url + " holds " + out.size() + " bytes, not " + size);
     }

@@ -22,10 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -98,29 +94,12 @@ final class ParallelUpload {
   String run(String name, String mime) throws IOException {
     modified = Files.getLastModifiedTime(file).toMillis();
     loadState();
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
-         ExecutorService pool = Executors.newFixedThreadPool(streams,
-             Thread.ofVirtual().name("wimg-upload-", 0).factory())) {
-      // unfinished pieces of an earlier run first, then new ones
-      List<Future<?>> running = new ArrayList<>();
-      for (int i = 0; i < streams; i++) {
-        running.add(pool.submit(() -> {
-          stream(channel);
-          return null;
-        }));
-      }
-      for (Future<?> f : running) {
-        try {
-          f.get();
-        } catch (ExecutionException e) {
-          pool.shutdownNow();
-          throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
-        } catch (InterruptedException e) {
-          pool.shutdownNow();
-          Thread.currentThread().interrupt();
-          throw new InterruptedIOException("upload of " + file + " interrupted");
-        }
-      }
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      // unfinished parts of an earlier run first (next() hands them out), then new ones
+      ParallelStreams.run(streams, "wimg-upload-", "upload of " + file, () -> {
+        stream(channel);
+        return null;
+      });
     }
     String fid = join(name, mime);
     Files.deleteIfExists(state);
