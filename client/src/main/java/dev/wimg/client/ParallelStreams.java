@@ -10,7 +10,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-/** Runs a transfer's streams at once on virtual threads; what {@link ParallelUpload} and {@link ParallelDownload} share. */
+/**
+ * Runs a transfer's streams at once; what {@link ParallelUpload} and {@link ParallelDownload}
+ * share. Platform threads (daemons), not virtual ones: each stream waits in a {@link
+ * java.nio.channels.Selector} of its own ({@link BulkConnection}), which would hold a virtual
+ * thread's carrier anyway, and there are only a few streams.
+ */
 final class ParallelStreams {
 
   private ParallelStreams() {}
@@ -23,7 +28,7 @@ final class ParallelStreams {
    */
   static void run(int streams, String threadName, String what, Callable<Void> stream) throws IOException {
     try (ExecutorService pool = Executors.newFixedThreadPool(streams,
-        Thread.ofVirtual().name(threadName, 0).factory())) {
+        Thread.ofPlatform().daemon().name(threadName, 0).factory())) {
       List<Future<Void>> running = new ArrayList<>();
       for (int i = 0; i < streams; i++) {
         running.add(pool.submit(stream));

@@ -5,13 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,6 +54,7 @@ final class ParallelUpload {
   private final ObjectMapper json;
   private final URI server;
   private final String writeKey;
+  private final Duration connectTimeout;
   private final Duration timeout;
   private final Path file;
   private final Path state;
@@ -71,9 +70,11 @@ final class ParallelUpload {
   /** The file's modification time when the run began (the state file must match it). */
   private long modified;
 
-  ParallelUpload(HttpClient http, ObjectMapper json, URI server, String writeKey, Duration timeout,
-                 Path file, Path state, int streams, WimgClient.ProgressListener listener) throws IOException {
+  ParallelUpload(HttpClient http, ObjectMapper json, URI server, String writeKey, Duration connectTimeout,
+                 Duration timeout, Path file, Path state, int streams, WimgClient.ProgressListener listener)
+      throws IOException {
     this.http = http;
+    this.connectTimeout = connectTimeout;
     this.json = json;
     this.server = server;
     this.writeKey = writeKey;
@@ -102,23 +103,65 @@ final class ParallelUpload {
       });
     }
     String fid = join(name, mime);
-    Files.deleteIfExists(state);
+    if (state != null) {
+      Files.deleteIfExists(state);
+    }
     return fid;
   }
 
   /** One stream: takes pieces until the file is covered. */
   private void stream(FileChannel channel) throws IOException {
     int pieceBytes = FIRST_PIECE_BYTES;
-    while (true) {
-      Piece piece = next(pieceBytes);
-      if (piece == null) {
-        return;
+    try (Link link = new Link()) {
+      while (true) {
+        Piece piece = next(pieceBytes);
+        if (piece == null) {
+          return;
+        }
+        long started = System.nanoTime();
+        long carried = send(link, channel, piece);
+        finished(piece);
+        double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+        pieceBytes = (int) Math.max(MIN_PIECE_BYTES, Math.min(MAX_PIECE_BYTES, carried / seconds * TARGET_SECONDS));
       }
-      long started = System.nanoTime();
-      long carried = send(channel, piece);
-      finished(piece);
-      double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
-      pieceBytes = (int) Math.max(MIN_PIECE_BYTES, Math.min(MAX_PIECE_BYTES, carried / seconds * TARGET_SECONDS));
+    }
+  }
+
+  /** A stream's connection to the server for the parts' bytes ({@link BulkConnection}), opened again when dropped. */
+  private final class Link implements AutoCloseable {
+    private BulkConnection connection;
+
+    /** Sends {@code method} to {@code url} with the file's bytes {@code [from, from + length)} as its body. */
+    BulkConnection.Response send(String method, URI url, String[] headers, FileChannel channel, long from,
+                                 long length) throws IOException {
+      if (connection != null && !connection.reusable()) {
+        connection.close();
+        connection = null;
+      }
+      if (connection == null) {
+        connection = BulkConnection.open(server, connectTimeout, timeout);
+      }
+      String[] all = java.util.Arrays.copyOf(headers, headers.length + (writeKey == null ? 2 : 4));
+      all[headers.length] = "Tus-Resumable";
+      all[headers.length + 1] = "1.0.0";
+      if (writeKey != null) {
+        all[headers.length + 2] = "Authorization";
+        all[headers.length + 3] = "Bearer " + writeKey;
+      }
+      String target = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+      return connection.exchange(method, target, all, channel, from, length, n -> {
+        long total = sent.addAndGet(n);
+        if (listener != null) {
+          listener.progress(total, size);
+        }
+      });
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (connection != null) {
+        connection.close();
+      }
     }
   }
 
@@ -155,23 +198,23 @@ final class ParallelUpload {
   }
 
   /** Sends a piece: creates it with its bytes, or sends what the server lacks of an earlier one. */
-  private long send(FileChannel channel, Piece piece) throws IOException {
+  private long send(Link link, FileChannel channel, Piece piece) throws IOException {
     if (piece.url() == null) {
-      HttpRequest.Builder create = request(server.resolve("/uploads/"))
-          .header("Upload-Length", Long.toString(piece.size()))
-          .header("Upload-Concat", "partial")
-          .header("Content-Type", "application/offset+octet-stream")
-          .POST(body(channel, piece.offset(), piece.size()));
-      HttpResponse<byte[]> r = exchange(create.build());
-      if (r.statusCode() != 201) {
-        throw failure("creating a part of " + file, r);
+      BulkConnection.Response r = link.send("POST", server.resolve("/uploads/"), new String[] {
+          "Upload-Length", Long.toString(piece.size()), "Upload-Concat", "partial",
+          "Content-Type", "application/offset+octet-stream"}, channel, piece.offset(), piece.size());
+      if (r.status != 201) {
+        throw failure("creating a part of " + file, r.status, r.text());
       }
-      String url = server.resolve(r.headers().firstValue("Location").orElseThrow(() ->
-          new IOException(server + " created a part of " + file + " without a Location"))).toString();
-      long held = Long.parseLong(r.headers().firstValue("Upload-Offset").orElse("0"));
+      String location = r.header("location");
+      if (location == null) {
+        throw new IOException(server + " created a part of " + file + " without a Location");
+      }
+      String url = server.resolve(location).toString();
+      long held = parseOffset(r.header("upload-offset"));
       record(piece, url);
       if (held < piece.size()) {
-        patch(channel, piece, url, held);
+        patch(link, channel, piece, url, held);
       }
       return piece.size();
     }
@@ -186,51 +229,26 @@ final class ParallelUpload {
     }
     sent.addAndGet(held);
     if (held < piece.size()) {
-      patch(channel, piece, piece.url(), held);
+      patch(link, channel, piece, piece.url(), held);
     }
     return piece.size() - held;
   }
 
-  private void patch(FileChannel channel, Piece piece, String url, long from) throws IOException {
-    HttpResponse<byte[]> r = exchange(request(URI.create(url))
-        .header("Upload-Offset", Long.toString(from))
-        .header("Content-Type", "application/offset+octet-stream")
-        .method("PATCH", body(channel, piece.offset() + from, piece.size() - from)).build());
-    if (r.statusCode() != 204) {
-      throw failure("sending to " + url, r);
+  private void patch(Link link, FileChannel channel, Piece piece, String url, long from) throws IOException {
+    BulkConnection.Response r = link.send("PATCH", URI.create(url), new String[] {
+        "Upload-Offset", Long.toString(from), "Content-Type", "application/offset+octet-stream"},
+        channel, piece.offset() + from, piece.size() - from);
+    if (r.status != 204) {
+      throw failure("sending to " + url, r.status, r.text());
     }
   }
 
-  /** The bytes {@code [from, from + length)} of the file, read as they are sent, counted as progress. */
-  private HttpRequest.BodyPublisher body(FileChannel channel, long from, long length) {
-    return HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() ->
-        new InputStream() {
-          private long at = from;
-          private final long end = from + length;
-
-          @Override
-          public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
-          }
-
-          @Override
-          public int read(byte[] b, int off, int len) throws IOException {
-            if (at >= end) {
-              return -1;
-            }
-            int n = channel.read(ByteBuffer.wrap(b, off, (int) Math.min(len, end - at)), at);
-            if (n < 0) {
-              throw new IOException(file + " ended at " + at + " while it was sent: changed meanwhile?");
-            }
-            at += n;
-            long total = sent.addAndGet(n);
-            if (listener != null) {
-              listener.progress(total, size);
-            }
-            return n;
-          }
-        }), length);
+  private static long parseOffset(String value) throws IOException {
+    try {
+      return value == null ? 0 : Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      throw new IOException("the server answered a bad Upload-Offset: " + value);
+    }
   }
 
   /** The server created {@code piece} at {@code url}: kept, so a later run can go on with it. */
@@ -305,7 +323,10 @@ final class ParallelUpload {
   }
 
   private IOException failure(String what, HttpResponse<byte[]> r) {
-    String body = new String(r.body(), StandardCharsets.UTF_8);
+    return failure(what, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+  }
+
+  private IOException failure(String what, int status, String body) {
     try {
       JsonNode node = json.readTree(body);
       if (node != null && node.path("error").isTextual()) {
@@ -314,7 +335,7 @@ final class ParallelUpload {
     } catch (IOException notJson) {
       // the raw text then
     }
-    return new WimgException(r.statusCode(), what + ": " + body.strip());
+    return new WimgException(status, what + ": " + body.strip());
   }
 
   // ---- the state file ----

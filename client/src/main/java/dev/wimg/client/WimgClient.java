@@ -154,6 +154,10 @@ public final class WimgClient implements AutoCloseable {
   private final AtomicInteger preferred = new AtomicInteger();
   private final String writeKey;
   private final Duration requestTimeout;
+  private final Duration connectTimeout;
+  /** Streams of a large transfer, and whether they share its work adaptively (see the Builder). */
+  private final int transferStreams;
+  private final boolean adaptiveTransfers;
   private final HttpClient http;
   private final ObjectMapper json = new ObjectMapper();
   /** Whether requests go to storage nodes directly (see the class comment). */
@@ -170,6 +174,9 @@ public final class WimgClient implements AutoCloseable {
     this.cache = new ClusterCache(b.clusterViewTtl.toNanos(), b.nanoClock, httpsOnly);
     this.writeKey = b.writeKey;
     this.requestTimeout = b.requestTimeout;
+    this.connectTimeout = b.connectTimeout;
+    this.transferStreams = b.transferStreams;
+    this.adaptiveTransfers = b.adaptiveTransfers;
     this.http = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(b.connectTimeout)
@@ -283,8 +290,8 @@ public final class WimgClient implements AutoCloseable {
     String mime = Files.probeContentType(file);
     Path fileName = file.getFileName();
     String name = fileName == null ? null : fileName.toString();
-    ParallelUpload upload = new ParallelUpload(http, json, target, writeKey, requestTimeout, file, state,
-        DEFAULT_STREAMS, listener);
+    ParallelUpload upload = new ParallelUpload(http, json, target, writeKey, connectTimeout, requestTimeout,
+        file, state, transferStreams, listener);
     String fid = upload.run(name, mime == null ? OCTET_STREAM : mime);
     lastResumedBytes = upload.resumedBytes();
     // the stored file as the server serves it: size, type and ETag
@@ -303,7 +310,10 @@ public final class WimgClient implements AutoCloseable {
         head.headers().firstValue("ETag").orElse(null));
   }
 
-  /** Bytes the server already held when the last {@link #uploadResumable} began (it resumed). */
+  /**
+   * Bytes already in place when the last {@link #uploadResumable} (held by the server) or large
+   * {@link #download(String, Path, ProgressListener)} (held intact in its part file) began.
+   */
   public long lastResumedBytes() {
     return lastResumedBytes;
   }
@@ -355,14 +365,31 @@ public final class WimgClient implements AutoCloseable {
   }
 
   /**
+   * Streams a file to {@code target}, replacing it; {@link #download(String, Path, ProgressListener)}
+   * without a listener.
+   */
+  public long download(String fid, Path target) throws IOException {
+    return download(fid, target, null);
+  }
+
+  /**
    * Streams a file to {@code target}, replacing it. The bytes go to a hidden temporary file next to
    * the target that is renamed only once complete, so a failed download leaves {@code target} as it
    * was.
    *
+   * <p>A file larger than {@link #LARGE_FILE_BYTES} comes in parallel ranges (the builder's
+   * {@link Builder#transferStreams}), one per chunk the server lists, each chunk's SHA-256
+   * checked; in a cluster, from every member of its group that serves reads, the faster ones
+   * carrying more and one that fails or stalls losing its share to the others. Such a download
+   * that breaks off leaves its part file ({@code .NAME.wimg-part} next to the target): the next
+   * download of the same file to the same target keeps the chunks it holds intact and fetches
+   * only the rest ({@link #lastResumedBytes()} tells how many bytes were kept).
+   *
+   * @param listener told of the bytes received and verified, or null
    * @return the number of bytes written
    * @throws WimgException with status 404 if there is no such file
    */
-  public long download(String fid, Path target) throws IOException {
+  public long download(String fid, Path target, ProgressListener listener) throws IOException {
     Path absolute = target.toAbsolutePath();
     Path dir = absolute.getParent();
     Path name = absolute.getFileName();
@@ -381,9 +408,17 @@ public final class WimgClient implements AutoCloseable {
         return copyInto(fid, in, response, dir, name, absolute);
       }
     }
-    // from the node that answered, each range written at its place
-    return downloadInRanges(fid, response.uri(), response.headers().firstValue("ETag").orElse(null), size,
-        dir, name, absolute);
+    // from the node that answered and the other members of its group, each range written at its place
+    List<URI> sources = new ArrayList<>();
+    sources.add(response.uri());
+    URI answered = origin(response.uri());
+    for (URI member : routes().readers(Fid.parse(fid).group(), cache::recentlyFailed)) {
+      if (!origin(member).equals(answered)) {
+        sources.add(fileUri(member, fid));
+      }
+    }
+    return downloadInRanges(fid, sources, response.headers().firstValue("ETag").orElse(null), size,
+        dir, name, absolute, listener);
   }
 
   /** {@link #download(String, Path)} of a file in one stream: into a part file, then moved. */
@@ -413,16 +448,25 @@ public final class WimgClient implements AutoCloseable {
     }
   }
 
-  /** {@link #download(String, Path)} of a large file: {@link ParallelDownload} into a part file, then moved. */
-  private long downloadInRanges(String fid, URI url, String etag, long size, Path dir, Path name, Path absolute)
-      throws IOException {
-    Path partial = dir.resolve("." + name + ".wimg-"
-        + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".part");
+  /**
+   * {@link #download(String, Path)} of a large file: {@link ParallelDownload} into a part file
+   * (locked while in use; kept after a failure, for the next download to resume from), then moved.
+   */
+  private long downloadInRanges(String fid, List<URI> sources, String etag, long size, Path dir, Path name,
+                                Path absolute, ProgressListener listener) throws IOException {
+    Path partial = dir.resolve("." + name + ".wimg-part");
     boolean moved = false;
-    try {
-      try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(partial,
-          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        new ParallelDownload(http, url, etag, size, requestTimeout, DEFAULT_STREAMS).run(out);
+    try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(partial,
+        StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      if (out.tryLock() == null) {
+        throw new IOException("another download to " + absolute + " is under way (" + partial + " is locked)");
+      }
+      ParallelDownload download = new ParallelDownload(http, sources, etag, size, connectTimeout, requestTimeout,
+          transferStreams, adaptiveTransfers, listener);
+      try {
+        download.run(out);
+      } finally {
+        lastResumedBytes = download.resumedBytes();
       }
       try {
         Files.move(partial, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -431,12 +475,14 @@ public final class WimgClient implements AutoCloseable {
       }
       moved = true;
       return size;
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      throw new IOException("another download to " + absolute + " is under way in this process");
     } catch (IOException e) {
-      throw new IOException("download of " + fid + ": " + e.getMessage(), e);
-    } finally {
-      if (!moved) {
+      if (!moved && Files.exists(partial) && Files.size(partial) == 0) {
         Files.deleteIfExists(partial);
       }
+      throw new IOException("download of " + fid + ": " + e.getMessage()
+          + (Files.exists(partial) ? " (what arrived intact is kept in " + partial + " for the next try)" : ""), e);
     }
   }
 
@@ -977,6 +1023,8 @@ public final class WimgClient implements AutoCloseable {
     private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
     private Duration clusterViewTtl = DEFAULT_CLUSTER_VIEW_TTL;
     private boolean directToNodes = true;
+    private int transferStreams = DEFAULT_STREAMS;
+    private boolean adaptiveTransfers = true;
     private LongSupplier nanoClock = System::nanoTime;
 
     private Builder(List<URI> servers) {
@@ -1024,6 +1072,30 @@ public final class WimgClient implements AutoCloseable {
      */
     public Builder directToNodes(boolean direct) {
       this.directToNodes = direct;
+      return this;
+    }
+
+    /**
+     * Parallel streams of a large upload or download, 1 to 64; default {@link #DEFAULT_STREAMS}.
+     *
+     * @throws IllegalArgumentException outside 1-64
+     */
+    public Builder transferStreams(int streams) {
+      if (streams < 1 || streams > 64) {
+        throw new IllegalArgumentException("transferStreams must be 1 to 64, got " + streams);
+      }
+      this.transferStreams = streams;
+      return this;
+    }
+
+    /**
+     * Whether a large download's streams share its work by measurement (default true: a faster
+     * member carries more, a stalled one loses its share, see
+     * {@link WimgClient#download(String, Path, ProgressListener)}) or split it evenly between the
+     * members, as a fixed split would: off only to measure the difference.
+     */
+    public Builder adaptiveTransfers(boolean adaptive) {
+      this.adaptiveTransfers = adaptive;
       return this;
     }
 
