@@ -19,9 +19,12 @@ import java.util.Objects;
  *                        when {@code bind} is not a loopback address
  * @param idleTimeout     a connection with no complete request for this long is closed
  * @param imaging         picture transforms and derived pictures
+ * @param uploadExpiry    a resumable upload not finished this long after its creation is removed
+ *                        with its chunks (docs/API.md, "Resumable uploads")
  */
 public record ServerConfig(String bind, int port, StoreConfig store, long maxUploadBytes,
-                           String writeKey, Duration idleTimeout, ImagingConfig imaging) {
+                           String writeKey, Duration idleTimeout, ImagingConfig imaging,
+                           Duration uploadExpiry) {
 
   /** Default listen address. */
   public static final String DEFAULT_BIND = "127.0.0.1";
@@ -33,6 +36,12 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
   public static final long MAX_UPLOAD_BYTES = 1L << 40;
   /** Default idle timeout. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+  /** Default time a resumable upload may take before it is removed: 24 hours. */
+  public static final Duration DEFAULT_UPLOAD_EXPIRY = Duration.ofHours(24);
+  /** Shortest upload expiry: 1 second. */
+  public static final Duration MIN_UPLOAD_EXPIRY = Duration.ofSeconds(1);
+  /** Longest upload expiry: 365 days. */
+  public static final Duration MAX_UPLOAD_EXPIRY = Duration.ofDays(365);
   /** Largest volume file, bytes: the storage engine keeps offsets as 32-bit counts of 8-byte units. */
   public static final long MAX_VOLUME_SIZE_LIMIT = StoreConfig.MAX_VOLUME_SIZE_LIMIT;
 
@@ -41,6 +50,7 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(idleTimeout, "idleTimeout");
     Objects.requireNonNull(imaging, "imaging");
+    Objects.requireNonNull(uploadExpiry, "uploadExpiry");
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("port must be 0..65535, got " + port);
     }
@@ -50,11 +60,15 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
     if (writeKey != null && writeKey.isBlank()) {
       throw new IllegalArgumentException("writeKey must not be blank");
     }
+    if (uploadExpiry.compareTo(MIN_UPLOAD_EXPIRY) < 0 || uploadExpiry.compareTo(MAX_UPLOAD_EXPIRY) > 0) {
+      throw new IllegalArgumentException("uploadExpiry must be " + MIN_UPLOAD_EXPIRY.toSeconds() + ".."
+          + MAX_UPLOAD_EXPIRY.toSeconds() + " s, got " + uploadExpiry.toMillis() + " ms");
+    }
   }
 
   public static ServerConfig defaults(StoreConfig store) {
     return new ServerConfig(DEFAULT_BIND, DEFAULT_PORT, store, DEFAULT_MAX_UPLOAD_BYTES, null, DEFAULT_IDLE_TIMEOUT,
-        ImagingConfig.defaults());
+        ImagingConfig.defaults(), DEFAULT_UPLOAD_EXPIRY);
   }
 
   /** The defaults, with the storage engine's defaults over the data folder {@code dataDir}. */
@@ -63,19 +77,19 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
   }
 
   public ServerConfig withBind(String b) {
-    return new ServerConfig(b, port, store, maxUploadBytes, writeKey, idleTimeout, imaging);
+    return new ServerConfig(b, port, store, maxUploadBytes, writeKey, idleTimeout, imaging, uploadExpiry);
   }
 
   public ServerConfig withPort(int p) {
-    return new ServerConfig(bind, p, store, maxUploadBytes, writeKey, idleTimeout, imaging);
+    return new ServerConfig(bind, p, store, maxUploadBytes, writeKey, idleTimeout, imaging, uploadExpiry);
   }
 
   public ServerConfig withMaxUploadBytes(long bytes) {
-    return new ServerConfig(bind, port, store, bytes, writeKey, idleTimeout, imaging);
+    return new ServerConfig(bind, port, store, bytes, writeKey, idleTimeout, imaging, uploadExpiry);
   }
 
   public ServerConfig withWriteKey(String key) {
-    return new ServerConfig(bind, port, store, maxUploadBytes, key, idleTimeout, imaging);
+    return new ServerConfig(bind, port, store, maxUploadBytes, key, idleTimeout, imaging, uploadExpiry);
   }
 
   /** These settings for a storage node of group {@code group} (the group in its fids). */
@@ -84,7 +98,7 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
   }
 
   public ServerConfig withStore(StoreConfig s) {
-    return new ServerConfig(bind, port, s, maxUploadBytes, writeKey, idleTimeout, imaging);
+    return new ServerConfig(bind, port, s, maxUploadBytes, writeKey, idleTimeout, imaging, uploadExpiry);
   }
 
   /** These settings with uploads forced to disk as {@code mode} says. */
@@ -107,10 +121,19 @@ public record ServerConfig(String bind, int port, StoreConfig store, long maxUpl
   }
 
   public ServerConfig withIdleTimeout(Duration d) {
-    return new ServerConfig(bind, port, store, maxUploadBytes, writeKey, d, imaging);
+    return new ServerConfig(bind, port, store, maxUploadBytes, writeKey, d, imaging, uploadExpiry);
+  }
+
+  /**
+   * These settings with resumable uploads removed {@code d} after their creation when unfinished.
+   *
+   * @throws IllegalArgumentException unless {@code d} is {@link #MIN_UPLOAD_EXPIRY}..{@link #MAX_UPLOAD_EXPIRY}
+   */
+  public ServerConfig withUploadExpiry(Duration d) {
+    return new ServerConfig(bind, port, store, maxUploadBytes, writeKey, idleTimeout, imaging, d);
   }
 
   public ServerConfig withImaging(ImagingConfig i) {
-    return new ServerConfig(bind, port, store, maxUploadBytes, writeKey, idleTimeout, i);
+    return new ServerConfig(bind, port, store, maxUploadBytes, writeKey, idleTimeout, i, uploadExpiry);
   }
 }

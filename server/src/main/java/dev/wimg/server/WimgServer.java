@@ -165,7 +165,8 @@ public final class WimgServer implements AutoCloseable {
       ServerContext context = new ServerContext(store, config, tuning, metrics, json, new ErrorResponses(json),
           uploads, blocking, WriteAuth.forKey(config.writeKey()), new HttpDateCache(), new InFlightRequests(),
           readVersion(), transport.name(), System.nanoTime(), transforms, membership, replication,
-          TusUploads.open(config.store().dataDir().resolve("uploads"), store));
+          TusUploads.open(config.store().dataDir().resolve("uploads"), store,
+              config.uploadExpiry()));
       OpenConnections connections = new OpenConnections();
       ThreadPoolExecutor pool = blocking;
       if (replication != null) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.wimg.storage.FsyncPolicy;
 import dev.wimg.storage.StoreConfig;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** The storage settings a node's operator sets through the server's own API ({@code wimg server}). */
@@ -35,5 +36,15 @@ class ServerConfigTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("volumeSizeLimit must be 1 MiB.." + ServerConfig.MAX_VOLUME_SIZE_LIMIT + " bytes, got "
             + (ServerConfig.MAX_VOLUME_SIZE_LIMIT + 8));
+  }
+
+  @Test
+  void uploadExpiryIsADayByDefaultAndAtLeastASecond() {
+    assertThat(ServerConfig.defaults(data).uploadExpiry()).isEqualTo(Duration.ofHours(24));
+    assertThat(ServerConfig.defaults(data).withUploadExpiry(Duration.ofMinutes(5)).uploadExpiry())
+        .isEqualTo(Duration.ofMinutes(5));
+    assertThatThrownBy(() -> ServerConfig.defaults(data).withUploadExpiry(Duration.ofMillis(500)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("uploadExpiry must be 1..31536000 s, got 500 ms");
   }
 }

@@ -10,23 +10,27 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Resumable uploads by the tus 1.0.0 protocol on {@code /uploads/}: creation, PATCHes at the
- * server's offset, checksums, a restart half-way, termination, concatenation of partial uploads
- * (docs/API.md, "Resumable uploads").
+ * server's offset, checksums, a restart half-way, termination, concatenation of partial uploads,
+ * expiry of an abandoned upload (docs/API.md, "Resumable uploads").
  */
 @ExtendWith(NettyLeakCheck.class)
 class TusUploadTest {
 
   private static final int MIB = 1 << 20;
+  private static final int CHUNK = 8 * MIB;
 
   @TempDir
   Path dir;
@@ -222,6 +226,69 @@ class TusUploadTest {
       String path = URI.create(r.headers().firstValue("Location").orElseThrow()).getPath();
       HttpResponse<byte[]> rest = patch(server, path, MIB, Arrays.copyOfRange(data, MIB, data.length));
       assertThat(server.get("/" + rest.headers().firstValue("X-Wimg-Fid").orElseThrow()).body()).isEqualTo(data);
+    }
+  }
+
+  /**
+   * An upload left half-way is removed once its expiry passes: its state file and its chunks go,
+   * and the automatic vacuum gives their space back (the volume file shrinks by the bytes sent),
+   * while a file stored beside them stays.
+   */
+  @Test
+  void anAbandonedUploadExpiresAndVacuumGivesItsSpaceBack() throws Exception {
+    // volumes of 48 MiB: the one that holds the chunks is past half full, which the automatic
+    // vacuum asks of the active volume
+    ServerConfig config = TestServer.config(dir).withMaxUploadBytes(256L << 20)
+        .withUploadExpiry(Duration.ofSeconds(2)).withVolumeSizeLimit(48L << 20);
+    byte[] kept = randomBytes(MIB, 16);
+    // four chunks' worth (three of 8 MiB, one of 1 MiB) of a 64 MiB upload, the rest never sent
+    byte[] sent = randomBytes(3 * CHUNK + MIB, 17);
+    try (TestServer server = TestServer.start(config)) {
+      String keptUrl = server.upload(kept, "application/octet-stream", "kept.bin").get("url").asText();
+      // creation-with-upload: the POST holds the upload while its body is stored, so the short
+      // expiry cannot remove it before it is answered
+      HttpResponse<byte[]> created = server.send(tus(server, "/uploads/").header("Upload-Length", String.valueOf(64 * MIB))
+          .header("Content-Type", "application/offset+octet-stream")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(sent)));
+      assertThat(created.statusCode()).as(new String(created.body())).isEqualTo(201);
+      assertThat(created.headers().firstValue("Upload-Offset")).hasValue(String.valueOf(sent.length));
+      String path = URI.create(created.headers().firstValue("Location").orElseThrow()).getPath();
+      Path state = dir.resolve("uploads").resolve(path.substring("/uploads/".length()) + ".json");
+      assertThat(TestServer.JSON.readTree(state.toFile()).get("chunks")).hasSize(4);
+      assertThat(liveNeedles(server)).isEqualTo(5);
+      long before = datBytes();
+      assertThat(before).isGreaterThan(sent.length + kept.length);
+
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+          .until(() -> !Files.exists(state));
+      assertThat(server.send(tus(server, path).method("HEAD", HttpRequest.BodyPublishers.noBody())).statusCode())
+          .isEqualTo(404);
+      assertThat(server.get(path).statusCode()).isEqualTo(404);
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+          .until(() -> liveNeedles(server) == 1);
+      // the chunks' space is given back: the volume is vacuumed down to the kept file (the files
+      // are renamed before the store's figures change, so both are waited for)
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+          .until(() -> before - datBytes() >= sent.length && garbageBytes(server) == 0);
+      long after = datBytes();
+      assertThat(after).as("volume bytes after the vacuum, %d before", before).isLessThan(kept.length + 64 * 1024);
+      assertThat(server.get(keptUrl).body()).isEqualTo(kept);
+    }
+  }
+
+  private static long garbageBytes(TestServer server) {
+    return json(server.get("/status")).get("volumes").findValues("garbageBytes").stream()
+        .mapToLong(JsonNode::asLong).sum();
+  }
+
+  /** Bytes of the volume files ({@code .dat}) in the data folder. */
+  private long datBytes() throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      long total = 0;
+      for (Path f : files.filter(p -> p.toString().endsWith(".dat")).toList()) {
+        total += Files.size(f);
+      }
+      return total;
     }
   }
 }

@@ -34,9 +34,11 @@ import org.slf4j.LoggerFactory;
  * acknowledged {@code PATCH} left it. Its bytes are chunk needles in the store from the moment
  * they are acknowledged.
  *
- * <p>An upload not finished by its expiry (default 24 h after its creation) is removed with its
- * chunks, by a sweep every minute and at start; a finished one keeps its record until then (so a
- * client can still ask for its fid), its chunks being the file's.
+ * <p>An upload not finished by its expiry (default 24 h after its creation, {@code
+ * ServerConfig#uploadExpiry}) is removed with its chunks, by a sweep at start and then every
+ * {@link #sweepPeriod}; a finished one keeps its record until then (so a client can still ask for
+ * its fid), its chunks being the file's. The chunks' space comes back when their volume is
+ * vacuumed, as any deleted file's.
  *
  * <p>Thread-safe: the map is concurrent, and an upload's state changes only while its owner holds
  * it ({@link #lock}).
@@ -45,8 +47,10 @@ public final class TusUploads implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(TusUploads.class);
 
-  /** Default time an upload may take before it is removed. */
-  static final Duration DEFAULT_EXPIRY = Duration.ofHours(24);
+  /** Longest time between two sweeps for expired uploads. */
+  static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
+  /** Shortest time between two sweeps (for a short expiry). */
+  static final Duration SWEEP_AT_MOST_EVERY = Duration.ofMillis(100);
 
   /**
    * One upload.
@@ -99,13 +103,26 @@ public final class TusUploads implements AutoCloseable {
 
   /**
    * Opens the uploads kept in {@code dir} (created if missing); those past their expiry are
-   * removed at once, the others every minute once they are.
+   * removed at once, the others by a sweep every {@link #sweepPeriod} once they are.
+   *
+   * @param expiry how long after its creation an unfinished upload is removed
    */
-  public static TusUploads open(Path dir, Store store) throws IOException {
-    return new TusUploads(dir, store, DEFAULT_EXPIRY);
+  public static TusUploads open(Path dir, Store store, Duration expiry) throws IOException {
+    return new TusUploads(dir, store, expiry);
   }
 
-  TusUploads(Path dir, Store store, Duration expiry) throws IOException {
+  /**
+   * How often uploads are checked for expiry: every {@link #SWEEP_EVERY}, or every tenth of a
+   * shorter expiry (not more often than {@link #SWEEP_AT_MOST_EVERY}), so that an upload is
+   * removed at most a tenth of its expiry late.
+   */
+  static Duration sweepPeriod(Duration expiry) {
+    Duration tenth = expiry.dividedBy(10);
+    return tenth.compareTo(SWEEP_EVERY) > 0 ? SWEEP_EVERY
+        : tenth.compareTo(SWEEP_AT_MOST_EVERY) < 0 ? SWEEP_AT_MOST_EVERY : tenth;
+  }
+
+  private TusUploads(Path dir, Store store, Duration expiry) throws IOException {
     this.dir = dir;
     this.store = store;
     this.expiry = expiry;
@@ -126,7 +143,8 @@ public final class TusUploads implements AutoCloseable {
       }
     }
     sweep();
-    sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.MINUTES);
+    long period = sweepPeriod(expiry).toMillis();
+    sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
   }
 
   /** A new upload, persisted. */
