@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * Streams bytes {@code [first, last]} of a large file from its chunks, one chunk at a time: the
  * next chunk is read (and checked: a chunk's needle CRC32C, and its size against the manifest) on
  * the blocking pool once the last one has left for the socket, so a download holds at most one
- * chunk's pages and the client's pace sets the disk's.
+ * chunk's pages (those it sent are taken out of the process: {@link SentPages}) and the client's
+ * pace sets the disk's.
  *
  * <p>The first chunk is read before the head is sent: a file whose first chunk fails its check is
  * answered 500 like any damaged file. A later chunk that fails closes the connection, so the
@@ -102,6 +103,8 @@ final class LargeFileBody {
     ByteBuffer slice = file.data().slice((int) from, (int) (to - from + 1));
     at = chunk.offset() + to + 1;
     ex.writeBody(Unpooled.wrappedBuffer(slice)).addListener(f -> {
+      // sent (or never will be): its pages leave this process, the page cache keeps them
+      SentPages.release(file);
       Reference.reachabilityFence(file);
       if (!f.isSuccess()) {
         return; // the connection is gone; the dispatcher cleans up
