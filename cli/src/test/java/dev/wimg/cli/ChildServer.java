@@ -24,6 +24,13 @@ final class ChildServer implements AutoCloseable {
   private static final long START_TIMEOUT_SECONDS = 60;
   /** The ready line: "wimg", then anything, then this and the URL. */
   private static final String LISTENING = " listening on ";
+  /** JVM options of a child: a small heap, and the C1 compiler only, which starts sooner. */
+  private static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1");
+  /**
+   * JVM options of a child that moves gigabytes ({@link #startForLargeTransfers}): C2 as well,
+   * which on a 2-core machine made a 1 GiB upload about twice as fast (GigabyteTransferTest).
+   */
+  private static final List<String> LARGE_TRANSFER_JVM_OPTIONS = List.of("-Xmx256m");
 
   private final Process process;
   private final URI url;
@@ -42,7 +49,16 @@ final class ChildServer implements AutoCloseable {
    */
   static ChildServer start(Path workingDir, Path log, String... serverArgs)
       throws IOException, InterruptedException {
-    return start(List.of(), workingDir, log, withPortZero(serverArgs));
+    return start(List.of(), JVM_OPTIONS, workingDir, log, withPortZero(serverArgs));
+  }
+
+  /**
+   * Like {@link #start(Path, Path, String...)}, with the JIT compiler a long-running server has
+   * ({@link #LARGE_TRANSFER_JVM_OPTIONS}), for tests that move gigabytes through it.
+   */
+  static ChildServer startForLargeTransfers(Path workingDir, Path log, String... serverArgs)
+      throws IOException, InterruptedException {
+    return start(List.of(), LARGE_TRANSFER_JVM_OPTIONS, workingDir, log, withPortZero(serverArgs));
   }
 
   /**
@@ -62,7 +78,7 @@ final class ChildServer implements AutoCloseable {
     List<String> launcher = onPath("prlimit")
         ? List.of("prlimit", "--fsize=" + fileSizeLimit, "--")
         : List.of("/bin/sh", "-c", "ulimit -f " + fileSizeLimit / 512 + " && exec \"$@\"", "sh");
-    return start(launcher, workingDir, log, withPortZero(serverArgs));
+    return start(launcher, JVM_OPTIONS, workingDir, log, withPortZero(serverArgs));
   }
 
   private static List<String> withPortZero(String... serverArgs) {
@@ -77,7 +93,7 @@ final class ChildServer implements AutoCloseable {
    */
   static ChildServer command(Path workingDir, Path log, String... args)
       throws IOException, InterruptedException {
-    return start(List.of(), workingDir, log, List.of(args));
+    return start(List.of(), JVM_OPTIONS, workingDir, log, List.of(args));
   }
 
   private static boolean onPath(String program) {
@@ -93,14 +109,14 @@ final class ChildServer implements AutoCloseable {
     return false;
   }
 
-  private static ChildServer start(List<String> launcher, Path workingDir, Path log, List<String> args)
-      throws IOException, InterruptedException {
+  private static ChildServer start(List<String> launcher, List<String> jvmOptions, Path workingDir, Path log,
+                                   List<String> args) throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command()
         .orElseThrow(() -> new IllegalStateException("cannot tell which java runs this test"));
     List<String> command = new ArrayList<>(launcher);
-    command.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED",
-        "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-        Main.class.getName()));
+    command.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
     command.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(command)
         .directory(workingDir.toFile())

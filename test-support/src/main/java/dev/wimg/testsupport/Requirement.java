@@ -66,10 +66,33 @@ public enum Requirement {
         return Optional.of("interrupted");
       }
     }
+  },
+
+  /** aria2's {@value #ARIA2C}, a real multi-connection HTTP download client. */
+  ARIA2("needs aria2c") {
+    @Override
+    public Optional<String> unmet() {
+      try {
+        Process p = new ProcessBuilder(ARIA2C, "--version").redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (p.waitFor() == 0) {
+          return Optional.empty();
+        }
+        return Optional.of(ARIA2C + " --version exited " + p.exitValue() + "; install it with: apt-get install aria2");
+      } catch (java.io.IOException e) {
+        return Optional.of(ARIA2C + " cannot be run (" + e.getMessage() + "); install it with: apt-get install aria2");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Optional.of("interrupted");
+      }
+    }
   };
 
   /** The Python that Debian's python3-* packages are installed for. */
   public static final String SYSTEM_PYTHON = "/usr/bin/python3";
+
+  /** aria2's command-line client, looked up on the {@code PATH}. */
+  public static final String ARIA2C = "aria2c";
 
   /** The library file libvips is loaded from unless {@value #LIBVIPS_PROPERTY} names another. */
   public static final String LIBVIPS_LIBRARY = "libvips.so.42";
