@@ -35,6 +35,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -153,6 +154,8 @@ public final class WimgClient implements AutoCloseable {
   /** Index in {@link #servers} of the URL that answered last: the next call starts there. */
   private final AtomicInteger preferred = new AtomicInteger();
   private final String writeKey;
+  /** The key transform URLs are signed with ({@link #url}), or null. */
+  private final String signKey;
   private final Duration requestTimeout;
   private final Duration connectTimeout;
   /** Streams of a large transfer, and whether they share its work adaptively (see the Builder). */
@@ -173,6 +176,7 @@ public final class WimgClient implements AutoCloseable {
     boolean httpsOnly = servers.stream().anyMatch(u -> u.getScheme().equalsIgnoreCase("https"));
     this.cache = new ClusterCache(b.clusterViewTtl.toNanos(), b.nanoClock, httpsOnly);
     this.writeKey = b.writeKey;
+    this.signKey = b.signKey;
     this.requestTimeout = b.requestTimeout;
     this.connectTimeout = b.connectTimeout;
     this.transferStreams = b.transferStreams;
@@ -319,6 +323,161 @@ public final class WimgClient implements AutoCloseable {
   }
 
   private volatile long lastResumedBytes;
+
+  /**
+   * Uploads {@code size} bytes read from {@code in}, streamed (the server stores a body over 8 MiB
+   * as chunks as it arrives). {@code in} is read once, not closed: unlike the other uploads, this
+   * one is not tried on another node after a node failed with it in flight.
+   *
+   * @param name file name kept with the file, or null
+   * @param mime media type, or null for {@code application/octet-stream}
+   * @throws IOException also if {@code in} ends before {@code size} bytes
+   */
+  public UploadResult upload(InputStream in, long size, String name, String mime) throws IOException {
+    Objects.requireNonNull(in, "in");
+    if (size < 0) {
+      throw new IllegalArgumentException("size must be 0 or more, got " + size);
+    }
+    java.util.concurrent.atomic.AtomicBoolean taken = new java.util.concurrent.atomic.AtomicBoolean();
+    BodyPublisher body = BodyPublishers.fromPublisher(BodyPublishers.ofInputStream(() -> {
+      if (taken.getAndSet(true)) {
+        throw new java.io.UncheckedIOException(new IOException(
+            "the upload's stream was read by an attempt that failed; it cannot be sent again"));
+      }
+      return new java.io.FilterInputStream(in) {
+        @Override
+        public void close() {
+          // the caller's stream: the caller closes it
+        }
+      };
+    }), size);
+    return sendUpload(body, size, name, mime);
+  }
+
+  /** {@link #upload(Path)} on a thread of the client's; the future fails with the {@link IOException}. */
+  public CompletableFuture<UploadResult> uploadAsync(Path file) {
+    return async(() -> upload(file));
+  }
+
+  /** {@link #uploadResumable} on a thread of the client's; the future fails with the {@link IOException}. */
+  public CompletableFuture<UploadResult> uploadResumableAsync(Path file, Path state, ProgressListener listener) {
+    return async(() -> uploadResumable(file, state, listener));
+  }
+
+  /** {@link #download(String)} on a thread of the client's; the future fails with the {@link IOException}. */
+  public CompletableFuture<byte[]> downloadAsync(String fid) {
+    return async(() -> download(fid));
+  }
+
+  /**
+   * {@link #download(String, Path, ProgressListener)} on a thread of the client's; the future
+   * fails with the {@link IOException}.
+   */
+  public CompletableFuture<Long> downloadAsync(String fid, Path target, ProgressListener listener) {
+    return async(() -> download(fid, target, listener));
+  }
+
+  /** {@link #delete(String)} on a thread of the client's; the future fails with the {@link IOException}. */
+  public CompletableFuture<Boolean> deleteAsync(String fid) {
+    return async(() -> delete(fid));
+  }
+
+  /** A call of this client that may throw {@link IOException}. */
+  @FunctionalInterface
+  private interface IoCall<T> {
+    T call() throws IOException;
+  }
+
+  /**
+   * Runs {@code call} on a virtual thread; the future completes with its result or fails with
+   * what it threw. {@link #close()} does not wait for calls under way.
+   */
+  private <T> CompletableFuture<T> async(IoCall<T> call) {
+    CompletableFuture<T> future = new CompletableFuture<>();
+    Thread.ofVirtual().name("wimg-client-async").start(() -> {
+      try {
+        future.complete(call.call());
+      } catch (Throwable e) {
+        future.completeExceptionally(e);
+      }
+    });
+    return future;
+  }
+
+  /**
+   * A read-only channel over a stored file: reads fetch the bytes at the channel's position by
+   * {@code Range} requests (a window of {@link RemoteFile#WINDOW_BYTES} at a time), so a program
+   * can seek in a large file without downloading it. Every answer must carry the file's first
+   * ETag ({@code If-Range}): a file replaced meanwhile fails the read rather than mixing versions.
+   *
+   * @throws WimgException with status 404 if there is no such file
+   */
+  public java.nio.channels.SeekableByteChannel open(String fid) throws IOException {
+    checkFid(fid);
+    HttpResponse<InputStream> head = exchangeFile(fid, base -> request(fileUri(base, fid))
+        .method("HEAD", BodyPublishers.noBody()).build());
+    try (InputStream in = head.body()) {
+      requireStatus(head, in, 200);
+    }
+    long size = head.headers().firstValueAsLong("Content-Length").orElseThrow(() ->
+        new IOException("server " + origin(head.uri()) + " answered HEAD of " + fid + " without a Content-Length"));
+    return new RemoteFile(http, head.uri(), head.headers().firstValue("ETag").orElse(null), size, requestTimeout);
+  }
+
+  /**
+   * The URL of a transform of {@code fid} ({@code transform} as a query without {@code ?}, such as
+   * {@code w=300&format=webp}; docs/API.md "Transforms"), on {@link #server()}, signed with the
+   * builder's {@link Builder#signKey} when one is given (the server's rule: the path, {@code ?},
+   * then the parameters decoded and sorted by name, HMAC-SHA256 under the key, as {@code sig}).
+   * A null or empty {@code transform} is the file itself.
+   *
+   * @param name the file name to put after the fid in the path (as the server's {@code url} does), or null
+   */
+  public URI url(String fid, String name, String transform) {
+    checkFid(fid);
+    String path = "/" + fid + (name == null || name.isEmpty() ? ""
+        : "/" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20"));
+    if (transform == null || transform.isEmpty()) {
+      return URI.create(server() + path);
+    }
+    if (transform.startsWith("?")) {
+      transform = transform.substring(1);
+    }
+    if (signKey == null) {
+      return URI.create(server() + path + "?" + transform);
+    }
+    java.util.TreeMap<String, List<String>> sorted = new java.util.TreeMap<>();
+    for (String pair : transform.split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String key = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      String value = eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      if (!key.equals("sig")) {
+        sorted.computeIfAbsent(key, k -> new ArrayList<>(1)).add(value);
+      }
+    }
+    java.util.StringJoiner signed = new java.util.StringJoiner("&", path + "?", "");
+    sorted.forEach((k, values) -> values.stream().sorted().forEach(v -> signed.add(k + "=" + v)));
+    String message = signed.toString();
+    return URI.create(server() + path + "?" + transform + "&sig=" + hmacSha256Hex(signKey, message));
+  }
+
+  /** {@link #url(String, String, String)} without a name in the path. */
+  public URI url(String fid, String transform) {
+    return url(fid, null, transform);
+  }
+
+  private static String hmacSha256Hex(String key, String message) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(key.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      return java.util.HexFormat.of().formatHex(mac.doFinal(message.getBytes(StandardCharsets.UTF_8)));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+    }
+  }
 
   /**
    * Uploads bytes.
@@ -1019,6 +1178,7 @@ public final class WimgClient implements AutoCloseable {
   public static final class Builder {
     private final List<URI> servers;
     private String writeKey;
+    private String signKey;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
     private Duration clusterViewTtl = DEFAULT_CLUSTER_VIEW_TTL;
@@ -1034,6 +1194,15 @@ public final class WimgClient implements AutoCloseable {
     /** Bearer key sent with uploads and deletes; null or blank for none. */
     public Builder writeKey(String key) {
       this.writeKey = key == null || key.isBlank() ? null : key;
+      return this;
+    }
+
+    /**
+     * The server's URL signing key ({@code --sign-key}): {@link WimgClient#url} signs the transform
+     * URLs it builds with it. Null or blank for none.
+     */
+    public Builder signKey(String key) {
+      this.signKey = key == null || key.isBlank() ? null : key;
       return this;
     }
 

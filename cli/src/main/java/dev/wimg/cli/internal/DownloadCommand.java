@@ -71,7 +71,9 @@ final class DownloadCommand implements Callable<Integer> {
           client.download(id, stdout);
           stdout.flush();
         } else if (replaceable(target)) {
-          client.download(id, target);
+          try (TransferProgress progress = TransferProgress.of(environment, "download " + id)) {
+            client.download(id, target, progress);
+          }
         } else {
           try (InPlaceOutput out = new InPlaceOutput(target)) {
             client.download(id, out);

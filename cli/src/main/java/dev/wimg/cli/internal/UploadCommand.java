@@ -75,7 +75,9 @@ final class UploadCommand implements Callable<Integer> {
     if (!resume) {
       java.nio.file.Files.deleteIfExists(state);
     }
-    return client.uploadResumable(f, state, null);
+    try (TransferProgress progress = TransferProgress.of(environment, "upload " + f.getFileName())) {
+      return client.uploadResumable(f, state, progress);
+    }
   }
 
   /**
