@@ -52,6 +52,14 @@ final class DownloadCommand implements Callable<Integer> {
           "written to. An existing folder: save in it as FOLDER/FID."})
   private Path output;
 
+  @Option(names = "--streams", paramLabel = "N", defaultValue = "4",
+      description = "Parallel streams for a file over 8 MiB, 1-64 (default: ${DEFAULT-VALUE}).")
+  private int streams;
+
+  /** Each member an equal fixed share of a large file, as a fixed split would: for comparisons (bench/). */
+  @Option(names = "--fixed-shares", hidden = true)
+  private boolean fixedShares;
+
   @Parameters(paramLabel = "FID", description = "The file id printed by upload.")
   private String fid;
 
@@ -64,7 +72,10 @@ final class DownloadCommand implements Callable<Integer> {
     String id = FidArgument.check(spec, fid);
     boolean toStdout = output == null || output.toString().equals("-");
     Path target = toStdout ? null : target(id);
-    try (WimgClient client = remote.connect()) {
+    if (streams < 1 || streams > 64) {
+      throw new CliFailure(ExitCode.USAGE, "--streams must be 1 to 64, got " + streams);
+    }
+    try (WimgClient client = remote.connect(streams, !fixedShares)) {
       try {
         if (toStdout) {
           CheckedStdout stdout = new CheckedStdout(environment.out());

@@ -51,6 +51,15 @@ public final class RemoteOptions {
 
   /** A new client of {@link #servers()}; close it. */
   public WimgClient connect() {
-    return WimgClient.builder(servers.urls()).writeKey(key).build();
+    return connect(WimgClient.DEFAULT_STREAMS, true);
+  }
+
+  /**
+   * A client whose large transfers use {@code streams} parallel streams, sharing the work
+   * adaptively or not ({@link WimgClient.Builder#adaptiveTransfers}).
+   */
+  public WimgClient connect(int streams, boolean adaptive) {
+    return WimgClient.builder(servers.urls()).writeKey(key).transferStreams(streams)
+        .adaptiveTransfers(adaptive).build();
   }
 }

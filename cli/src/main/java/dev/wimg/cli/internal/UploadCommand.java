@@ -56,6 +56,10 @@ final class UploadCommand implements Callable<Integer> {
           + "server lacks, as recorded in FILE.wimg-upload. Without it such an upload starts again.")
   private boolean resume;
 
+  @Option(names = "--streams", paramLabel = "N", defaultValue = "4",
+      description = "Parallel streams for a file over 8 MiB, 1-64 (default: ${DEFAULT-VALUE}).")
+  private int streams;
+
   @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to upload.")
   private List<Path> files;
 
@@ -91,7 +95,10 @@ final class UploadCommand implements Callable<Integer> {
     ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ArrayNode done = mapper.createArrayNode();
     ExitCode worst = ExitCode.OK;
-    try (WimgClient client = remote.connect()) {
+    if (streams < 1 || streams > 64) {
+      throw new CliFailure(ExitCode.USAGE, "--streams must be 1 to 64, got " + streams);
+    }
+    try (WimgClient client = remote.connect(streams, true)) {
       for (Path f : files) {
         CliFailure unreadable = checkReadable(f);
         if (unreadable != null) {
