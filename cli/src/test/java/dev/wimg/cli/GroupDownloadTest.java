@@ -66,6 +66,18 @@ class GroupDownloadTest {
       UploadResult stored = client.uploadResumable(original, null, null);
       fid = stored.fid();
     }
+    // the upload chose its member by a probe: each was sent a part of 1 MiB, deleted at once (204)
+    assertThat(responses(a.url(), "DELETE", 204)).as("probe parts deleted on a").isEqualTo(1);
+    assertThat(responses(b.url(), "DELETE", 204)).as("probe parts deleted on b").isEqualTo(1);
+  }
+
+  /** Responses {@code node} sent to {@code method} requests with {@code status}, from its metrics. */
+  private long responses(URI node, String method, int status) throws Exception {
+    String metrics = http.send(HttpRequest.newBuilder(node.resolve("/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    return metrics.lines().filter(l -> l.startsWith("wimg_http_requests_total{")
+            && l.contains("method=\"" + method + "\"") && l.contains("status=\"" + status + "\""))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 
   @AfterEach

@@ -261,6 +261,8 @@ public final class WimgClient implements AutoCloseable {
 
   /** Files larger than this go up in parallel parts ({@link #uploadResumable}). */
   public static final long LARGE_FILE_BYTES = 8L << 20;
+  /** Nodes {@link #uploadResumable} probes before it chooses where a large file goes. */
+  public static final int PROBED_UPLOAD_TARGETS = 3;
   /** Parts sent at once by {@link #uploadResumable}. */
   public static final int DEFAULT_STREAMS = 4;
 
@@ -275,22 +277,21 @@ public final class WimgClient implements AutoCloseable {
    * once the file is stored; one of another file, of this file changed since, or of another server
    * is ignored.
    *
-   * <p>Every part goes to one storage node (a tus upload lives where it was created): the first
-   * upload target of the cluster view, else the first URL.
+   * <p>Every part goes to one storage node (a tus upload lives where it was created). In a
+   * cluster, up to {@link #PROBED_UPLOAD_TARGETS} upload targets of the cluster view are probed
+   * first, each sent the file's first MiB at once as a part deleted right after, and the one that
+   * took it fastest gets the file; with no cluster view, the first URL.
    *
    * @param state    where the parts are recorded, or null for no resuming
    * @param listener told of the bytes sent (and found held by the server), or null
    * @return the stored file
    */
   public UploadResult uploadResumable(Path file, Path state, ProgressListener listener) throws IOException {
-    URI target = null;
-    for (URI node : routes().uploadTargets(uploadTurn.getAndIncrement(), 1, cache::recentlyFailed)) {
-      target = node;
-      break;
-    }
-    if (target == null) {
-      target = servers().getFirst();
-    }
+    // the nodes it could go to (one per writable group, at most PROBED_UPLOAD_TARGETS), the fastest by a probe
+    List<URI> candidates = routes().uploadTargets(uploadTurn.getAndIncrement(), PROBED_UPLOAD_TARGETS,
+        cache::recentlyFailed);
+    URI target = candidates.isEmpty() ? servers().getFirst()
+        : ParallelUpload.fastest(candidates, file, writeKey, connectTimeout, requestTimeout);
     String mime = Files.probeContentType(file);
     Path fileName = file.getFileName();
     String name = fileName == null ? null : fileName.toString();
