@@ -231,6 +231,13 @@ class CliUsageTest {
     assertThat(upload.exitCode()).as(upload.toString()).isEqualTo(ExitCode.USAGE.code());
     assertThat(upload.stderr()).startsWith("wimg server: --max-upload must be at most 1t (1099511627776 bytes), got "
         + (2L << 40) + "\n");
+    CliRun expiry = CliRun.run(Map.of(), cwd, "server", "--port", "0", "--upload-expiry", "0");
+    assertThat(expiry.exitCode()).as(expiry.toString()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(expiry.stderr()).startsWith("wimg server: uploadExpiry must be ");
+    CliRun soon = CliRun.run(Map.of(), cwd, "server", "--port", "0", "--upload-expiry", "soon");
+    assertThat(soon.exitCode()).as(soon.toString()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(soon.stderr()).startsWith("wimg server: Invalid value for option '--upload-expiry': 'soon' is not a "
+        + "duration: use a whole number with a unit s, m, h or d, e.g. 24h");
   }
 
   @Test
@@ -259,7 +266,7 @@ class CliUsageTest {
     CliRun r = CliRun.run(Map.of(), cwd, "status");
     assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
     assertThat(r.stderr()).isEqualTo("wimg: config file " + config + " has unknown key(s) [prot]; "
-        + "known keys: port, bind, data, fsync, volume-size, max-upload, write-key, server, preset, "
+        + "known keys: port, bind, data, fsync, volume-size, max-upload, upload-expiry, write-key, server, preset, "
         + "presets-only, sign-key, transform-queue, transform-cache, derived-cap, group, tracker, "
         + "zone, public-url, cluster-key, down-after, group-placement, member-placement, reserve, "
         + "copies, raft-data, catch-up-every\n");

@@ -46,7 +46,7 @@ public final class ConfigDefaults implements IDefaultValueProvider {
 
   /** The configurable option keys, in the order the README's table lists them. */
   public static final List<String> KEYS = List.of(
-      "port", "bind", "data", "fsync", "volume-size", "max-upload", "write-key", "server", "preset",
+      "port", "bind", "data", "fsync", "volume-size", "max-upload", "upload-expiry", "write-key", "server", "preset",
       "presets-only", "sign-key", "transform-queue", "transform-cache", "derived-cap", "group",
       "tracker", "zone", "public-url", "cluster-key", "down-after", "group-placement",
       "member-placement", "reserve", "copies", "raft-data", "catch-up-every");

@@ -76,6 +76,13 @@ class ServerCommand implements Callable<Integer> {
           + "8m are stored in chunks as they arrive).", "Default: 64g", "Environment: WIMG_MAX_UPLOAD."})
   private long maxUpload;
 
+  @Option(names = "--upload-expiry", paramLabel = "DURATION", defaultValue = "24h",
+      converter = DurationConverter.class,
+      description = {"A resumable upload (tus, /uploads/) not finished this long after its creation",
+          "is removed with its chunks, e.g. 6h, 7d; 1s..365d.", "Default: 24h",
+          "Environment: WIMG_UPLOAD_EXPIRY."})
+  private java.time.Duration uploadExpiry;
+
   @Option(names = "--write-key", paramLabel = "KEY",
       description = "Bearer key required for uploads and deletes (env WIMG_WRITE_KEY, which other "
           + "users cannot see in ps, unlike the flag).")
@@ -148,6 +155,7 @@ class ServerCommand implements Callable<Integer> {
           .withBind(bind)
           .withPort(port)
           .withMaxUploadBytes(maxUpload)
+          .withUploadExpiry(uploadExpiry)
           .withWriteKey(writeKey == null || writeKey.isEmpty() ? null : writeKey)
           .withImaging(ImagingConfig.defaults()
               .withPresets(presets, presetsOnly)
