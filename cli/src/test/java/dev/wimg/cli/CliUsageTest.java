@@ -219,6 +219,15 @@ class CliUsageTest {
         .endsWith("Try 'wimg server --help' for more information.\n");
   }
 
+  /** The launcher's start-up cache records this run: it must work end to end, quietly. */
+  @Test
+  void aotTrainingUploadsDownloadsAndDeletesThroughItsOwnServer() {
+    CliRun r = CliRun.run(Map.of(), cwd, "aot-training");
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stderr()).as(r.toString()).isEmpty();
+    assertThat(r.stdout()).isEmpty();
+  }
+
   @Test
   void serverOptionsOutOfRangeAreNamedAsWritten() {
     CliRun port = CliRun.run(Map.of(), cwd, "server", "--port", "99999");

@@ -22,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
     description = "WIMG picture and file server: run one, upload, fetch, delete and verify files.",
     subcommands = {ServerCommand.class, TrackerCommand.class, StorageCommand.class,
         UploadCommand.class, DownloadCommand.class,
-        RmCommand.class, VerifyCommand.class, StatusCommand.class, HelpCommand.class},
+        RmCommand.class, VerifyCommand.class, StatusCommand.class, HelpCommand.class, AotTrainingCommand.class},
     footerHeading = "%nConfiguration:%n",
     footer = {
         "Settings come from, highest first: command-line flags; environment variables",
@@ -49,7 +49,8 @@ public final class WimgCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     throw new ParameterException(spec.commandLine(),
-        "missing command: choose one of " + String.join(", ", spec.subcommands().keySet()));
+        "missing command: choose one of " + String.join(", ", spec.subcommands().entrySet().stream()
+            .filter(c -> !c.getValue().getCommandSpec().usageMessage().hidden()).map(Map.Entry::getKey).toList()));
   }
 
   /** Parses {@code args}, runs the chosen command and returns its exit status. */

@@ -102,12 +102,19 @@ final class VacuumScheduler {
     CompletableFuture<Long> result = new CompletableFuture<>();
     try {
       executor.execute(() -> {
+        boolean done = false;
         try {
           result.complete(run(v));
+          done = true;
         } catch (IOException | RuntimeException e) {
           result.completeExceptionally(e);
         } finally {
           scheduled.remove(id);
+        }
+        if (done && !closing) {
+          // deletes published while it copied are garbage of the new file, and their checks found
+          // this vacuum still scheduled: check once more, or that garbage waits for the next delete
+          onWriterQuietly(() -> garbageGrew(v));
         }
       });
     } catch (java.util.concurrent.RejectedExecutionException e) {
