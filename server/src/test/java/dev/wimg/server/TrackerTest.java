@@ -124,6 +124,62 @@ class TrackerTest {
     assertThat(post(beat, body, "X-Wimg-Cluster-Key", "s3cret").statusCode()).isEqualTo(200);
   }
 
+  /**
+   * A body larger than the tracker buffers, one of unknown length, and a resumable upload's
+   * creation are answered 307 to a storage node from the request head, before any body is read
+   * (so instead of 100 Continue); a client that follows it stores the file there.
+   */
+  @Test
+  void uploadsTheTrackerDoesNotHoldAreRedirectedToAStorageNode() throws Exception {
+    TrackerServer tracker = tracker(TrackerConfig.defaults().withMaxUploadBytes(1 << 20));
+    StorageNode one = node(tracker, 1, "one");
+    await().atMost(SETTLE).until(() -> cluster(tracker).at("/groups/0/writable").asBoolean());
+    byte[] large = new byte[3 << 20];
+    new java.util.Random(7).nextBytes(large);
+    try (java.net.http.HttpClient follow = java.net.http.HttpClient.newBuilder()
+        .followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build()) {
+      // answered from the head: the 3 MiB body is never taken by the tracker
+      HttpResponse<String> redirect = cluster.http.send(HttpRequest.newBuilder(tracker.url().resolve("/files?name=big.bin"))
+          .expectContinue(true).POST(HttpRequest.BodyPublishers.ofByteArray(large)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(redirect.statusCode()).isEqualTo(307);
+      assertThat(redirect.headers().firstValue("Location")).hasValue(one.url() + "/files?name=big.bin");
+
+      HttpResponse<String> stored = follow.send(HttpRequest.newBuilder(tracker.url().resolve("/files?name=big.bin"))
+          .POST(HttpRequest.BodyPublishers.ofByteArray(large)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(stored.statusCode()).as(stored.body()).isEqualTo(201);
+      assertThat(stored.uri()).isEqualTo(one.url().resolve("/files?name=big.bin"));
+      String fid = TestServer.JSON.readTree(stored.body()).get("fid").asText();
+      assertThat(get(one.url().resolve("/" + fid)).body()).isEqualTo(large);
+
+      // a body of unknown length (chunked), however small
+      HttpResponse<String> chunked = follow.send(HttpRequest.newBuilder(tracker.url().resolve("/files"))
+          .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(
+              "small, but of unknown length".getBytes(StandardCharsets.UTF_8)))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(chunked.statusCode()).as(chunked.body()).isEqualTo(201);
+      assertThat(chunked.uri().getPort()).isEqualTo(one.url().getPort());
+
+      // a resumable upload is created on the node; its Location is then the node's
+      HttpResponse<String> created = follow.send(HttpRequest.newBuilder(tracker.url().resolve("/uploads/"))
+          .header("Tus-Resumable", "1.0.0").header("Upload-Length", "5")
+          .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+      URI upload = created.uri().resolve(created.headers().firstValue("Location").orElseThrow());
+      assertThat(upload.getPort()).isEqualTo(one.url().getPort());
+      HttpResponse<String> patched = cluster.http.send(HttpRequest.newBuilder(upload).header("Tus-Resumable", "1.0.0")
+          .header("Upload-Offset", "0").header("Content-Type", "application/offset+octet-stream")
+          .method("PATCH", HttpRequest.BodyPublishers.ofString("hello")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(patched.statusCode()).as(patched.body()).isEqualTo(204);
+      String tusFid = patched.headers().firstValue("X-Wimg-Fid").orElseThrow();
+      assertThat(new String(get(one.url().resolve("/" + tusFid)).body(), StandardCharsets.UTF_8)).isEqualTo("hello");
+
+      // small uploads still pass through the tracker
+      HttpResponse<String> small = post(tracker.url().resolve("/files"), "small");
+      assertThat(small.statusCode()).as(small.body()).isEqualTo(201);
+    }
+  }
+
   @Test
   void uploadsThroughTheTrackerReachEveryGroupAndReadsAreRedirected() throws Exception {
     TrackerServer tracker = tracker(TrackerConfig.defaults()

@@ -82,7 +82,7 @@ final class TrackerCommand implements Callable<Integer> {
   @Option(names = "--max-upload", paramLabel = "SIZE", defaultValue = "16m",
       converter = ByteSizeConverter.class,
       description = {"Largest upload passed on to a storage node (held in memory so that it can "
-          + "be sent to another node if the first fails); larger ones get 413.", "Default: 16m",
+          + "be sent to another node if the first fails); larger ones get a 307 to a node.", "Default: 16m",
           "Environment: WIMG_MAX_UPLOAD."})
   private long maxUpload;
 

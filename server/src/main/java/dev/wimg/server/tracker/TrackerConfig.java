@@ -18,7 +18,7 @@ import java.util.Objects;
  * @param groupPlacement  how the group of an upload is chosen
  * @param memberPlacement how the member of that group is chosen
  * @param maxUploadBytes  largest upload the tracker passes on (it holds the body in memory so that
- *                        it can send it to another node when the first fails); larger ones get 413
+ *                        it can send it to another node when the first fails); larger ones get a 307 to a node
  *                        and go to a storage node directly
  * @param dataDir         folder of the slot table's Raft log and snapshots
  * @param raftAddress     {@code host:port} where the other trackers reach this one's Raft server

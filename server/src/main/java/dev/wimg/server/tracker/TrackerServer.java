@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.wimg.server.internal.http.Transport;
 import dev.wimg.server.internal.slots.SlotService;
 import dev.wimg.server.internal.tracker.ClusterMap;
+import dev.wimg.server.internal.tracker.LargeUploadRedirect;
 import dev.wimg.server.internal.tracker.Placement;
 import dev.wimg.server.internal.tracker.TrackerHandler;
 import io.netty.bootstrap.ServerBootstrap;
@@ -90,6 +91,7 @@ public final class TrackerServer implements AutoCloseable {
               ch.pipeline()
                   .addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
                   .addLast(new HttpServerCodec())
+                  .addLast(new LargeUploadRedirect(config.maxUploadBytes(), handler[0]))
                   .addLast(new HttpServerExpectContinueHandler())
                   .addLast(new HttpObjectAggregator((int) config.maxUploadBytes()))
                   .addLast(handler[0]);

@@ -214,6 +214,30 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
     respond(ctx, request, response, true);
   }
 
+  /**
+   * The answer to an upload the tracker does not hold (a body larger than it buffers or of unknown
+   * length, a resumable upload's creation; {@link LargeUploadRedirect}): {@code 307} to the member
+   * placement picks, the same path and query, so the client sends it there itself; {@code 503}
+   * when no member takes uploads.
+   */
+  FullHttpResponse uploadRedirect(io.netty.buffer.ByteBufAllocator alloc,
+                                  io.netty.handler.codec.http.HttpRequest head) {
+    Optional<Heartbeat> node = placement.choose(cluster.uploadCandidates(Set.of()),
+        head.headers().get(ZONE_HEADER));
+    if (node.isEmpty()) {
+      FullHttpResponse response = errors.error(alloc, HttpResponseStatus.SERVICE_UNAVAILABLE,
+          "no storage node takes uploads now");
+      response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+      return response;
+    }
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+        HttpResponseStatus.TEMPORARY_REDIRECT, Unpooled.EMPTY_BUFFER);
+    response.headers().set(HttpHeaderNames.LOCATION, node.get().url() + head.uri());
+    response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+    HttpUtil.setContentLength(response, 0);
+    return response;
+  }
+
   private void heartbeat(ChannelHandlerContext ctx, FullHttpRequest request) {
     if (!clusterKeyPermits(ctx, request)) {
       respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.UNAUTHORIZED,
