@@ -9,11 +9,13 @@
 #   upload   WIMG   curl -X POST -T file       POST /files             (one stream)
 #            WIMG   ./wimg upload FILE         (the CLI: the Java client, one stream)
 #            nginx  curl -T file               PUT, then sync FILE
-#   download WIMG   curl -o /dev/null GET /<fid>
-#            WIMG   ./wimg download FID -o OUT (written to disk)
-#            nginx  curl -o /dev/null GET /big.bin
-# Downloads read hot files (each read once before the timed run) for both sides. Prints MB/s per
-# run, the medians and the ratios WIMG/nginx (goals >= 1.0x).
+#   download WIMG   curl -o OUT GET /<fid>
+#            WIMG   ./wimg download FID -o OUT (parallel ranges, every chunk's SHA-256 checked)
+#            nginx  curl -o OUT GET /big.bin   (sendfile)
+# Every download is written to a file on the same disk. "hot": the stored file was read once
+# before, so it is in the page cache for both servers; "cold" (as root only): the page cache is
+# dropped (sync; echo 3 > /proc/sys/vm/drop_caches) before each download, so both read the disk.
+# Prints MB/s per run, the medians and the ratios WIMG/nginx (goals >= 1.0x).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/bench-env.sh"
 bench_init
@@ -82,6 +84,11 @@ nginx_put() {
   curl -sf -T "$work/big.bin" "$nginx_url/big.bin" && sync "$ngx/root/big.bin"
 }
 
+drop_caches() { # the page cache dropped: the next read of any file comes from the disk
+  sync
+  echo 3 >/proc/sys/vm/drop_caches
+}
+
 fid=""
 for run in $(seq 1 "$RUNS"); do
   # -T streams the file (curl reads a --data-binary @file whole into memory, and refuses 1 GiB)
@@ -95,14 +102,25 @@ for run in $(seq 1 "$RUNS"); do
   rate "$run up-curl-nginx" "$ms"
 
   curl -sf -o /dev/null "$wimg/$fid"; curl -sf -o /dev/null "$nginx_url/big.bin" # hot for both
-  ms=$(ms_of curl -sf -o /dev/null "$wimg/$fid")
+  rm -f "$work/down.bin"
+  ms=$(ms_of curl -sf -o "$work/down.bin" "$wimg/$fid")
   rate "$run down-curl-wimg" "$ms"
   rm -f "$work/down.bin"
   ms=$(ms_of wimg_cli download --server "$wimg" -o "$work/down.bin" "$fid")
   rate "$run down-cli-wimg" "$ms"
   cmp "$work/down.bin" "$work/big.bin" || bench_die "the download differs from the file"
-  ms=$(ms_of curl -sf -o /dev/null "$nginx_url/big.bin")
+  rm -f "$work/down.bin"
+  ms=$(ms_of curl -sf -o "$work/down.bin" "$nginx_url/big.bin")
   rate "$run down-curl-nginx" "$ms"
+  if [ "$(id -u)" = 0 ]; then
+    rm -f "$work/down.bin"; drop_caches
+    ms=$(ms_of wimg_cli download --server "$wimg" -o "$work/down.bin" "$fid")
+    rate "$run cold-cli-wimg" "$ms"
+    rm -f "$work/down.bin"; drop_caches
+    ms=$(ms_of curl -sf -o "$work/down.bin" "$nginx_url/big.bin")
+    rate "$run cold-curl-nginx" "$ms"
+  fi
+  rm -f "$work/down.bin"
   curl -sf -X DELETE -o /dev/null "$wimg/$fid" || true
   cli_fid=$(cut -d' ' -f1 "$work/cli.out")
   [ -z "$cli_fid" ] || curl -sf -X DELETE -o /dev/null "$wimg/$cli_fid" || true
@@ -111,10 +129,15 @@ done
 median() { grep " $1 " "$results" | awk '{ print $3 }' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 echo
 echo "large-file: $SIZE_MIB MiB, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $RUNS runs, MB/s (median)"
-for side in up-curl-wimg up-cli-wimg up-curl-nginx down-curl-wimg down-cli-wimg down-curl-nginx; do
+for side in up-curl-wimg up-cli-wimg up-curl-nginx down-curl-wimg down-cli-wimg down-curl-nginx \
+    cold-cli-wimg cold-curl-nginx; do
   printf '%-16s %8s\n' "$side" "$(median "$side")"
 done
 awk -v a="$(median up-curl-wimg)" -v b="$(median up-cli-wimg)" -v n="$(median up-curl-nginx)" \
   'BEGIN { printf "upload, durable:  curl to WIMG / nginx PUT + sync %.2fx, wimg upload / nginx %.2fx (goal >= 1.0x)\n", a / n, b / n }'
 awk -v a="$(median down-curl-wimg)" -v b="$(median down-cli-wimg)" -v n="$(median down-curl-nginx)" \
   'BEGIN { printf "download, hot:    curl from WIMG / nginx %.2fx, wimg download / nginx %.2fx (goal >= 1.0x)\n", a / n, b / n }'
+if [ "$(id -u)" = 0 ]; then
+  awk -v b="$(median cold-cli-wimg)" -v n="$(median cold-curl-nginx)" \
+    'BEGIN { printf "download, cold:   wimg download / nginx %.2fx (goal >= 1.0x)\n", b / n }'
+fi
