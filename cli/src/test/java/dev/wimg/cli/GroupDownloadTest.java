@@ -152,7 +152,7 @@ class GroupDownloadTest {
     boolean flipped = false;
     try (var volumes = Files.list(dir.resolve("b"))) {
       for (Path volume : volumes.filter(p -> p.toString().endsWith(".dat")).toList()) {
-        long found = indexOf(volume, marker);
+        long found = CliEndToEndTest.indexOf(Files.readAllBytes(volume), marker);
         if (found >= 0) {
           try (FileChannel ch = FileChannel.open(volume, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer one = ByteBuffer.allocate(1);
@@ -221,21 +221,6 @@ class GroupDownloadTest {
     } catch (IOException | InterruptedException e) {
       throw new IllegalStateException("kill -" + signal, e);
     }
-  }
-
-  /** Where {@code needle} first occurs in {@code file}, or -1. */
-  private static long indexOf(Path file, byte[] needle) throws IOException {
-    byte[] bytes = Files.readAllBytes(file);
-    outer:
-    for (int i = 0; i + needle.length <= bytes.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (bytes[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 
   private static int freePort() throws Exception {
