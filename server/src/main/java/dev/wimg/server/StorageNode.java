@@ -3,6 +3,7 @@ package dev.wimg.server;
 import dev.wimg.server.internal.cluster.Heartbeats;
 import dev.wimg.server.internal.cluster.NodeIdentity;
 import dev.wimg.server.internal.cluster.SlotClaimer;
+import dev.wimg.server.internal.cluster.SpreadChunks;
 import dev.wimg.server.internal.http.Membership;
 import dev.wimg.server.internal.http.ServerTuning;
 import dev.wimg.server.internal.replication.Replication;
@@ -26,9 +27,11 @@ public final class StorageNode implements AutoCloseable {
   private final Replication replication;
   private final NodeIdentity identity;
   private final URI url;
+  private final SpreadChunks chunks;
 
   private StorageNode(WimgServer server, Heartbeats heartbeats, Replication replication,
-                      NodeIdentity identity, URI url) {
+                      NodeIdentity identity, URI url, SpreadChunks chunks) {
+    this.chunks = chunks;
     this.server = server;
     this.heartbeats = heartbeats;
     this.replication = replication;
@@ -64,8 +67,13 @@ public final class StorageNode implements AutoCloseable {
     Replication replication = new Replication(node.copies(), identity.node(), node.clusterKey(),
         node.catchUpInterval());
     WimgServer server;
+    SpreadChunks[] spread = new SpreadChunks[1];
+    int group = identity.group();
+    String writeKey = config.writeKey();
     try {
-      server = WimgServer.start(config, ServerTuning.defaults(), null, membership, replication);
+      // a large file's chunks go to the cluster's writable groups in turn
+      server = WimgServer.start(config, ServerTuning.defaults(), null, membership, replication,
+          local -> spread[0] = new SpreadChunks(local, group, node.trackers(), writeKey, System::nanoTime));
     } catch (dev.wimg.storage.CorruptNeedleException e) {
       replication.close();
       throw new CorruptDataException(e.getMessage(), e);
@@ -78,7 +86,7 @@ public final class StorageNode implements AutoCloseable {
       Heartbeats heartbeats = new Heartbeats(server.context(), identity, url.toString(),
           node.zone(), node.trackers(), node.clusterKey(), node.heartbeatInterval(),
           node.reserveBytes(), membership, replication);
-      return new StorageNode(server, heartbeats, replication, identity, url);
+      return new StorageNode(server, heartbeats, replication, identity, url, spread[0]);
     } catch (RuntimeException e) {
       server.close();
       replication.close();
@@ -124,5 +132,6 @@ public final class StorageNode implements AutoCloseable {
     heartbeats.close();
     replication.close();
     server.close();
+    chunks.close();
   }
 }

@@ -10,6 +10,7 @@ import dev.wimg.server.internal.http.HttpPipeline;
 import dev.wimg.server.internal.http.InFlightRequests;
 import dev.wimg.server.internal.http.JsonBodies;
 import dev.wimg.server.internal.http.Membership;
+import dev.wimg.server.internal.large.ChunkStore;
 import dev.wimg.server.internal.replication.Replication;
 import dev.wimg.server.internal.upload.TusUploads;
 import dev.wimg.server.internal.http.OpenConnections;
@@ -135,6 +136,17 @@ public final class WimgServer implements AutoCloseable {
    */
   static WimgServer start(ServerConfig config, ServerTuning tuning, ImageEngine engine,
                           Membership membership, Replication replication) throws IOException {
+    return start(config, tuning, engine, membership, replication, null);
+  }
+
+  /**
+   * As {@link #start(ServerConfig, ServerTuning, ImageEngine, Membership, Replication)}, large
+   * files' chunks placed by what {@code chunkPlacement} makes of the node's own chunk store (null:
+   * they stay in it).
+   */
+  static WimgServer start(ServerConfig config, ServerTuning tuning, ImageEngine engine,
+                          Membership membership, Replication replication,
+                          java.util.function.UnaryOperator<ChunkStore> chunkPlacement) throws IOException {
     InetAddress address = checkedBindAddress(config);
     ImageEngine images = engine != null ? engine : ImageEngines.detect(config.imaging().limits());
     Store store = replication == null ? Store.open(config.store())
@@ -162,11 +174,12 @@ public final class WimgServer implements AutoCloseable {
       metrics = new ServerMetrics();
       JsonBodies json = new JsonBodies(new ObjectMapper());
       UploadBudget uploads = new UploadBudget(tuning.uploadBudgetBytes());
+      ChunkStore chunks = chunkPlacement == null ? ChunkStore.local(store)
+          : chunkPlacement.apply(ChunkStore.local(store));
       ServerContext context = new ServerContext(store, config, tuning, metrics, json, new ErrorResponses(json),
           uploads, blocking, WriteAuth.forKey(config.writeKey()), new HttpDateCache(), new InFlightRequests(),
           readVersion(), transport.name(), System.nanoTime(), transforms, membership, replication,
-          TusUploads.open(config.store().dataDir().resolve("uploads"), store,
-              config.uploadExpiry()));
+          TusUploads.open(config.store().dataDir().resolve("uploads"), chunks, config.uploadExpiry()), chunks);
       OpenConnections connections = new OpenConnections();
       ThreadPoolExecutor pool = blocking;
       if (replication != null) {

@@ -78,7 +78,7 @@ public final class DeleteHandler {
           if (!deleted || chunks.isEmpty()) {
             return CompletableFuture.completedFuture(deleted);
           }
-          CompletableFuture<?>[] each = chunks.stream().map(chunk -> store.delete(chunk)
+          CompletableFuture<?>[] each = chunks.stream().map(chunk -> server.chunks().delete(chunk)
               .exceptionally(e -> {
                 log.error("deleting chunk {} of {} failed; it stays as garbage", chunk, fid, e);
                 return false;

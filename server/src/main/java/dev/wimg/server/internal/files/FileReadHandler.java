@@ -118,8 +118,8 @@ public final class FileReadHandler {
   /** {@code GET /<fid>?chunks}: a large file's chunks as JSON, for clients that check what they fetch. */
   static final String CHUNKS_QUERY = "chunks";
 
-  /** One chunk as {@code ?chunks} lists it: where it lies in the file and its SHA-256 (hex). */
-  record ChunkEntry(long offset, long size, String sha256) {}
+  /** One chunk as {@code ?chunks} lists it: its fid, where it lies in the file and its SHA-256 (hex). */
+  record ChunkEntry(String fid, long offset, long size, String sha256) {}
 
   /** The answer of {@code ?chunks}; a file that is not a large one has no chunks. */
   record ChunkList(long size, java.util.List<ChunkEntry> chunks) {}
@@ -138,7 +138,7 @@ public final class FileReadHandler {
           body = new ChunkList(file.size(), java.util.List.of());
         } else {
           Manifest m = Manifest.decode(file.data());
-          body = new ChunkList(m.size(), m.chunks().stream().map(c -> new ChunkEntry(c.offset(), c.size(),
+          body = new ChunkList(m.size(), m.chunks().stream().map(c -> new ChunkEntry(c.fid().toString(), c.offset(), c.size(),
               java.util.HexFormat.of().formatHex(c.sha256()))).toList());
         }
       } catch (IllegalArgumentException e) {

@@ -57,7 +57,7 @@ final class LargeFileBody {
       StoredFile file;
       Exception failure = null;
       try {
-        file = ex.server().store().read(chunk.fid());
+        file = ex.server().chunks().read(chunk);
         if (file == null) {
           failure = new IOException("chunk " + chunk.fid() + " is missing");
         } else if (file.size() != chunk.size() || file.manifest()) {

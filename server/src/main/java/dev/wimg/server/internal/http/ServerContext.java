@@ -33,6 +33,8 @@ import java.util.concurrent.Executor;
  * @param replication a cluster member's replication to its group, or null for the all-in-one
  *                    server
  * @param resumable   the resumable (tus) uploads in progress
+ * @param chunks      where large files' chunks are written, read and deleted: {@link #store}, or
+ *                    in a cluster of several groups spread over them
  */
 public record ServerContext(Store store, ServerConfig config, ServerTuning tuning,
                             ServerMetrics metrics, JsonBodies json, ErrorResponses errors,
@@ -40,4 +42,5 @@ public record ServerContext(Store store, ServerConfig config, ServerTuning tunin
                             HttpDateCache dates, InFlightRequests inFlight, String version,
                             String transport, long startNanos,
                             TransformService transforms, Membership membership,
-                            Replication replication, TusUploads resumable) {}
+                            Replication replication, TusUploads resumable,
+                            dev.wimg.server.internal.large.ChunkStore chunks) {}

@@ -43,7 +43,7 @@ public final class LargeFiles {
    * @throws IOException if the file is larger than {@code maxBytes}, or a chunk is missing or
    *     fails its check ({@link CorruptNeedleException})
    */
-  public static StoredFile gather(Store store, StoredFile manifestFile, long maxBytes) throws IOException {
+  public static StoredFile gather(ChunkStore chunks, StoredFile manifestFile, long maxBytes) throws IOException {
     Manifest manifest;
     try {
       manifest = Manifest.decode(manifestFile.data());
@@ -55,7 +55,7 @@ public final class LargeFiles {
     }
     ByteBuffer all = ByteBuffer.allocate((int) manifest.size());
     for (Manifest.Chunk c : manifest.chunks()) {
-      StoredFile chunk = store.read(c.fid());
+      StoredFile chunk = chunks.read(c);
       if (chunk == null || chunk.size() != c.size()) {
         throw new IOException("chunk " + c.fid() + " of " + manifestFile.fid() + " is "
             + (chunk == null ? "missing" : chunk.size() + " bytes, not " + c.size()));

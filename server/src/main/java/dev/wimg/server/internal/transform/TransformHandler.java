@@ -253,7 +253,7 @@ public final class TransformHandler {
       ex.offload(() -> {
         Outcome gathered;
         try {
-          gathered = new Found(LargeFiles.gather(store, file, most));
+          gathered = new Found(LargeFiles.gather(server.chunks(), file, most));
         } catch (Exception e) {
           gathered = new Failed(e);
         }

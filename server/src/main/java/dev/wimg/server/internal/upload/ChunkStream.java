@@ -195,8 +195,8 @@ final class ChunkStream {
     CompletableFuture<Manifest.Chunk> stored;
     try {
       stored = CompletableFuture.supplyAsync(() -> sha256(data), owner.server().blocking())
-          .thenCompose(sha -> owner.server().store().write(new NewFile(null, null, lastModified, data))
-              .thenApply(r -> new Manifest.Chunk(r.fid(), offset, (int) chunkSize, sha)));
+          .thenCompose(sha -> owner.server().chunks().write(new NewFile(null, null, lastModified, data))
+              .thenApply(fid -> new Manifest.Chunk(fid, offset, (int) chunkSize, sha)));
     } catch (RuntimeException e) {
       stored = CompletableFuture.failedFuture(e);
     }
@@ -271,7 +271,7 @@ final class ChunkStream {
       Manifest.Chunk c = chunks.get(i);
       if (c != null) {
         Fid fid = c.fid();
-        owner.server().store().delete(fid);
+        owner.server().chunks().delete(fid);
         chunks.set(i, null);
       }
     }

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.wimg.protocol.Fid;
 import dev.wimg.server.internal.large.Manifest;
-import dev.wimg.storage.Store;
+import dev.wimg.server.internal.large.ChunkStore;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -88,7 +88,7 @@ public final class TusUploads implements AutoCloseable {
   }
 
   private final Path dir;
-  private final Store store;
+  private final ChunkStore chunks;
   private final ObjectMapper json = new ObjectMapper();
   private final Duration expiry;
   private final Map<String, Upload> uploads = new ConcurrentHashMap<>();
@@ -107,8 +107,8 @@ public final class TusUploads implements AutoCloseable {
    *
    * @param expiry how long after its creation an unfinished upload is removed
    */
-  public static TusUploads open(Path dir, Store store, Duration expiry) throws IOException {
-    return new TusUploads(dir, store, expiry);
+  public static TusUploads open(Path dir, ChunkStore chunks, Duration expiry) throws IOException {
+    return new TusUploads(dir, chunks, expiry);
   }
 
   /**
@@ -122,9 +122,9 @@ public final class TusUploads implements AutoCloseable {
         : tenth.compareTo(SWEEP_AT_MOST_EVERY) < 0 ? SWEEP_AT_MOST_EVERY : tenth;
   }
 
-  private TusUploads(Path dir, Store store, Duration expiry) throws IOException {
+  private TusUploads(Path dir, ChunkStore chunks, Duration expiry) throws IOException {
     this.dir = dir;
-    this.store = store;
+    this.chunks = chunks;
     this.expiry = expiry;
     Files.createDirectories(dir);
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
@@ -193,7 +193,7 @@ public final class TusUploads implements AutoCloseable {
     forceDir();
     if (deleteChunks) {
       for (Manifest.Chunk c : u.chunks()) {
-        store.delete(c.fid()).whenComplete((deleted, e) -> {
+        chunks.delete(c.fid()).whenComplete((deleted, e) -> {
           if (e != null) {
             log.warn("could not delete chunk {} of upload {}", c.fid(), u.id(), e);
           }
