@@ -37,8 +37,9 @@ import java.util.List;
  *   replication a member's copies of its group's volumes:      http, transform (deletes cascade
  *               sending, receiving, catch-up                   to derived pictures), upload (its
  *                                                              memory budget holds copies too)
- *   cluster     a storage node's identity and heartbeats        http, replication (peers it
- *                                                              learns from the trackers)
+ *   cluster     a storage node's identity and heartbeats, and   http, replication (peers it
+ *               where its large files' chunks go               learns from the trackers), large
+ *                                                              (the chunk store it spreads)
  *   tracker     a tracker: cluster map, placement, endpoints    http, slots
  * </pre>
  *
@@ -128,7 +129,8 @@ class ModuleBoundariesTest {
       usesOnly("replication", "http", "transform", "upload");
 
   @ArchTest
-  static final ArchRule clusterUsesOnlyHttpAndReplication = usesOnly("cluster", "http", "replication");
+  static final ArchRule clusterUsesOnlyHttpReplicationAndLarge =
+      usesOnly("cluster", "http", "replication", "large");
 
   @ArchTest
   static final ArchRule trackerUsesOnlyHttpAndSlots = usesOnly("tracker", "http", "slots");
