@@ -271,12 +271,17 @@ final class ParallelDownload {
     long started = System.nanoTime();
     java.util.concurrent.CountDownLatch first = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch all = new java.util.concurrent.CountDownLatch(sources.size());
+    // guarded by itself: the probes' connections, and whether the probing is over (a probe that
+    // ends later changes nothing: its thread is left to close its connection)
     BulkConnection[] connections = new BulkConnection[sources.size()];
-    List<Thread> probes = new ArrayList<>();
+    boolean[] over = {false};
     for (Source s : sources) {
-      probes.add(Thread.ofPlatform().daemon().name("wimg-probe-" + s.index).start(() -> {
+      Thread.ofPlatform().daemon().name("wimg-probe-" + s.index).start(() -> {
         try (BulkConnection c = BulkConnection.open(origin(s.url), connectTimeout, STALL_TIMEOUT)) {
           synchronized (connections) {
+            if (over[0]) {
+              return;
+            }
             connections[s.index] = c;
           }
           BulkConnection.Response r = c.exchange("GET", target(s.url), rangeHeaders(0, probeBytes - 1), null, 0, 0, null);
@@ -284,17 +289,25 @@ final class ParallelDownload {
           while (r.read(bytes -> { })) {
             // timed, not kept
           }
-          s.probedRate = probeBytes / Math.max(1e-6, (System.nanoTime() - started) / 1e9);
+          synchronized (connections) {
+            if (!over[0]) {
+              s.probedRate = probeBytes / Math.max(1e-6, (System.nanoTime() - started) / 1e9);
+            }
+          }
           first.countDown();
         } catch (BulkConnection.AbortedException e) {
-          s.probedRate = 0; // slower than the grace: no stream starts on it
+          // slower than the grace: its rate stays 0, no stream starts on it
         } catch (IOException e) {
-          s.dropped = true;
-          s.droppedWhy = "its probe failed: " + e.getMessage();
+          synchronized (connections) {
+            if (!over[0]) {
+              s.dropped = true;
+              s.droppedWhy = "its probe failed: " + e.getMessage();
+            }
+          }
         } finally {
           all.countDown();
         }
-      }));
+      });
     }
     try {
       // the first probe's time sets how long the others may take
@@ -304,19 +317,18 @@ final class ParallelDownload {
       long firstNanos = System.nanoTime() - started;
       long graceNanos = Math.max(firstNanos * PROBE_GRACE_FACTOR, firstNanos + PROBE_GRACE_MILLIS * 1_000_000L);
       all.await(Math.max(0, graceNanos - firstNanos), java.util.concurrent.TimeUnit.NANOSECONDS);
-      synchronized (connections) {
-        for (BulkConnection c : connections) {
-          if (c != null) {
-            c.abort(); // a probe still under way: too slow
-          }
-        }
-      }
-      for (Thread t : probes) {
-        t.join();
-      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("probe of " + sources.getFirst().url + " interrupted");
+    } finally {
+      synchronized (connections) {
+        over[0] = true;
+        for (BulkConnection c : connections) {
+          if (c != null) {
+            c.abort(); // a probe still under way: too slow (one done already ignores it)
+          }
+        }
+      }
     }
   }
 

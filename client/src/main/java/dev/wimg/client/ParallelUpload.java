@@ -92,7 +92,8 @@ final class ParallelUpload {
   /**
    * The candidate that took {@link #PROBE_BYTES} of {@code file} fastest: each is sent them at
    * once as a partial upload, timed to its answer, then the part is deleted. A candidate that
-   * fails is passed over; when all fail, the first is returned (the upload then reports why).
+   * fails, or stalls for {@link ParallelDownload#STALL_TIMEOUT}, is passed over; when all fail,
+   * the first is returned (the upload then reports why).
    */
   static URI fastest(List<URI> candidates, Path file, String writeKey, Duration connectTimeout, Duration timeout)
       throws IOException {
@@ -108,7 +109,10 @@ final class ParallelUpload {
         int i = (int) next.getAndIncrement();
         URI node = candidates.get(i);
         String[] auth = writeKey == null ? new String[0] : new String[] {"Authorization", "Bearer " + writeKey};
-        try (BulkConnection c = BulkConnection.open(node, connectTimeout, timeout)) {
+        // a frozen node must not hold the upload up for the request timeout (minutes)
+        Duration probeTimeout = timeout.compareTo(ParallelDownload.STALL_TIMEOUT) < 0 ? timeout
+            : ParallelDownload.STALL_TIMEOUT;
+        try (BulkConnection c = BulkConnection.open(node, connectTimeout, probeTimeout)) {
           long started = System.nanoTime();
           String[] headers = java.util.stream.Stream.concat(java.util.Arrays.stream(new String[] {
               "Tus-Resumable", "1.0.0", "Upload-Length", Long.toString(bytes), "Upload-Concat", "partial",
