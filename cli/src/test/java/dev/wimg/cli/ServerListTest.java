@@ -198,8 +198,10 @@ class ServerListTest {
       assertThat(client.delete(second)).isTrue();
       assertThat(client.delete(second)).isFalse();
     }
-    // Each client asks for /cluster once first (this stand-in answers 404, as a single server).
-    assertThat(trackerSaw).containsExactly("GET /cluster", "GET /" + fid, "GET /cluster", "GET /" + fid,
+    // Each client asks for /cluster once first (this stand-in answers 404, as a single server); a
+    // download to a file asks HEAD first (a large file would come as parallel ranges).
+    assertThat(trackerSaw).containsExactly("GET /cluster", "GET /" + fid, "GET /cluster", "HEAD /" + fid,
+        "GET /" + fid,
         "GET /cluster", "DELETE /" + fid, "GET /cluster", "DELETE /" + fid,
         "GET /cluster", "POST /files", "GET /" + fidOfLast(trackerSaw), "DELETE /" + fidOfLast(trackerSaw),
         "DELETE /" + fidOfLast(trackerSaw));

@@ -71,6 +71,9 @@ final class ParallelDownload {
   private final int streams;
   private final boolean adaptive;
   private final WimgClient.ProgressListener listener;
+  /** The file's group, and the base URLs of a group's members that serve reads (none when unknown). */
+  private final int fileGroup;
+  private final java.util.function.IntFunction<List<URI>> groupReaders;
   private final List<Range> ranges = new ArrayList<>();
   /** Ranges nobody is fetching, in file order (adaptive). */
   private final Deque<Range> queue = new ArrayDeque<>();
@@ -114,6 +117,10 @@ final class ParallelDownload {
     /** The connections of the attempts under way, aborted once one of them completes the range. */
     final List<BulkConnection> attempts = new ArrayList<>(2);
 
+    /** The chunk's own fid and group when the server lists them (null, 0 otherwise). */
+    String chunkFid;
+    int group;
+
     Range(long first, long last, byte[] sha256) {
       this.first = first;
       this.last = last;
@@ -142,8 +149,11 @@ final class ParallelDownload {
    * @param adaptive work taken from a shared queue (see the class comment) rather than fixed shares
    */
   ParallelDownload(HttpClient http, List<URI> sources, String etag, long size, Duration connectTimeout,
-                   Duration timeout, int streams, boolean adaptive, WimgClient.ProgressListener listener) {
+                   Duration timeout, int streams, boolean adaptive, WimgClient.ProgressListener listener,
+                   int fileGroup, java.util.function.IntFunction<List<URI>> groupReaders) {
     this.http = http;
+    this.fileGroup = fileGroup;
+    this.groupReaders = groupReaders;
     for (URI s : sources) {
       this.sources.add(new Source(s, this.sources.size()));
     }
@@ -206,7 +216,16 @@ final class ParallelDownload {
         if (offset != at || n <= 0) {
           throw new IOException(list + " lists chunks that do not follow each other at " + at);
         }
-        ranges.add(new Range(offset, offset + n - 1, HexFormat.of().parseHex(c.path("sha256").asText())));
+        Range range = new Range(offset, offset + n - 1, HexFormat.of().parseHex(c.path("sha256").asText()));
+        if (c.hasNonNull("fid")) {
+          try {
+            range.group = dev.wimg.protocol.Fid.parse(c.get("fid").asText()).group();
+            range.chunkFid = c.get("fid").asText();
+          } catch (IllegalArgumentException e) {
+            throw new IOException(list + " lists a chunk with a bad fid: " + e.getMessage());
+          }
+        }
+        ranges.add(range);
         at += n;
       }
       if (!ranges.isEmpty() && at != size) {
@@ -336,6 +355,7 @@ final class ParallelDownload {
   private void stream(FileChannel out, Source start) throws IOException {
     Source source = start;
     BulkConnection connection = null;
+    java.util.Map<URI, BulkConnection> direct = new java.util.HashMap<>();
     try {
       while (true) {
         Range range;
@@ -358,6 +378,15 @@ final class ParallelDownload {
           continue;
         }
         try {
+          if (range.chunkFid != null && range.group != fileGroup) {
+            // a chunk kept by another group: from its members directly, not through this file's node
+            byte[] hash = fetchFromItsGroup(direct, out, range, generation);
+            if (hash != null && MessageDigest.isEqual(hash, range.sha256)) {
+              finished(range, generation, null, false);
+              continue;
+            }
+            // none of them sent it right: the file's members read it for us below
+          }
           if (connection == null || !connection.reusable() || !connection.origin().equals(origin(source.url))) {
             if (connection != null) {
               connection.close();
@@ -402,7 +431,54 @@ final class ParallelDownload {
       if (connection != null) {
         connection.close();
       }
+      for (BulkConnection c : direct.values()) {
+        c.close();
+      }
     }
+  }
+
+  /**
+   * Fetches a chunk kept by another group than the file's ({@code GET /<chunk fid>}) from that
+   * group's members in turn (connections kept in {@code direct}, one per member); returns the
+   * SHA-256 of the bytes written, or null when no member sent the whole chunk.
+   */
+  private byte[] fetchFromItsGroup(java.util.Map<URI, BulkConnection> direct, FileChannel out, Range range,
+                                   int generation) throws IOException {
+    for (URI member : groupReaders.apply(range.group)) {
+      URI origin = origin(member);
+      BulkConnection c = direct.get(origin);
+      try {
+        if (c == null || !c.reusable()) {
+          if (c != null) {
+            c.close();
+          }
+          c = BulkConnection.open(origin, connectTimeout, timeout.compareTo(STALL_TIMEOUT) > 0 ? STALL_TIMEOUT : timeout);
+          direct.put(origin, c);
+        }
+        synchronized (this) {
+          range.attempts.add(c);
+        }
+        try {
+          BulkConnection.Response r = c.exchange("GET", "/" + range.chunkFid, new String[0], null, 0, 0, null);
+          if (r.status != 200 || !Long.toString(range.length()).equals(r.header("content-length"))) {
+            if (r.status >= 400) {
+              r.text();
+            }
+            continue;
+          }
+          return receive(r, out, range, generation);
+        } finally {
+          synchronized (this) {
+            range.attempts.remove(c);
+          }
+        }
+      } catch (Superseded | BulkConnection.AbortedException | InterruptedIOException e) {
+        throw e;
+      } catch (IOException e) {
+        // this member could not: the next one
+      }
+    }
+    return null;
   }
 
   /**
@@ -452,6 +528,11 @@ final class ParallelDownload {
     BulkConnection.Response r = connection.exchange("GET", target(source.url),
         rangeHeaders(range.first, range.last), null, 0, 0, null);
     checkRange(source, r, range.first, range.last);
+    return receive(r, out, range, generation);
+  }
+
+  /** Writes a response's body at {@code range}'s place, unless another attempt finished it; returns its SHA-256. */
+  private byte[] receive(BulkConnection.Response r, FileChannel out, Range range, int generation) throws IOException {
     MessageDigest digest = sha256();
     long[] at = {range.first};
     while (r.read(bytes -> {

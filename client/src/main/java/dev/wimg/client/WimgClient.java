@@ -557,15 +557,20 @@ public final class WimgClient implements AutoCloseable {
       throw new IllegalArgumentException("download target must name a file, got " + target);
     }
     checkFid(fid);
-    HttpResponse<InputStream> response = exchangeFile(fid, base -> get(fileUri(base, fid)));
+    // HEAD first: a large file's bytes then come only as the ranges below (a GET would have the
+    // server push its first megabytes before the client could stop it)
+    HttpResponse<InputStream> response = exchangeFile(fid, base -> request(fileUri(base, fid))
+        .method("HEAD", BodyPublishers.noBody()).build());
     long size;
     try (InputStream in = response.body()) {
       requireStatus(response, in, 200);
-      size = contentLength(response);
-      if (size > LARGE_FILE_BYTES && response.headers().firstValue("Accept-Ranges").orElse("").equals("bytes")) {
-        in.close(); // a large file: this stream is dropped for parallel ranges, below
-      } else {
-        return copyInto(fid, in, response, dir, name, absolute);
+      size = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+    }
+    if (size <= LARGE_FILE_BYTES || !response.headers().firstValue("Accept-Ranges").orElse("").equals("bytes")) {
+      HttpResponse<InputStream> whole = exchangeFile(fid, base -> get(fileUri(base, fid)));
+      try (InputStream in = whole.body()) {
+        requireStatus(whole, in, 200);
+        return copyInto(fid, in, whole, dir, name, absolute);
       }
     }
     // from the node that answered and the other members of its group, each range written at its place
@@ -622,7 +627,14 @@ public final class WimgClient implements AutoCloseable {
         throw new IOException("another download to " + absolute + " is under way (" + partial + " is locked)");
       }
       ParallelDownload download = new ParallelDownload(http, sources, etag, size, connectTimeout, requestTimeout,
-          transferStreams, adaptiveTransfers, listener);
+          transferStreams, adaptiveTransfers, listener, Fid.parse(fid).group(), group -> {
+            try {
+              return routes().readers(group, cache::recentlyFailed);
+            } catch (InterruptedIOException e) {
+              Thread.currentThread().interrupt();
+              return List.of();
+            }
+          });
       try {
         download.run(out);
       } finally {
