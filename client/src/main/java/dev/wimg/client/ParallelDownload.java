@@ -43,6 +43,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * again a range that is still under way on another source (the end game: a slow source's last
  * range does not hold up the whole file); the first copy to arrive whole and verified is kept.
  *
+ * <p><b>Chunks of other groups.</b> In a cluster of several groups a large file's chunks lie in
+ * all of them (docs/CLUSTER.md, "Large files over groups"); the chunk list names each chunk's
+ * fid, and a chunk of another group than the file's is fetched whole ({@code GET /<chunk fid>})
+ * from that group's members directly, in turn, rather than through the file's node, which would
+ * relay it. Only when none of them sends it right do the file's own members get the range.
+ *
  * <p>With {@code adaptive} off each source gets an equal fixed share of the ranges and of the
  * streams, as a client that splits a file evenly would: kept to measure the difference.
  *
