@@ -55,6 +55,9 @@ final class BulkConnection implements Closeable {
   private boolean reusable = true;
   /** Set by {@link #abort} from another thread: the wait under way ends, and so does the connection. */
   private volatile boolean aborted;
+  /** Responses read on this connection, and bytes received on it. */
+  private int answered;
+  private long received;
   /** The last response; a body not read whole leaves the connection unusable. */
   private Response last;
 
@@ -193,6 +196,36 @@ final class BulkConnection implements Closeable {
     if (buffer.hasRemaining() || !reusable()) {
       throw new IllegalStateException("the connection to " + origin + " holds an unread response");
     }
+    if (file != null || answered == 0) {
+      return send(method, target, headers, file, from, length, progress);
+    }
+    long before = received;
+    try {
+      return send(method, target, headers, null, 0, 0, progress);
+    } catch (AbortedException | InterruptedIOException e) { // timeouts included: not a closed connection
+      throw e;
+    } catch (IOException e) {
+      if (received == before) {
+        // a kept-alive connection the server closed meanwhile (its idle timeout): nothing of
+        // this request was answered, and a request without a body may be sent again elsewhere
+        throw new StaleConnectionException(origin + " had closed the kept-alive connection: " + e.getMessage(), e);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * A request without a body found its kept-alive connection closed by the server before any
+   * byte of an answer: sending it again on a new connection is safe.
+   */
+  static final class StaleConnectionException extends IOException {
+    StaleConnectionException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private Response send(String method, String target, String[] headers, FileChannel file, long from, long length,
+                        java.util.function.LongConsumer progress) throws IOException {
     StringBuilder head = new StringBuilder(256).append(method).append(' ').append(target)
         .append(" HTTP/1.1\r\nHost: ").append(hostHeader).append("\r\nUser-Agent: wimg-client\r\n");
     for (int i = 0; i < headers.length; i += 2) {
@@ -224,6 +257,7 @@ final class BulkConnection implements Closeable {
     while (true) {
       Response r = readHead(method);
       if (r.status >= 200) {
+        answered++;
         return r;
       }
       // 100 Continue and other interim answers carry no body: the real one follows
@@ -317,6 +351,7 @@ final class BulkConnection implements Closeable {
       while (true) {
         int n = channel.read(buffer);
         if (n > 0) {
+          received += n;
           return;
         }
         if (n < 0) {

@@ -405,7 +405,21 @@ final class ParallelDownload {
             range.attempts.add(connection);
           }
           try {
-            hash = fetch(connection, source, out, range, generation);
+            try {
+              hash = fetch(connection, source, out, range, generation);
+            } catch (BulkConnection.StaleConnectionException stale) {
+              // closed by the server while this stream waited: once more on a new connection
+              synchronized (this) {
+                range.attempts.remove(connection);
+              }
+              connection.close();
+              connection = BulkConnection.open(origin(source.url), connectTimeout,
+                  sources.size() > 1 && timeout.compareTo(STALL_TIMEOUT) > 0 ? STALL_TIMEOUT : timeout);
+              synchronized (this) {
+                range.attempts.add(connection);
+              }
+              hash = fetch(connection, source, out, range, generation);
+            }
           } finally {
             synchronized (this) {
               range.attempts.remove(connection);
