@@ -69,6 +69,7 @@ final class ParallelDownload {
   static final Duration STALL_TIMEOUT = Duration.ofSeconds(10);
 
   private final HttpClient http;
+  private final ObjectMapper json;
   private final List<Source> sources = new ArrayList<>();
   private final String etag;
   private final long size;
@@ -154,10 +155,11 @@ final class ParallelDownload {
    * @param sources  the file's URLs, one per member that serves it, the one that answered first
    * @param adaptive work taken from a shared queue (see the class comment) rather than fixed shares
    */
-  ParallelDownload(HttpClient http, List<URI> sources, String etag, long size, Duration connectTimeout,
+  ParallelDownload(HttpClient http, ObjectMapper json, List<URI> sources, String etag, long size, Duration connectTimeout,
                    Duration timeout, int streams, boolean adaptive, WimgClient.ProgressListener listener,
                    int fileGroup, java.util.function.IntFunction<List<URI>> groupReaders) {
     this.http = http;
+    this.json = json;
     this.fileGroup = fileGroup;
     this.groupReaders = groupReaders;
     for (URI s : sources) {
@@ -214,7 +216,7 @@ final class ParallelDownload {
       throw new InterruptedIOException("GET " + list + " interrupted");
     }
     if (r.statusCode() == 200) {
-      JsonNode body = new ObjectMapper().readTree(r.body());
+      JsonNode body = json.readTree(r.body());
       long at = 0;
       for (JsonNode c : body.path("chunks")) {
         long offset = c.path("offset").asLong(-1);
@@ -263,7 +265,6 @@ final class ParallelDownload {
       return assignment;
     }
     probe();
-    nextStream.set(0);
     List<Source> live = sources.stream().filter(s -> !s.dropped)
         .sorted(Comparator.comparingDouble((Source s) -> -s.probedRate)).toList();
     if (live.isEmpty()) {
@@ -302,7 +303,7 @@ final class ParallelDownload {
     boolean[] over = {false};
     for (Source s : sources) {
       Thread.ofPlatform().daemon().name("wimg-probe-" + s.index).start(() -> {
-        try (BulkConnection c = BulkConnection.open(origin(s.url), connectTimeout, STALL_TIMEOUT)) {
+        try (BulkConnection c = BulkConnection.open(WimgClient.origin(s.url), connectTimeout, STALL_TIMEOUT)) {
           synchronized (connections) {
             if (over[0]) {
               return;
@@ -393,12 +394,11 @@ final class ParallelDownload {
             }
             // none of them sent it right: the file's members read it for us below
           }
-          if (connection == null || !connection.reusable() || !connection.origin().equals(origin(source.url))) {
+          if (connection == null || !connection.reusable() || !connection.origin().equals(WimgClient.origin(source.url))) {
             if (connection != null) {
               connection.close();
             }
-            connection = BulkConnection.open(origin(source.url), connectTimeout,
-                sources.size() > 1 && timeout.compareTo(STALL_TIMEOUT) > 0 ? STALL_TIMEOUT : timeout);
+            connection = connect(source.url, sources.size() > 1);
           }
           byte[] hash;
           synchronized (this) {
@@ -413,8 +413,7 @@ final class ParallelDownload {
                 range.attempts.remove(connection);
               }
               connection.close();
-              connection = BulkConnection.open(origin(source.url), connectTimeout,
-                  sources.size() > 1 && timeout.compareTo(STALL_TIMEOUT) > 0 ? STALL_TIMEOUT : timeout);
+              connection = connect(source.url, sources.size() > 1);
               synchronized (this) {
                 range.attempts.add(connection);
               }
@@ -458,6 +457,15 @@ final class ParallelDownload {
   }
 
   /**
+   * A connection to {@code url}'s server; its waits are bounded by {@link #STALL_TIMEOUT} when
+   * {@code othersLeft} (another source could take the work), else by the request timeout.
+   */
+  private BulkConnection connect(URI url, boolean othersLeft) throws IOException {
+    return BulkConnection.open(WimgClient.origin(url), connectTimeout,
+        othersLeft && timeout.compareTo(STALL_TIMEOUT) > 0 ? STALL_TIMEOUT : timeout);
+  }
+
+  /**
    * Fetches a chunk kept by another group than the file's ({@code GET /<chunk fid>}) from that
    * group's members in turn (connections kept in {@code direct}, one per member); returns the
    * SHA-256 of the bytes written, or null when no member sent the whole chunk.
@@ -465,14 +473,14 @@ final class ParallelDownload {
   private byte[] fetchFromItsGroup(java.util.Map<URI, BulkConnection> direct, FileChannel out, Range range,
                                    int generation) throws IOException {
     for (URI member : groupReaders.apply(range.group)) {
-      URI origin = origin(member);
+      URI origin = WimgClient.origin(member);
       BulkConnection c = direct.get(origin);
       try {
         if (c == null || !c.reusable()) {
           if (c != null) {
             c.close();
           }
-          c = BulkConnection.open(origin, connectTimeout, timeout.compareTo(STALL_TIMEOUT) > 0 ? STALL_TIMEOUT : timeout);
+          c = connect(origin, true);
           direct.put(origin, c);
         }
         synchronized (this) {
@@ -672,10 +680,6 @@ final class ParallelDownload {
   private String[] rangeHeaders(long first, long last) {
     String range = "bytes=" + first + "-" + last;
     return etag == null ? new String[] {"Range", range} : new String[] {"Range", range, "If-Range", etag};
-  }
-
-  private static URI origin(URI url) {
-    return URI.create(url.getScheme() + "://" + url.getRawAuthority());
   }
 
   private static String target(URI url) {

@@ -626,7 +626,7 @@ public final class WimgClient implements AutoCloseable {
       if (out.tryLock() == null) {
         throw new IOException("another download to " + absolute + " is under way (" + partial + " is locked)");
       }
-      ParallelDownload download = new ParallelDownload(http, sources, etag, size, connectTimeout, requestTimeout,
+      ParallelDownload download = new ParallelDownload(http, json, sources, etag, size, connectTimeout, requestTimeout,
           transferStreams, adaptiveTransfers, listener, Fid.parse(fid).group(), group -> {
             try {
               return routes().readers(group, cache::recentlyFailed);
@@ -975,7 +975,8 @@ public final class WimgClient implements AutoCloseable {
   }
 
   /** {@code scheme://authority} of {@code uri}: the server a request to it reaches. */
-  private static URI origin(URI uri) {
+  /** {@code uri}'s scheme and authority: the server it names. */
+  static URI origin(URI uri) {
     return URI.create(uri.getScheme() + "://" + uri.getRawAuthority());
   }
 
