@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -99,10 +98,10 @@ class ClusterProcessesTest {
 
   /** Two trackers forming one Raft group, their Raft logs in {@code first} and {@code second}. */
   private List<ChildServer> twoTrackers(String first, String second) throws Exception {
-    int raftFirst = freePort();
-    int raftSecond = freePort();
-    return List.of(tracker(first, freePort(), raftFirst, "127.0.0.1:" + raftSecond),
-        tracker(second, freePort(), raftSecond, "127.0.0.1:" + raftFirst));
+    int raftFirst = NodeMetrics.freePort();
+    int raftSecond = NodeMetrics.freePort();
+    return List.of(tracker(first, NodeMetrics.freePort(), raftFirst, "127.0.0.1:" + raftSecond),
+        tracker(second, NodeMetrics.freePort(), raftSecond, "127.0.0.1:" + raftFirst));
   }
 
   private ChildServer storage(int group, URI tracker, String data) throws Exception {
@@ -142,15 +141,9 @@ class ClusterProcessesTest {
     return file.body();
   }
 
-  private static int freePort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
   @Test
   void aStorageNodeKilledDuringUploadsLosesNoAcknowledgedFile() throws Exception {
-    URI tracker = tracker(freePort(), freePort()).url();
+    URI tracker = tracker(NodeMetrics.freePort(), NodeMetrics.freePort()).url();
     ChildServer one = storage(1, tracker, "one");
     storage(2, tracker, "two");
     await().atMost(SETTLE).until(() -> serving(tracker, 2));
@@ -196,8 +189,8 @@ class ClusterProcessesTest {
 
   @Test
   void aRestartedTrackerKnowsTheClusterAgainFromHeartbeats() throws Exception {
-    int port = freePort();
-    int raftPort = freePort();
+    int port = NodeMetrics.freePort();
+    int raftPort = NodeMetrics.freePort();
     ChildServer first = tracker(port, raftPort);
     URI tracker = first.url();
     storage(1, tracker, "one");
@@ -222,11 +215,11 @@ class ClusterProcessesTest {
    */
   @Test
   void theCliWorksThroughARealTracker() throws Exception {
-    URI tracker = tracker(freePort(), freePort()).url();
+    URI tracker = tracker(NodeMetrics.freePort(), NodeMetrics.freePort()).url();
     storage(1, tracker, "one");
     storage(2, tracker, "two");
     await().atMost(SETTLE).until(() -> serving(tracker, 2));
-    String servers = "http://127.0.0.1:" + freePort() + "," + tracker;
+    String servers = "http://127.0.0.1:" + NodeMetrics.freePort() + "," + tracker;
     java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("hello.txt"),
         "hello, cluster");
 
@@ -438,7 +431,7 @@ class ClusterProcessesTest {
 
   @Test
   void aThirdMemberCopiesItsGroupFromItsPeersThenServesEveryFile() throws Exception {
-    URI tracker = tracker(freePort(), freePort()).url();
+    URI tracker = tracker(NodeMetrics.freePort(), NodeMetrics.freePort()).url();
     ChildServer a = member(1, tracker.toString(), "a");
     ChildServer b = member(1, tracker.toString(), "b");
     await().atMost(SETTLE).until(() -> members(tracker, 1, "serving") == 2 && serving(tracker, 1));
@@ -467,7 +460,7 @@ class ClusterProcessesTest {
 
   @Test
   void aFlippedByteOnOneMemberIsReadFromItsPeerAndRepaired() throws Exception {
-    URI tracker = tracker(freePort(), freePort()).url();
+    URI tracker = tracker(NodeMetrics.freePort(), NodeMetrics.freePort()).url();
     ChildServer a = member(1, tracker.toString(), "a");
     ChildServer b = member(1, tracker.toString(), "b");
     await().atMost(SETTLE).until(() -> members(tracker, 1, "serving") == 2 && serving(tracker, 1));
@@ -542,7 +535,7 @@ class ClusterProcessesTest {
    */
   @Test
   void aVacuumByTheWriterIsFollowedByEveryCopyAndDeletesReachDerivedPictures() throws Exception {
-    URI tracker = tracker(freePort(), freePort()).url();
+    URI tracker = tracker(NodeMetrics.freePort(), NodeMetrics.freePort()).url();
     String[] small = {"--volume-size", "1m"};
     ChildServer a = member(1, tracker.toString(), "a", small);
     ChildServer b = member(1, tracker.toString(), "b", small);
@@ -633,7 +626,7 @@ class ClusterProcessesTest {
    */
   @Test
   void aMemberThatLagsPullsAFileItLacksForItsRead() throws Exception {
-    URI tracker = tracker(freePort(), freePort()).url();
+    URI tracker = tracker(NodeMetrics.freePort(), NodeMetrics.freePort()).url();
     ChildServer a = member(1, tracker.toString(), "a");
     member(1, tracker.toString(), "b");
     ChildServer c = member(1, tracker.toString(), "c", "--catch-up-every", "600000");

@@ -10,7 +10,6 @@ import dev.wimg.client.UploadResult;
 import dev.wimg.client.WimgClient;
 import dev.wimg.testsupport.RandomFiles;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -55,8 +54,8 @@ class GroupDownloadTest {
 
   @BeforeEach
   void groupOfTwoHoldingALargeFile() throws Exception {
-    tracker = child("tracker.log", "tracker", "--port", Integer.toString(freePort()), "--down-after", "2000",
-        "--raft-data", dir.resolve("tracker").toString(), "--raft", "127.0.0.1:" + freePort()).url();
+    tracker = child("tracker.log", "tracker", "--port", Integer.toString(NodeMetrics.freePort()), "--down-after", "2000",
+        "--raft-data", dir.resolve("tracker").toString(), "--raft", "127.0.0.1:" + NodeMetrics.freePort()).url();
     a = member("a");
     b = member("b");
     await().atMost(SETTLE).until(() -> serving(2));
@@ -67,17 +66,8 @@ class GroupDownloadTest {
       fid = stored.fid();
     }
     // the upload chose its member by a probe: each was sent a part of 1 MiB, deleted at once (204)
-    assertThat(responses(a.url(), "DELETE", 204)).as("probe parts deleted on a").isEqualTo(1);
-    assertThat(responses(b.url(), "DELETE", 204)).as("probe parts deleted on b").isEqualTo(1);
-  }
-
-  /** Responses {@code node} sent to {@code method} requests with {@code status}, from its metrics. */
-  private long responses(URI node, String method, int status) throws Exception {
-    String metrics = http.send(HttpRequest.newBuilder(node.resolve("/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    return metrics.lines().filter(l -> l.startsWith("wimg_http_requests_total{")
-            && l.contains("method=\"" + method + "\"") && l.contains("status=\"" + status + "\""))
-        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    assertThat(NodeMetrics.responses(http, a.url(), "DELETE", 204)).as("probe parts deleted on a").isEqualTo(1);
+    assertThat(NodeMetrics.responses(http, b.url(), "DELETE", 204)).as("probe parts deleted on b").isEqualTo(1);
   }
 
   @AfterEach
@@ -88,16 +78,16 @@ class GroupDownloadTest {
 
   @Test
   void bothMembersSendTheirShareAndABrokenOffDownloadResumes() throws Exception {
-    long sentA = sentBytes(a.url());
-    long sentB = sentBytes(b.url());
+    long sentA = NodeMetrics.sentBytes(http, a.url());
+    long sentB = NodeMetrics.sentBytes(http, b.url());
     Path target = dir.resolve("copy.bin");
     try (WimgClient client = client(true)) {
       assertThat(client.download(fid, target)).isEqualTo(SIZE);
     }
     assertThat(sha(target)).isEqualTo(sha256);
     // each member sent a good part of the file (the probe alone is 1 MiB)
-    assertThat(sentBytes(a.url()) - sentA).as("bytes a sent").isGreaterThan(SIZE / 8);
-    assertThat(sentBytes(b.url()) - sentB).as("bytes b sent").isGreaterThan(SIZE / 8);
+    assertThat(NodeMetrics.sentBytes(http, a.url()) - sentA).as("bytes a sent").isGreaterThan(SIZE / 8);
+    assertThat(NodeMetrics.sentBytes(http, b.url()) - sentB).as("bytes b sent").isGreaterThan(SIZE / 8);
 
     // broken off once a third has arrived: the part file is kept, the next download keeps what it holds
     Path again = dir.resolve("again.bin");
@@ -203,13 +193,6 @@ class GroupDownloadTest {
     return false;
   }
 
-  private long sentBytes(URI node) throws Exception {
-    String metrics = http.send(HttpRequest.newBuilder(node.resolve("/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    return metrics.lines().filter(l -> l.startsWith("wimg_http_sent_bytes_total"))
-        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-  }
-
   private static String sha(Path file) throws IOException {
     return RandomFiles.digest(Files.newInputStream(file)).sha256();
   }
@@ -220,12 +203,6 @@ class GroupDownloadTest {
       assertThat(kill.waitFor()).as("kill -%s %d", signal, child.pid()).isZero();
     } catch (IOException | InterruptedException e) {
       throw new IllegalStateException("kill -" + signal, e);
-    }
-  }
-
-  private static int freePort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
     }
   }
 }

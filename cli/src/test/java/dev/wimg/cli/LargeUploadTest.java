@@ -32,21 +32,6 @@ class LargeUploadTest {
   @TempDir
   Path dir;
 
-  private static long receivedBytes(HttpClient http, URI server) throws Exception {
-    String metrics = http.send(HttpRequest.newBuilder(server.resolve("/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    return metrics.lines().filter(l -> l.startsWith("wimg_http_received_bytes_total"))
-        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-  }
-
-  /** The server's open HTTP connections, this request's included. */
-  private static long openConnections(HttpClient http, URI server) throws Exception {
-    String metrics = http.send(HttpRequest.newBuilder(server.resolve("/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    return metrics.lines().filter(l -> l.startsWith("wimg_http_connections "))
-        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-  }
-
   private static long piecesDone(Path state) {
     try {
       long done = 0;
@@ -82,11 +67,11 @@ class LargeUploadTest {
 
       // the killed client's bytes still in the server's socket buffers are read (and counted) until
       // its connections close: only then is the count taken
-      await().atMost(Duration.ofMinutes(1)).until(() -> openConnections(http, server.url()) <= 1);
-      long before = receivedBytes(http, server.url());
+      await().atMost(Duration.ofMinutes(1)).until(() -> NodeMetrics.openConnections(http, server.url()) <= 1);
+      long before = NodeMetrics.receivedBytes(http, server.url());
       CliRun resumed = CliRun.run(Map.of(), dir, "upload", "--resume", "--json", "--server", url, file.toString());
       assertThat(resumed.exitCode()).as(resumed.toString()).isZero();
-      long sentAgain = receivedBytes(http, server.url()) - before;
+      long sentAgain = NodeMetrics.receivedBytes(http, server.url()) - before;
       assertThat(sentAgain).as("bytes the resumed upload sent (%d of the file were held)", held)
           .isLessThanOrEqualTo(SIZE - held + (1 << 20));
       assertThat(state).doesNotExist();

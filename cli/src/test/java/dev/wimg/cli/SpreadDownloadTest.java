@@ -9,7 +9,6 @@ import dev.wimg.client.UploadResult;
 import dev.wimg.client.WimgClient;
 import dev.wimg.protocol.Fid;
 import dev.wimg.testsupport.RandomFiles;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -49,8 +48,8 @@ class SpreadDownloadTest {
 
   @Test
   void aFileSpreadOverTwoGroupsComesFromEachGroupDirectly() throws Exception {
-    URI tracker = child("tracker.log", "tracker", "--port", Integer.toString(freePort()), "--down-after", "2000",
-        "--raft-data", dir.resolve("tracker").toString(), "--raft", "127.0.0.1:" + freePort()).url();
+    URI tracker = child("tracker.log", "tracker", "--port", Integer.toString(NodeMetrics.freePort()), "--down-after", "2000",
+        "--raft-data", dir.resolve("tracker").toString(), "--raft", "127.0.0.1:" + NodeMetrics.freePort()).url();
     Map<Integer, ChildServer> members = new HashMap<>();
     for (int group = 1; group <= 2; group++) {
       members.put(group, child("g" + group + ".log", "storage", "--group", Integer.toString(group), "--tracker",
@@ -76,14 +75,14 @@ class SpreadDownloadTest {
       assertThat(bytesByGroup).as("bytes of the file's chunks per group").containsOnlyKeys(1, 2);
       int home = Fid.parse(fid).group();
       int other = 3 - home;
-      long homeSent = sent(members.get(home).url());
-      long otherSent = sent(members.get(other).url());
+      long homeSent = NodeMetrics.sentBytes(http, members.get(home).url());
+      long otherSent = NodeMetrics.sentBytes(http, members.get(other).url());
 
       Path copy = dir.resolve("copy.bin");
       assertThat(client.download(fid, copy)).isEqualTo(SIZE);
       assertThat(RandomFiles.digest(Files.newInputStream(copy)).sha256()).isEqualTo(sha);
-      long fromHome = sent(members.get(home).url()) - homeSent;
-      long fromOther = sent(members.get(other).url()) - otherSent;
+      long fromHome = NodeMetrics.sentBytes(http, members.get(home).url()) - homeSent;
+      long fromOther = NodeMetrics.sentBytes(http, members.get(other).url()) - otherSent;
       // each group sent its own chunks (plus a probe, headers, the chunk list); the home node relayed none
       assertThat(fromOther).as("bytes group %d sent", other).isGreaterThanOrEqualTo(bytesByGroup.get(other));
       assertThat(fromHome).as("bytes group %d sent", home)
@@ -108,16 +107,5 @@ class SpreadDownloadTest {
 
   private String get(URI uri) throws Exception {
     return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body();
-  }
-
-  private long sent(URI node) throws Exception {
-    return get(node.resolve("/metrics")).lines().filter(l -> l.startsWith("wimg_http_sent_bytes_total"))
-        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-  }
-
-  private static int freePort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }
