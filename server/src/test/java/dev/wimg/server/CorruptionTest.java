@@ -97,7 +97,8 @@ class CorruptionTest {
     return indexOf(haystack, needle, 0);
   }
 
-  private static int indexOf(byte[] haystack, byte[] needle, int from) {
+  /** Where {@code needle} first occurs in {@code haystack} at or after {@code from}, or -1. */
+  static int indexOf(byte[] haystack, byte[] needle, int from) {
     outer:
     for (int i = from; i <= haystack.length - needle.length; i++) {
       for (int j = 0; j < needle.length; j++) {

@@ -227,9 +227,9 @@ class LargeFileCorruptionTest {
     try (Stream<Path> files = Files.list(folder)) {
       for (Path file : files.filter(f -> f.toString().endsWith(".dat")).toList()) {
         byte[] content = Files.readAllBytes(file);
-        int found = indexOf(content, sample, 0);
+        int found = CorruptionTest.indexOf(content, sample, 0);
         if (found >= 0) {
-          assertThat(indexOf(content, sample, found + 1)).as("the sample occurs once").isNegative();
+          assertThat(CorruptionTest.indexOf(content, sample, found + 1)).as("the sample occurs once").isNegative();
           try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(new byte[] {(byte) (content[found] ^ 0x40)}), found);
           }
@@ -252,18 +252,6 @@ class LargeFileCorruptionTest {
     }
   }
 
-  private static int indexOf(byte[] haystack, byte[] needle, int from) {
-    outer:
-    for (int i = from; i <= haystack.length - needle.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
-  }
 
   private static String sha256Hex(byte[] bytes) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
