@@ -4,6 +4,10 @@ import dev.wimg.server.internal.cluster.Heartbeats;
 import dev.wimg.server.internal.cluster.NodeIdentity;
 import dev.wimg.server.internal.cluster.SlotClaimer;
 import dev.wimg.server.internal.cluster.SpreadChunks;
+import dev.wimg.server.internal.distribution.NodeTasks;
+import dev.wimg.server.internal.distribution.PinnedChunks;
+import dev.wimg.server.internal.distribution.PinnedCopies;
+import dev.wimg.server.internal.distribution.PinnedReads;
 import dev.wimg.server.internal.http.Membership;
 import dev.wimg.server.internal.http.ServerTuning;
 import dev.wimg.server.internal.replication.Replication;
@@ -28,10 +32,12 @@ public final class StorageNode implements AutoCloseable {
   private final NodeIdentity identity;
   private final URI url;
   private final SpreadChunks chunks;
+  private final NodeTasks tasks;
 
   private StorageNode(WimgServer server, Heartbeats heartbeats, Replication replication,
-                      NodeIdentity identity, URI url, SpreadChunks chunks) {
+                      NodeIdentity identity, URI url, SpreadChunks chunks, NodeTasks tasks) {
     this.chunks = chunks;
+    this.tasks = tasks;
     this.server = server;
     this.heartbeats = heartbeats;
     this.replication = replication;
@@ -70,27 +76,53 @@ public final class StorageNode implements AutoCloseable {
     SpreadChunks[] spread = new SpreadChunks[1];
     int group = identity.group();
     String writeKey = config.writeKey();
+    PinnedCopies pins;
     try {
-      // a large file's chunks go to the cluster's writable groups in turn
-      server = WimgServer.start(config, ServerTuning.defaults(), null, membership, replication,
-          local -> spread[0] = new SpreadChunks(local, group, node.trackers(), writeKey, System::nanoTime));
-    } catch (dev.wimg.storage.CorruptNeedleException e) {
-      replication.close();
-      throw new CorruptDataException(e.getMessage(), e);
+      pins = PinnedCopies.open(config.store());
     } catch (IOException | RuntimeException e) {
       replication.close();
       throw e;
     }
     try {
+      // a large file's chunks go to the cluster's writable groups in turn; files and pieces that
+      // distribution tasks pinned here are read under their original fids
+      server = WimgServer.start(config, ServerTuning.defaults(), null, membership, replication,
+          local -> new PinnedChunks(spread[0] = new SpreadChunks(local, group, node.trackers(), writeKey,
+              System::nanoTime), pins),
+          own -> new PinnedReads(own, group, pins));
+    } catch (dev.wimg.storage.CorruptNeedleException e) {
+      replication.close();
+      closeQuietly(pins);
+      throw new CorruptDataException(e.getMessage(), e);
+    } catch (IOException | RuntimeException e) {
+      replication.close();
+      closeQuietly(pins);
+      throw e;
+    }
+    NodeTasks tasks = null;
+    try {
       URI url = node.publicUrl() != null ? node.publicUrl() : localUrl(server.address());
+      tasks = new NodeTasks(dataDir, new NodeTasks.Node(identity.node(), url.toString(), group, node.trackers(),
+          node.clusterKey()), pins, server.context().store());
       Heartbeats heartbeats = new Heartbeats(server.context(), identity, url.toString(),
           node.zone(), node.trackers(), node.clusterKey(), node.heartbeatInterval(),
-          node.reserveBytes(), membership, replication);
-      return new StorageNode(server, heartbeats, replication, identity, url, spread[0]);
-    } catch (RuntimeException e) {
+          node.reserveBytes(), membership, replication, tasks::offer);
+      return new StorageNode(server, heartbeats, replication, identity, url, spread[0], tasks);
+    } catch (IOException | RuntimeException e) {
+      if (tasks != null) {
+        tasks.close();
+      }
       server.close();
       replication.close();
       throw e;
+    }
+  }
+
+  private static void closeQuietly(PinnedCopies pins) {
+    try {
+      pins.close();
+    } catch (IOException ignored) {
+      // the failure being reported matters more
     }
   }
 
@@ -130,6 +162,7 @@ public final class StorageNode implements AutoCloseable {
   @Override
   public void close() {
     heartbeats.close();
+    tasks.close();
     replication.close();
     server.close();
     chunks.close();

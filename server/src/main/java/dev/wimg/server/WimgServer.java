@@ -147,10 +147,23 @@ public final class WimgServer implements AutoCloseable {
   static WimgServer start(ServerConfig config, ServerTuning tuning, ImageEngine engine,
                           Membership membership, Replication replication,
                           java.util.function.UnaryOperator<ChunkStore> chunkPlacement) throws IOException {
+    return start(config, tuning, engine, membership, replication, chunkPlacement, null);
+  }
+
+  /**
+   * As {@link #start(ServerConfig, ServerTuning, ImageEngine, Membership, Replication,
+   * java.util.function.UnaryOperator)}, the handlers reading through what {@code readsOver} makes
+   * of the node's store (null: the store itself); it closes with the server.
+   */
+  static WimgServer start(ServerConfig config, ServerTuning tuning, ImageEngine engine,
+                          Membership membership, Replication replication,
+                          java.util.function.UnaryOperator<ChunkStore> chunkPlacement,
+                          java.util.function.UnaryOperator<Store> readsOver) throws IOException {
     InetAddress address = checkedBindAddress(config);
     ImageEngine images = engine != null ? engine : ImageEngines.detect(config.imaging().limits());
-    Store store = replication == null ? Store.open(config.store())
+    Store opened = replication == null ? Store.open(config.store())
         : replication.attach(Store.open(config.store(), replication));
+    Store store = readsOver == null ? opened : readsOver.apply(opened);
     TransformService transforms;
     try {
       transforms = TransformService.open(config.imaging(), store, images, tuning.transformThreads());

@@ -43,10 +43,15 @@ final class InProcessCluster implements AutoCloseable {
    * heartbeating to {@code tracker}, read-only below {@code reserveBytes} of free space.
    */
   StorageNode node(URI tracker, int group, String data, long reserveBytes) throws IOException {
+    return node(tracker, group, data, reserveBytes, NodeConfig.DEFAULT_ZONE);
+  }
+
+  /** As {@link #node(URI, int, String, long)}, in {@code zone}. */
+  StorageNode node(URI tracker, int group, String data, long reserveBytes, String zone) throws IOException {
     ServerConfig config = TestServer.config(dir.resolve(data));
     StorageNode node = StorageNode.start(config.withGroup(group),
         NodeConfig.of(List.of(tracker)).withHeartbeatInterval(HEARTBEAT_INTERVAL)
-            .withReserveBytes(reserveBytes));
+            .withReserveBytes(reserveBytes).withZone(zone));
     running.add(node);
     return node;
   }

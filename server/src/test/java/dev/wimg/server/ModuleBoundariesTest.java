@@ -40,7 +40,10 @@ import java.util.List;
  *   cluster     a storage node's identity and heartbeats, and   http, replication (peers it
  *               where its large files' chunks go               learns from the trackers), large
  *                                                              (the chunk store it spreads)
- *   tracker     a tracker: cluster map, placement, endpoints    http, slots
+ *   tracker     a tracker: cluster map, placement, endpoints,   http, slots
+ *               distribution tasks and their piece handouts
+ *   distribution a node's distribution tasks and pinned copies  cluster (its chunk fetch), large
+ *                                                              (pins are served as large files)
  * </pre>
  *
  * <p>Implementation notes: the rules read the bytecode, so a reference that javac folds away (a
@@ -52,7 +55,7 @@ class ModuleBoundariesTest {
   private static final String INTERNAL = "dev.wimg.server.internal";
   private static final List<String> PACKAGES =
       List.of("headers", "derived", "large", "slots", "http", "transform", "files", "upload", "admin",
-          "replication", "cluster", "tracker");
+          "replication", "cluster", "tracker", "distribution");
 
   @ArchTest
   static final ArchRule reachesOnlyTheApiOfTheModulesBelow = noClasses()
@@ -131,6 +134,9 @@ class ModuleBoundariesTest {
   @ArchTest
   static final ArchRule clusterUsesOnlyHttpReplicationAndLarge =
       usesOnly("cluster", "http", "replication", "large");
+
+  @ArchTest
+  static final ArchRule distributionUsesOnlyClusterAndLarge = usesOnly("distribution", "cluster", "large");
 
   @ArchTest
   static final ArchRule trackerUsesOnlyHttpAndSlots = usesOnly("tracker", "http", "slots");

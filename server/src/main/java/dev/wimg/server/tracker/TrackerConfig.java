@@ -27,11 +27,13 @@ import java.util.Objects;
  * @param raftPeers       the other trackers' Raft addresses, {@code host:port}; when empty, each
  *                        of {@code peers} at its HTTP port + 1. Every tracker must be given the
  *                        same set of addresses, its own included (docs/CLUSTER.md)
+ * @param writeKey        the key that creating and cancelling distribution tasks needs
+ *                        ({@code Authorization: Bearer}), or null: then only loopback clients may
  */
 public record TrackerConfig(String bind, int port, List<URI> peers, Duration downAfter,
                             String clusterKey, GroupPlacement groupPlacement,
                             MemberPlacement memberPlacement, long maxUploadBytes, Path dataDir,
-                            String raftAddress, List<String> raftPeers) {
+                            String raftAddress, List<String> raftPeers, String writeKey) {
 
   /** Default port of a tracker. */
   public static final int DEFAULT_PORT = 9330;
@@ -60,6 +62,9 @@ public record TrackerConfig(String bind, int port, List<URI> peers, Duration dow
     }
     if (downAfter.compareTo(Duration.ofMillis(100)) < 0) {
       throw new IllegalArgumentException("downAfter must be at least 100 ms, got " + downAfter);
+    }
+    if (writeKey != null && writeKey.isBlank()) {
+      throw new IllegalArgumentException("writeKey must not be blank");
     }
     if (clusterKey != null && clusterKey.isBlank()) {
       throw new IllegalArgumentException("clusterKey must not be blank");
@@ -93,7 +98,7 @@ public record TrackerConfig(String bind, int port, List<URI> peers, Duration dow
   public static TrackerConfig defaults() {
     return new TrackerConfig("127.0.0.1", DEFAULT_PORT, List.of(), DEFAULT_DOWN_AFTER, null,
         GroupPlacement.FREE_SPACE, MemberPlacement.LEAST_LOAD, DEFAULT_MAX_UPLOAD_BYTES,
-        DEFAULT_DATA_DIR, null, List.of());
+        DEFAULT_DATA_DIR, null, List.of(), null);
   }
 
   /**
@@ -111,46 +116,51 @@ public record TrackerConfig(String bind, int port, List<URI> peers, Duration dow
 
   public TrackerConfig withDataDir(Path dir) {
     return new TrackerConfig(bind, port, peers, downAfter, clusterKey, groupPlacement,
-        memberPlacement, maxUploadBytes, dir, raftAddress, raftPeers);
+        memberPlacement, maxUploadBytes, dir, raftAddress, raftPeers, writeKey);
   }
 
   public TrackerConfig withRaft(String address, List<String> others) {
     return new TrackerConfig(bind, port, peers, downAfter, clusterKey, groupPlacement,
-        memberPlacement, maxUploadBytes, dataDir, address, others);
+        memberPlacement, maxUploadBytes, dataDir, address, others, writeKey);
   }
 
   public TrackerConfig withBind(String b) {
     return new TrackerConfig(b, port, peers, downAfter, clusterKey, groupPlacement,
-        memberPlacement, maxUploadBytes, dataDir, raftAddress, raftPeers);
+        memberPlacement, maxUploadBytes, dataDir, raftAddress, raftPeers, writeKey);
   }
 
   public TrackerConfig withPort(int p) {
     return new TrackerConfig(bind, p, peers, downAfter, clusterKey, groupPlacement,
-        memberPlacement, maxUploadBytes, dataDir, raftAddress, raftPeers);
+        memberPlacement, maxUploadBytes, dataDir, raftAddress, raftPeers, writeKey);
   }
 
   public TrackerConfig withPeers(List<URI> list) {
     return new TrackerConfig(bind, port, list, downAfter, clusterKey, groupPlacement,
-        memberPlacement, maxUploadBytes, dataDir, raftAddress, raftPeers);
+        memberPlacement, maxUploadBytes, dataDir, raftAddress, raftPeers, writeKey);
   }
 
   public TrackerConfig withDownAfter(Duration d) {
     return new TrackerConfig(bind, port, peers, d, clusterKey, groupPlacement, memberPlacement,
-        maxUploadBytes, dataDir, raftAddress, raftPeers);
+        maxUploadBytes, dataDir, raftAddress, raftPeers, writeKey);
   }
 
   public TrackerConfig withClusterKey(String key) {
     return new TrackerConfig(bind, port, peers, downAfter, key, groupPlacement, memberPlacement,
-        maxUploadBytes, dataDir, raftAddress, raftPeers);
+        maxUploadBytes, dataDir, raftAddress, raftPeers, writeKey);
   }
 
   public TrackerConfig withPlacement(GroupPlacement group, MemberPlacement member) {
     return new TrackerConfig(bind, port, peers, downAfter, clusterKey, group, member,
-        maxUploadBytes, dataDir, raftAddress, raftPeers);
+        maxUploadBytes, dataDir, raftAddress, raftPeers, writeKey);
   }
 
   public TrackerConfig withMaxUploadBytes(long bytes) {
     return new TrackerConfig(bind, port, peers, downAfter, clusterKey, groupPlacement,
-        memberPlacement, bytes, dataDir, raftAddress, raftPeers);
+        memberPlacement, bytes, dataDir, raftAddress, raftPeers, writeKey);
+  }
+
+  public TrackerConfig withWriteKey(String key) {
+    return new TrackerConfig(bind, port, peers, downAfter, clusterKey, groupPlacement, memberPlacement,
+        maxUploadBytes, dataDir, raftAddress, raftPeers, key);
   }
 }

@@ -111,7 +111,9 @@ public final class TrackerServer implements AutoCloseable {
         throw new java.io.UncheckedIOException(e);
       }
       handler[0] = new TrackerHandler(cluster, new Placement(config.groupPlacement(),
-          config.memberPlacement()), mapper, config.clusterKey(), trackers, version, http, slots);
+          config.memberPlacement()), mapper, config.clusterKey(), trackers, version, http, slots,
+          new dev.wimg.server.internal.tracker.TaskBoard(config.downAfter().toNanos(), System::nanoTime),
+          config.writeKey());
       LOG.info("WIMG {} tracker on {} ({} transport), peers {}, down after {} ms, placement {}/{}",
           version, trackers.getFirst(), transport.name(), config.peers(),
           config.downAfter().toMillis(), config.groupPlacement(), config.memberPlacement());

@@ -48,7 +48,9 @@ public final class Heartbeats implements AutoCloseable {
   private final long reserveBytes;
   private final Membership membership;
   private final Replication replication;
-  private final ObjectMapper mapper = new ObjectMapper();
+  private final java.util.function.Consumer<dev.wimg.protocol.DistributionTask> offeredTasks;
+  private final ObjectMapper mapper = new ObjectMapper()
+      .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
   private final HttpClient http;
   /** The last outcome logged per tracker; written from the HTTP client's completion threads. */
   private final Map<URI, String> lastOutcome = new java.util.concurrent.ConcurrentHashMap<>();
@@ -63,10 +65,12 @@ public final class Heartbeats implements AutoCloseable {
    * @param url          where clients and peers reach this node
    * @param clusterKey   the cluster key, or null
    * @param reserveBytes free space below which the node is read-only
+   * @param offeredTasks takes each distribution task a tracker's answer offers this node
    */
   public Heartbeats(ServerContext server, NodeIdentity identity, String url, String zone,
                     List<URI> trackers, String clusterKey, Duration interval, long reserveBytes,
-                    Membership membership, Replication replication) {
+                    Membership membership, Replication replication,
+                    java.util.function.Consumer<dev.wimg.protocol.DistributionTask> offeredTasks) {
     this.server = server;
     this.identity = identity;
     this.url = url;
@@ -77,6 +81,7 @@ public final class Heartbeats implements AutoCloseable {
     this.reserveBytes = reserveBytes;
     this.membership = membership;
     this.replication = replication;
+    this.offeredTasks = offeredTasks;
     this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(interval.multipliedBy(REQUEST_TIMEOUT_INTERVALS)).build();
     this.thread = Thread.ofPlatform().daemon().name("wimg-heartbeats").start(this::run);
@@ -160,9 +165,13 @@ public final class Heartbeats implements AutoCloseable {
       membership.accepted();
       outcome = "accepted";
       try {
-        JsonNode group = mapper.readTree(response.body()).get("group");
+        JsonNode answer = mapper.readTree(response.body());
+        JsonNode group = answer.get("group");
         if (group != null && !group.isNull()) {
           replication.group(mapper.treeToValue(group, ClusterView.Group.class));
+        }
+        for (JsonNode task : answer.path("tasks")) {
+          offeredTasks.accept(mapper.treeToValue(task, dev.wimg.protocol.DistributionTask.class));
         }
       } catch (IOException | RuntimeException e) {
         outcome = "accepted, with a group that does not parse: " + e.getMessage();

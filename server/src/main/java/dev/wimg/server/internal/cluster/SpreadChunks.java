@@ -15,8 +15,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,6 +53,7 @@ public final class SpreadChunks implements ChunkStore {
   private final List<URI> trackers;
   private final String writeKey;
   private final HttpClient http;
+  private final ChunkFetch fetch;
   private final LongSupplier nanoClock;
   private final ObjectMapper json = new ObjectMapper()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -77,6 +76,7 @@ public final class SpreadChunks implements ChunkStore {
     this.nanoClock = nanoClock;
     this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(2)).followRedirects(HttpClient.Redirect.NEVER).build();
+    this.fetch = new ChunkFetch(http, TIMEOUT);
   }
 
   @Override
@@ -135,22 +135,12 @@ public final class SpreadChunks implements ChunkStore {
       }
       for (URI member : members(g, false)) {
         try {
-          HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(member.resolve("/" + fid)).timeout(TIMEOUT)
-              .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
-          if (r.statusCode() != 200) {
-            failures.add(member + " answered " + r.statusCode());
-          } else if (r.body().length != chunk.size()) {
-            failures.add(member + " sent " + r.body().length + " bytes, not " + chunk.size());
-          } else if (!MessageDigest.isEqual(sha256(r.body()), chunk.sha256())) {
-            failures.add(member + " sent bytes whose SHA-256 is not the manifest's");
-          } else {
-            return new StoredFile(fid, null, null, 0, 0, ByteBuffer.wrap(r.body()).asReadOnlyBuffer());
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new InterruptedIOException("reading chunk " + fid + " interrupted");
+          byte[] bytes = fetch.fetch(member, fid, chunk.size(), chunk.sha256(), java.util.Map.of());
+          return new StoredFile(fid, null, null, 0, 0, ByteBuffer.wrap(bytes).asReadOnlyBuffer());
+        } catch (InterruptedIOException e) {
+          throw e;
         } catch (IOException e) {
-          failures.add(member + ": " + e.getMessage());
+          failures.add(e.getMessage());
         }
       }
     }
@@ -269,14 +259,6 @@ public final class SpreadChunks implements ChunkStore {
       at += n;
     }
     return out;
-  }
-
-  private static byte[] sha256(byte[] bytes) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(bytes);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java platform has SHA-256", e);
-    }
   }
 
   /** Stops the HTTP client. */

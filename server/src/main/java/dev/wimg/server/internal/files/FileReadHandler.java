@@ -121,8 +121,13 @@ public final class FileReadHandler {
   /** One chunk as {@code ?chunks} lists it: its fid, where it lies in the file and its SHA-256 (hex). */
   record ChunkEntry(String fid, long offset, long size, String sha256) {}
 
-  /** The answer of {@code ?chunks}; a file that is not a large one has no chunks. */
-  record ChunkList(long size, java.util.List<ChunkEntry> chunks) {}
+  /**
+   * The answer of {@code ?chunks}; a file that is not a large one has no chunks. Besides the
+   * chunks, what a copy of the file needs to be served as this one is: the size it was cut at, its
+   * name, type, date, and its checksum (the manifest needle's CRC32C, unsigned, as in its ETag).
+   */
+  record ChunkList(long size, int chunkSize, String name, String mime, long lastModified, long checksum,
+                   java.util.List<ChunkEntry> chunks) {}
 
   private void chunks(Exchange ex, FilePath path) {
     Store store = server.store();
@@ -135,10 +140,12 @@ public final class FileReadHandler {
           status = HttpResponseStatus.NOT_FOUND;
           body = null;
         } else if (!file.manifest()) {
-          body = new ChunkList(file.size(), java.util.List.of());
+          body = new ChunkList(file.size(), 0, file.name(), file.mime(), file.lastModified(),
+              Integer.toUnsignedLong(file.checksum()), java.util.List.of());
         } else {
           Manifest m = Manifest.decode(file.data());
-          body = new ChunkList(m.size(), m.chunks().stream().map(c -> new ChunkEntry(c.fid().toString(), c.offset(), c.size(),
+          body = new ChunkList(m.size(), m.chunkSize(), file.name(), file.mime(), file.lastModified(),
+              Integer.toUnsignedLong(file.checksum()), m.chunks().stream().map(c -> new ChunkEntry(c.fid().toString(), c.offset(), c.size(),
               java.util.HexFormat.of().formatHex(c.sha256()))).toList());
         }
       } catch (IllegalArgumentException e) {

@@ -182,6 +182,20 @@ public final class ClusterMap {
     return readers;
   }
 
+  /** Every node heard from within the down time, any group and state, in group and id order. */
+  public synchronized List<Heartbeat> live() {
+    long now = nanoClock.getAsLong();
+    List<Heartbeat> live = new ArrayList<>();
+    for (Map<String, Entry> members : groups.values()) {
+      for (Entry entry : members.values()) {
+        if (!entry.silentFor(now, downAfterNanos)) {
+          live.add(entry.heartbeat());
+        }
+      }
+    }
+    return live;
+  }
+
   /** The view {@code GET /cluster} answers. */
   public synchronized ClusterView view(List<String> trackers) {
     long now = nanoClock.getAsLong();

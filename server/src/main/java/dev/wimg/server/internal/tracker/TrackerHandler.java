@@ -57,7 +57,11 @@ import org.slf4j.LoggerFactory;
  *   GET, HEAD     /status              the tracker's own health
  *   POST          /files               the upload, passed on to a storage node; its answer
  *   GET, HEAD, DELETE /&lt;fid&gt;[/name]   307 to a member of the fid's group
+ *   (any)         /tasks...            distribution tasks ({@link TaskHandler})
  * </pre>
+ *
+ * <p>An accepted heartbeat's answer carries the distribution tasks offered to the node that it has
+ * not reported yet, so a task reaches its targets within a heartbeat.
  *
  * <p>An upload that fails on a node before it is acknowledged (no connection, a 5xx) is sent to
  * another member or group, up to {@value #UPLOAD_ATTEMPTS} nodes, so one node's death costs a
@@ -89,7 +93,8 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
    * What an accepted heartbeat is answered with: the node's group as {@code GET /cluster} shows
    * it, whose other members are the peers it replicates to.
    */
-  record HeartbeatAnswer(boolean accepted, ClusterView.Group group) {}
+  record HeartbeatAnswer(boolean accepted, ClusterView.Group group,
+                         List<dev.wimg.protocol.DistributionTask> tasks) {}
 
   private final ClusterMap cluster;
   private final Placement placement;
@@ -102,10 +107,13 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
   private final long startNanos = System.nanoTime();
   private final HttpClient http;
   private final SlotService slots;
+  private final TaskBoard tasks;
+  private final TaskHandler taskHandler;
+  private final byte[] writeKey;
 
   public TrackerHandler(ClusterMap cluster, Placement placement, ObjectMapper mapper,
                         String clusterKey, List<String> trackers, String version,
-                        HttpClient http, SlotService slots) {
+                        HttpClient http, SlotService slots, TaskBoard tasks, String writeKey) {
     this.cluster = cluster;
     this.placement = placement;
     this.mapper = mapper;
@@ -116,6 +124,9 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
     this.version = version;
     this.http = http;
     this.slots = slots;
+    this.tasks = tasks;
+    this.taskHandler = new TaskHandler(tasks, cluster, mapper, json, errors, http);
+    this.writeKey = writeKey == null ? null : ("Bearer " + writeKey).getBytes(StandardCharsets.UTF_8);
   }
 
   /** The HTTP client uploads are passed on with. */
@@ -135,6 +146,11 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
     String path = target.path();
     HttpMethod method = request.method();
     boolean read = method == HttpMethod.GET || method == HttpMethod.HEAD;
+    if (TaskHandler.handles(path)) {
+      taskHandler.handle(ctx, request, path, writerPermits(ctx, request), clusterKeyPermits(ctx, request),
+          (req, response) -> respond(ctx, req, response, true));
+      return;
+    }
     switch (path) {
       case "/cluster/heartbeat" -> {
         if (method == HttpMethod.POST) {
@@ -255,7 +271,7 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
     }
     if (cluster.heard(heartbeat) == ClusterMap.Admission.ACCEPTED) {
       respond(ctx, request, json.response(ctx.alloc(), HttpResponseStatus.OK,
-          new HeartbeatAnswer(true, cluster.group(heartbeat.group()))), true);
+          new HeartbeatAnswer(true, cluster.group(heartbeat.group()), tasks.offeredTo(heartbeat.node()))), true);
       return;
     }
     String message = "slot " + heartbeat.slot() + " of group " + heartbeat.group() + " is held by "
@@ -321,10 +337,23 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
         : e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
   }
 
+  /** Whether the request carries the write key; without one, whether it comes from loopback. */
+  private boolean writerPermits(ChannelHandlerContext ctx, FullHttpRequest request) {
+    if (writeKey == null) {
+      return fromLoopback(ctx);
+    }
+    String given = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+    return given != null && MessageDigest.isEqual(writeKey, given.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static boolean fromLoopback(ChannelHandlerContext ctx) {
+    return ctx.channel().remoteAddress() instanceof InetSocketAddress remote
+        && remote.getAddress() != null && remote.getAddress().isLoopbackAddress();
+  }
+
   private boolean clusterKeyPermits(ChannelHandlerContext ctx, FullHttpRequest request) {
     if (clusterKey == null) {
-      return ctx.channel().remoteAddress() instanceof InetSocketAddress remote
-          && remote.getAddress() != null && remote.getAddress().isLoopbackAddress();
+      return fromLoopback(ctx);
     }
     String given = request.headers().get(ClusterKey.HEADER);
     return given != null

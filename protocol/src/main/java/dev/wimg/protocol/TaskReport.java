@@ -1,0 +1,70 @@
+package dev.wimg.protocol;
+
+import java.util.Base64;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What a target of a distribution task tells a tracker, at most a second apart and at once after
+ * each verified piece: the body of {@code POST /tasks/<id>/report} (cluster key), answered by a
+ * {@link PieceHandout}. JSON with these names:
+ *
+ * <pre>
+ * field        JSON type       meaning
+ * version      number          {@value #VERSION}
+ * task, node   string          the task's and the reporting node's ids
+ * url          string          where the node serves the pieces it holds
+ * state        string          {@link TargetState#token()}: accepted, fetching, done or failed
+ * reason       string or null  why it failed
+ * have         string          base64 of the verified pieces' bitfield: bit i (of byte i/8, least
+ *                              significant first) is piece i
+ * fetching     array           pieces being fetched now: {piece, from} (from: a URL)
+ * bytes        number          piece bytes received and verified
+ * sourceBytes  number          of those, bytes fetched from the file's own group (the source)
+ * rate         number          bytes/s received over the last seconds
+ * definition   object or null  the task's {@link DistributionTask}, sent when the tracker answered
+ *                              409 (it does not know the task: restarted, or another tracker)
+ * </pre>
+ *
+ * <p>Version history: 1, 5 December 2026: the fields above.
+ */
+public record TaskReport(int version, String task, String node, String url, String state, String reason,
+                         String have, List<Fetch> fetching, long bytes, long sourceBytes, long rate,
+                         DistributionTask definition) {
+
+  /** The version this build writes and reads. */
+  public static final int VERSION = 1;
+
+  public TaskReport {
+    if (version != VERSION) {
+      throw new IllegalArgumentException("task report version " + version + " is not read here; this build reads "
+          + VERSION + ".." + VERSION);
+    }
+    DistributionTask.checkId(task);
+    Objects.requireNonNull(node, "node");
+    Objects.requireNonNull(url, "url");
+    TargetState s = TargetState.parse(state);
+    if (s == TargetState.OFFERED || s == TargetState.DOWN) {
+      throw new IllegalArgumentException("a node cannot report itself " + state);
+    }
+    Objects.requireNonNull(have, "have");
+    fetching = fetching == null ? List.of() : List.copyOf(fetching);
+    if (bytes < 0 || sourceBytes < 0 || rate < 0) {
+      throw new IllegalArgumentException("bytes, sourceBytes and rate must be >= 0");
+    }
+  }
+
+  /** A piece being fetched, and from where. */
+  public record Fetch(int piece, String from) {}
+
+  /** The verified pieces. */
+  public BitSet haveBits() {
+    return BitSet.valueOf(Base64.getDecoder().decode(have));
+  }
+
+  /** {@code bits} as {@link #have} carries them. */
+  public static String encodeHave(BitSet bits) {
+    return Base64.getEncoder().encodeToString(bits.toByteArray());
+  }
+}

@@ -1,0 +1,211 @@
+package dev.wimg.server.internal.distribution;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.protocol.DistributionTask;
+import dev.wimg.protocol.TargetState;
+import dev.wimg.server.internal.cluster.ChunkFetch;
+import dev.wimg.storage.Store;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The distribution tasks this node accepted: each kept as {@code <data>/tasks/<id>.json} (its
+ * definition and its state) before it counts as accepted, and run by a {@link TaskRunner} until it
+ * is done or failed. A node that restarts goes on with every task not ended, from the pieces its
+ * pin already holds.
+ *
+ * <p>A task file is written as the tus state is (docs/FORMAT.md): to a temporary file, forced,
+ * renamed over the old one, the folder forced; so a crash leaves the old state or the new one.
+ */
+public final class NodeTasks implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(NodeTasks.class);
+
+  /** How often a task done here is reported. */
+  static final Duration DONE_REPORT_INTERVAL = Duration.ofSeconds(5);
+
+  /** Folder of the task files, inside the data folder. */
+  public static final String DIR = "tasks";
+
+  /** A task file's content. */
+  record TaskFile(DistributionTask definition, String state, String reason) {}
+
+  /** Who this node is, and how it reaches the trackers and its peers. */
+  public record Node(String id, String url, int group, List<URI> trackers, String clusterKey) {}
+
+  private final Path dir;
+  private final Node node;
+  private final PinnedCopies pins;
+  private final Store own;
+  private final ObjectMapper json = new ObjectMapper()
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(2)).followRedirects(HttpClient.Redirect.NEVER).build();
+  private final ChunkFetch fetch = new ChunkFetch(http, Duration.ofSeconds(60));
+  private final Map<String, TaskRunner> running = new ConcurrentHashMap<>();
+  /** Tasks done here, reported every {@link #DONE_REPORT_INTERVAL} so trackers know the pins (and cancels reach them). */
+  private final Map<String, TrackerLink> done = new ConcurrentHashMap<>();
+  private final Thread doneReports;
+  private volatile boolean closed;
+
+  /**
+   * Opens the task folder and starts every task not ended.
+   *
+   * @param own this node's store, which holds the pieces that lie in its own group
+   */
+  public NodeTasks(Path dataDir, Node node, PinnedCopies pins, Store own) throws IOException {
+    this.dir = Files.createDirectories(dataDir.resolve(DIR));
+    this.node = node;
+    this.pins = pins;
+    this.own = own;
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path file : files.toList()) {
+        String name = file.getFileName().toString();
+        if (name.endsWith(".tmp")) {
+          Files.deleteIfExists(file); // a write cut off by a crash; the task file before it stands
+          continue;
+        }
+        if (!name.endsWith(".json")) {
+          continue;
+        }
+        TaskFile task;
+        try {
+          task = json.readValue(file.toFile(), TaskFile.class);
+        } catch (IOException | RuntimeException e) {
+          log.error("task file {} cannot be read, leaving it as it is: {}", file, e.getMessage());
+          continue;
+        }
+        TargetState state = TargetState.parse(task.state());
+        if (state == TargetState.DONE) {
+          done.put(task.definition().id(), new TrackerLink(task.definition(), node, http, json));
+        } else if (!state.ended()) {
+          start(task.definition());
+        }
+      }
+    }
+    doneReports = Thread.ofPlatform().daemon().name("wimg-task-reports").start(this::reportDone);
+  }
+
+  /**
+   * Reports every task done here, so that a restarted tracker knows the pins; a task cancelled
+   * meanwhile has its pin dropped.
+   */
+  private void reportDone() {
+    while (!closed) {
+      try {
+        Thread.sleep(DONE_REPORT_INTERVAL);
+        for (Map.Entry<String, TrackerLink> e : done.entrySet()) {
+          TrackerLink link = e.getValue();
+          DistributionTask task = link.task();
+          java.util.BitSet all = new java.util.BitSet();
+          all.set(0, task.pieces().size());
+          dev.wimg.protocol.PieceHandout handout = link.report(definition -> new dev.wimg.protocol.TaskReport(
+              dev.wimg.protocol.TaskReport.VERSION, task.id(), node.id(), node.url(), TargetState.DONE.token(), null,
+              dev.wimg.protocol.TaskReport.encodeHave(all), List.of(), task.file().size(), 0, 0, definition));
+          if (handout != null && handout.cancel()) {
+            cancelled(task);
+          }
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (IOException | RuntimeException e) {
+        log.warn("reporting the tasks done here failed", e);
+      }
+    }
+  }
+
+  /**
+   * A task a tracker offers this node: kept on disk and started, unless this node knows it
+   * already (or is not one of its targets). Called by the heartbeats; cheap when known.
+   */
+  public void offer(DistributionTask task) {
+    if (closed || running.containsKey(task.id()) || !task.targets().contains(node.id())
+        || Files.exists(file(task.id()))) {
+      return;
+    }
+    try {
+      save(new TaskFile(task, TargetState.ACCEPTED.token(), null));
+    } catch (IOException e) {
+      log.error("cannot keep distribution task {} on disk; not taking it", task.id(), e);
+      return;
+    }
+    log.info("distribution task {} accepted: {} ({} pieces, {} bytes)", task.id(), task.fid(), task.pieces().size(),
+        task.file().size());
+    start(task);
+  }
+
+  private synchronized void start(DistributionTask task) {
+    if (closed || running.containsKey(task.id())) {
+      return;
+    }
+    TaskRunner runner = new TaskRunner(task, node, pins, own, fetch, http, json, this);
+    running.put(task.id(), runner);
+    runner.start();
+  }
+
+  /** A runner's task ended: its state is kept, and the runner forgotten. */
+  void ended(DistributionTask task, TargetState state, String reason) throws IOException {
+    save(new TaskFile(task, state.token(), reason));
+    running.remove(task.id());
+    if (state == TargetState.DONE) {
+      done.put(task.id(), new TrackerLink(task, node, http, json));
+    }
+  }
+
+  /** A task was cancelled: its pin is dropped, and the task forgotten. */
+  void cancelled(DistributionTask task) throws IOException {
+    pins.drop(dev.wimg.protocol.Fid.parse(task.fid()));
+    running.remove(task.id());
+    done.remove(task.id());
+    Files.deleteIfExists(file(task.id()));
+    log.info("distribution task {} cancelled: the pin of {} is dropped", task.id(), task.fid());
+  }
+
+  /** Tasks running now (tests, status). */
+  public int running() {
+    return running.size();
+  }
+
+  private Path file(String id) {
+    return dir.resolve(DistributionTask.checkId(id) + ".json");
+  }
+
+  private void save(TaskFile task) throws IOException {
+    Path target = file(task.definition().id());
+    Path temp = target.resolveSibling(target.getFileName() + ".tmp");
+    try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE)) {
+      out.write(java.nio.ByteBuffer.wrap(json.writeValueAsBytes(task)));
+      out.force(true);
+    }
+    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    try (FileChannel folder = FileChannel.open(dir, StandardOpenOption.READ)) {
+      folder.force(true);
+    }
+  }
+
+  /** Stops every runner (their tasks resume at the next start) and the HTTP client. */
+  @Override
+  public void close() {
+    closed = true;
+    doneReports.interrupt();
+    for (TaskRunner runner : running.values()) {
+      runner.stop();
+    }
+    http.close();
+  }
+}

@@ -1,0 +1,330 @@
+package dev.wimg.server.internal.distribution;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.wimg.protocol.DistributionTask;
+import dev.wimg.protocol.Fid;
+import dev.wimg.protocol.PieceHandout;
+import dev.wimg.protocol.TargetState;
+import dev.wimg.protocol.TaskReport;
+import dev.wimg.server.internal.cluster.ChunkFetch;
+import dev.wimg.server.internal.large.Manifest;
+import dev.wimg.storage.Store;
+import dev.wimg.storage.StoredFile;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one distribution task on a target node until its pinned copy is whole: reports what it
+ * holds to a tracker, fetches the pieces the tracker's {@link PieceHandout} names (from peers that
+ * hold them, or under a lease from the file's own group), checks each against the task's SHA-256,
+ * pins it, and reports again at once so that peers can fetch it from here. Once every piece is
+ * pinned it pins the manifest, ends the task as {@code done} and says so.
+ *
+ * <p>With no tracker answering for {@link #ALONE_AFTER}, it fetches the missing pieces from the
+ * file's own group itself, one at a time (the definition's {@code sources}), so a started task
+ * ends without trackers. A peer that fails is simply not asked for that piece again; the next
+ * handout names others.
+ *
+ * <p>One thread runs the loop; each fetch runs on a virtual thread of its own, at most
+ * {@link #STREAMS} at once.
+ */
+final class TaskRunner {
+
+  private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
+
+  /** Pieces fetched at once. */
+  static final int STREAMS = 4;
+  /** Without a tracker's answer for this long, the runner fetches from the source alone. */
+  static final Duration ALONE_AFTER = Duration.ofSeconds(3);
+  /** Source answers of 404 for one piece, from every source, after which the file counts as gone. */
+  private static final int GONE_AFTER = 3;
+
+  private final DistributionTask task;
+  private final Fid file;
+  private final NodeTasks.Node node;
+  private final PinnedCopies pins;
+  private final Store own;
+  private final ChunkFetch fetch;
+  private final HttpClient http;
+  private final ObjectMapper json;
+  private final NodeTasks owner;
+  private final BitSet have = new BitSet();
+  private final Map<Integer, String> inFlight = new ConcurrentHashMap<>();
+  private final Semaphore progress = new Semaphore(0);
+  private final AtomicLong bytes = new AtomicLong();
+  private final AtomicLong sourceBytes = new AtomicLong();
+  private final AtomicLong goneAnswers = new AtomicLong();
+  private volatile Thread thread;
+  private volatile boolean stopped;
+  private final TrackerLink link;
+  private long rate;
+  private long rateBytes;
+  private long rateNanos = System.nanoTime();
+
+  TaskRunner(DistributionTask task, NodeTasks.Node node, PinnedCopies pins, Store own, ChunkFetch fetch,
+             HttpClient http, ObjectMapper json, NodeTasks owner) {
+    this.task = task;
+    this.file = Fid.parse(task.fid());
+    this.node = node;
+    this.pins = pins;
+    this.own = own;
+    this.fetch = fetch;
+    this.http = http;
+    this.json = json;
+    this.owner = owner;
+    this.link = new TrackerLink(task, node, http, json);
+  }
+
+  void start() {
+    thread = Thread.ofPlatform().daemon().name("wimg-task-" + task.id().substring(0, 8)).start(this::run);
+  }
+
+  /** Stops the loop and its fetches; the task stays as it is on disk. */
+  void stop() {
+    stopped = true;
+    Thread t = thread;
+    if (t != null) {
+      t.interrupt();
+      try {
+        t.join(TimeUnit.SECONDS.toMillis(5));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void run() {
+    try {
+      synchronized (have) {
+        have.or(pins.pieces(file));
+      }
+      adoptOwnGroupPieces();
+      while (!stopped) {
+        if (whole()) {
+          finish();
+          return;
+        }
+        PieceHandout handout = report(TargetState.FETCHING.token(), null);
+        long waitMillis;
+        if (handout != null) {
+          if (handout.cancel()) {
+            cancelled();
+            return;
+          }
+          for (PieceHandout.Assignment a : handout.pieces()) {
+            startFetch(a.piece(), a.from(), a.source());
+          }
+          waitMillis = Math.clamp(handout.next(), 50, 1000);
+        } else {
+          if (System.nanoTime() - link.lastAnswerNanos() > ALONE_AFTER.toNanos() && inFlight.isEmpty()) {
+            fetchFromSourceAlone();
+          }
+          waitMillis = 500;
+        }
+        if (goneAnswers.get() >= GONE_AFTER) {
+          fail("the file is gone at its source: every reader of its group answered 404");
+          return;
+        }
+        progress.tryAcquire(waitMillis, TimeUnit.MILLISECONDS);
+        progress.drainPermits();
+      }
+    } catch (InterruptedException | InterruptedIOException e) {
+      // stopped: the task resumes at the next start
+    } catch (IOException | RuntimeException e) {
+      log.error("distribution task {} stopped: {}", task.id(), e.toString(), e);
+      if (!stopped) {
+        try {
+          fail("this node failed: " + e.getMessage());
+        } catch (IOException | InterruptedException ignored) {
+          // logged above; the task file keeps its last state
+        }
+      }
+    }
+  }
+
+  private boolean whole() {
+    synchronized (have) {
+      return have.cardinality() == task.pieces().size();
+    }
+  }
+
+  /**
+   * Pieces that lie in this node's own group are in its own store already (a member holds its
+   * group's volumes): they count as held once they read back with the task's SHA-256.
+   */
+  private void adoptOwnGroupPieces() throws IOException {
+    for (int i = 0; i < task.pieces().size(); i++) {
+      DistributionTask.Piece p = task.pieces().get(i);
+      Fid chunk = Fid.parse(p.fid());
+      if (chunk.group() != node.group()) {
+        continue;
+      }
+      StoredFile stored = own.read(chunk);
+      if (stored != null && stored.size() == p.size() && MessageDigest.isEqual(sha256(stored.data()), p.digest())) {
+        synchronized (have) {
+          have.set(i);
+        }
+      }
+    }
+  }
+
+  private void startFetch(int piece, List<String> from, boolean source) {
+    if (piece < 0 || piece >= task.pieces().size() || from.isEmpty() || inFlight.size() >= STREAMS
+        || inFlight.containsKey(piece)) {
+      return;
+    }
+    synchronized (have) {
+      if (have.get(piece)) {
+        return;
+      }
+    }
+    inFlight.put(piece, from.getFirst());
+    Thread.ofVirtual().name("wimg-piece-" + piece).start(() -> {
+      try {
+        fetchPiece(piece, from, source);
+      } finally {
+        inFlight.remove(piece);
+        progress.release();
+      }
+    });
+  }
+
+  private void fetchPiece(int index, List<String> from, boolean source) {
+    DistributionTask.Piece piece = task.pieces().get(index);
+    Fid chunk = Fid.parse(piece.fid());
+    int notFound = 0;
+    for (String url : from) {
+      if (stopped) {
+        return;
+      }
+      inFlight.put(index, url);
+      try {
+        byte[] bytes = fetch.fetch(URI.create(url), chunk, piece.size(), piece.digest(), Map.of("X-Wimg-Task", task.id()));
+        pins.putPiece(file, index, chunk, ByteBuffer.wrap(bytes));
+        synchronized (have) {
+          have.set(index);
+        }
+        this.bytes.addAndGet(bytes.length);
+        if (source) {
+          sourceBytes.addAndGet(bytes.length);
+        }
+        goneAnswers.set(0);
+        return;
+      } catch (ChunkFetch.FetchException e) {
+        if (e.getMessage().endsWith("answered 404")) {
+          notFound++;
+        }
+        log.debug("piece {} of task {} from {}: {}", index, task.id(), url, e.getMessage());
+      } catch (InterruptedIOException e) {
+        return;
+      } catch (IOException e) {
+        log.warn("piece {} of task {} could not be pinned: {}", index, task.id(), e.toString());
+        return;
+      }
+    }
+    if (source && notFound == from.size()) {
+      goneAnswers.incrementAndGet();
+    }
+  }
+
+  /** No tracker answers: the next missing piece, from the file's own group, one at a time. */
+  private void fetchFromSourceAlone() {
+    int missing;
+    synchronized (have) {
+      missing = have.nextClearBit(0);
+    }
+    if (missing >= task.pieces().size()) {
+      return;
+    }
+    int group = Fid.parse(task.pieces().get(missing).fid()).group();
+    for (DistributionTask.Source s : task.sources()) {
+      if (s.group() == group && !s.urls().isEmpty()) {
+        startFetch(missing, s.urls(), true);
+        return;
+      }
+    }
+  }
+
+  /** Every piece is pinned: the manifest too, then the task is done. */
+  private void finish() throws IOException, InterruptedException {
+    List<Manifest.Chunk> chunks = new ArrayList<>(task.pieces().size());
+    for (DistributionTask.Piece p : task.pieces()) {
+      chunks.add(new Manifest.Chunk(Fid.parse(p.fid()), p.offset(), p.size(), p.digest()));
+    }
+    DistributionTask.FileInfo info = task.file();
+    pins.putFile(file, new Manifest(info.size(), info.chunkSize(), chunks).encode(), info.name(), info.mime(),
+        info.lastModified(), (int) info.checksum());
+    owner.ended(task, TargetState.DONE, null);
+    log.info("distribution task {} done: {} pinned ({} bytes fetched, {} from its source)", task.id(), task.fid(),
+        bytes.get(), sourceBytes.get());
+    reportEnd(TargetState.DONE, null);
+  }
+
+  private void fail(String reason) throws IOException, InterruptedException {
+    owner.ended(task, TargetState.FAILED, reason);
+    log.warn("distribution task {} failed: {}", task.id(), reason);
+    reportEnd(TargetState.FAILED, reason);
+  }
+
+  private void cancelled() throws IOException {
+    owner.cancelled(task);
+  }
+
+  /** The last report, so the trackers see the end at once; a few tries, as trackers may be away. */
+  private void reportEnd(TargetState state, String reason) throws InterruptedException {
+    for (int i = 0; i < 3 && report(state.token(), reason) == null; i++) {
+      Thread.sleep(500);
+    }
+  }
+
+  private PieceHandout report(String state, String reason) throws InterruptedException {
+    return link.report(definition -> report(state, reason, definition));
+  }
+
+  private TaskReport report(String state, String reason, DistributionTask definition) {
+    // what is fetched first, then what is held: a piece that ends between the two shows in both,
+    // never in neither (which would let its lease go to another node)
+    List<TaskReport.Fetch> fetching = new ArrayList<>();
+    inFlight.forEach((piece, from) -> fetching.add(new TaskReport.Fetch(piece, from)));
+    BitSet held;
+    synchronized (have) {
+      held = (BitSet) have.clone();
+    }
+    long now = System.nanoTime();
+    long received = bytes.get();
+    if (now - rateNanos >= 500_000_000L) {
+      long current = (received - rateBytes) * 1_000_000_000L / (now - rateNanos);
+      rate = rate == 0 ? current : (rate + current) / 2;
+      rateBytes = received;
+      rateNanos = now;
+    }
+    return new TaskReport(TaskReport.VERSION, task.id(), node.id(), node.url(), state, reason,
+        TaskReport.encodeHave(held), fetching, received, sourceBytes.get(), rate, definition);
+  }
+
+  private static byte[] sha256(ByteBuffer data) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      digest.update(data.duplicate());
+      return digest.digest();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+}

@@ -1,0 +1,345 @@
+package dev.wimg.server.internal.tracker;
+
+import dev.wimg.protocol.DistributionTask;
+import dev.wimg.protocol.Fid;
+import dev.wimg.protocol.Heartbeat;
+import dev.wimg.protocol.PieceHandout;
+import dev.wimg.protocol.TargetState;
+import dev.wimg.protocol.TaskReport;
+import dev.wimg.protocol.TaskStatus;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+import java.util.function.LongSupplier;
+
+/**
+ * The distribution tasks a tracker coordinates, in memory only (soft state, docs/DISTRIBUTION.md):
+ * each task's definition, and per target its state, the pieces it holds and what it fetches now,
+ * as its last report said. A restarted tracker learns every task again from its targets' reports.
+ *
+ * <p>Each report is answered with a {@link PieceHandout}, chosen so that the file's own group (the
+ * source) sends each piece about once while the targets fetch the rest from each other:
+ * <ol>
+ *   <li>Pieces other targets hold come first, rarest first (fewest holders), ties broken per node
+ *       so that nodes ask for different pieces; their holders are named nearest first: same zone,
+ *       then fewest fetches from them now.</li>
+ *   <li>A piece no target holds leaves the source only under a <em>lease</em>: one target at a
+ *       time, at most {@link #LEASES_PER_SOURCE} leases at once per reader of the piece's group.
+ *       A lease ends when its holder's report no longer lists the piece as being fetched (after a
+ *       grace of {@link #LEASE_GRACE_MILLIS} from its grant) or the holder goes silent; then the
+ *       piece may be leased to another.</li>
+ * </ol>
+ * A node fetches at most {@link #STREAMS} pieces at once.
+ *
+ * <p>Thread-safe: every method is synchronized (reports are small and few: one per target and
+ * second).
+ */
+public final class TaskBoard {
+
+  /** Pieces one node fetches at once. */
+  static final int STREAMS = 4;
+  /** Source leases at once per reader of a piece's group. */
+  static final int LEASES_PER_SOURCE = 2;
+  /** How long a lease holds before its holder's report lists the piece. */
+  static final long LEASE_GRACE_MILLIS = 3000;
+  /** Holders named per piece. */
+  static final int HOLDERS_NAMED = 4;
+  /** Time to a running target's next report, ms. */
+  static final long REPORT_EVERY_MILLIS = 1000;
+  /** Time to a finished target's next report, ms. */
+  static final long REPORT_EVERY_MILLIS_DONE = 5000;
+
+  private final LongSupplier nanoClock;
+  private final long downAfterNanos;
+  private final Map<String, Task> tasks = new LinkedHashMap<>();
+
+  /** One task. */
+  private static final class Task {
+    final DistributionTask definition;
+    final Map<String, Target> targets = new LinkedHashMap<>();
+    final Map<Integer, Lease> leases = new HashMap<>();
+    boolean cancelled;
+
+    Task(DistributionTask definition) {
+      this.definition = definition;
+    }
+  }
+
+  /** One target as last heard of. */
+  private static final class Target {
+    final String node;
+    String url;
+    String zone;
+    TargetState state = TargetState.OFFERED;
+    String reason;
+    BitSet have = new BitSet();
+    List<TaskReport.Fetch> fetching = List.of();
+    long bytes;
+    long sourceBytes;
+    long rate;
+    long heardNanos;
+
+    Target(String node, String url, String zone, long now) {
+      this.node = node;
+      this.url = url;
+      this.zone = zone;
+      this.heardNanos = now;
+    }
+
+    boolean fetches(int piece) {
+      for (TaskReport.Fetch f : fetching) {
+        if (f.piece() == piece) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  private record Lease(String node, long grantedNanos) {}
+
+  /**
+   * @param downAfterNanos how long a target may stay silent before it shows as {@code down} and
+   *                       its leases and pieces stop counting (at least three of its report
+   *                       intervals)
+   */
+  public TaskBoard(long downAfterNanos, LongSupplier nanoClock) {
+    this.downAfterNanos = downAfterNanos;
+    this.nanoClock = nanoClock;
+  }
+
+  /** Adds a new task, its targets {@code offered}. */
+  public synchronized TaskStatus create(DistributionTask definition, List<Heartbeat> targets) {
+    Task task = new Task(definition);
+    long now = nanoClock.getAsLong();
+    for (Heartbeat h : targets) {
+      task.targets.put(h.node(), new Target(h.node(), h.url(), h.zone(), now));
+    }
+    tasks.put(definition.id(), task);
+    return status(task, now);
+  }
+
+  /** Tasks offered to {@code node} that it has not reported yet: given in its heartbeat answer. */
+  public synchronized List<DistributionTask> offeredTo(String node) {
+    List<DistributionTask> offered = new ArrayList<>();
+    for (Task task : tasks.values()) {
+      Target t = task.targets.get(node);
+      if (t != null && t.state == TargetState.OFFERED && !task.cancelled) {
+        offered.add(task.definition);
+      }
+    }
+    return offered;
+  }
+
+  /**
+   * Takes a target's report and answers what it should fetch now; empty when the tracker does not
+   * know the task and the report does not carry its definition (the node then sends it).
+   *
+   * @param sources the readers of a group now, least loaded first
+   * @param zoneOf  a node's zone, for reports of targets this tracker learns from the report alone
+   */
+  public synchronized Optional<PieceHandout> report(TaskReport report, IntFunction<List<Heartbeat>> sources,
+                                                    java.util.function.Function<String, String> zoneOf) {
+    long now = nanoClock.getAsLong();
+    Task task = tasks.get(report.task());
+    if (task == null) {
+      DistributionTask definition = report.definition();
+      if (definition == null || !definition.id().equals(report.task())) {
+        return Optional.empty();
+      }
+      task = new Task(definition);
+      for (String node : definition.targets()) {
+        Target t = new Target(node, null, null, now);
+        t.state = TargetState.ACCEPTED; // known to the node, which keeps the definition
+        t.heardNanos = Long.MIN_VALUE / 2; // unheard until it reports
+        task.targets.put(node, t);
+      }
+      tasks.put(definition.id(), task);
+    }
+    Target target = task.targets.get(report.node());
+    if (target == null) {
+      // not one of its targets: it learns nothing, and fetches nothing
+      return Optional.of(new PieceHandout(PieceHandout.VERSION, REPORT_EVERY_MILLIS_DONE, List.of(), true));
+    }
+    target.url = report.url();
+    if (target.zone == null) {
+      target.zone = zoneOf.apply(report.node());
+    }
+    target.state = TargetState.parse(report.state());
+    target.reason = report.reason();
+    target.have = report.haveBits();
+    target.fetching = report.fetching();
+    target.bytes = report.bytes();
+    target.sourceBytes = report.sourceBytes();
+    target.rate = report.rate();
+    target.heardNanos = now;
+    if (task.cancelled) {
+      return Optional.of(new PieceHandout(PieceHandout.VERSION, REPORT_EVERY_MILLIS_DONE, List.of(), true));
+    }
+    if (target.state.ended()) {
+      return Optional.of(new PieceHandout(PieceHandout.VERSION, REPORT_EVERY_MILLIS_DONE, List.of(), false));
+    }
+    return Optional.of(new PieceHandout(PieceHandout.VERSION, REPORT_EVERY_MILLIS, handout(task, target, sources, now),
+        false));
+  }
+
+  private List<PieceHandout.Assignment> handout(Task task, Target target, IntFunction<List<Heartbeat>> sources,
+                                                long now) {
+    int free = STREAMS - target.fetching.size();
+    if (free <= 0) {
+      return List.of();
+    }
+    int pieces = task.definition.pieces().size();
+    List<Target> live = new ArrayList<>();
+    Map<String, Integer> uploads = new HashMap<>();
+    for (Target t : task.targets.values()) {
+      if (t != target && t.url != null && live(t, now)) {
+        live.add(t);
+      }
+      for (TaskReport.Fetch f : t.fetching) {
+        uploads.merge(f.from(), 1, Integer::sum);
+      }
+    }
+    List<Integer> held = new ArrayList<>();
+    List<Integer> unheld = new ArrayList<>();
+    int[] holders = new int[pieces];
+    for (int i = 0; i < pieces; i++) {
+      if (target.have.get(i) || target.fetches(i)) {
+        continue;
+      }
+      for (Target t : live) {
+        if (t.have.get(i)) {
+          holders[i]++;
+        }
+      }
+      (holders[i] > 0 ? held : unheld).add(i);
+    }
+    int salt = target.node.hashCode();
+    held.sort(Comparator.<Integer>comparingInt(i -> holders[i]).thenComparingInt(i -> Integer.hashCode(i * 31 + salt)));
+    List<PieceHandout.Assignment> out = new ArrayList<>();
+    for (int piece : held) {
+      if (out.size() >= free) {
+        return out;
+      }
+      List<Target> from = new ArrayList<>();
+      for (Target t : live) {
+        if (t.have.get(piece)) {
+          from.add(t);
+        }
+      }
+      from.sort(Comparator.<Target>comparingInt(t -> sameZone(t, target) ? 0 : 1)
+          .thenComparingInt(t -> uploads.getOrDefault(t.url, 0))
+          .thenComparingInt(t -> Integer.hashCode(t.node.hashCode() * 31 + salt)));
+      List<String> urls = from.stream().limit(HOLDERS_NAMED).map(t -> t.url).toList();
+      out.add(new PieceHandout.Assignment(piece, urls, false));
+      uploads.merge(urls.getFirst(), 1, Integer::sum);
+    }
+    // pieces no live target holds: from the source, each under a lease
+    Map<Integer, Integer> leasesPerGroup = new HashMap<>();
+    task.leases.entrySet().removeIf(e -> !leaseHolds(task, e.getKey(), e.getValue(), now));
+    for (Map.Entry<Integer, Lease> e : task.leases.entrySet()) {
+      leasesPerGroup.merge(group(task, e.getKey()), 1, Integer::sum);
+    }
+    for (int piece : unheld) {
+      if (out.size() >= free) {
+        break;
+      }
+      if (task.leases.containsKey(piece)) {
+        continue;
+      }
+      int group = group(task, piece);
+      List<String> readers = sources.apply(group).stream().map(Heartbeat::url).toList();
+      if (readers.isEmpty()) {
+        readers = task.definition.sources().stream().filter(s -> s.group() == group).findFirst()
+            .map(DistributionTask.Source::urls).orElse(List.of());
+      }
+      if (readers.isEmpty() || leasesPerGroup.getOrDefault(group, 0) >= LEASES_PER_SOURCE * readers.size()) {
+        continue;
+      }
+      task.leases.put(piece, new Lease(target.node, now));
+      leasesPerGroup.merge(group, 1, Integer::sum);
+      out.add(new PieceHandout.Assignment(piece, readers, true));
+    }
+    return out;
+  }
+
+  private boolean leaseHolds(Task task, int piece, Lease lease, long now) {
+    Target holder = task.targets.get(lease.node());
+    if (holder == null || !live(holder, now) || holder.have.get(piece)) {
+      return false;
+    }
+    return holder.fetches(piece) || now - lease.grantedNanos() < TimeUnit.MILLISECONDS.toNanos(LEASE_GRACE_MILLIS);
+  }
+
+  private static int group(Task task, int piece) {
+    return Fid.parse(task.definition.pieces().get(piece).fid()).group();
+  }
+
+  private static boolean sameZone(Target a, Target b) {
+    return a.zone != null && a.zone.equals(b.zone);
+  }
+
+  /**
+   * Whether a target counts as a holder: it reported within three of its report intervals (and
+   * the tracker's down time), and has not failed.
+   */
+  private boolean live(Target t, long now) {
+    return now - t.heardNanos <= silenceAllowed(t) && (t.state == TargetState.ACCEPTED
+        || t.state == TargetState.FETCHING || t.state == TargetState.DONE);
+  }
+
+  private long silenceAllowed(Target t) {
+    long interval = t.state == TargetState.DONE ? REPORT_EVERY_MILLIS_DONE : REPORT_EVERY_MILLIS;
+    return Math.max(downAfterNanos, TimeUnit.MILLISECONDS.toNanos(3 * interval));
+  }
+
+  /** Cancels a task: each target drops its pin at its next report. False if unknown. */
+  public synchronized boolean cancel(String id) {
+    Task task = tasks.get(id);
+    if (task == null) {
+      return false;
+    }
+    task.cancelled = true;
+    return true;
+  }
+
+  /** A task as {@code GET /tasks/<id>} shows it. */
+  public synchronized Optional<TaskStatus> status(String id) {
+    Task task = tasks.get(id);
+    return task == null ? Optional.empty() : Optional.of(status(task, nanoClock.getAsLong()));
+  }
+
+  /** Every task, oldest first. */
+  public synchronized List<TaskStatus> all() {
+    long now = nanoClock.getAsLong();
+    return tasks.values().stream().map(t -> status(t, now)).toList();
+  }
+
+  private TaskStatus status(Task task, long now) {
+    List<TaskStatus.Target> targets = new ArrayList<>();
+    long sourceBytes = 0;
+    boolean allEnded = true;
+    boolean anyFailed = false;
+    for (Target t : task.targets.values()) {
+      TargetState shown = !t.state.ended() && t.state != TargetState.OFFERED && now - t.heardNanos > silenceAllowed(t)
+          ? TargetState.DOWN : t.state;
+      allEnded &= shown.ended();
+      anyFailed |= shown == TargetState.FAILED;
+      sourceBytes += t.sourceBytes;
+      long silent = t.heardNanos < Long.MIN_VALUE / 4 ? -1 : TimeUnit.NANOSECONDS.toMillis(now - t.heardNanos);
+      targets.add(new TaskStatus.Target(t.node, t.url, t.zone, shown.token(), t.have.cardinality(), t.bytes,
+          t.sourceBytes, t.rate, silent, t.reason));
+    }
+    String state = !allEnded ? "running" : anyFailed ? "failed" : "done";
+    DistributionTask d = task.definition;
+    return new TaskStatus(TaskStatus.VERSION, d.id(), d.fid(), d.file().size(), d.pieces().size(), d.created(), state,
+        sourceBytes, (double) sourceBytes / d.file().size(), targets);
+  }
+}
