@@ -24,7 +24,12 @@ public enum ExitCode {
    * {@code wimg verify} found no problem but could not check every volume to its end: a running
    * server sealed or vacuumed it meanwhile. Running it again checks it.
    */
-  INCOMPLETE(8, "verify found no problem, but a running server changed a volume while it was checked");
+  INCOMPLETE(8, "verify found no problem, but a running server changed a volume while it was checked"),
+  /**
+   * {@code wimg distribute --wait}: the task ended and at least one target failed (each is named on
+   * stderr with its reason); the others hold their copies.
+   */
+  TASK_FAILED(9, "distribute --wait: the task failed on at least one target");
 
   /** Exit status of the launcher {@code ./wimg} when it finds no JDK 25 or cannot build. */
   public static final int LAUNCHER_FAILED = 3;

@@ -7,8 +7,9 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * The {@code wimg} command line: {@code server}, {@code upload}, {@code download}, {@code rm},
- * {@code verify}, {@code status}. Run {@code wimg --help} for the options and exit codes.
+ * The {@code wimg} command line: {@code server}, {@code tracker}, {@code storage}, {@code upload},
+ * {@code download}, {@code rm}, {@code verify}, {@code status}, {@code distribute}, {@code tasks}.
+ * Run {@code wimg --help} for the options and exit codes.
  *
  * <p>Settings come from, highest first: command-line flags, environment variables
  * ({@code WIMG_PORT}, {@code WIMG_SERVER}, ...), a config file ({@code --config FILE}, else

@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,16 +32,17 @@ class CliUsageTest {
     CliRun r = CliRun.run(Map.of(), cwd, "--help");
     assertThat(r.exitCode()).isZero();
     assertThat(r.out())
-        .contains("server", "upload", "download", "rm", "verify", "status")
+        .contains("server", "upload", "download", "rm", "verify", "status", "distribute", "tasks")
         .contains("Exit codes:")
-        .contains("  2   USAGE: ", "  4   NOT_FOUND: ", "  6   UNREACHABLE: ", "  7   CORRUPT: ")
+        .contains("  2   USAGE: ", "  4   NOT_FOUND: ", "  6   UNREACHABLE: ", "  7   CORRUPT: ", "  9   TASK_FAILED: ")
         .contains("WIMG_PORT");
     assertThat(r.stderr()).isEmpty();
   }
 
   @Test
   void everySubcommandHasHelpWithExitCodes() {
-    for (String command : new String[] {"server", "upload", "download", "rm", "verify", "status"}) {
+    for (String command : new String[] {"server", "upload", "download", "rm", "verify", "status", "distribute",
+        "tasks"}) {
       CliRun r = CliRun.run(Map.of(), cwd, command, "--help");
       assertThat(r.exitCode()).as(command).isZero();
       assertThat(r.out()).as(command).startsWith("Usage: wimg " + command).contains("Exit codes:");
@@ -60,7 +62,7 @@ class CliUsageTest {
     assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
     assertThat(r.stderr()).startsWith(
         "wimg: missing command: choose one of server, tracker, storage, upload, download, rm, verify,"
-            + " status, help\n"
+            + " status, distribute, tasks, help\n"
             + "Usage: wimg ");
     assertThat(r.stdout()).isEmpty();
   }
@@ -202,13 +204,85 @@ class CliUsageTest {
 
   @Test
   void helpShowsTheBuiltInServerDefaultWholeAndNamesTheVariableApart() {
-    for (String command : new String[] {"upload", "download", "rm", "status"}) {
+    for (String command : new String[] {"upload", "download", "rm", "status", "distribute", "tasks"}) {
       String help = CliRun.run(Map.of("WIMG_SERVER", "http://elsewhere.example:8080"), cwd, command, "--help").out();
       assertThat(help).as(command)
           .contains("Default: http://127.0.0.1:9333\n")
           .contains("Environment: WIMG_SERVER.")
           .doesNotContain("elsewhere");
     }
+  }
+
+  @Test
+  void distributeWithoutATargetIsAUsageError() {
+    CliRun r = CliRun.run(Map.of(), cwd, "distribute", "1-1,109c2ab3e");
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg distribute: Missing required option: '--to=TARGET'\n"
+        + "Usage: wimg distribute ").endsWith("Try 'wimg distribute --help' for more information.\n");
+    assertThat(r.stdout()).isEmpty();
+  }
+
+  @Test
+  void distributeToAMalformedTargetIsAUsageErrorNamingTheAcceptedShapes() throws IOException {
+    String url = "http://127.0.0.1:" + closedPort();
+    for (String bogus : new String[] {"bogus", "zone:", "group:0", "group:x", "node:a b", "rack:1"}) {
+      CliRun r = CliRun.run(Map.of(), cwd, "distribute", "1-1,109c2ab3e", "--to", "zone:edge", "--to", bogus,
+          "--server", url);
+      assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCode.USAGE.code());
+      assertThat(r.stderr()).as(bogus)
+          .startsWith("wimg distribute: Invalid value for option '--to' (TARGET): '" + bogus + "' is not a target")
+          .contains(": use zone:NAME, group:N (1-65535) or node:ID\nUsage: wimg distribute ");
+    }
+  }
+
+  @Test
+  void distributeOfAMalformedFidIsAUsageError() {
+    CliRun r = CliRun.run(Map.of(), cwd, "distribute", "../tasks", "--to", "zone:edge");
+    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg distribute: '../tasks' is not a file id: ");
+  }
+
+  @Test
+  void helpOfDistributeAndTasksListsTheirOptions() {
+    CliRun help = CliRun.run(Map.of(), cwd, "help", "distribute");
+    CliRun flag = CliRun.run(Map.of(), cwd, "distribute", "--help");
+    assertThat(help.exitCode()).isZero();
+    assertThat(flag.exitCode()).isZero();
+    assertThat(help.out()).isEqualTo(flag.out());
+    assertThat(flag.out()).startsWith("Usage: wimg distribute ")
+        .contains("--to=TARGET", "zone:NAME", "group:N", "node:ID", "--wait", "--server=URL[,URL...]", "--key",
+            "  9   TASK_FAILED: ");
+    CliRun tasks = CliRun.run(Map.of(), cwd, "tasks", "--help");
+    assertThat(tasks.exitCode()).isZero();
+    assertThat(tasks.out()).startsWith("Usage: wimg tasks ").contains("[ID]", "--json", "--server=URL[,URL...]");
+  }
+
+  @Test
+  void distributeAndTasksToAnUnreachableTrackerExitUnreachableAtOnce() throws IOException {
+    String url = "http://127.0.0.1:" + closedPort();
+    long started = System.nanoTime();
+    CliRun r = CliRun.run(Map.of(), cwd, "distribute", "1-1,109c2ab3e", "--to", "zone:x", "--server", url);
+    CliRun waiting = CliRun.run(Map.of(), cwd, "distribute", "1-1,109c2ab3e", "--to", "zone:x", "--wait",
+        "--server", url);
+    CliRun tasks = CliRun.run(Map.of(), cwd, "tasks", "--server", url);
+    // The 30 s a --wait gives a lost tracker start once the task exists: no task, no wait.
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+    for (CliRun run : new CliRun[] {r, waiting}) {
+      assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCode.UNREACHABLE.code());
+      assertThat(run.stdout()).isEmpty();
+      assertThat(run.stderr()).isEqualTo("wimg distribute: cannot reach the WIMG server at " + url
+          + ": connection refused (is `wimg server` running there? Point elsewhere with --server or WIMG_SERVER)\n");
+    }
+    assertThat(tasks.exitCode()).as(tasks.toString()).isEqualTo(ExitCode.UNREACHABLE.code());
+    assertThat(tasks.stderr()).startsWith("wimg tasks: cannot reach the WIMG server at " + url + ": ");
+  }
+
+  @Test
+  void tasksOfAMalformedIdIsAUsageError() {
+    CliRun r = CliRun.run(Map.of(), cwd, "tasks", "../files");
+    assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());
+    assertThat(r.stderr()).startsWith("wimg tasks: '../files' is not a task id: it has letters, digits, - and _ "
+        + "only\nUsage: wimg tasks ");
   }
 
   @Test

@@ -32,13 +32,10 @@ final class ClusterTable {
 
   /** Characters of a member id shown. */
   static final int MEMBER_ID_CHARS = 8;
-  /** Spaces between columns. */
-  private static final String GAP = "  ";
   private static final String[] HEADER = {"GROUP", "WRITABLE", "MEMBER", "URL", "ZONE", "STATE",
       "FREE", "LOAD", "NEEDLES", "LAST HEARD"};
   /** Which columns are numbers, aligned right. */
   private static final boolean[] RIGHT = {false, false, false, false, false, false, true, true, true, true};
-  private static final String[] BYTE_UNITS = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
 
   private ClusterTable() {}
 
@@ -58,15 +55,15 @@ final class ClusterTable {
       }
       for (Member m : g.members()) {
         members++;
-        states.merge(printable(m.state()), 1, Integer::sum);
-        rows.add(new String[] {group, canWrite, shortId(m.id()), printable(m.url().toString()),
-            m.zone().isEmpty() ? "-" : printable(m.zone()), printable(m.state()),
-            bytes(m.freeBytes()), load(m.load()), m.needles() < 0 ? "-" : Long.toString(m.needles()),
+        states.merge(TextTable.printable(m.state()), 1, Integer::sum);
+        rows.add(new String[] {group, canWrite, shortId(m.id()), TextTable.printable(m.url().toString()),
+            m.zone().isEmpty() ? "-" : TextTable.printable(m.zone()), TextTable.printable(m.state()),
+            TextTable.bytes(m.freeBytes()), load(m.load()), m.needles() < 0 ? "-" : Long.toString(m.needles()),
             heard(m.silentMillis())});
       }
     }
     StringBuilder out = new StringBuilder();
-    appendAligned(rows, out);
+    TextTable.appendAligned(rows, RIGHT, out);
     out.append('\n').append(count(view.groups().size(), "group")).append(" (").append(writable)
         .append(" writable), ").append(count(members, "member"));
     String sep = ": ";
@@ -75,26 +72,9 @@ final class ClusterTable {
       sep = ", ";
     }
     out.append('\n');
-    List<String> trackers = view.trackers().stream().map(URI::toString).map(ClusterTable::printable).toList();
+    List<String> trackers = view.trackers().stream().map(URI::toString).map(TextTable::printable).toList();
     out.append("trackers: ").append(trackers.isEmpty() ? "-" : String.join(", ", trackers)).append('\n');
     return out.toString();
-  }
-
-  private static void appendAligned(List<String[]> rows, StringBuilder out) {
-    int[] width = new int[HEADER.length];
-    for (String[] row : rows) {
-      for (int c = 0; c < row.length; c++) {
-        width[c] = Math.max(width[c], row[c].length());
-      }
-    }
-    for (String[] row : rows) {
-      StringBuilder line = new StringBuilder();
-      for (int c = 0; c < row.length; c++) {
-        String pad = " ".repeat(width[c] - row[c].length());
-        line.append(c == 0 ? "" : GAP).append(RIGHT[c] ? pad + row[c] : row[c] + pad);
-      }
-      out.append(line.toString().stripTrailing()).append('\n');
-    }
   }
 
   private static String count(int n, String noun) {
@@ -105,24 +85,7 @@ final class ClusterTable {
     if (id.isEmpty()) {
       return "-";
     }
-    return printable(id.length() <= MEMBER_ID_CHARS ? id : id.substring(0, MEMBER_ID_CHARS));
-  }
-
-  /** {@code 117.7 MiB}: one decimal from KiB up; {@code -} for unknown (negative). */
-  static String bytes(long n) {
-    if (n < 0) {
-      return "-";
-    }
-    if (n < 1024) {
-      return n + " B";
-    }
-    int unit = 0;
-    double value = n;
-    while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
-      value /= 1024;
-      unit++;
-    }
-    return String.format(Locale.ROOT, "%.1f %s", value, BYTE_UNITS[unit]);
+    return TextTable.printable(id.length() <= MEMBER_ID_CHARS ? id : id.substring(0, MEMBER_ID_CHARS));
   }
 
   /** A whole load as a whole number, else with two decimals; {@code -} for unknown (NaN). */
@@ -154,12 +117,5 @@ final class ClusterTable {
     }
     long hours = minutes / 60;
     return hours < 48 ? hours + " h ago" : hours / 24 + " d ago";
-  }
-
-  /** Tracker text made safe for a terminal: control characters become {@code ?}. */
-  private static String printable(String s) {
-    StringBuilder b = new StringBuilder(s.length());
-    s.codePoints().forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-    return b.toString();
   }
 }

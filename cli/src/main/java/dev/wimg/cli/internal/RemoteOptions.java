@@ -26,8 +26,8 @@ public final class RemoteOptions {
   private ServerList servers;
 
   @Option(names = {"--key", "--write-key"}, paramLabel = "KEY",
-      description = "Write key, sent as a bearer token with uploads and deletes (env "
-          + "WIMG_WRITE_KEY, which other users cannot see in ps, unlike the flag).")
+      description = "Write key, sent as a bearer token with uploads, deletes and new distribution "
+          + "tasks (env WIMG_WRITE_KEY, which other users cannot see in ps, unlike the flag).")
   private String key;
 
   /** The base URLs to try, in order. */
@@ -52,6 +52,14 @@ public final class RemoteOptions {
   /** A new client of {@link #servers()}; close it. */
   public WimgClient connect() {
     return connect(WimgClient.DEFAULT_STREAMS, true);
+  }
+
+  /**
+   * A client of the distribution-task endpoints of {@link #servers()} (trackers), which sends the
+   * write key with the requests that need it; close it.
+   */
+  TrackerTasks tasks() {
+    return new TrackerTasks(servers.urls(), key == null || key.isBlank() ? null : key);
   }
 
   /**

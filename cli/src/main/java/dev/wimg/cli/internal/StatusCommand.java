@@ -61,7 +61,8 @@ final class StatusCommand implements Callable<Integer> {
     return ExitCode.OK.code();
   }
 
-  private static String pretty(JsonNode node) throws IOException {
+  /** {@code node} as indented JSON, without a final newline; also {@link TasksCommand}'s {@code --json}. */
+  static String pretty(JsonNode node) throws IOException {
     return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(node);
   }
 }

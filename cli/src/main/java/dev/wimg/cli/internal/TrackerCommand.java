@@ -91,6 +91,12 @@ final class TrackerCommand implements Callable<Integer> {
           + "taken from loopback only (env WIMG_CLUSTER_KEY).")
   private String clusterKey;
 
+  @Option(names = "--write-key", paramLabel = "KEY",
+      description = "Secret that creating and cancelling distribution tasks (POST, DELETE /tasks) "
+          + "needs as Authorization: Bearer KEY; without one, only loopback clients may "
+          + "(env WIMG_WRITE_KEY).")
+  private String writeKey;
+
   TrackerCommand(Environment environment) {
     this.environment = environment;
   }
@@ -103,6 +109,7 @@ final class TrackerCommand implements Callable<Integer> {
           .withPeers(peers.stream().flatMap(p -> p.urls().stream()).toList())
           .withDownAfter(Duration.ofMillis(downAfterMillis))
           .withClusterKey(clusterKey == null || clusterKey.isEmpty() ? null : clusterKey)
+          .withWriteKey(writeKey == null || writeKey.isEmpty() ? null : writeKey)
           .withPlacement(policy(GroupPlacement.class, groupPlacement, "--group-placement"),
               policy(MemberPlacement.class, memberPlacement, "--member-placement"))
           .withMaxUploadBytes(maxUpload)

@@ -29,8 +29,16 @@ final class TransferProgress implements WimgClient.ProgressListener, AutoCloseab
 
   /** A bar named {@code task}, if {@code environment}'s stderr is a terminal's. */
   static TransferProgress of(Environment environment, String task) {
+    return new TransferProgress(task, onTerminal(environment));
+  }
+
+  /**
+   * Whether a progress bar may be drawn: {@code environment}'s stderr is the process's own and the
+   * process has a terminal. Also the rule of {@link TaskProgress}.
+   */
+  static boolean onTerminal(Environment environment) {
     java.io.Console console = System.console();
-    return new TransferProgress(task, environment.err() == System.err && console != null && console.isTerminal());
+    return environment.err() == System.err && console != null && console.isTerminal();
   }
 
   @Override

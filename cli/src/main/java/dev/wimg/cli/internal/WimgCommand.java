@@ -19,10 +19,11 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** The root command {@code wimg}: global options and the subcommands. */
 @Command(name = "wimg", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-    description = "WIMG picture and file server: run one, upload, fetch, delete and verify files.",
+    description = "WIMG picture and file server: run one, upload, fetch, delete, verify and distribute files.",
     subcommands = {ServerCommand.class, TrackerCommand.class, StorageCommand.class,
         UploadCommand.class, DownloadCommand.class,
-        RmCommand.class, VerifyCommand.class, StatusCommand.class, HelpCommand.class, AotTrainingCommand.class},
+        RmCommand.class, VerifyCommand.class, StatusCommand.class, DistributeCommand.class, TasksCommand.class,
+        HelpCommand.class, AotTrainingCommand.class},
     footerHeading = "%nConfiguration:%n",
     footer = {
         "Settings come from, highest first: command-line flags; environment variables",
