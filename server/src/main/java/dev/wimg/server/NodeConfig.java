@@ -1,5 +1,7 @@
 package dev.wimg.server;
 
+import java.net.InetSocketAddress;
+
 import dev.wimg.storage.StoreConfig;
 import java.net.URI;
 import java.time.Duration;
@@ -23,10 +25,14 @@ import java.util.Objects;
  *                          it is acknowledged (fewer when the group is smaller)
  * @param catchUpInterval   time between catch-up passes, which compare its copies with its peers'
  *                          and pull what they lack (docs/CLUSTER.md, "Catch-up")
+ * @param lanGroup          the multicast group and port of LAN discovery (distribution tasks find
+ *                          pieces on the LAN when no tracker answers; docs/DISTRIBUTION.md), or
+ *                          null for none; used with a cluster key and a bind address of one
+ *                          interface
  */
 public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String clusterKey,
                          Duration heartbeatInterval, long reserveBytes, Duration slotDeadline,
-                         int copies, Duration catchUpInterval) {
+                         int copies, Duration catchUpInterval, InetSocketAddress lanGroup) {
 
   /** Zone of a node that names none. */
   public static final String DEFAULT_ZONE = "default";
@@ -43,6 +49,9 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
 
   /** Default {@link #copies()}: a write survives the loss of any one node. */
   public static final int DEFAULT_COPIES = 2;
+
+  /** Default {@link #lanGroup()}. */
+  public static final InetSocketAddress DEFAULT_LAN_GROUP = new InetSocketAddress("239.255.77.12", 9334);
 
   /** Default {@link #catchUpInterval()}. */
   public static final Duration DEFAULT_CATCH_UP_INTERVAL = Duration.ofSeconds(5);
@@ -84,46 +93,52 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
   /** Heartbeats to {@code trackers} every second, zone {@value #DEFAULT_ZONE}, no cluster key. */
   public static NodeConfig of(List<URI> trackers) {
     return new NodeConfig(trackers, DEFAULT_ZONE, null, null, DEFAULT_HEARTBEAT_INTERVAL,
-        DEFAULT_RESERVE_BYTES, DEFAULT_SLOT_DEADLINE, DEFAULT_COPIES, DEFAULT_CATCH_UP_INTERVAL);
+        DEFAULT_RESERVE_BYTES, DEFAULT_SLOT_DEADLINE, DEFAULT_COPIES, DEFAULT_CATCH_UP_INTERVAL,
+        DEFAULT_LAN_GROUP);
   }
 
   public NodeConfig withZone(String z) {
     return new NodeConfig(trackers, z, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval);
+        slotDeadline, copies, catchUpInterval, lanGroup);
   }
 
   public NodeConfig withPublicUrl(URI url) {
     return new NodeConfig(trackers, zone, url, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval);
+        slotDeadline, copies, catchUpInterval, lanGroup);
   }
 
   public NodeConfig withClusterKey(String key) {
     return new NodeConfig(trackers, zone, publicUrl, key, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval);
+        slotDeadline, copies, catchUpInterval, lanGroup);
   }
 
   public NodeConfig withHeartbeatInterval(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, d, reserveBytes, slotDeadline,
-        copies, catchUpInterval);
+        copies, catchUpInterval, lanGroup);
   }
 
   public NodeConfig withReserveBytes(long bytes) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, bytes,
-        slotDeadline, copies, catchUpInterval);
+        slotDeadline, copies, catchUpInterval, lanGroup);
   }
 
   public NodeConfig withSlotDeadline(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        d, copies, catchUpInterval);
+        d, copies, catchUpInterval, lanGroup);
   }
 
   public NodeConfig withCopies(int n) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, n, catchUpInterval);
+        slotDeadline, n, catchUpInterval, lanGroup);
   }
 
   public NodeConfig withCatchUpInterval(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, d);
+        slotDeadline, copies, d, lanGroup);
+  }
+
+  public NodeConfig withLanGroup(InetSocketAddress group) {
+    return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
+        slotDeadline, copies, catchUpInterval, group);
   }
 }

@@ -4,6 +4,7 @@ import dev.wimg.server.internal.cluster.Heartbeats;
 import dev.wimg.server.internal.cluster.NodeIdentity;
 import dev.wimg.server.internal.cluster.SlotClaimer;
 import dev.wimg.server.internal.cluster.SpreadChunks;
+import dev.wimg.server.internal.distribution.LanDiscovery;
 import dev.wimg.server.internal.distribution.NodeTasks;
 import dev.wimg.server.internal.distribution.PinnedChunks;
 import dev.wimg.server.internal.distribution.PinnedCopies;
@@ -25,6 +26,8 @@ import java.net.URI;
  * starts never ask, so they do not depend on the trackers.
  */
 public final class StorageNode implements AutoCloseable {
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StorageNode.class);
 
   private final WimgServer server;
   private final Heartbeats heartbeats;
@@ -103,7 +106,7 @@ public final class StorageNode implements AutoCloseable {
     try {
       URI url = node.publicUrl() != null ? node.publicUrl() : localUrl(server.address());
       tasks = new NodeTasks(dataDir, new NodeTasks.Node(identity.node(), url.toString(), group, node.trackers(),
-          node.clusterKey()), pins, server.context().store());
+          node.clusterKey()), pins, server.context().store(), lan(config, node));
       Heartbeats heartbeats = new Heartbeats(server.context(), identity, url.toString(),
           node.zone(), node.trackers(), node.clusterKey(), node.heartbeatInterval(),
           node.reserveBytes(), membership, replication, tasks::offer);
@@ -115,6 +118,27 @@ public final class StorageNode implements AutoCloseable {
       server.close();
       replication.close();
       throw e;
+    }
+  }
+
+  /**
+   * LAN discovery's sockets, or null when it is off: it needs a group, a cluster key (which signs
+   * its datagrams) and a bind address of one interface (whose LAN it asks).
+   */
+  private static LanDiscovery.Transport lan(ServerConfig config, NodeConfig node) {
+    if (node.lanGroup() == null || node.clusterKey() == null) {
+      return null;
+    }
+    try {
+      java.net.InetAddress bind = java.net.InetAddress.getByName(config.bind());
+      if (bind.isLoopbackAddress() || bind.isAnyLocalAddress()) {
+        LOG.info("LAN discovery off: it needs --bind of one network interface's address, not {}", config.bind());
+        return null;
+      }
+      return LanDiscovery.udp(bind, node.lanGroup());
+    } catch (IOException e) {
+      LOG.warn("LAN discovery off: cannot join {} on {}: {}", node.lanGroup(), config.bind(), e.toString());
+      return null;
     }
   }
 

@@ -46,6 +46,12 @@ final class StorageCommand extends ServerCommand {
           + "loopback only (env WIMG_CLUSTER_KEY, which other users cannot see in ps).")
   private String clusterKey;
 
+  @Option(names = "--lan", paramLabel = "GROUP:PORT|off", defaultValue = "239.255.77.12:9334",
+      description = {"Multicast group and port on which distribution tasks find pieces on the LAN "
+          + "when no tracker answers; needs --cluster-key (it signs the datagrams) and a --bind "
+          + "address of one interface; off turns it off.", "Default: 239.255.77.12:9334"})
+  private String lan;
+
   @Option(names = "--reserve", paramLabel = "SIZE", defaultValue = "1g",
       converter = ByteSizeConverter.class,
       description = {"Free space below which the node is read-only: no uploads are placed on it "
@@ -89,7 +95,8 @@ final class StorageCommand extends ServerCommand {
         .withPublicUrl(publicUrl == null ? null : publicUrl.urls().getFirst())
         .withReserveBytes(reserve)
         .withCopies(copies)
-        .withClusterKey(clusterKey == null || clusterKey.isEmpty() ? null : clusterKey);
+        .withClusterKey(clusterKey == null || clusterKey.isEmpty() ? null : clusterKey)
+        .withLanGroup(lanGroup(lan));
     StorageNode storage = StorageNode.start(config.withGroup(group),
         node);
     return new Running() {
@@ -114,5 +121,25 @@ final class StorageCommand extends ServerCommand {
             + storage.url() + " (data: " + dataDir + ")";
       }
     };
+  }
+
+  /** {@code --lan}: a multicast IPv4 group and port, or off (null). */
+  static java.net.InetSocketAddress lanGroup(String value) {
+    if (value.equals("off")) {
+      return null;
+    }
+    int colon = value.lastIndexOf(':');
+    try {
+      java.net.InetAddress group = java.net.InetAddress.getByName(value.substring(0, Math.max(colon, 0)));
+      int port = Integer.parseInt(value.substring(colon + 1));
+      if (colon < 1 || !group.isMulticastAddress() || !(group instanceof java.net.Inet4Address) || port < 1
+          || port > 65_535) {
+        throw new IllegalArgumentException();
+      }
+      return new java.net.InetSocketAddress(group, port);
+    } catch (IllegalArgumentException | java.net.UnknownHostException e) {
+      throw new IllegalArgumentException("--lan must be an IPv4 multicast GROUP:PORT (224.0.0.0/4, port 1..65535)"
+          + " or off, got \"" + value + "\"");
+    }
   }
 }

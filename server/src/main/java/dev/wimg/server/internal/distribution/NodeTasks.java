@@ -41,11 +41,21 @@ public final class NodeTasks implements AutoCloseable {
   /** Folder of the task files, inside the data folder. */
   public static final String DIR = "tasks";
 
-  /** A task file's content. */
-  record TaskFile(DistributionTask definition, String state, String reason) {}
+  /**
+   * A task file's content: the definition, the node's state of it, and once ended the piece bytes
+   * this node fetched for it and how many of those came from the file's own group (reported on).
+   */
+  record TaskFile(DistributionTask definition, String state, String reason, long bytes, long sourceBytes) {}
+
+  /** A task done here, reported on with its figures. */
+  private record Done(TrackerLink link, long bytes, long sourceBytes) {}
 
   /** Who this node is, and how it reaches the trackers and its peers. */
   public record Node(String id, String url, int group, List<URI> trackers, String clusterKey) {}
+
+  /** The pieces of every task this node knows, by SHA-256 (hex): what LAN queries ask for. */
+  private final Map<String, dev.wimg.protocol.Fid> piecesByHash = new ConcurrentHashMap<>();
+  private final LanDiscovery lan;
 
   private final Path dir;
   private final Node node;
@@ -58,7 +68,7 @@ public final class NodeTasks implements AutoCloseable {
   private final ChunkFetch fetch = new ChunkFetch(http, Duration.ofSeconds(60));
   private final Map<String, TaskRunner> running = new ConcurrentHashMap<>();
   /** Tasks done here, reported every {@link #DONE_REPORT_INTERVAL} so trackers know the pins (and cancels reach them). */
-  private final Map<String, TrackerLink> done = new ConcurrentHashMap<>();
+  private final Map<String, Done> done = new ConcurrentHashMap<>();
   private final Thread doneReports;
   private volatile boolean closed;
 
@@ -66,12 +76,23 @@ public final class NodeTasks implements AutoCloseable {
    * Opens the task folder and starts every task not ended.
    *
    * @param own this node's store, which holds the pieces that lie in its own group
+   * @param lan the LAN discovery's datagrams, or null for none; it needs the cluster key, which
+   *            signs them
    */
-  public NodeTasks(Path dataDir, Node node, PinnedCopies pins, Store own) throws IOException {
+  public NodeTasks(Path dataDir, Node node, PinnedCopies pins, Store own, LanDiscovery.Transport lan)
+      throws IOException {
     this.dir = Files.createDirectories(dataDir.resolve(DIR));
     this.node = node;
     this.pins = pins;
     this.own = own;
+    if (lan != null && node.clusterKey() == null) {
+      lan.close();
+      throw new IllegalArgumentException("LAN discovery needs a cluster key to sign its datagrams");
+    }
+    this.lan = lan == null ? null : new LanDiscovery(lan, node.clusterKey(), node.id(), node.url(), hash -> {
+      dev.wimg.protocol.Fid chunk = piecesByHash.get(java.util.HexFormat.of().formatHex(hash));
+      return chunk != null && pins.holds(chunk);
+    }, () -> TaskRunner.STREAMS);
     try (Stream<Path> files = Files.list(dir)) {
       for (Path file : files.toList()) {
         String name = file.getFileName().toString();
@@ -90,8 +111,10 @@ public final class NodeTasks implements AutoCloseable {
           continue;
         }
         TargetState state = TargetState.parse(task.state());
+        know(task.definition());
         if (state == TargetState.DONE) {
-          done.put(task.definition().id(), new TrackerLink(task.definition(), node, http, json));
+          done.put(task.definition().id(), new Done(new TrackerLink(task.definition(), node, http, json), task.bytes(),
+              task.sourceBytes()));
         } else if (!state.ended()) {
           start(task.definition());
         }
@@ -108,14 +131,14 @@ public final class NodeTasks implements AutoCloseable {
     while (!closed) {
       try {
         Thread.sleep(DONE_REPORT_INTERVAL);
-        for (Map.Entry<String, TrackerLink> e : done.entrySet()) {
-          TrackerLink link = e.getValue();
+        for (Done d : done.values()) {
+          TrackerLink link = d.link();
           DistributionTask task = link.task();
           java.util.BitSet all = new java.util.BitSet();
           all.set(0, task.pieces().size());
           dev.wimg.protocol.PieceHandout handout = link.report(definition -> new dev.wimg.protocol.TaskReport(
               dev.wimg.protocol.TaskReport.VERSION, task.id(), node.id(), node.url(), TargetState.DONE.token(), null,
-              dev.wimg.protocol.TaskReport.encodeHave(all), List.of(), task.file().size(), 0, 0, definition));
+              dev.wimg.protocol.TaskReport.encodeHave(all), List.of(), d.bytes(), d.sourceBytes(), 0, definition));
           if (handout != null && handout.cancel()) {
             cancelled(task);
           }
@@ -138,7 +161,7 @@ public final class NodeTasks implements AutoCloseable {
       return;
     }
     try {
-      save(new TaskFile(task, TargetState.ACCEPTED.token(), null));
+      save(new TaskFile(task, TargetState.ACCEPTED.token(), null, 0, 0));
     } catch (IOException e) {
       log.error("cannot keep distribution task {} on disk; not taking it", task.id(), e);
       return;
@@ -152,17 +175,18 @@ public final class NodeTasks implements AutoCloseable {
     if (closed || running.containsKey(task.id())) {
       return;
     }
-    TaskRunner runner = new TaskRunner(task, node, pins, own, fetch, http, json, this);
+    know(task);
+    TaskRunner runner = new TaskRunner(task, node, pins, own, fetch, http, json, this, lan);
     running.put(task.id(), runner);
     runner.start();
   }
 
   /** A runner's task ended: its state is kept, and the runner forgotten. */
-  void ended(DistributionTask task, TargetState state, String reason) throws IOException {
-    save(new TaskFile(task, state.token(), reason));
+  void ended(DistributionTask task, TargetState state, String reason, long bytes, long sourceBytes) throws IOException {
+    save(new TaskFile(task, state.token(), reason, bytes, sourceBytes));
     running.remove(task.id());
     if (state == TargetState.DONE) {
-      done.put(task.id(), new TrackerLink(task, node, http, json));
+      done.put(task.id(), new Done(new TrackerLink(task, node, http, json), bytes, sourceBytes));
     }
   }
 
@@ -173,6 +197,12 @@ public final class NodeTasks implements AutoCloseable {
     done.remove(task.id());
     Files.deleteIfExists(file(task.id()));
     log.info("distribution task {} cancelled: the pin of {} is dropped", task.id(), task.fid());
+  }
+
+  private void know(DistributionTask task) {
+    for (DistributionTask.Piece p : task.pieces()) {
+      piecesByHash.put(p.sha256(), dev.wimg.protocol.Fid.parse(p.fid()));
+    }
   }
 
   /** Tasks running now (tests, status). */
@@ -203,6 +233,9 @@ public final class NodeTasks implements AutoCloseable {
   public void close() {
     closed = true;
     doneReports.interrupt();
+    if (lan != null) {
+      lan.close();
+    }
     for (TaskRunner runner : running.values()) {
       runner.stop();
     }

@@ -58,6 +58,22 @@ final class PinIndex implements Closeable {
 
   private void load(Path dir) throws IOException {
     long size = channel.size();
+    if (size <= PinIndexCodec.HEADER_SIZE && size > 0) {
+      // no entry is appended before the header is forced, so a file this short holds none: it is
+      // the header's first write cut off by a crash (or left as zeros by the file system)
+      ByteBuffer head = ByteBuffer.allocate((int) size);
+      channel.read(head, 0);
+      boolean zeros = true;
+      for (int i = 0; i < head.position(); i++) {
+        zeros &= head.get(i) == 0;
+      }
+      if (size < PinIndexCodec.HEADER_SIZE || zeros) {
+        log.warn("pin index {} holds a cut-off header and no entries ({} bytes): writing it again",
+            dir.resolve(FILE_NAME), size);
+        channel.truncate(0);
+        size = 0;
+      }
+    }
     if (size == 0) {
       channel.write(PinIndexCodec.header(), 0);
       channel.force(true);

@@ -159,7 +159,7 @@ final class PinIndexCodec {
       case KIND_PIECE -> PIECE_BODY;
       case KIND_FILE -> FILE_BODY;
       case KIND_DROP -> DROP_BODY;
-      default -> throw new BadEntryException(at, "unknown kind " + kind);
+      default -> throw new BadEntryException(at, "unknown kind " + Byte.toUnsignedInt(kind));
     };
     int total = 1 + bodySize + CRC_SIZE;
     if (b.limit() - at < total) {

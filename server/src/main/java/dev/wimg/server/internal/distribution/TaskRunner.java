@@ -36,9 +36,10 @@ import org.slf4j.LoggerFactory;
  * pins it, and reports again at once so that peers can fetch it from here. Once every piece is
  * pinned it pins the manifest, ends the task as {@code done} and says so.
  *
- * <p>With no tracker answering for {@link #ALONE_AFTER}, it fetches the missing pieces from the
- * file's own group itself, one at a time (the definition's {@code sources}), so a started task
- * ends without trackers. A peer that fails is simply not asked for that piece again; the next
+ * <p>With no tracker answering for {@link #ALONE_AFTER}, it finds the missing pieces on its LAN
+ * ({@link LanDiscovery}) and fetches them from those peers, and the pieces no peer holds from the
+ * file's own group, one at a time (the definition's {@code sources}), so a started task ends
+ * without trackers. A peer that fails is simply not asked for that piece again; the next
  * handout names others.
  *
  * <p>One thread runs the loop; each fetch runs on a virtual thread of its own, at most
@@ -52,6 +53,10 @@ final class TaskRunner {
   static final int STREAMS = 4;
   /** Without a tracker's answer for this long, the runner fetches from the source alone. */
   static final Duration ALONE_AFTER = Duration.ofSeconds(3);
+  /** How long LAN answers are waited for. */
+  static final Duration LAN_WAIT = Duration.ofMillis(300);
+  /** How long a piece no peer on the LAN names waits before it is fetched from the source. */
+  static final Duration SOURCE_AFTER = Duration.ofSeconds(2);
   /** Source answers of 404 for one piece, from every source, after which the file counts as gone. */
   private static final int GONE_AFTER = 3;
 
@@ -73,12 +78,19 @@ final class TaskRunner {
   private volatile Thread thread;
   private volatile boolean stopped;
   private final TrackerLink link;
+  private final LanDiscovery lan;
+  /** Alone: when each missing piece was first found with no holder on the LAN. */
+  private final Map<Integer, Long> noHolderSince = new java.util.HashMap<>();
+  private final long sourceJitterNanos = java.util.concurrent.ThreadLocalRandom.current()
+      .nextLong(SOURCE_AFTER.toNanos());
+  /** Fetches from the source under way. */
+  private final java.util.concurrent.atomic.AtomicInteger fromSource = new java.util.concurrent.atomic.AtomicInteger();
   private long rate;
   private long rateBytes;
   private long rateNanos = System.nanoTime();
 
   TaskRunner(DistributionTask task, NodeTasks.Node node, PinnedCopies pins, Store own, ChunkFetch fetch,
-             HttpClient http, ObjectMapper json, NodeTasks owner) {
+             HttpClient http, ObjectMapper json, NodeTasks owner, LanDiscovery lan) {
     this.task = task;
     this.file = Fid.parse(task.fid());
     this.node = node;
@@ -89,6 +101,7 @@ final class TaskRunner {
     this.json = json;
     this.owner = owner;
     this.link = new TrackerLink(task, node, http, json);
+    this.lan = lan;
   }
 
   void start() {
@@ -124,7 +137,12 @@ final class TaskRunner {
         long waitMillis;
         if (handout != null) {
           if (handout.cancel()) {
-            cancelled();
+            // no fetch may pin a piece after the drop: stop them all, then drop
+            stopped = true;
+            while (!inFlight.isEmpty()) {
+              progress.tryAcquire(100, TimeUnit.MILLISECONDS);
+            }
+            owner.cancelled(task);
             return;
           }
           for (PieceHandout.Assignment a : handout.pieces()) {
@@ -132,8 +150,8 @@ final class TaskRunner {
           }
           waitMillis = Math.clamp(handout.next(), 50, 1000);
         } else {
-          if (System.nanoTime() - link.lastAnswerNanos() > ALONE_AFTER.toNanos() && inFlight.isEmpty()) {
-            fetchFromSourceAlone();
+          if (System.nanoTime() - link.lastAnswerNanos() > ALONE_AFTER.toNanos()) {
+            alone();
           }
           waitMillis = 500;
         }
@@ -195,10 +213,16 @@ final class TaskRunner {
       }
     }
     inFlight.put(piece, from.getFirst());
+    if (source) {
+      fromSource.incrementAndGet();
+    }
     Thread.ofVirtual().name("wimg-piece-" + piece).start(() -> {
       try {
         fetchPiece(piece, from, source);
       } finally {
+        if (source) {
+          fromSource.decrementAndGet();
+        }
         inFlight.remove(piece);
         progress.release();
       }
@@ -216,6 +240,9 @@ final class TaskRunner {
       inFlight.put(index, url);
       try {
         byte[] bytes = fetch.fetch(URI.create(url), chunk, piece.size(), piece.digest(), Map.of("X-Wimg-Task", task.id()));
+        if (stopped) {
+          return; // cancelled or closed meanwhile: a piece pinned now would outlive its task
+        }
         pins.putPiece(file, index, chunk, ByteBuffer.wrap(bytes));
         synchronized (have) {
           have.set(index);
@@ -243,19 +270,59 @@ final class TaskRunner {
     }
   }
 
-  /** No tracker answers: the next missing piece, from the file's own group, one at a time. */
-  private void fetchFromSourceAlone() {
-    int missing;
+  /**
+   * No tracker answers: asks the LAN who holds the missing pieces and fetches them from those
+   * peers; a piece no peer has named for {@link #SOURCE_AFTER} (plus this node's jitter of up to as
+   * long again, so that nodes do not all go at once) is fetched from the file's own group, one at
+   * a time, and is then offered to the others. Without LAN discovery the pieces come from the
+   * file's group alone, one at a time.
+   */
+  private void alone() throws InterruptedException {
+    List<Integer> missing = new ArrayList<>();
     synchronized (have) {
-      missing = have.nextClearBit(0);
+      for (int i = have.nextClearBit(0); i < task.pieces().size() && missing.size() < LanMessage.MAX_HASHES;
+           i = have.nextClearBit(i + 1)) {
+        if (!inFlight.containsKey(i)) {
+          missing.add(i);
+        }
+      }
     }
-    if (missing >= task.pieces().size()) {
+    if (missing.isEmpty()) {
       return;
     }
-    int group = Fid.parse(task.pieces().get(missing).fid()).group();
+    long now = System.nanoTime();
+    Map<Integer, List<String>> holders = Map.of();
+    if (lan != null) {
+      List<byte[]> hashes = new ArrayList<>();
+      for (int piece : missing) {
+        hashes.add(task.pieces().get(piece).digest());
+      }
+      holders = lan.query(hashes, LAN_WAIT.toMillis());
+    }
+    List<Integer> unheld = new ArrayList<>();
+    for (int i = 0; i < missing.size(); i++) {
+      int piece = missing.get(i);
+      List<String> urls = holders.get(i);
+      if (urls != null && !urls.isEmpty()) {
+        noHolderSince.remove(piece);
+        List<String> shuffled = new ArrayList<>(urls);
+        java.util.Collections.shuffle(shuffled);
+        startFetch(piece, shuffled, false);
+      } else {
+        long since = noHolderSince.computeIfAbsent(piece, p -> now);
+        if (lan == null || now - since >= SOURCE_AFTER.toNanos() + sourceJitterNanos) {
+          unheld.add(piece);
+        }
+      }
+    }
+    if (unheld.isEmpty() || fromSource.get() > 0) {
+      return;
+    }
+    int piece = unheld.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(unheld.size()));
+    int group = Fid.parse(task.pieces().get(piece).fid()).group();
     for (DistributionTask.Source s : task.sources()) {
       if (s.group() == group && !s.urls().isEmpty()) {
-        startFetch(missing, s.urls(), true);
+        startFetch(piece, s.urls(), true);
         return;
       }
     }
@@ -270,20 +337,16 @@ final class TaskRunner {
     DistributionTask.FileInfo info = task.file();
     pins.putFile(file, new Manifest(info.size(), info.chunkSize(), chunks).encode(), info.name(), info.mime(),
         info.lastModified(), (int) info.checksum());
-    owner.ended(task, TargetState.DONE, null);
+    owner.ended(task, TargetState.DONE, null, bytes.get(), sourceBytes.get());
     log.info("distribution task {} done: {} pinned ({} bytes fetched, {} from its source)", task.id(), task.fid(),
         bytes.get(), sourceBytes.get());
     reportEnd(TargetState.DONE, null);
   }
 
   private void fail(String reason) throws IOException, InterruptedException {
-    owner.ended(task, TargetState.FAILED, reason);
+    owner.ended(task, TargetState.FAILED, reason, bytes.get(), sourceBytes.get());
     log.warn("distribution task {} failed: {}", task.id(), reason);
     reportEnd(TargetState.FAILED, reason);
-  }
-
-  private void cancelled() throws IOException {
-    owner.cancelled(task);
   }
 
   /** The last report, so the trackers see the end at once; a few tries, as trackers may be away. */

@@ -31,7 +31,10 @@ import java.util.function.LongSupplier;
  *       so that nodes ask for different pieces; their holders are named nearest first: same zone,
  *       then fewest fetches from them now.</li>
  *   <li>A piece no target holds leaves the source only under a <em>lease</em>: one target at a
- *       time, at most {@link #LEASES_PER_SOURCE} leases at once per reader of the piece's group.
+ *       time, at most {@link #LEASES_PER_SOURCE} leases at once per reader of the piece's group,
+ *       given to targets in turn (one with more leased pieces than the fewest of the others plus
+ *       one gets none), so that each soon holds pieces no other has and sends them on
+ *       (super-seeding).
  *       A lease ends when its holder's report no longer lists the piece as being fetched (after a
  *       grace of {@link #LEASE_GRACE_MILLIS} from its grant) or the holder goes silent; then the
  *       piece may be leased to another.</li>
@@ -53,6 +56,8 @@ public final class TaskBoard {
   static final int HOLDERS_NAMED = 4;
   /** Time to a running target's next report, ms. */
   static final long REPORT_EVERY_MILLIS = 1000;
+  /** Time to the next report of a target with a free stream and pieces to get, ms. */
+  static final long REPORT_SOON_MILLIS = 200;
   /** Time to a finished target's next report, ms. */
   static final long REPORT_EVERY_MILLIS_DONE = 5000;
 
@@ -85,6 +90,8 @@ public final class TaskBoard {
     long sourceBytes;
     long rate;
     long heardNanos;
+    /** Pieces leased to it from the source: leases go to the targets with fewest (super-seeding). */
+    int sourcePieces;
 
     Target(String node, String url, String zone, long now) {
       this.node = node;
@@ -186,7 +193,12 @@ public final class TaskBoard {
     if (target.state.ended()) {
       return Optional.of(new PieceHandout(PieceHandout.VERSION, REPORT_EVERY_MILLIS_DONE, List.of(), false));
     }
-    return Optional.of(new PieceHandout(PieceHandout.VERSION, REPORT_EVERY_MILLIS, handout(task, target, sources, now),
+    List<PieceHandout.Assignment> pieces = handout(task, target, sources, now);
+    // a node with a free stream and a piece it lacks asks again soon: holders appear every few
+    // hundred milliseconds, and a second's wait would leave its link idle
+    boolean idle = target.fetching.size() + pieces.size() < STREAMS
+        && target.have.cardinality() + target.fetching.size() + pieces.size() < task.definition.pieces().size();
+    return Optional.of(new PieceHandout(PieceHandout.VERSION, idle ? REPORT_SOON_MILLIS : REPORT_EVERY_MILLIS, pieces,
         false));
   }
 
@@ -260,14 +272,27 @@ public final class TaskBoard {
         readers = task.definition.sources().stream().filter(s -> s.group() == group).findFirst()
             .map(DistributionTask.Source::urls).orElse(List.of());
       }
-      if (readers.isEmpty() || leasesPerGroup.getOrDefault(group, 0) >= LEASES_PER_SOURCE * readers.size()) {
+      if (readers.isEmpty() || leasesPerGroup.getOrDefault(group, 0) >= LEASES_PER_SOURCE * readers.size()
+          || target.sourcePieces > fewestSourcePieces(task, now) + 1) {
         continue;
       }
       task.leases.put(piece, new Lease(target.node, now));
+      target.sourcePieces++;
       leasesPerGroup.merge(group, 1, Integer::sum);
       out.add(new PieceHandout.Assignment(piece, readers, true));
     }
     return out;
+  }
+
+  /** The fewest source pieces leased to a live target that still lacks pieces. */
+  private int fewestSourcePieces(Task task, long now) {
+    int fewest = Integer.MAX_VALUE;
+    for (Target t : task.targets.values()) {
+      if (live(t, now) && t.state != TargetState.DONE && t.url != null) {
+        fewest = Math.min(fewest, t.sourcePieces);
+      }
+    }
+    return fewest == Integer.MAX_VALUE ? 0 : fewest;
   }
 
   private boolean leaseHolds(Task task, int piece, Lease lease, long now) {
