@@ -1,9 +1,14 @@
 package dev.wimg.client;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.wimg.protocol.Fid;
+import dev.wimg.protocol.TaskStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -40,6 +45,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
 
 /**
  * A client of a WIMG server, or of several servers and trackers, over HTTP/1.1 with keep-alive.
@@ -52,8 +58,10 @@ import java.util.function.LongSupplier;
  *       {@code {"error", "status"}} body becomes the message);
  *   <li>{@link ServerUnreachableException}, naming the server URL, when no connection could be
  *       made; for a client of several servers, when every one failed, naming each and why;
- *   <li>a plain {@link IOException} for a broken exchange (connection reset, body shorter than its
- *       Content-Length, an answer that is not what the API promises) or a local file problem;
+ *   <li>{@link BrokenExchangeException} when the exchange broke after the request was sent
+ *       (connection closed or reset before the answer, or while a JSON answer was read);
+ *   <li>a plain {@link IOException} for a download that broke off (body shorter than its
+ *       Content-Length), an answer that is not what the API promises, or a local file problem;
  *   <li>{@link InterruptedIOException} if the calling thread is interrupted (its flag is kept).
  * </ul>
  *
@@ -62,8 +70,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Bodies are streamed: {@link #upload(Path)} sends the file from disk and
  * {@link #download(String, Path)} writes to disk as bytes arrive, so neither holds the file in
- * memory. A write key, when set, is sent as {@code Authorization: Bearer <key>} on uploads and
- * deletes only.
+ * memory. A write key, when set, is sent as {@code Authorization: Bearer <key>} on uploads,
+ * deletes, and the creation and cancelling of distribution tasks only.
  *
  * <p><b>Several servers.</b> A client built with {@link #builder(List)} has a list of base URLs
  * (trackers or servers, which answer the same API). Each call tries them in order, starting with
@@ -104,6 +112,13 @@ import java.util.function.LongSupplier;
  *       When no URL answers {@code /cluster}, the view known before is kept for one TTL.
  * </ul>
  *
+ * <p><b>Distribution tasks.</b> {@link #distribute}, {@link #task}, {@link #tasks} and
+ * {@link #cancelTask} talk to a tracker's {@code /tasks} (docs/DISTRIBUTION.md) through the URL
+ * list only, as above: every tracker knows every task (its targets report to all of them), so
+ * whichever answers is as good as any. A single server has no {@code /tasks}: it answers
+ * {@code 405} to creating a task and {@code 400} to reading one (it reads {@code tasks} as a
+ * malformed fid).
+ *
  * <p>A single server has no {@code /cluster}: it is used exactly as above, and asked for
  * {@code /cluster} at most once per TTL. A client given {@code https} URLs sends nothing directly to
  * a node listed with an {@code http} URL. {@link Builder#directToNodes(boolean)} turns the direct
@@ -134,6 +149,16 @@ public final class WimgClient implements AutoCloseable {
   static final int MAX_ERROR_BODY_BYTES = 64 << 10;
   /** Largest JSON answer (upload acknowledgement, status) accepted, in bytes. */
   static final int MAX_JSON_BODY_BYTES = 1 << 20;
+  /**
+   * Largest answer of a task call accepted, in bytes: {@code GET /tasks} lists every task the
+   * tracker knows, each with a line per target.
+   */
+  static final int MAX_TASKS_BODY_BYTES = 16 << 20;
+  /**
+   * What a task id may look like (a tracker makes 32 hex digits): it goes into a URL path, so
+   * nothing that needs escaping or could step out of {@code /tasks/}.
+   */
+  private static final Pattern TASK_ID = Pattern.compile("[0-9A-Za-z_-]{1,128}");
   /** Characters of a non-JSON error body quoted in a message. */
   private static final int ERROR_SNIPPET_CHARS = 200;
   /** Redirects followed for one request before it fails. */
@@ -163,6 +188,9 @@ public final class WimgClient implements AutoCloseable {
   private final boolean adaptiveTransfers;
   private final HttpClient http;
   private final ObjectMapper json = new ObjectMapper();
+  /** Reads a {@link TaskStatus}, ignoring fields a newer tracker adds within the version. */
+  private final ObjectReader taskReader = json.readerFor(TaskStatus.class)
+      .without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   /** Whether requests go to storage nodes directly (see the class comment). */
   private final boolean directToNodes;
   /** The cluster view in use and the nodes that failed lately. */
@@ -665,11 +693,7 @@ public final class WimgClient implements AutoCloseable {
    */
   public boolean delete(String fid) throws IOException {
     checkFid(fid);
-    HttpResponse<InputStream> response = exchangeFile(fid, base -> {
-      HttpRequest.Builder request = request(fileUri(base, fid)).DELETE();
-      authorize(request);
-      return request.build();
-    });
+    HttpResponse<InputStream> response = exchangeFile(fid, base -> authorized(request(fileUri(base, fid)).DELETE()));
     try (InputStream in = response.body()) {
       int status = response.statusCode();
       if (status == 404) {
@@ -684,11 +708,7 @@ public final class WimgClient implements AutoCloseable {
 
   /** The server's {@code GET /status} document (volumes, needles, free space, version). */
   public JsonNode status() throws IOException {
-    HttpResponse<InputStream> response = exchange(base -> get(URI.create(base + "/status")));
-    try (InputStream in = response.body()) {
-      requireStatus(response, in, 200);
-      return readJson(in, "/status", response);
-    }
+    return getJson("/status", MAX_JSON_BODY_BYTES).document();
   }
 
   /**
@@ -715,13 +735,193 @@ public final class WimgClient implements AutoCloseable {
         return Optional.empty();
       }
       requireStatus(response, in, 200);
-      JsonNode node = readJson(in, "/cluster", response);
+      JsonNode node = readJson(in, "/cluster", response, MAX_JSON_BODY_BYTES);
       try {
         return Optional.of(ClusterView.parse(node));
       } catch (IllegalArgumentException e) {
         throw new IOException("server " + origin(response.uri()) + " answered /cluster with an "
             + "unexpected document: " + printable(e.getMessage()), e);
       }
+    }
+  }
+
+  /**
+   * Asks a tracker to copy a large file (stored in chunks: over {@link #LARGE_FILE_BYTES}) to other
+   * storage nodes: {@code POST /tasks} with the write key (docs/DISTRIBUTION.md). The tracker
+   * resolves the targets once, to the live nodes they name outside the file's own group; they fetch
+   * the file's pieces from each other as well as from its group, and serve it under its fid once
+   * done. Follow the task with {@link #task(String)}.
+   *
+   * <p>A tracker that answers {@code 502}, {@code 503} or {@code 504} made no task, so the next URL
+   * is asked (see the class comment); a request whose exchange broke after it was sent
+   * ({@link BrokenExchangeException}) is not sent again, as it may have made one.
+   *
+   * @param fid     the file
+   * @param targets each {@code zone:NAME} (every live node of the zone), {@code group:N} (every
+   *     live member of storage group N) or {@code node:ID}; at least one
+   * @return the task as the tracker made it: its id, its targets, state {@code running}
+   * @throws WimgException {@code 400} (a malformed target), {@code 401}/{@code 403} (the write
+   *     key), {@code 404} (no such file), {@code 422} (a file stored whole, not in chunks),
+   *     {@code 503} (no reader of the file's group, or no live node among the targets); a single
+   *     server, which keeps no tasks, answers {@code 405}
+   * @throws IllegalArgumentException if {@code fid} is not a file id or {@code targets} is empty,
+   *     before anything is sent
+   */
+  public TaskStatus distribute(String fid, List<String> targets) throws IOException {
+    checkFid(fid);
+    Objects.requireNonNull(targets, "targets");
+    if (targets.isEmpty()) {
+      throw new IllegalArgumentException("a distribution needs at least one target");
+    }
+    ObjectNode document = json.createObjectNode();
+    document.put("fid", fid);
+    ArrayNode to = document.putArray("targets");
+    targets.forEach(t -> to.add(Objects.requireNonNull(t, "target")));
+    byte[] body = json.writeValueAsBytes(document);
+    HttpResponse<InputStream> response = exchange(base -> authorized(request(URI.create(base + "/tasks"))
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .POST(BodyPublishers.ofByteArray(body))));
+    try (InputStream in = response.body()) {
+      int status = response.statusCode();
+      if (status != 201 && status != 200) {
+        throw error(response, in);
+      }
+      return readTask(readJson(in, "POST /tasks", response, MAX_TASKS_BODY_BYTES), "POST /tasks",
+          origin(response.uri()));
+    }
+  }
+
+  /**
+   * A distribution task as a tracker sees it now, its {@code GET /tasks/<id>}: state, source
+   * copies, and each target's state and progress.
+   *
+   * @throws WimgException with status 404 if the tracker that answered does not know the task (a
+   *     tracker restarted a moment ago learns its tasks from their targets within a second)
+   * @throws IOException as every call, and also if the answer is a task of a version this client
+   *     does not read, or not a task
+   * @throws IllegalArgumentException if {@code id} cannot be a task id ({@link #isTaskId}), before
+   *     anything is sent
+   */
+  public TaskStatus task(String id) throws IOException {
+    String path = taskPath(id);
+    JsonAnswer answer = getJson(path, MAX_TASKS_BODY_BYTES);
+    return readTask(answer.document(), path, answer.server());
+  }
+
+  /**
+   * {@link #task(String)} as the tracker sent it: the JSON object, fields this client does not
+   * read included, unchecked but for being an object (for tools that show it as it is).
+   */
+  public JsonNode taskDocument(String id) throws IOException {
+    return getJson(taskPath(id), MAX_TASKS_BODY_BYTES).document();
+  }
+
+  /**
+   * Every distribution task a tracker knows, its {@code GET /tasks}, in the tracker's order
+   * (oldest first). No key is needed.
+   *
+   * @throws IOException as every call, and also if a task in the answer is of a version this
+   *     client does not read, or the answer is not a task list
+   */
+  public List<TaskStatus> tasks() throws IOException {
+    JsonAnswer answer = getJson("/tasks", MAX_TASKS_BODY_BYTES);
+    JsonNode list = answer.document().get("tasks");
+    if (list == null || !list.isArray()) {
+      throw new IOException("server " + answer.server() + " answered /tasks without a tasks array: "
+          + printable(answer.document().toString()));
+    }
+    List<TaskStatus> tasks = new ArrayList<>(list.size());
+    for (JsonNode task : list) {
+      tasks.add(readTask(task, "/tasks", answer.server()));
+    }
+    return tasks;
+  }
+
+  /** {@link #tasks()} as the tracker sent it: {@code {"tasks": [...]}}, as {@link #taskDocument}. */
+  public JsonNode tasksDocument() throws IOException {
+    return getJson("/tasks", MAX_TASKS_BODY_BYTES).document();
+  }
+
+  /**
+   * Cancels a distribution task, {@code DELETE /tasks/<id>} with the write key: each target stops
+   * and drops its copy at its next report to the tracker.
+   *
+   * @throws WimgException with status 404 if the tracker that answered does not know the task,
+   *     401/403 for the write key
+   * @throws IllegalArgumentException if {@code id} cannot be a task id ({@link #isTaskId}), before
+   *     anything is sent
+   */
+  public void cancelTask(String id) throws IOException {
+    String path = taskPath(id);
+    HttpResponse<InputStream> response = exchange(base -> authorized(request(URI.create(base + path)).DELETE()));
+    try (InputStream in = response.body()) {
+      int status = response.statusCode();
+      if (status != 204 && status != 200) {
+        throw error(response, in);
+      }
+    }
+  }
+
+  /**
+   * Whether {@code id} has the form {@link #task}, {@link #taskDocument} and {@link #cancelTask}
+   * take: 1 to 128 letters, digits, {@code -} and {@code _} (a tracker makes 32 hex digits, and
+   * answers {@code 404} to any other id of this form).
+   */
+  public static boolean isTaskId(String id) {
+    return id != null && TASK_ID.matcher(id).matches();
+  }
+
+  /** {@code /tasks/<id>}, once {@code id} is checked by {@link #isTaskId}. */
+  private static String taskPath(String id) {
+    if (!isTaskId(id)) {
+      throw new IllegalArgumentException("not a task id: " + (id == null ? "null" : printable(id))
+          + " (1 to 128 letters, digits, - and _)");
+    }
+    return "/tasks/" + id;
+  }
+
+  /**
+   * A task of an answer to {@code what}, checked: this client's version, an id, a fid and states.
+   */
+  private TaskStatus readTask(JsonNode node, String what, URI server) throws IOException {
+    if (!node.isObject()) {
+      throw new IOException("server " + server + " answered " + what + " with a task that is not a JSON object: "
+          + printable(node.toString()));
+    }
+    JsonNode version = node.get("version");
+    if (version == null || !version.isInt() || version.intValue() != TaskStatus.VERSION) {
+      throw new IOException("server " + server + " answered " + what + " with a task of version "
+          + (version == null ? "(none)" : printable(version.toString())) + "; this client reads version "
+          + TaskStatus.VERSION + " (is the tracker newer than this client?)");
+    }
+    TaskStatus task;
+    try {
+      task = taskReader.readValue(node);
+    } catch (JacksonException e) {
+      throw new IOException("server " + server + " answered " + what + " with a task it cannot read: "
+          + printable(String.valueOf(e.getOriginalMessage())), e);
+    }
+    if (!isTaskId(task.id()) || task.fid() == null || task.state() == null
+        || task.targets().stream().anyMatch(t -> t == null || t.state() == null)) {
+      throw new IOException("server " + server + " answered " + what + " with a task without an id, fid or state: "
+          + printable(node.toString()));
+    }
+    return task;
+  }
+
+  /** A JSON answer and the server that sent it (for messages). */
+  private record JsonAnswer(URI server, JsonNode document) {}
+
+  /**
+   * {@code GET path} through the URL list: the JSON object of a {@code 200} answer of at most
+   * {@code maxBytes}.
+   */
+  private JsonAnswer getJson(String path, int maxBytes) throws IOException {
+    HttpResponse<InputStream> response = exchange(base -> get(URI.create(base + path)));
+    try (InputStream in = response.body()) {
+      requireStatus(response, in, 200);
+      return new JsonAnswer(origin(response.uri()), readJson(in, path, response, maxBytes));
     }
   }
 
@@ -763,8 +963,7 @@ public final class WimgClient implements AutoCloseable {
       if (size > EXPECT_CONTINUE_THRESHOLD_BYTES) {
         request.expectContinue(true);
       }
-      authorize(request);
-      return request.build();
+      return authorized(request);
     };
     HttpResponse<InputStream> response = null;
     for (URI node : routes().uploadTargets(uploadTurn.getAndIncrement(), MAX_DIRECT_UPLOAD_ATTEMPTS,
@@ -783,7 +982,7 @@ public final class WimgClient implements AutoCloseable {
       if (status != 201 && status != 200) {
         throw error(response, in);
       }
-      JsonNode node = readJson(in, "POST /files", response);
+      JsonNode node = readJson(in, "POST /files", response, MAX_JSON_BODY_BYTES);
       UploadResult result;
       try {
         result = json.treeToValue(node, UploadResult.class);
@@ -811,10 +1010,12 @@ public final class WimgClient implements AutoCloseable {
     return HttpRequest.newBuilder(uri).timeout(requestTimeout).header("User-Agent", "wimg-client");
   }
 
-  private void authorize(HttpRequest.Builder request) {
+  /** {@code request} built, with the write key if there is one (see the class comment for which requests). */
+  private HttpRequest authorized(HttpRequest.Builder request) {
     if (writeKey != null) {
       request.header("Authorization", "Bearer " + writeKey);
     }
+    return request.build();
   }
 
   /**
@@ -992,7 +1193,7 @@ public final class WimgClient implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException(request.method() + " " + request.uri() + " interrupted");
     } catch (IOException e) {
-      throw new IOException(request.method() + " " + request.uri() + " failed: " + reason(e), e);
+      throw new BrokenExchangeException(request.method() + " " + request.uri() + " failed: " + reason(e), e);
     }
   }
 
@@ -1022,12 +1223,25 @@ public final class WimgClient implements AutoCloseable {
     return new WimgException(response.statusCode(), message);
   }
 
-  private JsonNode readJson(InputStream in, String what, HttpResponse<?> response) throws IOException {
+  /**
+   * The JSON object of an answer to {@code what}, of at most {@code maxBytes}.
+   *
+   * @throws BrokenExchangeException if the connection broke while the body was read
+   */
+  private JsonNode readJson(InputStream in, String what, HttpResponse<?> response, int maxBytes) throws IOException {
     URI server = origin(response.uri());
-    byte[] body = in.readNBytes(MAX_JSON_BODY_BYTES + 1);
-    if (body.length > MAX_JSON_BODY_BYTES) {
+    byte[] body;
+    try {
+      body = in.readNBytes(maxBytes + 1);
+    } catch (InterruptedIOException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new BrokenExchangeException(response.request().method() + " " + response.uri()
+          + " broke off in the answer: " + reason(e), e);
+    }
+    if (body.length > maxBytes) {
       throw new IOException("server " + server + " answered " + what + " with more than "
-          + MAX_JSON_BODY_BYTES + " bytes of JSON");
+          + maxBytes + " bytes of JSON");
     }
     try {
       JsonNode node = json.readTree(body);
@@ -1205,7 +1419,10 @@ public final class WimgClient implements AutoCloseable {
       this.servers = servers;
     }
 
-    /** Bearer key sent with uploads and deletes; null or blank for none. */
+    /**
+     * Bearer key sent with uploads, deletes, and the creation and cancelling of distribution
+     * tasks; null or blank for none.
+     */
     public Builder writeKey(String key) {
       this.writeKey = key == null || key.isBlank() ? null : key;
       return this;

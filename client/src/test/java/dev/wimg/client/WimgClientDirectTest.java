@@ -1,15 +1,12 @@
 package dev.wimg.client;
 
+import static dev.wimg.client.StandIns.closedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -48,7 +45,7 @@ class WimgClientDirectTest {
   private static final Duration TTL = Duration.ofSeconds(10);
 
   @TempDir Path tmp;
-  private final List<HttpServer> standIns = new ArrayList<>();
+  private final StandIns standIns = new StandIns();
   /** The clock of the view's age, nanoseconds; moved by the tests only. */
   private final AtomicLong clock = new AtomicLong(1_000);
   /** The {@code /cluster} document the stand-in tracker answers. */
@@ -56,13 +53,12 @@ class WimgClientDirectTest {
   /** Every request the stand-in tracker received: method and path with query. */
   private final List<String> trackerSaw = new CopyOnWriteArrayList<>();
   private URI tracker;
-  private HttpServer trackerServer;
   /** A stand-in node the tracker redirects reads and deletes of a fid to. */
   private Node elsewhere;
 
   @AfterEach
   void stopStandIns() {
-    standIns.forEach(s -> s.stop(0));
+    standIns.close();
   }
 
   @Test
@@ -268,7 +264,7 @@ class WimgClientDirectTest {
 
     try (WimgClient client = client()) {
       client.download(FID1);
-      trackerServer.stop(0);
+      standIns.stop(tracker);
       clock.addAndGet(TTL.toNanos());
       assertThat(client.download(FID1)).asString(StandardCharsets.UTF_8).isEqualTo("member");
       assertThat(client.upload(bytes("x"), null, null).fid()).isEqualTo("1-1,109c2ab3e");
@@ -280,7 +276,7 @@ class WimgClientDirectTest {
   void aPlainServerIsUsedAsBeforeAndAskedForClusterOncePerTtl() throws IOException {
     List<String> saw = new CopyOnWriteArrayList<>();
     // Stand-in for a single server: no /cluster (404), files under its own URL.
-    URI server = standIn(ex -> {
+    URI server = standIns.start(ex -> {
       saw.add(ex.getRequestMethod() + " " + ex.getRequestURI());
       String path = ex.getRequestURI().getPath();
       byte[] body = ex.getRequestBody().readAllBytes();
@@ -366,7 +362,7 @@ class WimgClientDirectTest {
    */
   private Node node(String name, int status, int group) throws IOException {
     Node node = new Node(name, status);
-    node.url = standIn(ex -> {
+    node.url = standIns.start(ex -> {
       byte[] body = ex.getRequestBody().readAllBytes();
       String method = ex.getRequestMethod();
       node.saw.add(method + " " + ex.getRequestURI() + " " + ex.getRequestHeaders().getFirst("Authorization")
@@ -390,7 +386,7 @@ class WimgClientDirectTest {
    */
   private void startTracker() throws IOException {
     elsewhere = node("elsewhere", 200);
-    tracker = standIn(ex -> {
+    tracker = standIns.start(ex -> {
       trackerSaw.add(ex.getRequestMethod() + " " + ex.getRequestURI());
       byte[] body = ex.getRequestBody().readAllBytes();
       String path = ex.getRequestURI().getPath();
@@ -403,7 +399,6 @@ class WimgClientDirectTest {
         ex.sendResponseHeaders(307, -1);
       }
     });
-    trackerServer = standIns.getLast();
   }
 
   private static String cluster(String... groups) {
@@ -440,35 +435,12 @@ class WimgClientDirectTest {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  private interface Handler {
-    void handle(HttpExchange exchange) throws IOException;
-  }
-
-  private URI standIn(Handler handler) throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext("/", ex -> {
-      try (ex) {
-        handler.handle(ex);
-      }
-    });
-    server.start();
-    standIns.add(server);
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
-  }
-
   private static void reply(HttpExchange ex, int status, String body) throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().set("Content-Type", body.startsWith("{") ? "application/json" : "application/octet-stream");
     ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
     if (bytes.length > 0) {
       ex.getResponseBody().write(bytes);
-    }
-  }
-
-  /** A loopback port nothing listens on (bound, then released). */
-  private static int closedPort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 }

@@ -1,17 +1,13 @@
 package dev.wimg.client;
 
+import static dev.wimg.client.StandIns.closedPort;
+import static dev.wimg.client.StandIns.reply;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
@@ -29,22 +25,22 @@ class WimgClientFailoverTest {
   private static final String ACK =
       "{\"fid\":\"1-1,109c2ab3e\",\"url\":\"/1-1,109c2ab3e\",\"size\":5,\"mime\":null,\"etag\":\"\\\"1\\\"\"}";
 
-  private final List<HttpServer> standIns = new ArrayList<>();
+  private final StandIns standIns = new StandIns();
 
   @AfterEach
   void stopStandIns() {
-    standIns.forEach(s -> s.stop(0));
+    standIns.close();
   }
 
   @Test
   void uploadMovesOnPastA503AndTheNextCallStartsWithTheServerThatAnswered() throws IOException {
     List<String> busySaw = new CopyOnWriteArrayList<>();
     List<String> okSaw = new CopyOnWriteArrayList<>();
-    URI busy = standIn(ex -> {
+    URI busy = standIns.start(ex -> {
       busySaw.add(ex.getRequestMethod() + " " + ex.getRequestURI());
       reply(ex, 503, "application/json", "{\"error\":\"overloaded\",\"status\":503}");
     });
-    URI ok = standIn(ex -> {
+    URI ok = standIns.start(ex -> {
       byte[] body = ex.getRequestBody().readAllBytes();
       okSaw.add(ex.getRequestMethod() + " " + ex.getRequestURI() + " " + new String(body, StandardCharsets.UTF_8));
       if (ex.getRequestMethod().equals("POST")) {
@@ -71,14 +67,14 @@ class WimgClientFailoverTest {
   @Test
   void a500OrA4xxIsTheAnswerAndTheNextServerIsNotAsked() throws IOException {
     List<String> secondSaw = new CopyOnWriteArrayList<>();
-    URI failing = standIn(ex -> {
+    URI failing = standIns.start(ex -> {
       if (ex.getRequestMethod().equals("DELETE")) {
         reply(ex, 404, "application/json", "{\"error\":\"file not found\",\"status\":404}");
       } else {
         reply(ex, 500, "application/json", "{\"error\":\"stored bytes fail their checksum\",\"status\":500}");
       }
     });
-    URI second = standIn(ex -> {
+    URI second = standIns.start(ex -> {
       secondSaw.add(ex.getRequestMethod() + " " + ex.getRequestURI());
       reply(ex, 200, "application/octet-stream", "bytes");
     });
@@ -94,8 +90,8 @@ class WimgClientFailoverTest {
   @Test
   void whenEveryServerFailsTheErrorNamesEachAndWhy() throws IOException {
     URI refused = URI.create("http://127.0.0.1:" + closedPort());
-    URI gateway = standIn(ex -> reply(ex, 502, "text/plain", "no storage node answered"));
-    URI unavailable = standIn(ex ->
+    URI gateway = standIns.start(ex -> reply(ex, 502, "text/plain", "no storage node answered"));
+    URI unavailable = standIns.start(ex ->
         reply(ex, 503, "application/json", "{\"error\":\"group 1 has no live member\",\"status\":503}"));
     try (WimgClient client = WimgClient.builder(List.of(refused, gateway, unavailable)).build()) {
       assertThatThrownBy(() -> client.upload(new byte[5], "five.bin", null))
@@ -117,7 +113,7 @@ class WimgClientFailoverTest {
   @Test
   void aRedirectToAnUnreachableNodeIsAFailureOfTheUrlThatRedirected() throws IOException {
     URI node = URI.create("http://127.0.0.1:" + closedPort());
-    URI tracker = standIn(ex -> {
+    URI tracker = standIns.start(ex -> {
       ex.getResponseHeaders().set("Location", node + ex.getRequestURI().toString());
       reply(ex, 307, null, "");
     });
@@ -134,7 +130,7 @@ class WimgClientFailoverTest {
   void aRedirectLoopEndsWithAnErrorAfterTheLimit() throws IOException {
     List<String> seen = new CopyOnWriteArrayList<>();
     URI[] self = new URI[1];
-    self[0] = standIn(ex -> {
+    self[0] = standIns.start(ex -> {
       seen.add(ex.getRequestURI().toString());
       ex.getResponseHeaders().set("Location", self[0] + ex.getRequestURI().toString());
       reply(ex, 307, null, "");
@@ -150,13 +146,14 @@ class WimgClientFailoverTest {
 
   @Test
   void clusterIsReadFromATrackerAndEmptyFromASingleServer() throws IOException {
-    URI tracker = standIn(ex -> reply(ex, 200, "application/json", """
+    URI tracker = standIns.start(ex -> reply(ex, 200, "application/json", """
         {"groups":[{"id":2,"writable":false,"future":[1],"members":[
            {"id":"3f1c0a9b77","url":"http://127.0.0.1:9401","zone":"eu","state":"catching-up",
             "freeBytes":1024,"load":0.5,"needles":42,"silentMillis":310,"volumes":[]},
            {"url":"http://127.0.0.1:9402","state":"down"}]}],
          "trackers":["http://127.0.0.1:9400"]}"""));
-    URI single = standIn(ex -> reply(ex, 404, "application/json", "{\"error\":\"no such resource\",\"status\":404}"));
+    URI single = standIns.start(ex ->
+        reply(ex, 404, "application/json", "{\"error\":\"no such resource\",\"status\":404}"));
     try (WimgClient client = WimgClient.create(tracker)) {
       ClusterView view = client.cluster().orElseThrow();
       assertThat(view.trackers()).containsExactly(URI.create("http://127.0.0.1:9400"));
@@ -174,7 +171,7 @@ class WimgClientFailoverTest {
 
   @Test
   void clusterDocumentWithoutMemberStateIsRefusedNamingTheField() throws IOException {
-    URI tracker = standIn(ex -> reply(ex, 200, "application/json",
+    URI tracker = standIns.start(ex -> reply(ex, 200, "application/json",
         "{\"groups\":[{\"id\":1,\"members\":[{\"url\":\"http://127.0.0.1:9401\"}]}]}"));
     try (WimgClient client = WimgClient.create(tracker)) {
       assertThatThrownBy(client::cluster)
@@ -195,41 +192,5 @@ class WimgClientFailoverTest {
     assertThatThrownBy(() -> WimgClient.builder(List.of(URI.create("http://a:1"), URI.create("a:2"))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("server URL must start with http:// or https://, got a:2");
-  }
-
-  private interface Handler {
-    void handle(HttpExchange exchange) throws IOException;
-  }
-
-  private URI standIn(Handler handler) throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext("/", ex -> {
-      try (ex) {
-        handler.handle(ex);
-      }
-    });
-    server.start();
-    standIns.add(server);
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
-  }
-
-  private static void reply(HttpExchange ex, int status, String contentType, String body)
-      throws IOException {
-    ex.getRequestBody().readAllBytes();
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    if (contentType != null) {
-      ex.getResponseHeaders().set("Content-Type", contentType);
-    }
-    ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-    if (bytes.length > 0) {
-      ex.getResponseBody().write(bytes);
-    }
-  }
-
-  /** A loopback port nothing listens on (bound, then released). */
-  private static int closedPort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 }

@@ -1,15 +1,13 @@
 package dev.wimg.client;
 
+import static dev.wimg.client.StandIns.reply;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -30,18 +28,16 @@ import org.junit.jupiter.api.io.TempDir;
 class WimgClientProtocolTest {
 
   @TempDir Path tmp;
-  private HttpServer fake;
+  private final StandIns standIns = new StandIns();
 
   @AfterEach
-  void stopFake() {
-    if (fake != null) {
-      fake.stop(0);
-    }
+  void stopStandIns() {
+    standIns.close();
   }
 
   @Test
   void serverJsonErrorBecomesWimgExceptionWithStatusAndMessage() throws IOException {
-    try (WimgClient client = WimgClient.create(fakeServer(ex ->
+    try (WimgClient client = WimgClient.create(standIns.start(ex ->
         reply(ex, 413, "application/json", "{\"error\":\"body exceeds 64 MiB\",\"status\":413}")))) {
       assertThatThrownBy(() -> client.upload(new byte[10], "a.bin", null))
           .isInstanceOfSatisfying(WimgException.class, e -> {
@@ -54,7 +50,7 @@ class WimgClientProtocolTest {
 
   @Test
   void nonJsonErrorPageIsQuotedWithoutControlCharacters() throws IOException {
-    try (WimgClient client = WimgClient.create(fakeServer(ex ->
+    try (WimgClient client = WimgClient.create(standIns.start(ex ->
         reply(ex, 502, "text/html", "<h1>Bad\u001b[31m gateway</h1>\n")))) {
       assertThatThrownBy(() -> client.download("1-1,109c2ab3e"))
           .isInstanceOfSatisfying(WimgException.class, e -> {
@@ -86,18 +82,21 @@ class WimgClientProtocolTest {
     Files.writeString(target, "previous");
     try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       Thread.ofVirtual().start(() -> {
-        try (Socket s = listener.accept()) {
-          readRequestHead(s.getInputStream());
-          OutputStream out = s.getOutputStream();
-          out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-          out.write(new byte[10]);
-          out.flush();
-        } catch (IOException ignored) {
-          // The assertion below is on the client side.
+        // every connection (the download's HEAD, then its GET) is promised 1000 bytes and given 10
+        while (!listener.isClosed()) {
+          try (Socket s = listener.accept()) {
+            readRequestHead(s.getInputStream());
+            OutputStream out = s.getOutputStream();
+            out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[10]);
+            out.flush();
+          } catch (IOException ignored) {
+            // The assertion below is on the client side.
+          }
         }
       });
       URI server = URI.create("http://127.0.0.1:" + listener.getLocalPort());
-      // This stand-in answers one request only: the download, not a /cluster before it.
+      // This stand-in answers file requests only: no /cluster is asked before the download.
       try (WimgClient client = WimgClient.builder(server).directToNodes(false).build()) {
         assertThatThrownBy(() -> client.download("1-1,109c2ab3e", target)).isInstanceOf(IOException.class);
       }
@@ -110,7 +109,7 @@ class WimgClientProtocolTest {
 
   @Test
   void uploadAcknowledgingAnotherSizeIsRejected() throws IOException {
-    try (WimgClient client = WimgClient.create(fakeServer(ex -> reply(ex, 201, "application/json",
+    try (WimgClient client = WimgClient.create(standIns.start(ex -> reply(ex, 201, "application/json",
         "{\"fid\":\"1-1,109c2ab3e\",\"url\":\"/1-1,109c2ab3e\",\"size\":3,\"mime\":null,\"etag\":\"\\\"1\\\"\"}")))) {
       assertThatThrownBy(() -> client.upload(new byte[5], "five.bin", null))
           .isInstanceOf(IOException.class)
@@ -120,7 +119,7 @@ class WimgClientProtocolTest {
 
   @Test
   void uploadAcknowledgedWithAPathInsteadOfAFidIsRejected() throws IOException {
-    try (WimgClient client = WimgClient.create(fakeServer(ex -> reply(ex, 201, "application/json",
+    try (WimgClient client = WimgClient.create(standIns.start(ex -> reply(ex, 201, "application/json",
         "{\"fid\":\"../status\",\"url\":\"/../status\",\"size\":0}")))) {
       assertThatThrownBy(() -> client.upload(new byte[0], "empty", null))
           .isInstanceOf(IOException.class)
@@ -131,7 +130,7 @@ class WimgClientProtocolTest {
   @Test
   void fidWithPathCharactersIsRejectedBeforeAnythingIsSent() throws IOException {
     List<String> paths = new CopyOnWriteArrayList<>();
-    try (WimgClient client = WimgClient.create(fakeServer(ex -> {
+    try (WimgClient client = WimgClient.create(standIns.start(ex -> {
       paths.add(ex.getRequestURI().getRawPath());
       reply(ex, 204, null, "");
     }))) {
@@ -145,7 +144,7 @@ class WimgClientProtocolTest {
   @Test
   void textThatIsUrlSafeButNotAFidIsRejectedBeforeAnythingIsSent() throws IOException {
     List<String> paths = new CopyOnWriteArrayList<>();
-    try (WimgClient client = WimgClient.create(fakeServer(ex -> {
+    try (WimgClient client = WimgClient.create(standIns.start(ex -> {
       paths.add(ex.getRequestURI().getRawPath());
       reply(ex, 204, null, "");
     }))) {
@@ -166,7 +165,7 @@ class WimgClientProtocolTest {
 
   @Test
   void uploadAcknowledgedWithUrlSafeTextThatIsNotAFidIsRejected() throws IOException {
-    try (WimgClient client = WimgClient.create(fakeServer(ex -> reply(ex, 201, "application/json",
+    try (WimgClient client = WimgClient.create(standIns.start(ex -> reply(ex, 201, "application/json",
         "{\"fid\":\"files_1\",\"url\":\"/files_1\",\"size\":0}")))) {
       assertThatThrownBy(() -> client.upload(new byte[0], "empty", null))
           .isInstanceOf(IOException.class)
@@ -177,7 +176,7 @@ class WimgClientProtocolTest {
   @Test
   void writeKeyIsSentWithUploadsAndDeletesOnly() throws IOException {
     List<String> seen = new CopyOnWriteArrayList<>();
-    try (WimgClient client = WimgClient.builder(fakeServer(ex -> {
+    try (WimgClient client = WimgClient.builder(standIns.start(ex -> {
       seen.add(ex.getRequestMethod() + " " + ex.getRequestURI() + " "
           + ex.getRequestHeaders().getFirst("Authorization"));
       ex.getRequestBody().readAllBytes();
@@ -208,34 +207,6 @@ class WimgClientProtocolTest {
         .hasMessage("server URL must start with http:// or https://, got ftp://example.org");
     assertThat(WimgClient.create(URI.create("http://example.org:9333/")).server())
         .isEqualTo(URI.create("http://example.org:9333"));
-  }
-
-  private interface Handler {
-    void handle(HttpExchange exchange) throws IOException;
-  }
-
-  private URI fakeServer(Handler handler) throws IOException {
-    fake = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    fake.createContext("/", ex -> {
-      try (ex) {
-        handler.handle(ex);
-      }
-    });
-    fake.start();
-    return URI.create("http://127.0.0.1:" + fake.getAddress().getPort());
-  }
-
-  private static void reply(HttpExchange ex, int status, String contentType, String body)
-      throws IOException {
-    ex.getRequestBody().readAllBytes();
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    if (contentType != null) {
-      ex.getResponseHeaders().set("Content-Type", contentType);
-    }
-    ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-    if (bytes.length > 0) {
-      ex.getResponseBody().write(bytes);
-    }
   }
 
   private static void readRequestHead(InputStream in) throws IOException {

@@ -1,6 +1,7 @@
 package dev.wimg.cli.internal;
 
 import dev.wimg.cli.ExitCode;
+import dev.wimg.client.WimgClient;
 import dev.wimg.protocol.TargetState;
 import dev.wimg.protocol.TaskStatus;
 import java.io.IOException;
@@ -28,9 +29,11 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@link ExitCode#TASK_FAILED}. Stopping the wait (Ctrl-C, or the tracker lost for 30 s) does not
  * stop the task.
  *
- * <p>The {@code POST} is not sent again once it may have reached a tracker: it could make a
- * second task ({@link TrackerTasks} says which failures move on to the next URL). A target's shape is checked before ({@link TaskTargetConverter}); errors are mapped as the other
- * client commands map them ({@link RemoteOptions#explain}): no such fid is
+ * <p>The request is {@link WimgClient#distribute}: the {@code POST} is not sent again once it may
+ * have reached a tracker, as it could make a second task (the client's class comment says which
+ * failures move on to the next URL). A target's shape is checked before
+ * ({@link TaskTargetConverter}); errors are mapped as the other client commands map them
+ * ({@link RemoteOptions#explainTask}): a single server instead of a tracker is named so, no such fid is
  * {@link ExitCode#NOT_FOUND}, a refused key and the tracker's other refusals ({@code 400} bad
  * target, {@code 422} a file stored whole, {@code 503} no reader or no live target)
  * {@link ExitCode#SERVER_ERROR}, no tracker {@link ExitCode#UNREACHABLE}.
@@ -76,12 +79,12 @@ final class DistributeCommand implements Callable<Integer> {
   public Integer call() throws IOException, InterruptedException {
     String id = FidArgument.check(spec, fid);
     long started = System.nanoTime();
-    try (TrackerTasks tasks = remote.tasks()) {
-      TrackerTasks.Created created;
+    try (WimgClient client = remote.taskClient()) {
+      TaskStatus created;
       try {
-        created = tasks.create(id, targets);
+        created = client.distribute(id, targets);
       } catch (IOException e) {
-        throw remote.explain(e);
+        throw remote.explainTask(e, "POST /tasks", client.server());
       }
       String task = created.id();
       if (!waitForEnd) {
@@ -89,8 +92,8 @@ final class DistributeCommand implements Callable<Integer> {
       }
       TaskStatus end;
       try (TaskProgress progress = TaskProgress.of(environment, task)) {
-        end = new TaskWatch(task, () -> tasks.status(tasks.task(task)), TaskWatch.SYSTEM)
-            .untilEnded(created.status(), progress::update);
+        end = new TaskWatch(task, () -> client.task(task), TaskWatch.SYSTEM)
+            .untilEnded(created, progress::update);
       } catch (IOException e) {
         throw CliFailure.of("task " + task, remote.explain(e));
       }

@@ -4,6 +4,7 @@ import dev.wimg.cli.ExitCode;
 import dev.wimg.client.WimgClient;
 import dev.wimg.client.WimgException;
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 import picocli.CommandLine.Option;
 
@@ -12,6 +13,11 @@ public final class RemoteOptions {
 
   /** The server the client commands talk to when neither flag, WIMG_SERVER nor config names one. */
   public static final String DEFAULT_SERVER = "http://127.0.0.1:9333";
+  /**
+   * Limit from sending a task request to its answer's headers: a poll every 500 ms does not need
+   * the client's minutes, and a tracker this slow counts as not answering.
+   */
+  static final Duration TASK_REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
   /*
    * The description names the built-in default itself rather than ${DEFAULT-VALUE}, which picocli
@@ -55,11 +61,27 @@ public final class RemoteOptions {
   }
 
   /**
-   * A client of the distribution-task endpoints of {@link #servers()} (trackers), which sends the
-   * write key with the requests that need it; close it.
+   * A client for the distribution-task commands ({@link WimgClient#distribute} and the task
+   * calls), whose requests time out after {@link #TASK_REQUEST_TIMEOUT}; close it.
    */
-  TrackerTasks tasks() {
-    return new TrackerTasks(servers.urls(), key == null || key.isBlank() ? null : key);
+  WimgClient taskClient() {
+    return WimgClient.builder(servers.urls()).writeKey(key).requestTimeout(TASK_REQUEST_TIMEOUT).build();
+  }
+
+  /**
+   * {@link #explain} for a distribution-task request ({@code request}, such as
+   * {@code POST /tasks}) that {@code answered} answered: a {@code 405} to the {@code POST}, or a
+   * {@code 400} to a {@code GET} (it read {@code tasks} as a fid), shows a single server, not a
+   * tracker, and says so.
+   */
+  CliFailure explainTask(Throwable cause, String request, URI answered) {
+    if (cause instanceof WimgException e
+        && (e.status() == 405 || (e.status() == 400 && request.startsWith("GET ")))) {
+      return new CliFailure(ExitCode.SERVER_ERROR, answered + " is not a tracker (" + request + ": "
+          + e.serverMessage() + "); distribution tasks are kept by trackers: point --server or WIMG_SERVER "
+          + "at one (HTTP " + e.status() + ")", e);
+    }
+    return explain(cause);
   }
 
   /**

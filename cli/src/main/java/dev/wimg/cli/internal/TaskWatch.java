@@ -1,6 +1,7 @@
 package dev.wimg.cli.internal;
 
 import dev.wimg.cli.ExitCode;
+import dev.wimg.client.BrokenExchangeException;
 import dev.wimg.client.ServerUnreachableException;
 import dev.wimg.client.WimgException;
 import dev.wimg.protocol.TaskStatus;
@@ -122,7 +123,7 @@ final class TaskWatch {
     return switch (e) {
       case ServerUnreachableException u -> true;
       case HttpTimeoutException t -> true;
-      case TrackerTasks.BrokenExchangeException b -> true;
+      case BrokenExchangeException b -> true;
       case WimgException w -> w.status() == 404 || w.status() == 502 || w.status() == 503 || w.status() == 504;
       default -> false;
     };

@@ -1,6 +1,7 @@
 package dev.wimg.cli.internal;
 
 import dev.wimg.cli.ExitCode;
+import dev.wimg.client.WimgClient;
 import dev.wimg.client.WimgException;
 import java.io.IOException;
 import java.util.concurrent.Callable;
@@ -47,26 +48,24 @@ final class TasksCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (id != null && !TrackerTasks.isTaskId(id)) {
+    if (id != null && !WimgClient.isTaskId(id)) {
       throw new ParameterException(spec.commandLine(), "'" + id + "' is not a task id: it has letters, digits, "
           + "- and _ only");
     }
     String text;
-    try (TrackerTasks tasks = remote.tasks()) {
+    try (WimgClient client = remote.taskClient()) {
       try {
         if (id == null) {
-          TrackerTasks.Answer answer = tasks.list();
-          text = json ? StatusCommand.pretty(answer.document()) + "\n" : TaskTable.render(tasks.statuses(answer));
+          text = json ? StatusCommand.pretty(client.tasksDocument()) + "\n" : TaskTable.render(client.tasks());
         } else {
-          TrackerTasks.Answer answer = tasks.task(id);
-          text = json ? StatusCommand.pretty(answer.document()) + "\n" : TaskTable.render(tasks.status(answer));
+          text = json ? StatusCommand.pretty(client.taskDocument(id)) + "\n" : TaskTable.render(client.task(id));
         }
       } catch (WimgException e) {
         if (e.status() == 404 && id != null) {
           // Named after the tracker that answered: with several, the one that did not know it.
-          throw new CliFailure(ExitCode.NOT_FOUND, "no task " + id + " on " + tasks.server(), e);
+          throw new CliFailure(ExitCode.NOT_FOUND, "no task " + id + " on " + client.server(), e);
         }
-        throw remote.explain(e);
+        throw remote.explainTask(e, id == null ? "GET /tasks" : "GET /tasks/" + id, client.server());
       } catch (IOException e) {
         throw remote.explain(e);
       }

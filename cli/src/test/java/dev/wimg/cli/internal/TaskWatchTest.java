@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.wimg.cli.ExitCode;
+import dev.wimg.client.BrokenExchangeException;
 import dev.wimg.client.ServerUnreachableException;
 import dev.wimg.client.WimgException;
 import dev.wimg.protocol.TaskStatus;
@@ -92,7 +93,7 @@ class TaskWatchTest {
       answers.add(switch (i % 5) {
         case 0 -> refused();
         case 1 -> new HttpTimeoutException("no answer within 10 s");
-        case 2 -> new TrackerTasks.BrokenExchangeException("connection reset", null);
+        case 2 -> new BrokenExchangeException("connection reset", null);
         case 3 -> new WimgException(503, "starting");
         default -> new WimgException(404, "no task " + ID);
       });
