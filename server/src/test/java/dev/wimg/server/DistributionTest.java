@@ -100,6 +100,16 @@ class DistributionTest {
         assertThat(new String(get(cluster, target.url().resolve("/" + fid + "?chunks"), null).body())).isEqualTo(chunks);
       }
 
+      // a tracker sends a read from zone edge to a copy there, others to the file's group
+      HttpResponse<Void> near = cluster.http.send(HttpRequest.newBuilder(tracker.url().resolve("/" + fid))
+          .header("X-Wimg-Zone", "edge").build(), HttpResponse.BodyHandlers.discarding());
+      assertThat(near.statusCode()).isEqualTo(307);
+      assertThat(near.headers().firstValue("Location").orElseThrow())
+          .isIn(targets.stream().map(t -> t.url() + "/" + fid).toList());
+      HttpResponse<Void> far = cluster.http.send(HttpRequest.newBuilder(tracker.url().resolve("/" + fid))
+          .header("X-Wimg-Zone", "origin").build(), HttpResponse.BodyHandlers.discarding());
+      assertThat(far.headers().firstValue("Location")).hasValue(source.url() + "/" + fid);
+
       // a restarted target serves its pin again
       StorageNode restarted = targets.getFirst();
       cluster.stop(restarted);

@@ -325,6 +325,26 @@ public final class TaskBoard {
     return Math.max(downAfterNanos, TimeUnit.MILLISECONDS.toNanos(3 * interval));
   }
 
+  /**
+   * The URLs of live targets in {@code zone} that hold {@code fid} whole (their task is done), so
+   * a read from that zone can be sent to a copy there.
+   */
+  public synchronized List<String> pinnedCopies(String fid, String zone) {
+    long now = nanoClock.getAsLong();
+    List<String> urls = new ArrayList<>();
+    for (Task task : tasks.values()) {
+      if (task.cancelled || !task.definition.fid().equals(fid)) {
+        continue;
+      }
+      for (Target t : task.targets.values()) {
+        if (t.state == TargetState.DONE && t.url != null && zone.equals(t.zone) && live(t, now)) {
+          urls.add(t.url);
+        }
+      }
+    }
+    return urls;
+  }
+
   /** Cancels a task: each target drops its pin at its next report. False if unknown. */
   public synchronized boolean cancel(String id) {
     Task task = tasks.get(id);

@@ -56,7 +56,8 @@ import org.slf4j.LoggerFactory;
  *   GET, HEAD     /cluster/assign      the node an upload should go to now: {group, node, url, zone}
  *   GET, HEAD     /status              the tracker's own health
  *   POST          /files               the upload, passed on to a storage node; its answer
- *   GET, HEAD, DELETE /&lt;fid&gt;[/name]   307 to a member of the fid's group
+ *   GET, HEAD, DELETE /&lt;fid&gt;[/name]   307 to a member of the fid's group; a read whose X-Wimg-Zone
+ *                                      has a copy a distribution task pinned there, to that copy
  *   (any)         /tasks...            distribution tasks ({@link TaskHandler})
  * </pre>
  *
@@ -439,6 +440,20 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
           "no such resource: " + e.getMessage()), true);
       return;
     }
+    String zone = request.headers().get(ZONE_HEADER);
+    if (zone != null && method(request) != HttpMethod.DELETE) {
+      // a copy a distribution task pinned in the client's zone is nearer than the file's group
+      List<String> pins = tasks.pinnedCopies(fid.toString(), zone);
+      if (!pins.isEmpty()) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+            HttpResponseStatus.TEMPORARY_REDIRECT, Unpooled.EMPTY_BUFFER);
+        String pin = pins.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(pins.size()));
+        response.headers().set(HttpHeaderNames.LOCATION, pin + request.uri());
+        response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        respond(ctx, request, response, true);
+        return;
+      }
+    }
     List<Heartbeat> readers = cluster.readers(fid.group());
     if (readers.isEmpty()) {
       FullHttpResponse response = errors.error(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
@@ -453,6 +468,10 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
     // The member chosen changes with load and liveness: a client must ask again next time.
     response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
     respond(ctx, request, response, true);
+  }
+
+  private static HttpMethod method(FullHttpRequest request) {
+    return request.method();
   }
 
   private void notAllowed(ChannelHandlerContext ctx, FullHttpRequest request, String allow) {
