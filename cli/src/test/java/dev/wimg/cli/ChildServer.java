@@ -96,6 +96,15 @@ final class ChildServer implements AutoCloseable {
     return start(List.of(), JVM_OPTIONS, workingDir, log, List.of(args));
   }
 
+  /**
+   * As {@link #command}, the child run in network namespace {@code namespace} by {@code ip netns
+   * exec}, which execs it: its process id is the JVM's, so {@link #kill9} kills the JVM.
+   */
+  static ChildServer inNamespace(String namespace, Path workingDir, Path log, String... args)
+      throws IOException, InterruptedException {
+    return start(List.of("ip", "netns", "exec", namespace), JVM_OPTIONS, workingDir, log, List.of(args));
+  }
+
   private static boolean onPath(String program) {
     String path = System.getenv("PATH");
     if (path == null) {

@@ -133,7 +133,11 @@ final class TaskRunner {
           finish();
           return;
         }
-        PieceHandout handout = report(TargetState.FETCHING.token(), null);
+        boolean started;
+        synchronized (have) {
+          started = !have.isEmpty();
+        }
+        PieceHandout handout = report((started ? TargetState.FETCHING : TargetState.ACCEPTED).token(), null);
         long waitMillis;
         if (handout != null) {
           if (handout.cancel()) {
