@@ -128,7 +128,7 @@ wimg=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xss512k
 "${wimg[@]}" --version >/dev/null || bench_die "the copied wimg.jar does not run"
 
 commit=$(git -C "$bench_root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git -C "$bench_root" status --porcelain -- pom.xml protocol storage imaging server client cli 2>/dev/null | wc -l)
+dirty=$( (git -C "$bench_root" status --porcelain -- pom.xml protocol storage imaging server client cli 2>/dev/null || true) | wc -l)
 
 # --- cluster ------------------------------------------------------------------------------------
 write_key=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
