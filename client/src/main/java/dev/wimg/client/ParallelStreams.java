@@ -1,5 +1,7 @@
 package dev.wimg.client;
 
+import dev.wimg.transfer.BulkConnection;
+
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package dev.wimg.client;
 
+import dev.wimg.transfer.BulkConnection;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

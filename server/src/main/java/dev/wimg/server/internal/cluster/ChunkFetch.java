@@ -1,31 +1,38 @@
 package dev.wimg.server.internal.cluster;
 
 import dev.wimg.protocol.Fid;
+import dev.wimg.transfer.BulkConnection;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Deque;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
- * The one way a storage node fetches a chunk from another node: {@code GET /<chunk fid>}, its
- * length and SHA-256 checked before any byte is used. A large file's chunk in another group
- * ({@link SpreadChunks}) and a distribution task's piece (from a peer's pinned copy or from the
- * file's group) both come this way.
+ * The one way a storage node fetches a chunk from another node: {@code GET /<chunk fid>} over a
+ * {@link BulkConnection} (kept alive per node), its length and SHA-256 checked before any byte is
+ * used. A large file's chunk in another group ({@link SpreadChunks}) and a distribution task's
+ * piece (from a peer's pinned copy or from the file's group) both come this way; the bytes are
+ * hashed as they arrive, from the connection's one direct buffer.
+ *
+ * <p>Thread-safe: each fetch takes a connection of its own from the pool, or opens one.
  */
-public final class ChunkFetch {
+public final class ChunkFetch implements AutoCloseable {
+
+  /** Idle connections kept per node. */
+  private static final int IDLE_PER_NODE = 8;
 
   /** A fetch that failed, with what the node answered or why no answer came. */
   public static final class FetchException extends IOException {
     private final boolean refused;
 
-    FetchException(String message, boolean refused) {
-      super(message);
+    FetchException(String message, boolean refused, Throwable cause) {
+      super(message, cause);
       this.refused = refused;
     }
 
@@ -35,50 +42,118 @@ public final class ChunkFetch {
     }
   }
 
-  private final HttpClient http;
-  private final Duration timeout;
+  private final Duration connectTimeout;
+  private final Duration stallTimeout;
+  private final Map<URI, Deque<BulkConnection>> idle = new ConcurrentHashMap<>();
+  private volatile boolean closed;
 
-  public ChunkFetch(HttpClient http, Duration timeout) {
-    this.http = http;
-    this.timeout = timeout;
+  /**
+   * @param stallTimeout how long a fetch may wait for its next bytes before it fails
+   */
+  public ChunkFetch(Duration connectTimeout, Duration stallTimeout) {
+    this.connectTimeout = connectTimeout;
+    this.stallTimeout = stallTimeout;
   }
 
   /**
    * The chunk's bytes from {@code node}.
    *
-   * @param headers request headers to send (the cluster key, the task), may be empty
+   * @param headers request headers to send (the task), may be empty
    * @throws FetchException when the node does not answer with exactly these bytes
    * @throws InterruptedIOException when interrupted
    */
   public byte[] fetch(URI node, Fid fid, int size, byte[] sha256, Map<String, String> headers) throws IOException {
-    HttpRequest.Builder request = HttpRequest.newBuilder(node.resolve("/" + fid)).timeout(timeout).GET();
-    headers.forEach(request::header);
-    HttpResponse<byte[]> r;
+    URI origin = URI.create(node.getScheme() + "://" + node.getRawAuthority());
+    String[] fields = new String[headers.size() * 2];
+    int i = 0;
+    for (Map.Entry<String, String> h : headers.entrySet()) {
+      fields[i++] = h.getKey();
+      fields[i++] = h.getValue();
+    }
+    BulkConnection c = idle.computeIfAbsent(origin, o -> new ConcurrentLinkedDeque<>()).pollFirst();
     try {
-      r = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("fetching chunk " + fid + " from " + node + " interrupted");
-    } catch (IOException e) {
-      throw new FetchException(node + ": " + e, false);
+      BulkConnection.Response r;
+      try {
+        if (c == null) {
+          c = BulkConnection.open(origin, connectTimeout, stallTimeout);
+        }
+        try {
+          r = c.exchange("GET", "/" + fid, fields, null, 0, 0, null);
+        } catch (BulkConnection.StaleConnectionException stale) {
+          c.close(); // the node closed it while idle: nothing was answered, ask again on a new one
+          c = BulkConnection.open(origin, connectTimeout, stallTimeout);
+          r = c.exchange("GET", "/" + fid, fields, null, 0, 0, null);
+        }
+      } catch (InterruptedIOException e) {
+        throw e;
+      } catch (IOException e) {
+        throw new FetchException(node + ": " + e, false, e);
+      }
+      if (r.status != 200) {
+        throw new FetchException(node + " answered " + r.status, true, null);
+      }
+      if (r.remaining != size) {
+        throw new FetchException(node + " sends " + r.remaining + " bytes, not " + size, true, null);
+      }
+      MessageDigest digest = sha256();
+      byte[] out = new byte[size];
+      int[] at = {0};
+      try {
+        while (r.read(view -> {
+          int n = view.remaining();
+          digest.update(view.duplicate());
+          view.get(out, at[0], n);
+          at[0] += n;
+        })) {
+          // the body, into out
+        }
+      } catch (InterruptedIOException e) {
+        throw e;
+      } catch (IOException e) {
+        throw new FetchException(node + " broke off after " + at[0] + " of " + size + " bytes: " + e, false, e);
+      }
+      if (!MessageDigest.isEqual(digest.digest(), sha256)) {
+        throw new FetchException(node + " sent bytes whose SHA-256 is not the manifest's", true, null);
+      }
+      release(origin, c);
+      c = null;
+      return out;
+    } finally {
+      if (c != null) {
+        c.close();
+      }
     }
-    if (r.statusCode() != 200) {
-      throw new FetchException(node + " answered " + r.statusCode(), true);
-    }
-    if (r.body().length != size) {
-      throw new FetchException(node + " sent " + r.body().length + " bytes, not " + size, true);
-    }
-    if (!MessageDigest.isEqual(sha256(r.body()), sha256)) {
-      throw new FetchException(node + " sent bytes whose SHA-256 is not the manifest's", true);
-    }
-    return r.body();
   }
 
-  static byte[] sha256(byte[] bytes) {
+  private void release(URI origin, BulkConnection c) throws IOException {
+    Deque<BulkConnection> pool = idle.computeIfAbsent(origin, o -> new ConcurrentLinkedDeque<>());
+    if (closed || !c.reusable() || pool.size() >= IDLE_PER_NODE) {
+      c.close();
+      return;
+    }
+    pool.offerFirst(c);
+  }
+
+  static MessageDigest sha256() {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(bytes);
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+
+  /** Closes the idle connections. */
+  @Override
+  public void close() {
+    closed = true;
+    for (Deque<BulkConnection> pool : idle.values()) {
+      for (BulkConnection c; (c = pool.pollFirst()) != null; ) {
+        try {
+          c.close();
+        } catch (IOException ignored) {
+          // closing
+        }
+      }
     }
   }
 }

@@ -76,7 +76,7 @@ public final class SpreadChunks implements ChunkStore {
     this.nanoClock = nanoClock;
     this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(2)).followRedirects(HttpClient.Redirect.NEVER).build();
-    this.fetch = new ChunkFetch(http, TIMEOUT);
+    this.fetch = new ChunkFetch(Duration.ofSeconds(2), Duration.ofSeconds(30));
   }
 
   @Override
@@ -261,8 +261,9 @@ public final class SpreadChunks implements ChunkStore {
     return out;
   }
 
-  /** Stops the HTTP client. */
+  /** Stops the HTTP client and the chunk fetches' connections. */
   public void close() {
+    fetch.close();
     http.close();
   }
 }

@@ -65,7 +65,7 @@ public final class NodeTasks implements AutoCloseable {
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(2)).followRedirects(HttpClient.Redirect.NEVER).build();
-  private final ChunkFetch fetch = new ChunkFetch(http, Duration.ofSeconds(60));
+  private final ChunkFetch fetch = new ChunkFetch(Duration.ofSeconds(2), Duration.ofSeconds(20));
   private final Map<String, TaskRunner> running = new ConcurrentHashMap<>();
   /** Tasks done here, reported every {@link #DONE_REPORT_INTERVAL} so trackers know the pins (and cancels reach them). */
   private final Map<String, Done> done = new ConcurrentHashMap<>();
@@ -239,6 +239,7 @@ public final class NodeTasks implements AutoCloseable {
     for (TaskRunner runner : running.values()) {
       runner.stop();
     }
+    fetch.close();
     http.close();
   }
 }

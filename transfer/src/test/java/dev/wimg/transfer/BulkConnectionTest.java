@@ -1,4 +1,4 @@
-package dev.wimg.client;
+package dev.wimg.transfer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.wimg.client;
+package dev.wimg.transfer;
 
 import java.io.Closeable;
 import java.io.EOFException;
@@ -20,9 +20,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * One keep-alive HTTP/1.1 connection for the bulk bytes of a large transfer: the ranges of a
- * {@link ParallelDownload} and the parts of a {@link ParallelUpload}. Everything else the client
- * sends goes through the JDK {@code HttpClient}.
+ * One keep-alive HTTP/1.1 connection for the bulk bytes of a large transfer: the client's ranges
+ * and parts of a large file ({@code ParallelDownload}, {@code ParallelUpload}), and the pieces a
+ * storage node fetches for a distribution task or from another group. Everything else goes
+ * through the JDK {@code HttpClient}.
  *
  * <p>Why not the JDK client here: it carried 150-230 MB/s per transfer on loopback whatever the
  * number of streams (its reads go through 16 KiB buffers and one selector thread), while a
@@ -37,12 +38,12 @@ import java.util.Map;
  * channel is non-blocking with a selector of its own, so a stalled peer fails the call instead of
  * hanging the stream.
  */
-final class BulkConnection implements Closeable {
+public final class BulkConnection implements Closeable {
 
   /** The most a response head may take. */
-  static final int MAX_HEAD_BYTES = 64 << 10;
+  public static final int MAX_HEAD_BYTES = 64 << 10;
   /** The most a non-bulk response body (JSON, an error) may take. */
-  static final int MAX_SMALL_BODY_BYTES = 1 << 20;
+  public static final int MAX_SMALL_BODY_BYTES = 1 << 20;
   private static final int BUFFER_BYTES = 1 << 20;
 
   private final URI origin;
@@ -76,7 +77,7 @@ final class BulkConnection implements Closeable {
    *
    * @param readTimeout the longest wait for a byte to come or to go
    */
-  static BulkConnection open(URI origin, Duration connectTimeout, Duration readTimeout) throws IOException {
+  public static BulkConnection open(URI origin, Duration connectTimeout, Duration readTimeout) throws IOException {
     if (!"http".equalsIgnoreCase(origin.getScheme())) {
       throw new IOException("parallel transfers speak plain http; " + origin + " is not");
     }
@@ -113,21 +114,21 @@ final class BulkConnection implements Closeable {
     }
   }
 
-  URI origin() {
+  public URI origin() {
     return origin;
   }
 
   /** Whether the last response was read whole and the server keeps the connection open. */
-  boolean reusable() {
+  public boolean reusable() {
     return reusable && channel.isOpen() && (last == null || last.remaining == 0);
   }
 
   /** A response: its status and header fields (names in lower case); its body is read from the connection. */
-  final class Response {
-    final int status;
-    final Map<String, String> headers;
+  public final class Response {
+    public final int status;
+    public final Map<String, String> headers;
     /** Body bytes not read yet. */
-    long remaining;
+    public long remaining;
 
     private Response(int status, Map<String, String> headers, long length) {
       this.status = status;
@@ -135,7 +136,7 @@ final class BulkConnection implements Closeable {
       this.remaining = length;
     }
 
-    String header(String name) {
+    public String header(String name) {
       return headers.get(name);
     }
 
@@ -143,7 +144,7 @@ final class BulkConnection implements Closeable {
      * Hands the next body bytes to {@code sink} as a view of the connection's buffer (valid until
      * the call returns); returns false once the body is read whole.
      */
-    boolean read(ByteSink sink) throws IOException {
+    public boolean read(ByteSink sink) throws IOException {
       if (remaining == 0) {
         return false;
       }
@@ -159,7 +160,7 @@ final class BulkConnection implements Closeable {
     }
 
     /** The body as text (at most {@link #MAX_SMALL_BODY_BYTES}; a longer one is cut and the connection dropped). */
-    String text() throws IOException {
+    public String text() throws IOException {
       byte[] out = new byte[(int) Math.min(remaining, MAX_SMALL_BODY_BYTES)];
       int at = 0;
       while (at < out.length) {
@@ -180,7 +181,7 @@ final class BulkConnection implements Closeable {
 
   /** Takes body bytes as they come. */
   @FunctionalInterface
-  interface ByteSink {
+  public interface ByteSink {
     void accept(ByteBuffer bytes) throws IOException;
   }
 
@@ -191,7 +192,7 @@ final class BulkConnection implements Closeable {
    *
    * @param headers field names and values, alternating
    */
-  Response exchange(String method, String target, String[] headers, FileChannel file, long from, long length,
+  public Response exchange(String method, String target, String[] headers, FileChannel file, long from, long length,
                     java.util.function.LongConsumer progress) throws IOException {
     if (buffer.hasRemaining() || !reusable()) {
       throw new IllegalStateException("the connection to " + origin + " holds an unread response");
@@ -218,7 +219,7 @@ final class BulkConnection implements Closeable {
    * A request without a body found its kept-alive connection closed by the server before any
    * byte of an answer: sending it again on a new connection is safe.
    */
-  static final class StaleConnectionException extends IOException {
+  public static final class StaleConnectionException extends IOException {
     StaleConnectionException(String message, Throwable cause) {
       super(message, cause);
     }
@@ -227,7 +228,7 @@ final class BulkConnection implements Closeable {
   private Response send(String method, String target, String[] headers, FileChannel file, long from, long length,
                         java.util.function.LongConsumer progress) throws IOException {
     StringBuilder head = new StringBuilder(256).append(method).append(' ').append(target)
-        .append(" HTTP/1.1\r\nHost: ").append(hostHeader).append("\r\nUser-Agent: wimg-client\r\n");
+        .append(" HTTP/1.1\r\nHost: ").append(hostHeader).append("\r\nUser-Agent: wimg\r\n");
     for (int i = 0; i < headers.length; i += 2) {
       head.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
     }
@@ -420,7 +421,7 @@ final class BulkConnection implements Closeable {
    * Ends the exchange under way on this connection from another thread: its wait for bytes ends
    * at once with an {@link AbortedException}, and the connection is not reused.
    */
-  synchronized void abort() {
+  public synchronized void abort() {
     aborted = true;
     if (selector.isOpen()) {
       selector.wakeup(); // (a closed selector's wakeup would write to a closed pipe)
@@ -428,7 +429,7 @@ final class BulkConnection implements Closeable {
   }
 
   /** The exchange was {@link #abort}ed. */
-  static final class AbortedException extends IOException {
+  public static final class AbortedException extends IOException {
     AbortedException(String message) {
       super(message);
     }
