@@ -4,7 +4,8 @@
 # (zone edge) get it. Three ways, in one run, on the same network:
 #
 #   peer      ./wimg distribute FID --to zone:edge --wait: the nodes fetch pieces from each other,
-#             the source sends each about once (a new file each run: a node pins a file once)
+#             the source sends each about once (a new file each run: a node pins a file once;
+#             one distribution first, not counted, warms the eight JVMs up)
 #   naive     the 7 edge nodes fetch the whole file from node 0 at once (curl, one per namespace)
 #   single    one edge node fetches it from node 0 alone (curl): one transfer over one link
 #
@@ -125,6 +126,7 @@ upload() { # upload NAME: a new random file on node 0; prints its fid
   curl -sf -m 300 -X POST -T "$work/$1" -H "Authorization: Bearer $write_key" "$src/files?name=$1" \
     | grep -o '"fid":"[^"]*"' | cut -d'"' -f4
 }
+warm_fid=$(upload warm.bin)
 peer_fids=()
 for run in $(seq 1 "$RUNS"); do
   peer_fids+=("$(upload "peer-$run.bin")")
@@ -147,6 +149,9 @@ record() { # record MODE RUN SECONDS SENT_BEFORE
     'BEGIN { printf "%s %s %.2f %.3f\n", m, r, t, s / B }' | tee -a "$results" >&2
 }
 
+echo "warm-up: one distribution, not counted (eight fresh JVMs compile on two cores)" >&2
+"${wimg[@]}" distribute "$warm_fid" --to zone:edge --wait --server "$tracker" --key "$write_key" \
+  >"$work/warm.log" 2>&1 || { cat "$work/warm.log" >&2; bench_die "the warm-up distribution failed"; }
 echo "mode run seconds source_copies" >&2
 for run in $(seq 1 "$RUNS"); do
   fid=${peer_fids[$((run - 1))]}

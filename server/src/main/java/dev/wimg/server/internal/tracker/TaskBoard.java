@@ -48,8 +48,11 @@ public final class TaskBoard {
 
   /** Pieces one node fetches at once. */
   static final int STREAMS = 4;
-  /** Source leases at once per reader of a piece's group. */
-  static final int LEASES_PER_SOURCE = 2;
+  /**
+   * Source leases at once per reader of a piece's group: enough transfers to keep its link full
+   * while some of its fetchers are slow to read.
+   */
+  static final int LEASES_PER_SOURCE = 3;
   /** How long a lease holds before its holder's report lists the piece. */
   static final long LEASE_GRACE_MILLIS = 3000;
   /** Holders named per piece. */
