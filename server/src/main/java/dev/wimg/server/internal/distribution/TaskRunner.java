@@ -207,7 +207,9 @@ final class TaskRunner {
   }
 
   private void startFetch(int piece, List<String> from, boolean source) {
-    if (piece < 0 || piece >= task.pieces().size() || from.isEmpty() || inFlight.size() >= STREAMS
+    // a piece from the source gets a stream beyond STREAMS: its lease is this node's alone, and
+    // the source's link waits for no stream to free up
+    if (piece < 0 || piece >= task.pieces().size() || from.isEmpty() || inFlight.size() >= STREAMS + (source ? 1 : 0)
         || inFlight.containsKey(piece)) {
       return;
     }

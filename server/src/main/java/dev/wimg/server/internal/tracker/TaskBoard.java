@@ -32,9 +32,10 @@ import java.util.function.LongSupplier;
  *       then fewest fetches from them now.</li>
  *   <li>A piece no target holds leaves the source only under a <em>lease</em>: one target at a
  *       time, at most {@link #LEASES_PER_SOURCE} leases at once per reader of the piece's group,
- *       given to targets in turn (one with more leased pieces than the fewest of the others plus
- *       one gets none), so that each soon holds pieces no other has and sends them on
- *       (super-seeding).
+ *       one lease at a time per target, on a stream of its own beyond {@link #STREAMS}, given
+ *       before any other piece so the source's link never waits, and to targets in turn (one
+ *       with more leased pieces than the fewest of the others plus one gets none), so that each
+ *       soon holds pieces no other has and sends them on (super-seeding).
  *       A lease ends when its holder's report no longer lists the piece as being fetched (after a
  *       grace of {@link #LEASE_GRACE_MILLIS} from its grant) or the holder goes silent; then the
  *       piece may be leased to another.</li>
@@ -101,6 +102,15 @@ public final class TaskBoard {
       this.url = url;
       this.zone = zone;
       this.heardNanos = now;
+    }
+
+    /** Leases of {@code task} this target holds now. */
+    int leasesInFlight(Task task) {
+      int n = 0;
+      for (Lease l : task.leases.values()) {
+        n += l.node().equals(node) ? 1 : 0;
+      }
+      return n;
     }
 
     boolean fetches(int piece) {
@@ -207,10 +217,6 @@ public final class TaskBoard {
 
   private List<PieceHandout.Assignment> handout(Task task, Target target, IntFunction<List<Heartbeat>> sources,
                                                 long now) {
-    int free = STREAMS - target.fetching.size();
-    if (free <= 0) {
-      return List.of();
-    }
     int pieces = task.definition.pieces().size();
     List<Target> live = new ArrayList<>();
     Map<String, Integer> uploads = new HashMap<>();
@@ -236,12 +242,24 @@ public final class TaskBoard {
       }
       (holders[i] > 0 ? held : unheld).add(i);
     }
+    List<PieceHandout.Assignment> out = new ArrayList<>();
+    // first a lease, so that the source's link never waits for a fetcher with a free stream: a
+    // lease takes a stream of its own beyond STREAMS, and a target holds one at a time
+    PieceHandout.Assignment lease = lease(task, target, unheld, sources, now);
+    if (lease != null) {
+      out.add(lease);
+    }
+    int peerFetches = 0;
+    for (TaskReport.Fetch f : target.fetching) {
+      Lease l = task.leases.get(f.piece());
+      peerFetches += l != null && l.node().equals(target.node) ? 0 : 1;
+    }
+    int free = STREAMS - peerFetches;
     int salt = target.node.hashCode();
     held.sort(Comparator.<Integer>comparingInt(i -> holders[i]).thenComparingInt(i -> Integer.hashCode(i * 31 + salt)));
-    List<PieceHandout.Assignment> out = new ArrayList<>();
     for (int piece : held) {
-      if (out.size() >= free) {
-        return out;
+      if (out.size() - (lease == null ? 0 : 1) >= free) {
+        break;
       }
       List<Target> from = new ArrayList<>();
       for (Target t : live) {
@@ -256,16 +274,26 @@ public final class TaskBoard {
       out.add(new PieceHandout.Assignment(piece, urls, false));
       uploads.merge(urls.getFirst(), 1, Integer::sum);
     }
-    // pieces no live target holds: from the source, each under a lease
-    Map<Integer, Integer> leasesPerGroup = new HashMap<>();
+    return out;
+  }
+
+  /**
+   * A piece no live target holds, leased to {@code target} from the source; null when it holds a
+   * lease already, has more leased pieces than the fewest of the others plus one, or the source
+   * has {@link #LEASES_PER_SOURCE} per reader out.
+   */
+  private PieceHandout.Assignment lease(Task task, Target target, List<Integer> unheld,
+                                        IntFunction<List<Heartbeat>> sources, long now) {
     task.leases.entrySet().removeIf(e -> !leaseHolds(task, e.getKey(), e.getValue(), now));
+    if (unheld.isEmpty() || target.leasesInFlight(task) > 0
+        || target.sourcePieces > fewestSourcePieces(task, now) + 1) {
+      return null;
+    }
+    Map<Integer, Integer> leasesPerGroup = new HashMap<>();
     for (Map.Entry<Integer, Lease> e : task.leases.entrySet()) {
       leasesPerGroup.merge(group(task, e.getKey()), 1, Integer::sum);
     }
     for (int piece : unheld) {
-      if (out.size() >= free) {
-        break;
-      }
       if (task.leases.containsKey(piece)) {
         continue;
       }
@@ -275,16 +303,14 @@ public final class TaskBoard {
         readers = task.definition.sources().stream().filter(s -> s.group() == group).findFirst()
             .map(DistributionTask.Source::urls).orElse(List.of());
       }
-      if (readers.isEmpty() || leasesPerGroup.getOrDefault(group, 0) >= LEASES_PER_SOURCE * readers.size()
-          || target.sourcePieces > fewestSourcePieces(task, now) + 1) {
+      if (readers.isEmpty() || leasesPerGroup.getOrDefault(group, 0) >= LEASES_PER_SOURCE * readers.size()) {
         continue;
       }
       task.leases.put(piece, new Lease(target.node, now));
       target.sourcePieces++;
-      leasesPerGroup.merge(group, 1, Integer::sum);
-      out.add(new PieceHandout.Assignment(piece, readers, true));
+      return new PieceHandout.Assignment(piece, readers, true);
     }
-    return out;
+    return null;
   }
 
   /** The fewest source pieces leased to a live target that still lacks pieces. */
