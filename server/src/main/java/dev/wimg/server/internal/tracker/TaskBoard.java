@@ -53,7 +53,7 @@ public final class TaskBoard {
    * Source leases at once per reader of a piece's group: enough transfers to keep its link full
    * while some of its fetchers are slow to read.
    */
-  static final int LEASES_PER_SOURCE = 3;
+  static final int LEASES_PER_SOURCE = 4;
   /** How long a lease holds before its holder's report lists the piece. */
   static final long LEASE_GRACE_MILLIS = 3000;
   /** Holders named per piece. */
@@ -61,7 +61,7 @@ public final class TaskBoard {
   /** Time to a running target's next report, ms. */
   static final long REPORT_EVERY_MILLIS = 1000;
   /** Time to the next report of a target with a free stream and pieces to get, ms. */
-  static final long REPORT_SOON_MILLIS = 200;
+  static final long REPORT_SOON_MILLIS = 100;
   /** Time to a finished target's next report, ms. */
   static final long REPORT_EVERY_MILLIS_DONE = 5000;
 
