@@ -49,7 +49,14 @@ public record TaskReport(int version, String task, String node, String url, Stri
       throw new IllegalArgumentException("a node cannot report itself " + state);
     }
     Objects.requireNonNull(have, "have");
+    if (have.length() > (DistributionTask.MAX_PIECES / 8 + 2) * 4 / 3 + 4) {
+      throw new IllegalArgumentException("have is longer than a bitfield of " + DistributionTask.MAX_PIECES + " pieces");
+    }
+    Base64.getDecoder().decode(have); // refused here, not where it is read
     fetching = fetching == null ? List.of() : List.copyOf(fetching);
+    if (fetching.size() > DistributionTask.MAX_PIECES) {
+      throw new IllegalArgumentException("fetching lists more than " + DistributionTask.MAX_PIECES + " pieces");
+    }
     if (bytes < 0 || sourceBytes < 0 || rate < 0) {
       throw new IllegalArgumentException("bytes, sourceBytes and rate must be >= 0");
     }

@@ -15,7 +15,7 @@ import java.util.Objects;
  * pieces        number     its pieces
  * created       number     epoch milliseconds
  * state         string     running; done once every target is; failed once every target has ended
- *                          and one failed
+ *                          and one failed; cancelled once DELETE /tasks/&lt;id&gt; was asked
  * sourceBytes   number     piece bytes the targets fetched from the file's own group
  * sourceCopies  number     sourceBytes / size: how many copies the source sent
  * targets       array      one per target (below)

@@ -131,12 +131,13 @@ public final class StorageNode implements AutoCloseable {
     }
     try {
       java.net.InetAddress bind = java.net.InetAddress.getByName(config.bind());
-      if (bind.isLoopbackAddress() || bind.isAnyLocalAddress()) {
-        LOG.info("LAN discovery off: it needs --bind of one network interface's address, not {}", config.bind());
+      if (bind.isLoopbackAddress() || bind.isAnyLocalAddress() || !(bind instanceof java.net.Inet4Address)) {
+        LOG.info("LAN discovery off: it needs --bind of one network interface's IPv4 address, not {}",
+            config.bind());
         return null;
       }
       return LanDiscovery.udp(bind, node.lanGroup());
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       LOG.warn("LAN discovery off: cannot join {} on {}: {}", node.lanGroup(), config.bind(), e.toString());
       return null;
     }

@@ -26,13 +26,16 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code edge} (groups 2-5); each ends with a pinned copy it serves byte for byte as the source
  * does ({@code GET}, {@code HEAD}'s headers, {@code Range}, {@code ?chunks}), also after a
  * restart; the source sends the file about once (its bytes sent, and the task's own count); a
- * cancelled task's pins go. Bad requests get their 4xx.
+ * tracker sends a read from zone {@code edge} to a copy there; a cancelled task's pins go, but not
+ * a pin another task of the same file holds. Bad requests and reports get their 4xx.
  */
 class DistributionTest {
 
   private static final Duration SETTLE = Duration.ofSeconds(60);
   private static final int CHUNK = 8 << 20;
   private static final int TARGETS = 4;
+  /** A node reports the tasks it has done every 5 s (NodeTasks.DONE_REPORT_INTERVAL), plus a margin. */
+  private static final long DONE_REPORTS_MILLIS = 6_000;
 
   @TempDir
   Path dir;
@@ -116,17 +119,39 @@ class DistributionTest {
       StorageNode again = cluster.node(tracker.url(), 2, "edge-0", 0, "edge");
       assertThat(get(cluster, again.url().resolve("/" + fid), null).body()).isEqualTo(file);
 
+      // a report naming pieces the task does not have is refused, and changes nothing
+      HttpResponse<String> bad = post(cluster, tracker.url().resolve("/tasks/" + id + "/report"),
+          "{\"version\":1,\"task\":\"" + id + "\",\"node\":\"" + again.nodeId() + "\",\"url\":\"http://x\","
+              + "\"state\":\"fetching\",\"have\":\"AAAAAAAAAAE=\",\"fetching\":[],\"bytes\":0,\"sourceBytes\":0,"
+              + "\"rate\":0}");
+      assertError(bad, 400, "have names piece");
+      assertThat(status(cluster, tracker, id).get("state").asText()).isEqualTo("done");
+
+      // a second task for the same file keeps its pin on its target when the first is cancelled
+      StorageNode second = targets.get(1);
+      HttpResponse<String> other = post(cluster, tracker.url().resolve("/tasks"),
+          "{\"fid\":\"" + fid + "\",\"targets\":[\"node:" + second.nodeId() + "\"]}");
+      assertThat(other.statusCode()).as(other.body()).isEqualTo(201);
+      String otherId = TestServer.JSON.readTree(other.body()).get("id").asText();
+      await().atMost(SETTLE).until(() -> status(cluster, tracker, otherId).get("state").asText().equals("done"));
+
       // a cancelled task's pins go
       HttpResponse<String> cancel = cluster.http.send(HttpRequest.newBuilder(tracker.url().resolve("/tasks/" + id))
           .DELETE().build(), HttpResponse.BodyHandlers.ofString());
       assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(204);
-      for (StorageNode target : targets.subList(1, TARGETS)) {
+      assertThat(status(cluster, tracker, id).get("state").asText()).isEqualTo("cancelled");
+      for (StorageNode target : targets.subList(2, TARGETS)) {
         await().atMost(SETTLE).until(() -> cluster.http.send(HttpRequest.newBuilder(target.url().resolve("/" + fid))
             .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding())
             .statusCode() == 404);
       }
+      // (the cancel reached the second target as well: its report comes within 5 s, once done)
+      Thread.sleep(DONE_REPORTS_MILLIS);
+      assertThat(get(cluster, second.url().resolve("/" + fid), null).body()).as("pinned by the second task")
+          .isEqualTo(file);
     }
   }
+
 
   @Test
   void badTasksAreRefusedWithTheirReasons() throws Exception {

@@ -25,7 +25,11 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 public final class ChunkFetch implements AutoCloseable {
 
   /** Idle connections kept per node. */
-  private static final int IDLE_PER_NODE = 8;
+  private static final int IDLE_PER_NODE = 4;
+  /** An idle connection older than this is closed rather than used (the node closes its own at 30 s). */
+  private static final long IDLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+
+  private record Idle(BulkConnection connection, long sinceNanos) {}
 
   /** A fetch that failed, with what the node answered or why no answer came. */
   public static final class FetchException extends IOException {
@@ -44,7 +48,9 @@ public final class ChunkFetch implements AutoCloseable {
 
   private final Duration connectTimeout;
   private final Duration stallTimeout;
-  private final Map<URI, Deque<BulkConnection>> idle = new ConcurrentHashMap<>();
+  private final Map<URI, Deque<Idle>> idle = new ConcurrentHashMap<>();
+  /** Connections fetching now: aborted by {@link #close}, so that no fetch outlives it. */
+  private final java.util.Set<BulkConnection> busy = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   /**
@@ -70,18 +76,24 @@ public final class ChunkFetch implements AutoCloseable {
       fields[i++] = h.getKey();
       fields[i++] = h.getValue();
     }
-    BulkConnection c = idle.computeIfAbsent(origin, o -> new ConcurrentLinkedDeque<>()).pollFirst();
+    BulkConnection c = take(origin);
     try {
       BulkConnection.Response r;
       try {
         if (c == null) {
           c = BulkConnection.open(origin, connectTimeout, stallTimeout);
         }
+        busy.add(c);
+        if (closed) {
+          throw new IOException("closed");
+        }
         try {
           r = c.exchange("GET", "/" + fid, fields, null, 0, 0, null);
         } catch (BulkConnection.StaleConnectionException stale) {
+          busy.remove(c);
           c.close(); // the node closed it while idle: nothing was answered, ask again on a new one
           c = BulkConnection.open(origin, connectTimeout, stallTimeout);
+          busy.add(c);
           r = c.exchange("GET", "/" + fid, fields, null, 0, 0, null);
         }
       } catch (InterruptedIOException e) {
@@ -115,23 +127,41 @@ public final class ChunkFetch implements AutoCloseable {
       if (!MessageDigest.isEqual(digest.digest(), sha256)) {
         throw new FetchException(node + " sent bytes whose SHA-256 is not the manifest's", true, null);
       }
+      busy.remove(c);
       release(origin, c);
       c = null;
       return out;
     } finally {
       if (c != null) {
+        busy.remove(c);
         c.close();
       }
     }
   }
 
+  /** An idle connection to {@code origin} young enough to use, or null; older ones are closed. */
+  private BulkConnection take(URI origin) throws IOException {
+    Deque<Idle> pool = idle.computeIfAbsent(origin, o -> new ConcurrentLinkedDeque<>());
+    for (Idle i; (i = pool.pollFirst()) != null; ) {
+      if (System.nanoTime() - i.sinceNanos() < IDLE_NANOS) {
+        return i.connection();
+      }
+      i.connection().close();
+    }
+    return null;
+  }
+
   private void release(URI origin, BulkConnection c) throws IOException {
-    Deque<BulkConnection> pool = idle.computeIfAbsent(origin, o -> new ConcurrentLinkedDeque<>());
+    Deque<Idle> pool = idle.computeIfAbsent(origin, o -> new ConcurrentLinkedDeque<>());
     if (closed || !c.reusable() || pool.size() >= IDLE_PER_NODE) {
       c.close();
       return;
     }
-    pool.offerFirst(c);
+    Idle entry = new Idle(c, System.nanoTime());
+    pool.offerFirst(entry);
+    if (closed && pool.remove(entry)) {
+      c.close(); // close() ran meanwhile and missed it
+    }
   }
 
   static MessageDigest sha256() {
@@ -142,14 +172,17 @@ public final class ChunkFetch implements AutoCloseable {
     }
   }
 
-  /** Closes the idle connections. */
+  /** Aborts the fetches under way (they fail at once) and closes the idle connections. */
   @Override
   public void close() {
     closed = true;
-    for (Deque<BulkConnection> pool : idle.values()) {
-      for (BulkConnection c; (c = pool.pollFirst()) != null; ) {
+    for (BulkConnection c : busy) {
+      c.abort();
+    }
+    for (Deque<Idle> pool : idle.values()) {
+      for (Idle i; (i = pool.pollFirst()) != null; ) {
         try {
-          c.close();
+          i.connection().close();
         } catch (IOException ignored) {
           // closing
         }

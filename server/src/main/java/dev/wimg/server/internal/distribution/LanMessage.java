@@ -34,7 +34,7 @@ import javax.crypto.spec.SecretKeySpec;
  * </pre>
  *
  * <p>The HMAC key is HMAC-SHA256(cluster key, "wimg-lan-1"), so that the cluster key itself is no
- * other protocol's MAC key. A QUERY is at most 1,128 bytes, under IPv6's minimum MTU.
+ * other protocol's MAC key. A QUERY is at most 1,084 bytes, under IPv6's minimum MTU.
  *
  * @param type   {@link #QUERY} or {@link #HAVE}
  * @param sentAt epoch ms

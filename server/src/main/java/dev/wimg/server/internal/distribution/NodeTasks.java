@@ -92,7 +92,7 @@ public final class NodeTasks implements AutoCloseable {
     this.lan = lan == null ? null : new LanDiscovery(lan, node.clusterKey(), node.id(), node.url(), hash -> {
       dev.wimg.protocol.Fid chunk = piecesByHash.get(java.util.HexFormat.of().formatHex(hash));
       return chunk != null && pins.holds(chunk);
-    }, () -> TaskRunner.STREAMS);
+    }, () -> Math.max(0, TaskRunner.STREAMS - running.size()));
     try (Stream<Path> files = Files.list(dir)) {
       for (Path file : files.toList()) {
         String name = file.getFileName().toString();
@@ -104,15 +104,21 @@ public final class NodeTasks implements AutoCloseable {
           continue;
         }
         TaskFile task;
+        TargetState state;
         try {
           task = json.readValue(file.toFile(), TaskFile.class);
+          state = TargetState.parse(task.state());
+          know(task.definition());
         } catch (IOException | RuntimeException e) {
           log.error("task file {} cannot be read, leaving it as it is: {}", file, e.getMessage());
           continue;
         }
-        TargetState state = TargetState.parse(task.state());
-        know(task.definition());
-        if (state == TargetState.DONE) {
+        if (state == TargetState.DONE && !pins.holdsFile(dev.wimg.protocol.Fid.parse(task.definition().fid()))) {
+          // the pin index lost the file (a log cut at a damaged entry): fetch what is missing again
+          log.warn("distribution task {} was done, but its pin of {} is not whole: fetching it again",
+              task.definition().id(), task.definition().fid());
+          start(task.definition());
+        } else if (state == TargetState.DONE) {
           done.put(task.definition().id(), new Done(new TrackerLink(task.definition(), node, http, json), task.bytes(),
               task.sourceBytes()));
         } else if (!state.ended()) {
@@ -155,7 +161,7 @@ public final class NodeTasks implements AutoCloseable {
    * A task a tracker offers this node: kept on disk and started, unless this node knows it
    * already (or is not one of its targets). Called by the heartbeats; cheap when known.
    */
-  public void offer(DistributionTask task) {
+  public synchronized void offer(DistributionTask task) {
     if (closed || running.containsKey(task.id()) || !task.targets().contains(node.id())
         || Files.exists(file(task.id()))) {
       return;
@@ -183,20 +189,45 @@ public final class NodeTasks implements AutoCloseable {
 
   /** A runner's task ended: its state is kept, and the runner forgotten. */
   void ended(DistributionTask task, TargetState state, String reason, long bytes, long sourceBytes) throws IOException {
-    save(new TaskFile(task, state.token(), reason, bytes, sourceBytes));
-    running.remove(task.id());
+    try {
+      save(new TaskFile(task, state.token(), reason, bytes, sourceBytes));
+    } finally {
+      running.remove(task.id());
+    }
     if (state == TargetState.DONE) {
       done.put(task.id(), new Done(new TrackerLink(task, node, http, json), bytes, sourceBytes));
+    } else {
+      dropUnlessPinnedByAnother(task);
     }
   }
 
-  /** A task was cancelled: its pin is dropped, and the task forgotten. */
+  /**
+   * A task was cancelled: its state is kept as failed first (a crash after it does not report a
+   * dropped pin as done), then its pin is dropped, then the task forgotten.
+   */
   void cancelled(DistributionTask task) throws IOException {
-    pins.drop(dev.wimg.protocol.Fid.parse(task.fid()));
+    save(new TaskFile(task, TargetState.FAILED.token(), "cancelled", 0, 0));
     running.remove(task.id());
     done.remove(task.id());
+    dropUnlessPinnedByAnother(task);
     Files.deleteIfExists(file(task.id()));
-    log.info("distribution task {} cancelled: the pin of {} is dropped", task.id(), task.fid());
+    log.info("distribution task {} cancelled", task.id());
+  }
+
+  /** Drops the pin of {@code task}'s file, unless another task running or done here pins it too. */
+  private void dropUnlessPinnedByAnother(DistributionTask task) throws IOException {
+    for (TaskRunner r : running.values()) {
+      if (r.task().fid().equals(task.fid()) && !r.task().id().equals(task.id())) {
+        return;
+      }
+    }
+    for (Done d : done.values()) {
+      if (d.link().task().fid().equals(task.fid()) && !d.link().task().id().equals(task.id())) {
+        return;
+      }
+    }
+    pins.drop(dev.wimg.protocol.Fid.parse(task.fid()));
+    log.info("the pin of {} (task {}) is dropped", task.fid(), task.id());
   }
 
   private void know(DistributionTask task) {
@@ -236,10 +267,10 @@ public final class NodeTasks implements AutoCloseable {
     if (lan != null) {
       lan.close();
     }
+    fetch.close(); // the fetches under way fail at once, so the runners stop within their join
     for (TaskRunner runner : running.values()) {
       runner.stop();
     }
-    fetch.close();
     http.close();
   }
 }

@@ -40,6 +40,8 @@ public final class PinnedCopies implements Closeable {
 
   private final Store store;
   private final PinIndex index;
+  /** One lock per pinned file: its check-then-write steps and its drop never interleave. */
+  private final java.util.concurrent.ConcurrentHashMap<Fid, Object> locks = new java.util.concurrent.ConcurrentHashMap<>();
 
   private PinnedCopies(Store store, PinIndex index) {
     this.store = store;
@@ -55,8 +57,8 @@ public final class PinnedCopies implements Closeable {
       PinIndex index = PinIndex.open(config.dataDir());
       long needles = store.stats().liveNeedles();
       if (needles != index.needles()) {
-        // a crash between a needle's write and its entry; the space is given back when the
-        // pinned store is next emptied
+        // a crash between a needle's write and its entry: such needles are never served, but
+        // their space is not reclaimed yet (nothing lists a store's needles to find them)
         log.warn("pinned store {} holds {} live needles, its index names {}: {} written before a crash and never"
             + " linked", config.dataDir(), needles, index.needles(), needles - index.needles());
       }
@@ -114,6 +116,16 @@ public final class PinnedCopies implements Closeable {
    * @param bytes the piece, already checked against the task's SHA-256
    */
   public void putPiece(Fid file, int index, Fid chunk, ByteBuffer bytes) throws IOException {
+    synchronized (lock(file)) {
+      putPieceLocked(file, index, chunk, bytes);
+    }
+  }
+
+  private Object lock(Fid file) {
+    return locks.computeIfAbsent(file, f -> new Object());
+  }
+
+  private void putPieceLocked(Fid file, int index, Fid chunk, ByteBuffer bytes) throws IOException {
     if (this.index.piece(chunk) != null) {
       return;
     }
@@ -135,6 +147,13 @@ public final class PinnedCopies implements Closeable {
    */
   public void putFile(Fid file, ByteBuffer manifest, String name, String mime, long lastModified, int checksum)
       throws IOException {
+    synchronized (lock(file)) {
+      putFileLocked(file, manifest, name, mime, lastModified, checksum);
+    }
+  }
+
+  private void putFileLocked(Fid file, ByteBuffer manifest, String name, String mime, long lastModified,
+                             int checksum) throws IOException {
     if (index.file(file) != null) {
       return;
     }
@@ -150,6 +169,12 @@ public final class PinnedCopies implements Closeable {
 
   /** Ends the pin of {@code file}: its DROP entry, then the deletion of its needles. */
   public void drop(Fid file) throws IOException {
+    synchronized (lock(file)) {
+      dropLocked(file);
+    }
+  }
+
+  private void dropLocked(Fid file) throws IOException {
     List<Fid> needles = new ArrayList<>();
     for (PinIndex.PinnedPiece p : index.pieces(file)) {
       needles.add(p.local());

@@ -16,8 +16,8 @@ import java.util.concurrent.Executor;
 /**
  * A storage node's store as its handlers see it: its own, plus the files and pieces pinned here
  * ({@link PinnedCopies}) read under their original fids. A fid of the node's own group goes to its
- * store as before (the hot path gains one comparison); another group's is looked up among the pins
- * first. Everything else (writes, deletes, replication, figures) is the node's own store's.
+ * store as before (the hot path gains one comparison; only a miss looks among the pins, for a
+ * piece its store lacked); another group's is looked up among the pins first. Everything else (writes, deletes, replication, figures) is the node's own store's.
  *
  * <p>So the read paths serve a pinned copy unchanged: {@code GET}, {@code HEAD}, {@code Range},
  * {@code ?chunks}, transforms and the derived pictures, which are keyed by original fid and
@@ -43,7 +43,10 @@ public final class PinnedReads implements Store {
         return pinned;
       }
     }
-    return own.read(fid);
+    StoredFile file = own.read(fid);
+    // a chunk of the node's own group that its store lacks (it was down, or catching up) may
+    // have come as a task's piece: peers the tracker sends to this node are answered from the pin
+    return file != null || fid.group() != ownGroup ? file : pins.read(fid);
   }
 
   @Override

@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * <p>With no tracker answering for {@link #ALONE_AFTER}, it finds the missing pieces on its LAN
  * ({@link LanDiscovery}) and fetches them from those peers, and the pieces no peer holds from the
  * file's own group, one at a time (the definition's {@code sources}), so a started task ends
- * without trackers. A peer that fails is simply not asked for that piece again; the next
- * handout names others.
+ * without trackers. A fetch tries the holders a handout names in turn; a piece none of them sent
+ * is asked for again at the next report.
  *
  * <p>One thread runs the loop; each fetch runs on a virtual thread of its own, at most
  * {@link #STREAMS} at once.
@@ -80,7 +80,7 @@ final class TaskRunner {
   private final TrackerLink link;
   private final LanDiscovery lan;
   /** Alone: when each missing piece was first found with no holder on the LAN. */
-  private final Map<Integer, Long> noHolderSince = new java.util.HashMap<>();
+  private final Map<Integer, Long> noHolderSince = new ConcurrentHashMap<>();
   private final long sourceJitterNanos = java.util.concurrent.ThreadLocalRandom.current()
       .nextLong(SOURCE_AFTER.toNanos());
   /** Fetches from the source under way. */
@@ -104,6 +104,11 @@ final class TaskRunner {
     this.lan = lan;
   }
 
+  /** The task this runner runs. */
+  DistributionTask task() {
+    return task;
+  }
+
   void start() {
     thread = Thread.ofPlatform().daemon().name("wimg-task-" + task.id().substring(0, 8)).start(this::run);
   }
@@ -116,6 +121,12 @@ final class TaskRunner {
       t.interrupt();
       try {
         t.join(TimeUnit.SECONDS.toMillis(5));
+        // the fetches under way end at their next check of stopped (their connections are
+        // aborted by the owner): none may pin a piece once the pins close
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!inFlight.isEmpty() && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -143,9 +154,7 @@ final class TaskRunner {
           if (handout.cancel()) {
             // no fetch may pin a piece after the drop: stop them all, then drop
             stopped = true;
-            while (!inFlight.isEmpty()) {
-              progress.tryAcquire(100, TimeUnit.MILLISECONDS);
-            }
+            awaitFetches();
             owner.cancelled(task);
             return;
           }
@@ -180,6 +189,13 @@ final class TaskRunner {
     }
   }
 
+  /** Waits until no fetch is under way (each ends at its next check of {@code stopped}). */
+  private void awaitFetches() throws InterruptedException {
+    while (!inFlight.isEmpty()) {
+      progress.tryAcquire(100, TimeUnit.MILLISECONDS);
+    }
+  }
+
   private boolean whole() {
     synchronized (have) {
       return have.cardinality() == task.pieces().size();
@@ -197,7 +213,14 @@ final class TaskRunner {
       if (chunk.group() != node.group()) {
         continue;
       }
-      StoredFile stored = own.read(chunk);
+      StoredFile stored;
+      try {
+        stored = own.read(chunk);
+      } catch (IOException e) {
+        log.warn("piece {} of task {} in this node's own store cannot be read ({}): fetching it instead", i,
+            task.id(), e.getMessage());
+        continue;
+      }
       if (stored != null && stored.size() == p.size() && MessageDigest.isEqual(sha256(stored.data()), p.digest())) {
         synchronized (have) {
           have.set(i);
@@ -253,6 +276,7 @@ final class TaskRunner {
         synchronized (have) {
           have.set(index);
         }
+        noHolderSince.remove(index);
         this.bytes.addAndGet(bytes.length);
         if (source) {
           sourceBytes.addAndGet(bytes.length);
@@ -310,15 +334,19 @@ final class TaskRunner {
       int piece = missing.get(i);
       List<String> urls = holders.get(i);
       if (urls != null && !urls.isEmpty()) {
-        noHolderSince.remove(piece);
+        // the clock of a piece without holders runs on until a fetch of it succeeds: a peer that
+        // names a piece it cannot send (the same bytes under another fid) holds nothing back
+        noHolderSince.putIfAbsent(piece, now);
         List<String> shuffled = new ArrayList<>(urls);
         java.util.Collections.shuffle(shuffled);
         startFetch(piece, shuffled, false);
       } else {
-        long since = noHolderSince.computeIfAbsent(piece, p -> now);
-        if (lan == null || now - since >= SOURCE_AFTER.toNanos() + sourceJitterNanos) {
-          unheld.add(piece);
-        }
+        noHolderSince.putIfAbsent(piece, now);
+      }
+      if ((urls == null || urls.isEmpty() || now - noHolderSince.get(piece) >= 2 * SOURCE_AFTER.toNanos())
+          && (lan == null || now - noHolderSince.get(piece) >= SOURCE_AFTER.toNanos() + sourceJitterNanos)
+          && !inFlight.containsKey(piece)) {
+        unheld.add(piece);
       }
     }
     if (unheld.isEmpty() || fromSource.get() > 0) {
@@ -350,6 +378,9 @@ final class TaskRunner {
   }
 
   private void fail(String reason) throws IOException, InterruptedException {
+    // the partial pin goes with the task (unless another task pins the file)
+    stopped = true;
+    awaitFetches();
     owner.ended(task, TargetState.FAILED, reason, bytes.get(), sourceBytes.get());
     log.warn("distribution task {} failed: {}", task.id(), reason);
     reportEnd(TargetState.FAILED, reason);

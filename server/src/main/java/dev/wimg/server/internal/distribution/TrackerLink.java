@@ -18,9 +18,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How one task's reports reach the trackers: to the tracker that answered last, else to each in
- * turn until one takes it. A tracker that does not know the task (it restarted) answers 409, and
- * the report goes again with the task's definition, from which the tracker learns it.
+ * How one task's reports reach the trackers: to every tracker at once. A tracker that does not
+ * know the task (it restarted, or the task was made on another) answers 409, and the report goes
+ * to it again with the task's definition, from which it learns the task. The handout followed is
+ * one tracker's, the same as long as it answers.
  *
  * <p>Not thread-safe: one task's reports are sent one at a time.
  */
@@ -44,8 +45,14 @@ final class TrackerLink {
   }
 
   /**
-   * Sends the report {@code report} makes (given the definition to carry, or null), and returns
-   * the handout of the tracker that took it; null when none did.
+   * Sends the report {@code report} makes (given the definition to carry, or null) to every
+   * tracker at once, so that each knows the task (whichever a client asks) and a cancel made on
+   * any reaches the node. The pieces to fetch are those of one tracker alone, the one that
+   * answered last if it still does, else the first that answers: two trackers' source leases
+   * would send pieces twice.
+   *
+   * @return that tracker's handout, marked {@code cancel} if any tracker cancelled the task; null
+   *     when none answered
    */
   PieceHandout report(Function<DistributionTask, TaskReport> report) throws InterruptedException {
     List<URI> order = new ArrayList<>(node.trackers());
@@ -53,35 +60,69 @@ final class TrackerLink {
       order.remove(tracker);
       order.addFirst(tracker);
     }
+    byte[] plain = body(report.apply(null));
+    java.util.Map<URI, java.util.concurrent.CompletableFuture<HttpResponse<byte[]>>> sent =
+        new java.util.LinkedHashMap<>();
     for (URI t : order) {
-      DistributionTask definition = null;
-      for (int attempt = 0; attempt < 2; attempt++) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(t.resolve("/tasks/" + task.id() + "/report"))
-            .timeout(REPORT_TIMEOUT).header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body(report.apply(definition))));
-        if (node.clusterKey() != null) {
-          request.header(ClusterKey.HEADER, node.clusterKey());
+      sent.put(t, send(t, plain));
+    }
+    long deadline = System.nanoTime() + REPORT_TIMEOUT.toNanos();
+    PieceHandout chosen = null;
+    URI chosenFrom = null;
+    boolean cancel = false;
+    for (URI t : order) {
+      HttpResponse<byte[]> r = await(sent.get(t), deadline);
+      if (r != null && r.statusCode() == 409) {
+        // the tracker does not know the task (it restarted, or never had it): tell it
+        r = await(send(t, body(report.apply(task))), System.nanoTime() + REPORT_TIMEOUT.toNanos());
+      }
+      if (r == null || r.statusCode() != 200) {
+        if (r != null) {
+          log.debug("tracker {} answered task {}'s report with {}", t, task.id(), r.statusCode());
         }
-        try {
-          HttpResponse<byte[]> r = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-          if (r.statusCode() == 409 && definition == null) {
-            definition = task; // the tracker does not know the task: tell it
-            continue;
-          }
-          if (r.statusCode() != 200) {
-            log.debug("tracker {} answered task {}'s report with {}", t, task.id(), r.statusCode());
-            break;
-          }
-          tracker = t;
-          lastAnswerNanos = System.nanoTime();
-          return json.readValue(r.body(), PieceHandout.class);
-        } catch (IOException | RuntimeException e) {
-          log.debug("tracker {} did not take task {}'s report: {}", t, task.id(), e.toString());
-          break;
-        }
+        continue;
+      }
+      PieceHandout h;
+      try {
+        h = json.readValue(r.body(), PieceHandout.class);
+      } catch (IOException | RuntimeException e) {
+        log.debug("tracker {} answered task {}'s report with no handout: {}", t, task.id(), e.toString());
+        continue;
+      }
+      cancel |= h.cancel();
+      if (chosen == null) {
+        chosen = h;
+        chosenFrom = t;
       }
     }
-    return null;
+    if (chosen == null) {
+      return null;
+    }
+    tracker = chosenFrom;
+    lastAnswerNanos = System.nanoTime();
+    return cancel && !chosen.cancel() ? new PieceHandout(PieceHandout.VERSION, chosen.next(), List.of(), true) : chosen;
+  }
+
+  private java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> send(URI t, byte[] body) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(t.resolve("/tasks/" + task.id() + "/report"))
+        .timeout(REPORT_TIMEOUT).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (node.clusterKey() != null) {
+      request.header(ClusterKey.HEADER, node.clusterKey());
+    }
+    return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** The answer, or null when it failed or did not come by {@code deadline}. */
+  private HttpResponse<byte[]> await(java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> answer,
+                                     long deadline) throws InterruptedException {
+    try {
+      return answer.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      answer.cancel(true);
+      log.debug("a tracker did not take task {}'s report: {}", task.id(), e.toString());
+      return null;
+    }
   }
 
   /** The task whose reports these are. */

@@ -29,7 +29,8 @@ import java.util.function.LongSupplier;
  * <ol>
  *   <li>Pieces other targets hold come first, rarest first (fewest holders), ties broken per node
  *       so that nodes ask for different pieces; their holders are named nearest first: same zone,
- *       then fewest fetches from them now.</li>
+ *       then fewest fetches from them now; a holder already sending {@link #UPLOADS_PER_HOLDER}
+ *       pieces is not named (the piece waits for the next report).</li>
  *   <li>A piece no target holds leaves the source only under a <em>lease</em>: one target at a
  *       time, at most {@link #LEASES_PER_SOURCE} leases at once per reader of the piece's group,
  *       one lease at a time per target, on a stream of its own beyond {@link #STREAMS}, given
@@ -56,6 +57,11 @@ public final class TaskBoard {
   static final int LEASES_PER_SOURCE = 4;
   /** How long a lease holds before its holder's report lists the piece. */
   static final long LEASE_GRACE_MILLIS = 3000;
+  /**
+   * Pieces a holder is named for at once (by the fetches its peers report): a holder that sends a
+   * piece to two at full speed, rather than to six at a sixth, doubles the piece's holders sooner.
+   */
+  static final int UPLOADS_PER_HOLDER = 2;
   /** Holders named per piece. */
   static final int HOLDERS_NAMED = 4;
   /** Time to a running target's next report, ms. */
@@ -162,6 +168,9 @@ public final class TaskBoard {
    * Takes a target's report and answers what it should fetch now; empty when the tracker does not
    * know the task and the report does not carry its definition (the node then sends it).
    *
+   * @throws IllegalArgumentException when the report names pieces the task does not have (nothing
+   *     of it is taken)
+   *
    * @param sources the readers of a group now, least loaded first
    * @param zoneOf  a node's zone, for reports of targets this tracker learns from the report alone
    */
@@ -176,14 +185,25 @@ public final class TaskBoard {
       }
       task = new Task(definition);
       for (String node : definition.targets()) {
+        // offered again: a target that has the task ignores the offer, one whose offer the
+        // restart lost takes it now
         Target t = new Target(node, null, null, now);
-        t.state = TargetState.ACCEPTED; // known to the node, which keeps the definition
         t.heardNanos = Long.MIN_VALUE / 2; // unheard until it reports
         task.targets.put(node, t);
       }
       tasks.put(definition.id(), task);
     }
     Target target = task.targets.get(report.node());
+    int pieceCount = task.definition.pieces().size();
+    java.util.BitSet have = report.haveBits();
+    if (have.length() > pieceCount) {
+      throw new IllegalArgumentException("have names piece " + (have.length() - 1) + " of a task of " + pieceCount);
+    }
+    for (TaskReport.Fetch f : report.fetching()) {
+      if (f.piece() < 0 || f.piece() >= pieceCount) {
+        throw new IllegalArgumentException("fetching names piece " + f.piece() + " of a task of " + pieceCount);
+      }
+    }
     if (target == null) {
       // not one of its targets: it learns nothing, and fetches nothing
       return Optional.of(new PieceHandout(PieceHandout.VERSION, REPORT_EVERY_MILLIS_DONE, List.of(), true));
@@ -194,7 +214,7 @@ public final class TaskBoard {
     }
     target.state = TargetState.parse(report.state());
     target.reason = report.reason();
-    target.have = report.haveBits();
+    target.have = have;
     target.fetching = report.fetching();
     target.bytes = report.bytes();
     target.sourceBytes = report.sourceBytes();
@@ -263,9 +283,12 @@ public final class TaskBoard {
       }
       List<Target> from = new ArrayList<>();
       for (Target t : live) {
-        if (t.have.get(piece)) {
+        if (t.have.get(piece) && uploads.getOrDefault(t.url, 0) < UPLOADS_PER_HOLDER) {
           from.add(t);
         }
+      }
+      if (from.isEmpty()) {
+        continue; // every holder is busy: asked again at the next report, when one may not be
       }
       from.sort(Comparator.<Target>comparingInt(t -> sameZone(t, target) ? 0 : 1)
           .thenComparingInt(t -> uploads.getOrDefault(t.url, 0))
@@ -411,7 +434,7 @@ public final class TaskBoard {
       targets.add(new TaskStatus.Target(t.node, t.url, t.zone, shown.token(), t.have.cardinality(), t.bytes,
           t.sourceBytes, t.rate, silent, t.reason));
     }
-    String state = !allEnded ? "running" : anyFailed ? "failed" : "done";
+    String state = task.cancelled ? "cancelled" : !allEnded ? "running" : anyFailed ? "failed" : "done";
     DistributionTask d = task.definition;
     return new TaskStatus(TaskStatus.VERSION, d.id(), d.fid(), d.file().size(), d.pieces().size(), d.created(), state,
         sourceBytes, (double) sourceBytes / d.file().size(), targets);

@@ -156,7 +156,15 @@ final class TaskHandler {
           + reason(e)));
       return;
     }
-    respond.accept(request, board.report(report, cluster::readers, this::zoneOf)
+    java.util.Optional<PieceHandout> handout;
+    try {
+      handout = board.report(report, cluster::readers, this::zoneOf);
+    } catch (IllegalArgumentException e) {
+      respond.accept(request, errors.error(ctx.alloc(), HttpResponseStatus.BAD_REQUEST, "not a task report: "
+          + e.getMessage()));
+      return;
+    }
+    respond.accept(request, handout
         .map(h -> json.response(ctx.alloc(), HttpResponseStatus.OK, h))
         .orElseGet(() -> json.response(ctx.alloc(), HttpResponseStatus.CONFLICT,
             Map.of("error", "unknown task " + id + ": send its definition", "status", 409, "need", "definition"))));
@@ -188,6 +196,11 @@ final class TaskHandler {
       return;
     }
     List<Heartbeat> targets = resolve(specs, fid.group());
+    if (targets.size() > DistributionTask.MAX_TARGETS) {
+      respond.accept(request, errors.error(ctx.alloc(), HttpResponseStatus.BAD_REQUEST, specs + " name "
+          + targets.size() + " nodes; a task has at most " + DistributionTask.MAX_TARGETS));
+      return;
+    }
     if (targets.isEmpty()) {
       respond.accept(request, errors.error(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
           "no live storage node outside group " + fid.group() + " matches " + specs));
