@@ -113,4 +113,23 @@ public record Fid(int group, int volume, long key, int cookie) {
   public String toString() {
     return group + "-" + volume + "," + Long.toHexString(key) + HexFormat.of().toHexDigits(cookie);
   }
+
+  /** Bytes of the binary form: group u16, volume u32, key u32, cookie u32 (in the buffer's order). */
+  public static final int BYTES = Short.BYTES + 3 * Integer.BYTES;
+
+  /** Puts the {@value #BYTES}-byte binary form at {@code b}'s position, advancing it. */
+  public void putTo(java.nio.ByteBuffer b) {
+    b.putShort((short) group).putInt(volume).putInt((int) key).putInt(cookie);
+  }
+
+  /**
+   * The fid whose binary form is at {@code at} of {@code b} (absolute; the position is untouched).
+   *
+   * @throws IllegalArgumentException when a field is out of its range
+   */
+  public static Fid getFrom(java.nio.ByteBuffer b, int at) {
+    return new Fid(Short.toUnsignedInt(b.getShort(at)), b.getInt(at + Short.BYTES),
+        Integer.toUnsignedLong(b.getInt(at + Short.BYTES + Integer.BYTES)),
+        b.getInt(at + Short.BYTES + 2 * Integer.BYTES));
+  }
 }

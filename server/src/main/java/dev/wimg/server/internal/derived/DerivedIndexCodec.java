@@ -68,7 +68,7 @@ final class DerivedIndexCodec {
   static final byte KIND_ADD = 1;
   static final byte KIND_REMOVE = 2;
 
-  static final int FID_SIZE = Short.BYTES + 3 * Integer.BYTES;
+  static final int FID_SIZE = Fid.BYTES;
   private static final int LENGTH_SIZE = Integer.BYTES;
   private static final int KIND_SIZE = 1;
   private static final int CRC_SIZE = Integer.BYTES;
@@ -141,15 +141,15 @@ final class DerivedIndexCodec {
         byte[] key = utf8(add.keyText(), "key text", MAX_KEY_BYTES);
         byte[] mime = utf8(add.mime(), "media type", MAX_MIME_BYTES);
         body = ByteBuffer.allocate(ADD_KEY + key.length + 1 + mime.length).order(ByteOrder.LITTLE_ENDIAN);
-        putFid(body, add.original());
-        putFid(body, add.derived());
+        add.original().putTo(body);
+        add.derived().putTo(body);
         body.putInt(add.originalChecksum()).putInt((int) add.size());
         body.putShort((short) key.length).put(key).put((byte) mime.length).put(mime);
         kind = KIND_ADD;
       }
       case Remove remove -> {
         body = ByteBuffer.allocate(FID_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        putFid(body, remove.derived());
+        remove.derived().putTo(body);
         kind = KIND_REMOVE;
       }
     }
@@ -193,8 +193,8 @@ final class DerivedIndexCodec {
     try {
       Entry entry = switch (kind) {
         case KIND_ADD -> {
-          Fid original = getFid(body, ADD_ORIGINAL);
-          Fid derived = getFid(body, ADD_DERIVED);
+          Fid original = Fid.getFrom(body, ADD_ORIGINAL);
+          Fid derived = Fid.getFrom(body, ADD_DERIVED);
           int checksum = body.getInt(ADD_CHECKSUM);
           long size = Integer.toUnsignedLong(body.getInt(ADD_SIZE));
           int keyLength = Short.toUnsignedInt(body.getShort(ADD_KEY_LENGTH));
@@ -210,7 +210,7 @@ final class DerivedIndexCodec {
           if (body.limit() != FID_SIZE) {
             throw new CorruptDerivedIndexException(offset, "derived index REMOVE entry is not " + FID_SIZE + " bytes");
           }
-          yield new Remove(getFid(body, 0));
+          yield new Remove(Fid.getFrom(body, 0));
         }
         default -> throw new CorruptDerivedIndexException(offset, "derived index entry kind " + kind + " is unknown");
       };
@@ -240,15 +240,6 @@ final class DerivedIndexCodec {
     return out;
   }
 
-  private static void putFid(ByteBuffer b, Fid fid) {
-    b.putShort((short) fid.group()).putInt(fid.volume()).putInt((int) fid.key()).putInt(fid.cookie());
-  }
-
-  private static Fid getFid(ByteBuffer b, int at) {
-    return new Fid(Short.toUnsignedInt(b.getShort(at)), b.getInt(at + Short.BYTES),
-        Integer.toUnsignedLong(b.getInt(at + Short.BYTES + Integer.BYTES)),
-        b.getInt(at + Short.BYTES + 2 * Integer.BYTES));
-  }
 
   private static String utf8(ByteBuffer b, int at, int length) {
     byte[] bytes = new byte[length];

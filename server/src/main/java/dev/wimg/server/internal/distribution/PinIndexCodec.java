@@ -59,7 +59,7 @@ final class PinIndexCodec {
   static final byte KIND_FILE = 2;
   static final byte KIND_DROP = 3;
 
-  static final int FID_SIZE = Short.BYTES + 3 * Integer.BYTES;
+  static final int FID_SIZE = Fid.BYTES;
   static final int PIECE_BODY = 3 * FID_SIZE + Integer.BYTES;
   static final int FILE_BODY = 2 * FID_SIZE + Integer.BYTES;
   static final int DROP_BODY = FID_SIZE;
@@ -122,20 +122,20 @@ final class PinIndexCodec {
     switch (entry) {
       case Piece p -> {
         out.put(KIND_PIECE);
-        putFid(out, p.file());
-        putFid(out, p.chunk());
-        putFid(out, p.local());
+        p.file().putTo(out);
+        p.chunk().putTo(out);
+        p.local().putTo(out);
         out.putInt(p.index());
       }
       case File f -> {
         out.put(KIND_FILE);
-        putFid(out, f.file());
-        putFid(out, f.local());
+        f.file().putTo(out);
+        f.local().putTo(out);
         out.putInt(f.checksum());
       }
       case Drop d -> {
         out.put(KIND_DROP);
-        putFid(out, d.file());
+        d.file().putTo(out);
       }
     }
     CRC32C crc = new CRC32C();
@@ -173,10 +173,10 @@ final class PinIndexCodec {
     int body = at + 1;
     try {
       Entry entry = switch (kind) {
-        case KIND_PIECE -> new Piece(getFid(b, body), getFid(b, body + FID_SIZE), getFid(b, body + 2 * FID_SIZE),
-            b.getInt(body + 3 * FID_SIZE));
-        case KIND_FILE -> new File(getFid(b, body), getFid(b, body + FID_SIZE), b.getInt(body + 2 * FID_SIZE));
-        default -> new Drop(getFid(b, body));
+        case KIND_PIECE -> new Piece(Fid.getFrom(b, body), Fid.getFrom(b, body + FID_SIZE),
+            Fid.getFrom(b, body + 2 * FID_SIZE), b.getInt(body + 3 * FID_SIZE));
+        case KIND_FILE -> new File(Fid.getFrom(b, body), Fid.getFrom(b, body + FID_SIZE), b.getInt(body + 2 * FID_SIZE));
+        default -> new Drop(Fid.getFrom(b, body));
       };
       return new Decoded(entry, total);
     } catch (IllegalArgumentException e) {
@@ -185,13 +185,4 @@ final class PinIndexCodec {
     }
   }
 
-  private static void putFid(ByteBuffer b, Fid fid) {
-    b.putShort((short) fid.group()).putInt(fid.volume()).putInt((int) fid.key()).putInt(fid.cookie());
-  }
-
-  private static Fid getFid(ByteBuffer b, int at) {
-    return new Fid(Short.toUnsignedInt(b.getShort(at)), b.getInt(at + Short.BYTES),
-        Integer.toUnsignedLong(b.getInt(at + Short.BYTES + Integer.BYTES)),
-        b.getInt(at + Short.BYTES + 2 * Integer.BYTES));
-  }
 }
