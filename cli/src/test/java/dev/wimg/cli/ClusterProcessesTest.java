@@ -636,6 +636,10 @@ class ClusterProcessesTest {
     Map<String, byte[]> stored = new java.util.LinkedHashMap<>();
     try {
       await().atMost(SETTLE).until(() -> stateOf(tracker, c.url()).equals("down"));
+      // and a knows it (from its next heartbeat's answer): until then its copies to c still go
+      // into c's socket buffers, and c would find them there when it goes on, with no pull
+      await().atMost(SETTLE).until(() -> JSON.readTree(get(a.url().resolve("/status")).body())
+          .path("replication").path("unreachablePeers").asInt() >= 1);
       for (int i = 0; i < 50; i++) {
         byte[] body = ("uploaded while c was frozen " + i + " ").repeat(1 + i).getBytes(StandardCharsets.UTF_8);
         HttpResponse<String> answer = upload(a.url(), body);

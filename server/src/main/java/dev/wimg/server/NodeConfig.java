@@ -29,10 +29,12 @@ import java.util.Objects;
  *                          pieces on the LAN when no tracker answers; docs/DISTRIBUTION.md), or
  *                          null for none; used with a cluster key and a bind address of one
  *                          interface
+ * @param pieceRate         bytes per second this node's distribution piece fetches may take
+ *                          together, or 0 for no cap
  */
 public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String clusterKey,
                          Duration heartbeatInterval, long reserveBytes, Duration slotDeadline,
-                         int copies, Duration catchUpInterval, InetSocketAddress lanGroup) {
+                         int copies, Duration catchUpInterval, InetSocketAddress lanGroup, long pieceRate) {
 
   /** Zone of a node that names none. */
   public static final String DEFAULT_ZONE = "default";
@@ -84,6 +86,9 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
     if (copies < 1 || copies > StoreConfig.MAX_SLOT) {
       throw new IllegalArgumentException("copies must be in 1.." + StoreConfig.MAX_SLOT + ", got " + copies);
     }
+    if (pieceRate < 0) {
+      throw new IllegalArgumentException("pieceRate must be >= 0 (0: no cap), got " + pieceRate);
+    }
     Objects.requireNonNull(catchUpInterval, "catchUpInterval");
     if (catchUpInterval.compareTo(Duration.ofMillis(100)) < 0) {
       throw new IllegalArgumentException("catchUpInterval must be at least 100 ms, got " + catchUpInterval);
@@ -94,51 +99,56 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
   public static NodeConfig of(List<URI> trackers) {
     return new NodeConfig(trackers, DEFAULT_ZONE, null, null, DEFAULT_HEARTBEAT_INTERVAL,
         DEFAULT_RESERVE_BYTES, DEFAULT_SLOT_DEADLINE, DEFAULT_COPIES, DEFAULT_CATCH_UP_INTERVAL,
-        DEFAULT_LAN_GROUP);
+        DEFAULT_LAN_GROUP, 0);
   }
 
   public NodeConfig withZone(String z) {
     return new NodeConfig(trackers, z, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval, lanGroup);
+        slotDeadline, copies, catchUpInterval, lanGroup, pieceRate);
   }
 
   public NodeConfig withPublicUrl(URI url) {
     return new NodeConfig(trackers, zone, url, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval, lanGroup);
+        slotDeadline, copies, catchUpInterval, lanGroup, pieceRate);
   }
 
   public NodeConfig withClusterKey(String key) {
     return new NodeConfig(trackers, zone, publicUrl, key, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval, lanGroup);
+        slotDeadline, copies, catchUpInterval, lanGroup, pieceRate);
   }
 
   public NodeConfig withHeartbeatInterval(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, d, reserveBytes, slotDeadline,
-        copies, catchUpInterval, lanGroup);
+        copies, catchUpInterval, lanGroup, pieceRate);
   }
 
   public NodeConfig withReserveBytes(long bytes) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, bytes,
-        slotDeadline, copies, catchUpInterval, lanGroup);
+        slotDeadline, copies, catchUpInterval, lanGroup, pieceRate);
   }
 
   public NodeConfig withSlotDeadline(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        d, copies, catchUpInterval, lanGroup);
+        d, copies, catchUpInterval, lanGroup, pieceRate);
   }
 
   public NodeConfig withCopies(int n) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, n, catchUpInterval, lanGroup);
+        slotDeadline, n, catchUpInterval, lanGroup, pieceRate);
   }
 
   public NodeConfig withCatchUpInterval(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, d, lanGroup);
+        slotDeadline, copies, d, lanGroup, pieceRate);
   }
 
   public NodeConfig withLanGroup(InetSocketAddress group) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval, group);
+        slotDeadline, copies, catchUpInterval, group, pieceRate);
+  }
+
+  public NodeConfig withPieceRate(long bytesPerSecond) {
+    return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
+        slotDeadline, copies, catchUpInterval, lanGroup, bytesPerSecond);
   }
 }

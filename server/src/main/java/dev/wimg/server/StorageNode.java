@@ -106,7 +106,7 @@ public final class StorageNode implements AutoCloseable {
     try {
       URI url = node.publicUrl() != null ? node.publicUrl() : localUrl(server.address());
       tasks = new NodeTasks(dataDir, new NodeTasks.Node(identity.node(), url.toString(), group, node.trackers(),
-          node.clusterKey()), pins, server.context().store(), lan(config, node));
+          node.clusterKey()), pins, server.context().store(), lan(config, node), node.pieceRate());
       Heartbeats heartbeats = new Heartbeats(server.context(), identity, url.toString(),
           node.zone(), node.trackers(), node.clusterKey(), node.heartbeatInterval(),
           node.reserveBytes(), membership, replication, tasks::offer);

@@ -52,6 +52,11 @@ final class StorageCommand extends ServerCommand {
           + "address of one interface; off turns it off.", "Default: 239.255.77.12:9334"})
   private String lan;
 
+  @Option(names = "--piece-rate", paramLabel = "SIZE", defaultValue = "0", converter = ByteSizeConverter.class,
+      description = {"Bytes per second the node's distribution tasks may fetch, all pieces together "
+          + "(e.g. 20m); 0: no cap.", "Default: 0"})
+  private long pieceRate;
+
   @Option(names = "--reserve", paramLabel = "SIZE", defaultValue = "1g",
       converter = ByteSizeConverter.class,
       description = {"Free space below which the node is read-only: no uploads are placed on it "
@@ -96,7 +101,8 @@ final class StorageCommand extends ServerCommand {
         .withReserveBytes(reserve)
         .withCopies(copies)
         .withClusterKey(clusterKey == null || clusterKey.isEmpty() ? null : clusterKey)
-        .withLanGroup(lanGroup(lan));
+        .withLanGroup(lanGroup(lan))
+        .withPieceRate(pieceRate);
     StorageNode storage = StorageNode.start(config.withGroup(group),
         node);
     return new Running() {

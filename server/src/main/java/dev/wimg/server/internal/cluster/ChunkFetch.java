@@ -48,6 +48,7 @@ public final class ChunkFetch implements AutoCloseable {
 
   private final Duration connectTimeout;
   private final Duration stallTimeout;
+  private final dev.wimg.transfer.Throttle throttle;
   private final Map<URI, Deque<Idle>> idle = new ConcurrentHashMap<>();
   /** Connections fetching now: aborted by {@link #close}, so that no fetch outlives it. */
   private final java.util.Set<BulkConnection> busy = ConcurrentHashMap.newKeySet();
@@ -57,8 +58,17 @@ public final class ChunkFetch implements AutoCloseable {
    * @param stallTimeout how long a fetch may wait for its next bytes before it fails
    */
   public ChunkFetch(Duration connectTimeout, Duration stallTimeout) {
+    this(connectTimeout, stallTimeout, null);
+  }
+
+  /**
+   * As {@link #ChunkFetch(Duration, Duration)}, every fetch's bytes together held to {@code
+   * throttle}'s rate (or none when null).
+   */
+  public ChunkFetch(Duration connectTimeout, Duration stallTimeout, dev.wimg.transfer.Throttle throttle) {
     this.connectTimeout = connectTimeout;
     this.stallTimeout = stallTimeout;
+    this.throttle = throttle;
   }
 
   /**
@@ -116,6 +126,9 @@ public final class ChunkFetch implements AutoCloseable {
           digest.update(view.duplicate());
           view.get(out, at[0], n);
           at[0] += n;
+          if (throttle != null) {
+            throttle.acquire(n);
+          }
         })) {
           // the body, into out
         }

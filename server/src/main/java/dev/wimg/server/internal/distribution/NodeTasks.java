@@ -65,7 +65,7 @@ public final class NodeTasks implements AutoCloseable {
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(2)).followRedirects(HttpClient.Redirect.NEVER).build();
-  private final ChunkFetch fetch = new ChunkFetch(Duration.ofSeconds(2), Duration.ofSeconds(20));
+  private final ChunkFetch fetch;
   private final Map<String, TaskRunner> running = new ConcurrentHashMap<>();
   /** Tasks done here, reported every {@link #DONE_REPORT_INTERVAL} so trackers know the pins (and cancels reach them). */
   private final Map<String, Done> done = new ConcurrentHashMap<>();
@@ -78,9 +78,13 @@ public final class NodeTasks implements AutoCloseable {
    * @param own this node's store, which holds the pieces that lie in its own group
    * @param lan the LAN discovery's datagrams, or null for none; it needs the cluster key, which
    *            signs them
+   * @param pieceRate bytes per second all of this node's piece fetches together may take, or 0
+   *            for no cap
    */
-  public NodeTasks(Path dataDir, Node node, PinnedCopies pins, Store own, LanDiscovery.Transport lan)
+  public NodeTasks(Path dataDir, Node node, PinnedCopies pins, Store own, LanDiscovery.Transport lan, long pieceRate)
       throws IOException {
+    this.fetch = new ChunkFetch(Duration.ofSeconds(2), Duration.ofSeconds(20),
+        pieceRate > 0 ? new dev.wimg.transfer.Throttle(pieceRate) : null);
     this.dir = Files.createDirectories(dataDir.resolve(DIR));
     this.node = node;
     this.pins = pins;

@@ -29,7 +29,7 @@ import java.util.function.LongSupplier;
  * <ol>
  *   <li>Pieces other targets hold come first, rarest first (fewest holders), ties broken per node
  *       so that nodes ask for different pieces; their holders are named nearest first: same zone,
- *       then fewest fetches from them now; a holder already sending {@link #UPLOADS_PER_HOLDER}
+ *       same IPv4 /24, then fewest fetches from them now; a holder already sending {@link #UPLOADS_PER_HOLDER}
  *       pieces is not named (the piece waits for the next report).</li>
  *   <li>A piece no target holds leaves the source only under a <em>lease</em>: one target at a
  *       time, at most {@link #LEASES_PER_SOURCE} leases at once per reader of the piece's group,
@@ -291,6 +291,7 @@ public final class TaskBoard {
         continue; // every holder is busy: asked again at the next report, when one may not be
       }
       from.sort(Comparator.<Target>comparingInt(t -> sameZone(t, target) ? 0 : 1)
+          .thenComparingInt(t -> samePrefix(t, target) ? 0 : 1)
           .thenComparingInt(t -> uploads.getOrDefault(t.url, 0))
           .thenComparingInt(t -> Integer.hashCode(t.node.hashCode() * 31 + salt)));
       List<String> urls = from.stream().limit(HOLDERS_NAMED).map(t -> t.url).toList();
@@ -361,6 +362,26 @@ public final class TaskBoard {
 
   private static boolean sameZone(Target a, Target b) {
     return a.zone != null && a.zone.equals(b.zone);
+  }
+
+  /**
+   * Whether two targets' URLs are IPv4 addresses of one /24 (most likely one switch); a host name
+   * or an IPv6 address matches none.
+   */
+  static boolean samePrefix(Target a, Target b) {
+    String pa = prefix24(a.url);
+    return pa != null && pa.equals(prefix24(b.url));
+  }
+
+  private static String prefix24(String url) {
+    if (url == null) {
+      return null;
+    }
+    String host = java.net.URI.create(url).getHost();
+    if (host == null || !host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+      return null;
+    }
+    return host.substring(0, host.lastIndexOf('.'));
   }
 
   /**
