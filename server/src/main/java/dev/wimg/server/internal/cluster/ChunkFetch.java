@@ -34,10 +34,21 @@ public final class ChunkFetch implements AutoCloseable {
   /** A fetch that failed, with what the node answered or why no answer came. */
   public static final class FetchException extends IOException {
     private final boolean refused;
+    private final int status;
 
     FetchException(String message, boolean refused, Throwable cause) {
+      this(message, refused, 0, cause);
+    }
+
+    FetchException(String message, boolean refused, int status, Throwable cause) {
       super(message, cause);
       this.refused = refused;
+      this.status = status;
+    }
+
+    /** The node's HTTP status when it answered with another than 200, else 0. */
+    public int status() {
+      return status;
     }
 
     /** The node answered, but not with the chunk (a status, a wrong length or hash): not a network failure. */
@@ -112,7 +123,7 @@ public final class ChunkFetch implements AutoCloseable {
         throw new FetchException(node + ": " + e, false, e);
       }
       if (r.status != 200) {
-        throw new FetchException(node + " answered " + r.status, true, null);
+        throw new FetchException(node + " answered " + r.status, true, r.status, null);
       }
       if (r.remaining != size) {
         throw new FetchException(node + " sends " + r.remaining + " bytes, not " + size, true, null);

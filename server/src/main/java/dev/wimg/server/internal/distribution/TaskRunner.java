@@ -284,7 +284,7 @@ final class TaskRunner {
         goneAnswers.set(0);
         return;
       } catch (ChunkFetch.FetchException e) {
-        if (e.getMessage().endsWith("answered 404")) {
+        if (e.status() == 404) {
           notFound++;
         }
         log.debug("piece {} of task {} from {}: {}", index, task.id(), url, e.getMessage());

@@ -53,7 +53,7 @@ import java.util.function.Predicate;
  */
 final class TaskHandler {
 
-  /** A response and whether the connection may stay open after it. */
+  /** Answers a request (on the channel's event loop). */
   interface Responder extends BiConsumer<FullHttpRequest, FullHttpResponse> {}
 
   private static final Duration CHUNKS_TIMEOUT = Duration.ofSeconds(10);

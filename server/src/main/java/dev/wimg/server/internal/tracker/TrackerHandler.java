@@ -441,7 +441,7 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
       return;
     }
     String zone = request.headers().get(ZONE_HEADER);
-    if (zone != null && method(request) != HttpMethod.DELETE) {
+    if (zone != null && request.method() != HttpMethod.DELETE) {
       // a copy a distribution task pinned in the client's zone is nearer than the file's group
       List<String> pins = tasks.pinnedCopies(fid.toString(), zone);
       if (!pins.isEmpty()) {
@@ -468,10 +468,6 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
     // The member chosen changes with load and liveness: a client must ask again next time.
     response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
     respond(ctx, request, response, true);
-  }
-
-  private static HttpMethod method(FullHttpRequest request) {
-    return request.method();
   }
 
   private void notAllowed(ChannelHandlerContext ctx, FullHttpRequest request, String allow) {
