@@ -3,9 +3,10 @@
 # whose sending side is capped with tc tbf; node 0 (zone origin) holds a large file, nodes 1-7
 # (zone edge) get it. Three ways, in one run, on the same network:
 #
-#   peer      ./wimg distribute FID --to zone:edge --wait: the nodes fetch pieces from each other,
-#             the source sends each about once (a new file each run: a node pins a file once;
-#             one distribution first, not counted, warms the eight JVMs up)
+#   peer      POST /tasks {fid, targets: [zone:edge]} on the tracker, then GET /tasks/<id> every
+#             0.1 s until it is done: the nodes fetch pieces from each other, the source sends
+#             each about once (a new file each run: a node pins a file once; one distribution by
+#             ./wimg distribute --wait first, not counted, warms the eight JVMs up)
 #   naive     the 7 edge nodes fetch the whole file from node 0 at once (curl, one per namespace)
 #   single    one edge node fetches it from node 0 alone (curl): one transfer over one link
 #
@@ -15,8 +16,9 @@
 #            (10.78.0.10..17), veth wimg-dN-br / wimg-dN-in, `tc qdisc add dev wimg-dN-in root tbf
 #            rate MBIT burst 256kb latency 50ms` on each node's sending side
 #   cluster  a tracker on 10.78.0.1; node N in group N+1, port 8080, cluster and write keys
-# Prints per run the seconds until the last node has the file (wall time; for peer the CLI's
-# JVM start included), the copies node 0 sent (its tbf counter / file size), and the ratios
+# Prints per run the seconds until the last node has the file (wall time; for peer from the POST
+# to the first poll that shows the task done), a timeline of the peer run (when the source had sent
+# a copy, when each target was done), the copies node 0 sent (its tbf counter / file size), and the ratios
 # peer/single and naive/single. Goals: peer source egress <= 1.3 copies, peer <= 1.5x single.
 #
 # Environment: RUNS (2), SIZE_MIB (256), MBIT (200), BENCH_WORK, BENCH_SKIP_BUILD=1,
@@ -25,7 +27,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/bench-env.sh"
 
 [ "$(id -u)" = 0 ] || bench_die "needs root (network namespaces, a bridge, tc): run it as root, e.g. sudo $0"
-for tool in ip tc curl sha256sum; do
+for tool in ip tc curl sha256sum jq; do
   command -v "$tool" >/dev/null || bench_die "$tool is not installed"
 done
 # shellcheck source=/dev/null
@@ -149,6 +151,42 @@ record() { # record MODE RUN SECONDS SENT_BEFORE
     'BEGIN { printf "%s %s %.2f %.3f\n", m, r, t, s / B }' | tee -a "$results" >&2
 }
 
+# peer_distribution FID RUN SENT_BEFORE: creates the task with POST /tasks and polls GET /tasks/<id>
+# every 0.1 s until it ends; prints the seconds until it showed done, and a timeline to stderr: when
+# the source had sent one copy (its tbf counter), when each target showed done, and how busy the
+# machine's cores were meanwhile (/proc/stat)
+cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat; } # busy idle
+peer_distribution() {
+  local fid=$1 run=$2 sent0=$3 start id status state now elapsed one_copy="" node cpu0 cpu1
+  local -A done_at=()
+  cpu0=$(cpu_ticks)
+  start=$(date +%s.%N)
+  id=$(curl -sf -m 30 -X POST -H "Authorization: Bearer $write_key" -H 'Content-Type: application/json' \
+    -d "{\"fid\":\"$fid\",\"targets\":[\"zone:edge\"]}" "$tracker/tasks" | jq -r .id) \
+    || bench_die "POST /tasks for $fid failed"
+  while :; do
+    status=$(curl -sf -m 5 "$tracker/tasks/$id") || bench_die "GET /tasks/$id failed"
+    now=$(date +%s.%N)
+    elapsed=$(awk -v a="$start" -v b="$now" 'BEGIN { printf "%.2f", b - a }')
+    if [ -z "$one_copy" ] && [ $(( $(sent_bytes 0) - sent0 )) -ge "$bytes" ]; then
+      one_copy=$elapsed
+    fi
+    for node in $(jq -r '.targets[] | select(.state == "done") | .node' <<<"$status"); do
+      [ -n "${done_at[$node]:-}" ] || done_at[$node]=$elapsed
+    done
+    state=$(jq -r .state <<<"$status")
+    [ "$state" = running ] || break
+    sleep 0.1
+  done
+  cpu1=$(cpu_ticks)
+  [ "$state" = done ] || { echo "$status" >&2; bench_die "task $id for $fid ended $state"; }
+  echo "peer $run timeline: source sent one copy (with headers) at ${one_copy:-never} s; targets done at" \
+    "$(printf '%s\n' "${done_at[@]}" | sort -n | tr '\n' ' ')s; cores busy" \
+    "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { split(a, x, " "); split(b, y, " ");
+      printf "%.0f%%", 100 * (y[1] - x[1]) / (y[1] - x[1] + y[2] - x[2]) }')" | tee -a "$work/timeline.txt" >&2
+  echo "$elapsed"
+}
+
 echo "warm-up: one distribution, not counted (eight fresh JVMs compile on two cores)" >&2
 "${wimg[@]}" distribute "$warm_fid" --to zone:edge --wait --server "$tracker" --key "$write_key" \
   >"$work/warm.log" 2>&1 || { cat "$work/warm.log" >&2; bench_die "the warm-up distribution failed"; }
@@ -156,8 +194,7 @@ echo "mode run seconds source_copies" >&2
 for run in $(seq 1 "$RUNS"); do
   fid=${peer_fids[$((run - 1))]}
   s0=$(sent_bytes 0)
-  t=$( { time "${wimg[@]}" distribute "$fid" --to zone:edge --wait --server "$tracker" --key "$write_key" \
-        >"$work/peer-$run.log" 2>&1; } 2>&1 ) || { cat "$work/peer-$run.log" >&2; bench_die "distribute failed"; }
+  t=$(peer_distribution "$fid" "$run" "$s0")
   record peer "$run" "$t" "$s0"
   want=$(sha256sum "$work/peer-$run.bin" | cut -d' ' -f1)
   for n in $(seq 1 $((NODES - 1))); do
@@ -199,5 +236,5 @@ awk -v p="$pe" -v n="$na" -v s="$si" -v c="$pc" -v B="$bytes" -v M="$MBIT" 'BEGI
   printf "median peer %.2f s, naive %.2f s, single %.2f s (a copy at the link rate: %.2f s)\n", p, n, s, B * 8 / (M * 1e6)
   printf "peer/single %.2fx (goal <= 1.5), naive/single %.2fx, peer source egress %.2f copies (goal <= 1.3)\n", p / s, n / s, c
 }'
-echo "(seconds: wall time until the last node has the file; peer includes the CLI's JVM start and its"
-echo " 0.5 s polling; source copies: node 0's tbf counter over the file size, TCP/IP headers included)"
+echo "(seconds: wall time until the last node has the file; peer from POST /tasks to the first 0.1 s poll"
+echo " that shows it done; source copies: node 0's tbf counter over the file size, TCP/IP headers included)"

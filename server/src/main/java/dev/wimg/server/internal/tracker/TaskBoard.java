@@ -43,6 +43,14 @@ import java.util.function.LongSupplier;
  * </ol>
  * A node fetches at most {@link #STREAMS} pieces at once.
  *
+ * <p>A task is forgotten once no target has reported it for {@link #FORGET_AFTER_MILLIS}: a done
+ * target reports every few seconds for as long as it keeps its pinned copy, so a done task stays
+ * known (and its copies found) while they exist, and goes once its targets have dropped it or
+ * are gone; a running task whose targets come back is learnt again from their reports (a target
+ * that never took the offer loses it). A forgotten cancelled task's id is kept ({@link
+ * #CANCELLED_KEPT} at most), so that a target away at the cancel is told so when it reports,
+ * rather than teaching the tracker the task back.
+ *
  * <p>Thread-safe: every method is synchronized (reports are small and few: one per target and
  * second).
  */
@@ -68,18 +76,33 @@ public final class TaskBoard {
   static final long REPORT_EVERY_MILLIS = 1000;
   /** Time to the next report of a target with a free stream and pieces to get, ms. */
   static final long REPORT_SOON_MILLIS = 100;
+  /**
+   * What the source may send of a task, in percent of the file: its first copy, then, once
+   * every piece has left it, leases of the rarest pieces to targets that lack them (the end game),
+   * so that its link helps the peers with the last pieces instead of standing idle. Lapsed leases
+   * count too.
+   */
+  static final int SOURCE_BUDGET_PERCENT = 115;
+  /** How long an ended task is kept after its targets' last report, ms. */
+  static final long FORGET_AFTER_MILLIS = 10 * 60 * 1000;
+  /** Ids of forgotten cancelled tasks kept, the oldest dropped first. */
+  static final int CANCELLED_KEPT = 10_000;
   /** Time to a finished target's next report, ms. */
   static final long REPORT_EVERY_MILLIS_DONE = 5000;
 
   private final LongSupplier nanoClock;
   private final long downAfterNanos;
   private final Map<String, Task> tasks = new LinkedHashMap<>();
+  private final java.util.SequencedSet<String> forgottenCancelled = new java.util.LinkedHashSet<>();
+  private long sweptNanos;
 
   /** One task. */
   private static final class Task {
     final DistributionTask definition;
     final Map<String, Target> targets = new LinkedHashMap<>();
     final Map<Integer, Lease> leases = new HashMap<>();
+    /** Piece bytes leased from the source so far, lapsed leases included. */
+    long leasedBytes;
     boolean cancelled;
 
     Task(DistributionTask definition) {
@@ -145,6 +168,7 @@ public final class TaskBoard {
   public synchronized TaskStatus create(DistributionTask definition, List<Heartbeat> targets) {
     Task task = new Task(definition);
     long now = nanoClock.getAsLong();
+    forgetEnded(now);
     for (Heartbeat h : targets) {
       task.targets.put(h.node(), new Target(h.node(), h.url(), h.zone(), now));
     }
@@ -177,7 +201,11 @@ public final class TaskBoard {
   public synchronized Optional<PieceHandout> report(TaskReport report, IntFunction<List<Heartbeat>> sources,
                                                     java.util.function.Function<String, String> zoneOf) {
     long now = nanoClock.getAsLong();
+    forgetEnded(now);
     Task task = tasks.get(report.task());
+    if (task == null && forgottenCancelled.contains(report.task())) {
+      return Optional.of(new PieceHandout(PieceHandout.VERSION, REPORT_EVERY_MILLIS_DONE, List.of(), true));
+    }
     if (task == null) {
       DistributionTask definition = report.definition();
       if (definition == null || !definition.id().equals(report.task())) {
@@ -228,11 +256,41 @@ public final class TaskBoard {
     }
     List<PieceHandout.Assignment> pieces = handout(task, target, sources, now);
     // a node with a free stream and a piece it lacks asks again soon: holders appear every few
-    // hundred milliseconds, and a second's wait would leave its link idle
+    // hundred milliseconds, and a second's wait would leave its link idle; so does one next in
+    // turn for a lease while the source's first copy is under way: a lease that ends on a node
+    // ahead in turn waits for the next report of one that is not, and the source's link with it
     boolean idle = target.fetching.size() + pieces.size() < STREAMS
         && target.have.cardinality() + target.fetching.size() + pieces.size() < task.definition.pieces().size();
-    return Optional.of(new PieceHandout(PieceHandout.VERSION, idle ? REPORT_SOON_MILLIS : REPORT_EVERY_MILLIS, pieces,
-        false));
+    boolean nextForLease = pieces.stream().noneMatch(PieceHandout.Assignment::source) && awaitsLease(task, target, now);
+    return Optional.of(new PieceHandout(PieceHandout.VERSION,
+        idle || nextForLease ? REPORT_SOON_MILLIS : REPORT_EVERY_MILLIS, pieces, false));
+  }
+
+  /**
+   * Whether {@code target} holds no lease, is in turn for one, and the source still has pieces no
+   * target holds or fetches.
+   */
+  private boolean awaitsLease(Task task, Target target, long now) {
+    if (target.leasesInFlight(task) > 0 || target.sourcePieces > fewestSourcePieces(task, now) + 1) {
+      return false;
+    }
+    for (int i = 0; i < task.definition.pieces().size(); i++) {
+      if (!task.leases.containsKey(i) && holders(task, i, now) == 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Live targets that hold {@code piece}. */
+  private int holders(Task task, int piece, long now) {
+    int n = 0;
+    for (Target t : task.targets.values()) {
+      if (t.url != null && t.have.get(piece) && live(t, now)) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private List<PieceHandout.Assignment> handout(Task task, Target target, IntFunction<List<Heartbeat>> sources,
@@ -266,6 +324,12 @@ public final class TaskBoard {
     // first a lease, so that the source's link never waits for a fetcher with a free stream: a
     // lease takes a stream of its own beyond STREAMS, and a target holds one at a time
     PieceHandout.Assignment lease = lease(task, target, unheld, sources, now);
+    if (lease == null) {
+      lease = endGameLease(task, target, held, holders, sources, now);
+      if (lease != null) {
+        held.remove(Integer.valueOf(lease.piece()));
+      }
+    }
     if (lease != null) {
       out.add(lease);
     }
@@ -313,11 +377,46 @@ public final class TaskBoard {
         || target.sourcePieces > fewestSourcePieces(task, now) + 1) {
       return null;
     }
+    return grantLease(task, target, unheld, sources, now);
+  }
+
+  /**
+   * The end game: once every piece has left the source (each has a live holder), the source's
+   * link would stand idle while the peers send the last pieces, so the rarest piece {@code target}
+   * lacks is leased to it from the source, within {@link #SOURCE_BUDGET_PERCENT}; null when none
+   * is.
+   *
+   * @param held the pieces {@code target} lacks that live targets hold, rarest first
+   */
+  private PieceHandout.Assignment endGameLease(Task task, Target target, List<Integer> held, int[] holders,
+                                               IntFunction<List<Heartbeat>> sources, long now) {
+    if (held.isEmpty() || target.leasesInFlight(task) > 0) {
+      return null;
+    }
+    int pieces = task.definition.pieces().size();
+    for (int i = 0; i < pieces; i++) {
+      if (holders(task, i, now) == 0) {
+        return null; // the first copy is still under way
+      }
+    }
+    long budget = task.definition.file().size() * SOURCE_BUDGET_PERCENT / 100;
+    List<Integer> rarest = new ArrayList<>(held);
+    rarest.sort(Comparator.comparingInt(i -> holders[i]));
+    rarest.removeIf(i -> task.leasedBytes + task.definition.pieces().get(i).size() > budget);
+    return grantLease(task, target, rarest, sources, now);
+  }
+
+  /**
+   * Leases the first of {@code candidates} not leased already whose group's readers have fewer
+   * than {@link #LEASES_PER_SOURCE} leases each out; null when none is.
+   */
+  private PieceHandout.Assignment grantLease(Task task, Target target, List<Integer> candidates,
+                                             IntFunction<List<Heartbeat>> sources, long now) {
     Map<Integer, Integer> leasesPerGroup = new HashMap<>();
     for (Map.Entry<Integer, Lease> e : task.leases.entrySet()) {
       leasesPerGroup.merge(group(task, e.getKey()), 1, Integer::sum);
     }
-    for (int piece : unheld) {
+    for (int piece : candidates) {
       if (task.leases.containsKey(piece)) {
         continue;
       }
@@ -331,6 +430,7 @@ public final class TaskBoard {
         continue;
       }
       task.leases.put(piece, new Lease(target.node, now));
+      task.leasedBytes += task.definition.pieces().get(piece).size();
       target.sourcePieces++;
       return new PieceHandout.Assignment(piece, readers, true);
     }
@@ -416,6 +516,29 @@ public final class TaskBoard {
       }
     }
     return urls;
+  }
+
+  /** Forgets the tasks no target has reported for {@link #FORGET_AFTER_MILLIS}; looks once a second at most. */
+  private void forgetEnded(long now) {
+    if (now - sweptNanos < TimeUnit.SECONDS.toNanos(1)) {
+      return;
+    }
+    sweptNanos = now;
+    long forgetAfter = TimeUnit.MILLISECONDS.toNanos(FORGET_AFTER_MILLIS);
+    var it = tasks.values().iterator();
+    while (it.hasNext()) {
+      Task task = it.next();
+      if (task.targets.values().stream().anyMatch(t -> now - t.heardNanos <= forgetAfter)) {
+        continue;
+      }
+      it.remove();
+      if (task.cancelled) {
+        forgottenCancelled.add(task.definition.id());
+        if (forgottenCancelled.size() > CANCELLED_KEPT) {
+          forgottenCancelled.removeFirst();
+        }
+      }
+    }
   }
 
   /** Cancels a task: each target drops its pin at its next report. False if unknown. */

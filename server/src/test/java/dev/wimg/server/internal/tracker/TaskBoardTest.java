@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
@@ -66,6 +67,85 @@ class TaskBoardTest {
   }
 
   @Test
+  void aTargetInTurnForALeaseReportsSoonEvenWithItsStreamsBusy() {
+    DistributionTask task = task(12, "a", "b", "c", "d", "e");
+    board.create(task, List.of(node("a", "http://10.0.1.1:1", "edge"), node("b", "http://10.0.1.2:1", "edge"),
+        node("c", "http://10.0.2.3:1", "edge"), node("d", "http://10.0.2.4:1", "edge"),
+        node("e", "http://10.0.3.5:1", "edge")));
+    int leasedToA = -1;
+    for (String n : List.of("a", "b", "c", "d")) {
+      PieceHandout h = report(task, n, new BitSet(), List.of());
+      assertThat(h.pieces()).singleElement().satisfies(p -> assertThat(p.source()).isTrue());
+      leasedToA = n.equals("a") ? h.pieces().getFirst().piece() : leasedToA;
+    }
+    // every lease is out and e's four streams are busy: it is in turn for the next lease, and a
+    // lease that ends on a node ahead in turn must not wait a second for e's next report
+    PieceHandout forE = report(task, "e", new BitSet(), peerFetches(8));
+    assertThat(forE.pieces()).isEmpty();
+    assertThat(forE.next()).isEqualTo(TaskBoard.REPORT_SOON_MILLIS);
+    // a node holding a lease, its streams busy, reports at the usual pace
+    List<TaskReport.Fetch> leaseAndPeers = new ArrayList<>(peerFetches(8));
+    leaseAndPeers.add(new TaskReport.Fetch(leasedToA, SOURCE));
+    assertThat(report(task, "a", new BitSet(), leaseAndPeers).next()).isEqualTo(TaskBoard.REPORT_EVERY_MILLIS);
+    // a's lease ends: it gets the next (one ahead of e), then, two ahead, none, and no early report
+    BitSet aHas = bitsOf(leasedToA);
+    PieceHandout again = report(task, "a", aHas, peerFetches(8));
+    assertThat(again.pieces()).singleElement().satisfies(p -> assertThat(p.source()).isTrue());
+    aHas.set(again.pieces().getFirst().piece());
+    PieceHandout ahead = report(task, "a", aHas, peerFetches(8));
+    assertThat(ahead.pieces()).isEmpty();
+    assertThat(ahead.next()).isEqualTo(TaskBoard.REPORT_EVERY_MILLIS);
+    assertThat(report(task, "e", new BitSet(), peerFetches(8)).pieces()).as("the lease a's end freed")
+        .singleElement().satisfies(p -> assertThat(p.source()).isTrue());
+  }
+
+  @Test
+  void onceEveryPieceHasLeftTheSourceItLeasesTheRarestWithinItsBudget() {
+    DistributionTask task = task(20, "a", "b", "c");
+    board.create(task, List.of(node("a", "http://10.0.1.1:1", "edge"), node("b", "http://10.0.1.2:1", "edge"),
+        node("c", "http://10.0.1.3:1", "edge")));
+    Map<String, BitSet> has = Map.of("a", new BitSet(), "b", new BitSet(), "c", new BitSet());
+    int leases = 0;
+    while (leases < 20) {
+      for (String n : List.of("a", "b", "c")) {
+        for (PieceHandout.Assignment p : report(task, n, has.get(n), List.of()).pieces()) {
+          if (p.source()) { // the pieces from peers are left: each stays with the node it was leased to
+            has.get(n).set(p.piece());
+            leases++;
+          }
+        }
+      }
+    }
+    assertThat(leases).as("each piece leased once, then none until every piece is held").isEqualTo(20);
+    // the one piece a holds alone is the rarest; a and b list fetches of everything they lack
+    int rare = has.get("a").nextSetBit(0);
+    BitSet allButRare = bitsOf();
+    allButRare.set(0, 20);
+    allButRare.clear(rare);
+    assertThat(report(task, "b", allButRare, List.of(new TaskReport.Fetch(rare, urlOf("a")))).pieces()).isEmpty();
+    BitSet aAndB = (BitSet) has.get("a").clone();
+    aAndB.or(has.get("b"));
+    List<TaskReport.Fetch> cPieces = has.get("c").stream().mapToObj(i -> new TaskReport.Fetch(i, urlOf("b")))
+        .toList();
+    assertThat(report(task, "a", aAndB, cPieces).pieces()).isEmpty();
+
+    PieceHandout forC = report(task, "c", has.get("c"), List.of());
+    assertThat(forC.pieces()).filteredOn(PieceHandout.Assignment::source).as("the rarest piece c lacks")
+        .singleElement().satisfies(p -> assertThat(p.piece()).isEqualTo(rare));
+    assertThat(report(task, "a", aAndB, List.of()).pieces()).filteredOn(PieceHandout.Assignment::source)
+        .as("the 22nd piece from the source").hasSize(1);
+    has.get("c").set(rare);
+    assertThat(report(task, "c", has.get("c"), List.of()).pieces()).filteredOn(PieceHandout.Assignment::source)
+        .as("the 23rd: 1.15 copies of 20").hasSize(1);
+    PieceHandout forB = report(task, "b", allButRare, List.of());
+    assertThat(forB.pieces()).as("over the budget: b gets the rare piece from a peer").singleElement()
+        .satisfies(p -> {
+          assertThat(p.piece()).isEqualTo(rare);
+          assertThat(p.source()).isFalse();
+        });
+  }
+
+  @Test
   void aLeaseLapsesWhenItsHolderStopsFetchingAndGoesElsewhere() {
     DistributionTask task = task(1, "a", "b");
     board.create(task, List.of(node("a", "http://10.0.1.1:1", "edge"), node("b", "http://10.0.1.2:1", "edge")));
@@ -93,6 +173,38 @@ class TaskBoardTest {
   }
 
   @Test
+  void aTaskNoTargetReportsIsForgottenAndACancelledOneStaysCancelled() {
+    DistributionTask kept = task(2, "a");
+    DistributionTask quiet = task(2, "b");
+    DistributionTask cancelled = new DistributionTask(quiet.version(), "fedcba9876543210fedcba9876543210",
+        quiet.fid(), quiet.created(), quiet.file(), quiet.pieces(), List.of("c"), quiet.sources());
+    quiet = new DistributionTask(quiet.version(), "00112233445566778899aabbccddeeff", quiet.fid(), quiet.created(),
+        quiet.file(), quiet.pieces(), quiet.targets(), quiet.sources());
+    board.create(kept, List.of(node("a", "http://10.0.1.1:1", "edge")));
+    board.create(quiet, List.of(node("b", "http://10.0.1.2:1", "edge")));
+    board.create(cancelled, List.of(node("c", "http://10.0.2.3:1", "edge")));
+    board.cancel(cancelled.id());
+    // a reports its task every 5 s (as a done target does while it keeps its copy); b and c are away
+    for (long ms = 0; ms <= TaskBoard.FORGET_AFTER_MILLIS + 5000; ms += 5000) {
+      now.addAndGet(5_000_000_000L);
+      report(kept, "a", bitsOf(0, 1), List.of());
+    }
+    assertThat(board.status(kept.id())).as("reported all along").isPresent();
+    assertThat(board.status(quiet.id())).as("no report for 10 minutes").isEmpty();
+    assertThat(board.status(cancelled.id())).isEmpty();
+    // c comes back and reports its cancelled task with the definition: it is told to drop it
+    TaskReport fromC = new TaskReport(TaskReport.VERSION, cancelled.id(), "c", "http://10.0.2.3:1", "fetching",
+        null, TaskReport.encodeHave(new BitSet()), List.of(), 0, 0, 0, cancelled);
+    assertThat(board.report(fromC, SOURCES, n -> "edge").orElseThrow().cancel()).isTrue();
+    assertThat(board.status(cancelled.id())).as("not learnt back").isEmpty();
+    // b comes back: its running task is learnt back from its report
+    TaskReport fromB = new TaskReport(TaskReport.VERSION, quiet.id(), "b", "http://10.0.1.2:1", "fetching",
+        null, TaskReport.encodeHave(new BitSet()), List.of(), 0, 0, 0, quiet);
+    assertThat(board.report(fromB, SOURCES, n -> "edge").orElseThrow().cancel()).isFalse();
+    assertThat(board.status(quiet.id())).isPresent();
+  }
+
+  @Test
   void aTrackerThatDoesNotKnowATaskLearnsItFromTheDefinition() {
     DistributionTask task = task(2, "a", "b");
     TaskReport bare = new TaskReport(TaskReport.VERSION, task.id(), "a", "http://10.0.1.1:1", "fetching", null,
@@ -107,6 +219,23 @@ class TaskBoardTest {
   private PieceHandout report(DistributionTask task, String node, BitSet have, List<TaskReport.Fetch> fetching) {
     return board.report(new TaskReport(TaskReport.VERSION, task.id(), node, urlOf(node), "fetching", null,
         TaskReport.encodeHave(have), fetching, 0, 0, 0, null), SOURCES, n -> "edge").orElseThrow();
+  }
+
+  private static BitSet bitsOf(int... pieces) {
+    BitSet bits = new BitSet();
+    for (int p : pieces) {
+      bits.set(p);
+    }
+    return bits;
+  }
+
+  /** Four fetches from a peer outside the task (pieces {@code first} to {@code first + 3}): no free stream. */
+  private static List<TaskReport.Fetch> peerFetches(int first) {
+    List<TaskReport.Fetch> fetches = new ArrayList<>();
+    for (int i = 0; i < TaskBoard.STREAMS; i++) {
+      fetches.add(new TaskReport.Fetch(first + i, "http://10.0.9.9:1"));
+    }
+    return fetches;
   }
 
   private static String urlOf(String node) {
