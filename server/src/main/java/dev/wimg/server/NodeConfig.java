@@ -29,12 +29,11 @@ import java.util.Objects;
  *                          pieces on the LAN when no tracker answers; docs/DISTRIBUTION.md), or
  *                          null for none; used with a cluster key and a bind address of one
  *                          interface
- * @param pieceRate         bytes per second this node's distribution piece fetches may take
- *                          together, or 0 for no cap
+ * @param pieces            caps on what this node's distribution pieces take, fetched and sent
  */
 public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String clusterKey,
                          Duration heartbeatInterval, long reserveBytes, Duration slotDeadline,
-                         int copies, Duration catchUpInterval, InetSocketAddress lanGroup, long pieceRate) {
+                         int copies, Duration catchUpInterval, InetSocketAddress lanGroup, PieceCaps pieces) {
 
   /** Zone of a node that names none. */
   public static final String DEFAULT_ZONE = "default";
@@ -86,9 +85,7 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
     if (copies < 1 || copies > StoreConfig.MAX_SLOT) {
       throw new IllegalArgumentException("copies must be in 1.." + StoreConfig.MAX_SLOT + ", got " + copies);
     }
-    if (pieceRate < 0) {
-      throw new IllegalArgumentException("pieceRate must be >= 0 (0: no cap), got " + pieceRate);
-    }
+    Objects.requireNonNull(pieces, "pieces");
     Objects.requireNonNull(catchUpInterval, "catchUpInterval");
     if (catchUpInterval.compareTo(Duration.ofMillis(100)) < 0) {
       throw new IllegalArgumentException("catchUpInterval must be at least 100 ms, got " + catchUpInterval);
@@ -99,56 +96,79 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
   public static NodeConfig of(List<URI> trackers) {
     return new NodeConfig(trackers, DEFAULT_ZONE, null, null, DEFAULT_HEARTBEAT_INTERVAL,
         DEFAULT_RESERVE_BYTES, DEFAULT_SLOT_DEADLINE, DEFAULT_COPIES, DEFAULT_CATCH_UP_INTERVAL,
-        DEFAULT_LAN_GROUP, 0);
+        DEFAULT_LAN_GROUP, PieceCaps.DEFAULTS);
   }
 
   public NodeConfig withZone(String z) {
     return new NodeConfig(trackers, z, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval, lanGroup, pieceRate);
+        slotDeadline, copies, catchUpInterval, lanGroup, pieces);
   }
 
   public NodeConfig withPublicUrl(URI url) {
     return new NodeConfig(trackers, zone, url, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval, lanGroup, pieceRate);
+        slotDeadline, copies, catchUpInterval, lanGroup, pieces);
   }
 
   public NodeConfig withClusterKey(String key) {
     return new NodeConfig(trackers, zone, publicUrl, key, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval, lanGroup, pieceRate);
+        slotDeadline, copies, catchUpInterval, lanGroup, pieces);
   }
 
   public NodeConfig withHeartbeatInterval(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, d, reserveBytes, slotDeadline,
-        copies, catchUpInterval, lanGroup, pieceRate);
+        copies, catchUpInterval, lanGroup, pieces);
   }
 
   public NodeConfig withReserveBytes(long bytes) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, bytes,
-        slotDeadline, copies, catchUpInterval, lanGroup, pieceRate);
+        slotDeadline, copies, catchUpInterval, lanGroup, pieces);
   }
 
   public NodeConfig withSlotDeadline(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        d, copies, catchUpInterval, lanGroup, pieceRate);
+        d, copies, catchUpInterval, lanGroup, pieces);
   }
 
   public NodeConfig withCopies(int n) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, n, catchUpInterval, lanGroup, pieceRate);
+        slotDeadline, n, catchUpInterval, lanGroup, pieces);
   }
 
   public NodeConfig withCatchUpInterval(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, d, lanGroup, pieceRate);
+        slotDeadline, copies, d, lanGroup, pieces);
   }
 
   public NodeConfig withLanGroup(InetSocketAddress group) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval, group, pieceRate);
+        slotDeadline, copies, catchUpInterval, group, pieces);
   }
 
-  public NodeConfig withPieceRate(long bytesPerSecond) {
+  public NodeConfig withPieces(PieceCaps caps) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval, lanGroup, bytesPerSecond);
+        slotDeadline, copies, catchUpInterval, lanGroup, caps);
+  }
+
+  /**
+   * Caps on what a node's distribution pieces take (docs/DISTRIBUTION.md, "Caps").
+   *
+   * @param fetchRate bytes per second its piece fetches may take together, or 0 for no cap
+   * @param uploads   pieces it sends at once; the next piece request gets {@code 503} at once (its
+   *                  fetcher asks another holder), or 0 for no limit
+   * @param sendRate  bytes per second the pieces it sends may take together, or 0 for no cap
+   */
+  public record PieceCaps(long fetchRate, int uploads, long sendRate) {
+
+    /** Default {@link #uploads()}: twice what a tracker names a holder for, room for LAN peers. */
+    public static final int DEFAULT_UPLOADS = 4;
+    /** No rate caps, {@value #DEFAULT_UPLOADS} uploads at once. */
+    public static final PieceCaps DEFAULTS = new PieceCaps(0, DEFAULT_UPLOADS, 0);
+
+    public PieceCaps {
+      if (fetchRate < 0 || uploads < 0 || sendRate < 0) {
+        throw new IllegalArgumentException("piece caps must be >= 0 (0: none), got fetch rate " + fetchRate
+            + ", uploads " + uploads + ", send rate " + sendRate);
+      }
+    }
   }
 }

@@ -15,6 +15,7 @@ import dev.wimg.server.internal.replication.Replication;
 import dev.wimg.server.internal.upload.TusUploads;
 import dev.wimg.server.internal.http.OpenConnections;
 import dev.wimg.server.internal.http.ServerContext;
+import dev.wimg.server.internal.files.PieceUploads;
 import dev.wimg.server.internal.http.ServerTuning;
 import dev.wimg.server.internal.http.Transport;
 import dev.wimg.server.internal.http.WriteAuth;
@@ -147,18 +148,20 @@ public final class WimgServer implements AutoCloseable {
   static WimgServer start(ServerConfig config, ServerTuning tuning, ImageEngine engine,
                           Membership membership, Replication replication,
                           java.util.function.UnaryOperator<ChunkStore> chunkPlacement) throws IOException {
-    return start(config, tuning, engine, membership, replication, chunkPlacement, null);
+    return start(config, tuning, engine, membership, replication, chunkPlacement, null, null);
   }
 
   /**
    * As {@link #start(ServerConfig, ServerTuning, ImageEngine, Membership, Replication,
    * java.util.function.UnaryOperator)}, the handlers reading through what {@code readsOver} makes
-   * of the node's store (null: the store itself); it closes with the server.
+   * of the node's store (null: the store itself; it closes with the server), and what they send
+   * for distribution pieces held to {@code pieces} (null: no limits).
    */
   static WimgServer start(ServerConfig config, ServerTuning tuning, ImageEngine engine,
                           Membership membership, Replication replication,
                           java.util.function.UnaryOperator<ChunkStore> chunkPlacement,
-                          java.util.function.UnaryOperator<Store> readsOver) throws IOException {
+                          java.util.function.UnaryOperator<Store> readsOver, NodeConfig.PieceCaps pieces)
+      throws IOException {
     InetAddress address = checkedBindAddress(config);
     ImageEngine images = engine != null ? engine : ImageEngines.detect(config.imaging().limits());
     Store opened = replication == null ? Store.open(config.store())
@@ -192,7 +195,8 @@ public final class WimgServer implements AutoCloseable {
       ServerContext context = new ServerContext(store, config, tuning, metrics, json, new ErrorResponses(json),
           uploads, blocking, WriteAuth.forKey(config.writeKey()), new HttpDateCache(), new InFlightRequests(),
           readVersion(), transport.name(), System.nanoTime(), transforms, membership, replication,
-          TusUploads.open(config.store().dataDir().resolve("uploads"), chunks, config.uploadExpiry()), chunks);
+          TusUploads.open(config.store().dataDir().resolve("uploads"), chunks, config.uploadExpiry()), chunks,
+          pieces == null ? new PieceUploads(0, 0, group) : new PieceUploads(pieces.uploads(), pieces.sendRate(), group));
       OpenConnections connections = new OpenConnections();
       ThreadPoolExecutor pool = blocking;
       if (replication != null) {
@@ -204,6 +208,8 @@ public final class WimgServer implements AutoCloseable {
         }));
       }
       metrics.gauge("wimg.http.connections", null, "Open HTTP connections", connections, OpenConnections::size);
+      metrics.gauge("wimg.distribution.piece.uploads", null, "Distribution pieces being sent", context.pieceUploads(),
+          PieceUploads::sending);
       metrics.gauge("wimg.upload.buffered", "bytes", "Upload bytes held in memory", uploads,
           UploadBudget::reservedBytes);
       metrics.gauge("wimg.read.queue", null, "Reads waiting for a blocking-pool thread", pool,
@@ -363,6 +369,7 @@ public final class WimgServer implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       connections.closeAll();
+      context.pieceUploads().close();
       group.shutdownGracefully(0, EVENT_LOOP_SHUTDOWN_SECONDS, TimeUnit.SECONDS).awaitUninterruptibly();
       blocking.shutdown();
       try {

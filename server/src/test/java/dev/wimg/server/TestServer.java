@@ -58,6 +58,12 @@ final class TestServer implements AutoCloseable {
     return new TestServer(WimgServer.start(config, tuning, engine), config);
   }
 
+  /** A standalone server whose answers to distribution piece requests are held to {@code pieces}. */
+  static TestServer start(ServerConfig config, NodeConfig.PieceCaps pieces) throws IOException {
+    return new TestServer(WimgServer.start(config, ServerTuning.defaults(), null,
+        dev.wimg.server.internal.http.Membership.standalone(), null, null, null, pieces), config);
+  }
+
   int port() {
     return server.port();
   }

@@ -57,6 +57,16 @@ final class StorageCommand extends ServerCommand {
           + "(e.g. 20m); 0: no cap.", "Default: 0"})
   private long pieceRate;
 
+  @Option(names = "--piece-send-rate", paramLabel = "SIZE", defaultValue = "0", converter = ByteSizeConverter.class,
+      description = {"Bytes per second the node may send for other nodes' distribution pieces, all "
+          + "together (e.g. 20m); reads by clients and replication are not counted; 0: no cap.", "Default: 0"})
+  private long pieceSendRate;
+
+  @Option(names = "--piece-uploads", paramLabel = "N", defaultValue = "4",
+      description = {"Distribution pieces the node sends at once; the next request for one gets 503 "
+          + "at once and its fetcher asks another holder; 0: no limit.", "Default: 4"})
+  private int pieceUploads;
+
   @Option(names = "--reserve", paramLabel = "SIZE", defaultValue = "1g",
       converter = ByteSizeConverter.class,
       description = {"Free space below which the node is read-only: no uploads are placed on it "
@@ -92,6 +102,9 @@ final class StorageCommand extends ServerCommand {
     if (publicUrl != null && publicUrl.urls().size() != 1) {
       throw new IllegalArgumentException("--public-url must be one URL, got " + publicUrl);
     }
+    if (pieceUploads < 0) {
+      throw new IllegalArgumentException("--piece-uploads must be >= 0 (0: no limit), got " + pieceUploads);
+    }
     if (catchUpMillis < 100) {
       throw new IllegalArgumentException("--catch-up-every must be at least 100 (ms), got " + catchUpMillis);
     }
@@ -102,7 +115,7 @@ final class StorageCommand extends ServerCommand {
         .withCopies(copies)
         .withClusterKey(clusterKey == null || clusterKey.isEmpty() ? null : clusterKey)
         .withLanGroup(lanGroup(lan))
-        .withPieceRate(pieceRate);
+        .withPieces(new NodeConfig.PieceCaps(pieceRate, pieceUploads, pieceSendRate));
     StorageNode storage = StorageNode.start(config.withGroup(group),
         node);
     return new Running() {

@@ -90,6 +90,9 @@ public final class FileReadHandler {
   }
 
   public void handle(Exchange ex, FilePath path) {
+    if (!server.pieceUploads().admit(ex)) {
+      return; // a distribution piece, and this node sends as many as it may: 503
+    }
     if (CHUNKS_QUERY.equals(ex.target().query())) {
       chunks(ex, path);
       return;

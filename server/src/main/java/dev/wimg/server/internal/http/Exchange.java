@@ -46,6 +46,7 @@ public final class Exchange {
   private final long startNanos;
   private boolean keepAlive;
   private boolean responded;
+  private Runnable onEnd;
 
   Exchange(ChannelHandlerContext ctx, RequestDispatcher dispatcher, ServerContext server,
            HttpRequest request, RequestTarget target) {
@@ -91,6 +92,28 @@ public final class Exchange {
   /** Whether the request announced a body (a Content-Length above 0, or chunked). */
   public boolean hasBody() {
     return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+  }
+
+  /**
+   * Runs {@code action} once this exchange ends, whichever way: its response written and its
+   * request read, or its connection closed. For what a handler holds for the length of an
+   * exchange (a slot). Event loop only.
+   */
+  public void onEnd(Runnable action) {
+    Runnable before = onEnd;
+    onEnd = before == null ? action : () -> {
+      before.run();
+      action.run();
+    };
+  }
+
+  /** The exchange is over: runs what {@link #onEnd} was given, once. Event loop only. */
+  void ended() {
+    Runnable action = onEnd;
+    onEnd = null;
+    if (action != null) {
+      action.run();
+    }
   }
 
   /** Closes the connection once the response is written. */

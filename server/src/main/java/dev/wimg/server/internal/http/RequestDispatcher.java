@@ -305,7 +305,9 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     if (current == null || !requestComplete || !responseFlushed || closing) {
       return;
     }
+    Exchange done = current;
     current = null;
+    done.ended();
     server.inFlight().end();
     deadline.awaitHead();
     requestRead();
@@ -420,7 +422,9 @@ public final class RequestDispatcher extends ChannelInboundHandlerAdapter {
 
   private void endExchange() {
     if (current != null) {
+      Exchange done = current;
       current = null;
+      done.ended();
       server.inFlight().end();
     }
   }

@@ -35,6 +35,7 @@ import java.util.concurrent.Executor;
  * @param resumable   the resumable (tus) uploads in progress
  * @param chunks      where large files' chunks are written, read and deleted: {@link #store}, or
  *                    in a cluster of several groups spread over them
+ * @param pieceUploads  the caps on what is sent for distribution pieces
  */
 public record ServerContext(Store store, ServerConfig config, ServerTuning tuning,
                             ServerMetrics metrics, JsonBodies json, ErrorResponses errors,
@@ -43,4 +44,5 @@ public record ServerContext(Store store, ServerConfig config, ServerTuning tunin
                             String transport, long startNanos,
                             TransformService transforms, Membership membership,
                             Replication replication, TusUploads resumable,
-                            dev.wimg.server.internal.large.ChunkStore chunks) {}
+                            dev.wimg.server.internal.large.ChunkStore chunks,
+                            dev.wimg.server.internal.files.PieceUploads pieceUploads) {}
