@@ -23,18 +23,24 @@ import java.util.Objects;
  * bytes        number          piece bytes received and verified
  * sourceBytes  number          of those, bytes fetched from the file's own group (the source)
  * rate         number          bytes/s received over the last seconds
+ * sources      array or absent the holders it fetched pieces from lately and how fast: {url, rate}
+ *                              (bytes/s of a piece from that URL, averaged over its last pieces;
+ *                              at most {@value #MAX_SOURCES})
  * definition   object or null  the task's {@link DistributionTask}, sent when the tracker answered
  *                              409 (it does not know the task: restarted, or another tracker)
  * </pre>
  *
- * <p>Version history: 1, 5 December 2026: the fields above.
+ * <p>Version history: 1, 5 December 2026: the fields above ({@code sources} added within version
+ * 1 the same day: a report without it names no measured holder).
  */
 public record TaskReport(int version, String task, String node, String url, String state, String reason,
                          String have, List<Fetch> fetching, long bytes, long sourceBytes, long rate,
-                         DistributionTask definition) {
+                         List<Source> sources, DistributionTask definition) {
 
   /** The version this build writes and reads. */
   public static final int VERSION = 1;
+  /** Most holders a report names in {@link #sources}. */
+  public static final int MAX_SOURCES = 64;
 
   public TaskReport {
     if (version != VERSION) {
@@ -59,6 +65,20 @@ public record TaskReport(int version, String task, String node, String url, Stri
     }
     if (bytes < 0 || sourceBytes < 0 || rate < 0) {
       throw new IllegalArgumentException("bytes, sourceBytes and rate must be >= 0");
+    }
+    sources = sources == null ? List.of() : List.copyOf(sources);
+    if (sources.size() > MAX_SOURCES) {
+      throw new IllegalArgumentException("sources lists more than " + MAX_SOURCES + " holders");
+    }
+  }
+
+  /** How fast pieces came from one holder lately. */
+  public record Source(String url, long rate) {
+    public Source {
+      Objects.requireNonNull(url, "url");
+      if (rate < 0) {
+        throw new IllegalArgumentException("a source's rate must be >= 0");
+      }
     }
   }
 

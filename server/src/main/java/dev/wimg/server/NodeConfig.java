@@ -29,11 +29,12 @@ import java.util.Objects;
  *                          pieces on the LAN when no tracker answers; docs/DISTRIBUTION.md), or
  *                          null for none; used with a cluster key and a bind address of one
  *                          interface
- * @param pieces            caps on what this node's distribution pieces take, fetched and sent
+ * @param distribution      what its distribution tasks' pieces may take, fetched and sent, and how
+ *                          often its pinned copies are checked against their originals
  */
 public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String clusterKey,
                          Duration heartbeatInterval, long reserveBytes, Duration slotDeadline,
-                         int copies, Duration catchUpInterval, InetSocketAddress lanGroup, PieceCaps pieces) {
+                         int copies, Duration catchUpInterval, InetSocketAddress lanGroup, Distribution distribution) {
 
   /** Zone of a node that names none. */
   public static final String DEFAULT_ZONE = "default";
@@ -85,7 +86,7 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
     if (copies < 1 || copies > StoreConfig.MAX_SLOT) {
       throw new IllegalArgumentException("copies must be in 1.." + StoreConfig.MAX_SLOT + ", got " + copies);
     }
-    Objects.requireNonNull(pieces, "pieces");
+    Objects.requireNonNull(distribution, "distribution");
     Objects.requireNonNull(catchUpInterval, "catchUpInterval");
     if (catchUpInterval.compareTo(Duration.ofMillis(100)) < 0) {
       throw new IllegalArgumentException("catchUpInterval must be at least 100 ms, got " + catchUpInterval);
@@ -96,79 +97,99 @@ public record NodeConfig(List<URI> trackers, String zone, URI publicUrl, String 
   public static NodeConfig of(List<URI> trackers) {
     return new NodeConfig(trackers, DEFAULT_ZONE, null, null, DEFAULT_HEARTBEAT_INTERVAL,
         DEFAULT_RESERVE_BYTES, DEFAULT_SLOT_DEADLINE, DEFAULT_COPIES, DEFAULT_CATCH_UP_INTERVAL,
-        DEFAULT_LAN_GROUP, PieceCaps.DEFAULTS);
+        DEFAULT_LAN_GROUP, Distribution.DEFAULTS);
   }
 
   public NodeConfig withZone(String z) {
     return new NodeConfig(trackers, z, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval, lanGroup, pieces);
+        slotDeadline, copies, catchUpInterval, lanGroup, distribution);
   }
 
   public NodeConfig withPublicUrl(URI url) {
     return new NodeConfig(trackers, zone, url, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval, lanGroup, pieces);
+        slotDeadline, copies, catchUpInterval, lanGroup, distribution);
   }
 
   public NodeConfig withClusterKey(String key) {
     return new NodeConfig(trackers, zone, publicUrl, key, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval, lanGroup, pieces);
+        slotDeadline, copies, catchUpInterval, lanGroup, distribution);
   }
 
   public NodeConfig withHeartbeatInterval(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, d, reserveBytes, slotDeadline,
-        copies, catchUpInterval, lanGroup, pieces);
+        copies, catchUpInterval, lanGroup, distribution);
   }
 
   public NodeConfig withReserveBytes(long bytes) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, bytes,
-        slotDeadline, copies, catchUpInterval, lanGroup, pieces);
+        slotDeadline, copies, catchUpInterval, lanGroup, distribution);
   }
 
   public NodeConfig withSlotDeadline(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        d, copies, catchUpInterval, lanGroup, pieces);
+        d, copies, catchUpInterval, lanGroup, distribution);
   }
 
   public NodeConfig withCopies(int n) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, n, catchUpInterval, lanGroup, pieces);
+        slotDeadline, n, catchUpInterval, lanGroup, distribution);
   }
 
   public NodeConfig withCatchUpInterval(Duration d) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, d, lanGroup, pieces);
+        slotDeadline, copies, d, lanGroup, distribution);
   }
 
   public NodeConfig withLanGroup(InetSocketAddress group) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval, group, pieces);
+        slotDeadline, copies, catchUpInterval, group, distribution);
   }
 
-  public NodeConfig withPieces(PieceCaps caps) {
+  public NodeConfig withDistribution(Distribution settings) {
     return new NodeConfig(trackers, zone, publicUrl, clusterKey, heartbeatInterval, reserveBytes,
-        slotDeadline, copies, catchUpInterval, lanGroup, caps);
+        slotDeadline, copies, catchUpInterval, lanGroup, settings);
   }
 
   /**
-   * Caps on what a node's distribution pieces take (docs/DISTRIBUTION.md, "Caps").
+   * What a node's distribution tasks may take, and how their pinned copies are kept
+   * (docs/DISTRIBUTION.md, "Caps" and "Read locations").
    *
-   * @param fetchRate bytes per second its piece fetches may take together, or 0 for no cap
-   * @param uploads   pieces it sends at once; the next piece request gets {@code 503} at once (its
-   *                  fetcher asks another holder), or 0 for no limit
-   * @param sendRate  bytes per second the pieces it sends may take together, or 0 for no cap
+   * @param fetchRate        bytes per second its piece fetches may take together, or 0 for no cap
+   * @param uploads          pieces it sends at once; the next piece request gets {@code 503} at
+   *                         once (its fetcher asks another holder), or 0 for no limit
+   * @param sendRate         bytes per second the pieces it sends may take together, or 0 for no
+   *                         cap
+   * @param pinCheckInterval how often each whole pinned copy is checked against its original (a
+   *                         {@code HEAD} at the file's group): a copy whose original is deleted is
+   *                         dropped
    */
-  public record PieceCaps(long fetchRate, int uploads, long sendRate) {
+  public record Distribution(long fetchRate, int uploads, long sendRate, Duration pinCheckInterval) {
 
     /** Default {@link #uploads()}: twice what a tracker names a holder for, room for LAN peers. */
     public static final int DEFAULT_UPLOADS = 4;
-    /** No rate caps, {@value #DEFAULT_UPLOADS} uploads at once. */
-    public static final PieceCaps DEFAULTS = new PieceCaps(0, DEFAULT_UPLOADS, 0);
+    /** Default {@link #pinCheckInterval()}. */
+    public static final Duration DEFAULT_PIN_CHECK_INTERVAL = Duration.ofSeconds(60);
+    /** No rate caps, {@value #DEFAULT_UPLOADS} uploads at once, pins checked every minute. */
+    public static final Distribution DEFAULTS = new Distribution(0, DEFAULT_UPLOADS, 0, DEFAULT_PIN_CHECK_INTERVAL);
 
-    public PieceCaps {
+    public Distribution {
       if (fetchRate < 0 || uploads < 0 || sendRate < 0) {
         throw new IllegalArgumentException("piece caps must be >= 0 (0: none), got fetch rate " + fetchRate
             + ", uploads " + uploads + ", send rate " + sendRate);
       }
+      Objects.requireNonNull(pinCheckInterval, "pinCheckInterval");
+      if (pinCheckInterval.compareTo(Duration.ofMillis(100)) < 0) {
+        throw new IllegalArgumentException("pinCheckInterval must be at least 100 ms, got " + pinCheckInterval);
+      }
+    }
+
+    /** These settings, pieces held to the given caps. */
+    public Distribution withPieceCaps(long fetch, int sendAtOnce, long send) {
+      return new Distribution(fetch, sendAtOnce, send, pinCheckInterval);
+    }
+
+    public Distribution withPinCheckInterval(Duration interval) {
+      return new Distribution(fetchRate, uploads, sendRate, interval);
     }
   }
 }

@@ -92,7 +92,7 @@ public final class StorageNode implements AutoCloseable {
       server = WimgServer.start(config, ServerTuning.defaults(), null, membership, replication,
           local -> new PinnedChunks(spread[0] = new SpreadChunks(local, group, node.trackers(), writeKey,
               System::nanoTime), pins),
-          own -> new PinnedReads(own, group, pins), node.pieces());
+          own -> new PinnedReads(own, group, pins), node.distribution());
     } catch (dev.wimg.storage.CorruptNeedleException e) {
       replication.close();
       closeQuietly(pins);
@@ -106,7 +106,8 @@ public final class StorageNode implements AutoCloseable {
     try {
       URI url = node.publicUrl() != null ? node.publicUrl() : localUrl(server.address());
       tasks = new NodeTasks(dataDir, new NodeTasks.Node(identity.node(), url.toString(), group, node.trackers(),
-          node.clusterKey()), pins, server.context().store(), lan(config, node), node.pieces().fetchRate());
+          node.clusterKey()), pins, server.context().store(), lan(config, node), node.distribution().fetchRate(),
+          node.distribution().pinCheckInterval());
       Heartbeats heartbeats = new Heartbeats(server.context(), identity, url.toString(),
           node.zone(), node.trackers(), node.clusterKey(), node.heartbeatInterval(),
           node.reserveBytes(), membership, replication, tasks::offer);

@@ -160,7 +160,7 @@ public final class WimgServer implements AutoCloseable {
   static WimgServer start(ServerConfig config, ServerTuning tuning, ImageEngine engine,
                           Membership membership, Replication replication,
                           java.util.function.UnaryOperator<ChunkStore> chunkPlacement,
-                          java.util.function.UnaryOperator<Store> readsOver, NodeConfig.PieceCaps pieces)
+                          java.util.function.UnaryOperator<Store> readsOver, NodeConfig.Distribution pieces)
       throws IOException {
     InetAddress address = checkedBindAddress(config);
     ImageEngine images = engine != null ? engine : ImageEngines.detect(config.imaging().limits());

@@ -113,6 +113,31 @@ class DistributionTest {
           .header("X-Wimg-Zone", "origin").build(), HttpResponse.BodyHandlers.discarding());
       assertThat(far.headers().firstValue("Location")).hasValue(source.url() + "/" + fid);
 
+      // GET /locations lists the group's member and the pinned copies, the client's zone first
+      List<String> targetUrls = targets.stream().map(t -> t.url().toString()).toList();
+      JsonNode fromEdge = TestServer.JSON.readTree(cluster.http.send(HttpRequest.newBuilder(
+          tracker.url().resolve("/locations/" + fid)).header("X-Wimg-Zone", "edge").build(),
+          HttpResponse.BodyHandlers.ofString()).body());
+      assertThat(fromEdge.get("group").asInt()).isEqualTo(1);
+      assertThat(fromEdge.get("locations")).hasSize(1 + TARGETS);
+      for (int i = 0; i < TARGETS; i++) {
+        JsonNode pin = fromEdge.get("locations").get(i);
+        assertThat(pin.get("kind").asText()).isEqualTo("pinned");
+        assertThat(pin.get("zone").asText()).isEqualTo("edge");
+        assertThat(pin.get("url").asText()).isIn(targetUrls);
+      }
+      assertThat(fromEdge.get("locations").get(TARGETS).get("url").asText()).isEqualTo(source.url().toString());
+      JsonNode fromOrigin = TestServer.JSON.readTree(cluster.http.send(HttpRequest.newBuilder(
+          tracker.url().resolve("/locations/" + fid)).header("X-Wimg-Zone", "origin").build(),
+          HttpResponse.BodyHandlers.ofString()).body());
+      assertThat(fromOrigin.get("locations").get(0).get("kind").asText()).isEqualTo("member");
+      assertThat(fromOrigin.get("locations").get(0).get("url").asText()).isEqualTo(source.url().toString());
+      HttpResponse<String> notAFid = cluster.http.send(HttpRequest.newBuilder(
+          tracker.url().resolve("/locations/nofid")).build(), HttpResponse.BodyHandlers.ofString());
+      assertError(notAFid, 404, "no such file");
+      HttpResponse<String> posted = post(cluster, tracker.url().resolve("/locations/" + fid), "{}");
+      assertError(posted, 405, "not allowed");
+
       // a restarted target serves its pin again
       StorageNode restarted = targets.getFirst();
       cluster.stop(restarted);
@@ -149,6 +174,17 @@ class DistributionTest {
       Thread.sleep(DONE_REPORTS_MILLIS);
       assertThat(get(cluster, second.url().resolve("/" + fid), null).body()).as("pinned by the second task")
           .isEqualTo(file);
+
+      // the original is deleted: the copy goes too, and its task says why
+      HttpResponse<String> deleted = cluster.http.send(HttpRequest.newBuilder(source.url().resolve("/" + fid))
+          .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(deleted.statusCode()).as(deleted.body()).isIn(200, 204);
+      await().atMost(SETTLE).until(() -> cluster.http.send(HttpRequest.newBuilder(second.url().resolve("/" + fid))
+          .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding())
+          .statusCode() == 404);
+      await().atMost(SETTLE).until(() -> status(cluster, tracker, otherId).get("state").asText().equals("failed"));
+      assertThat(status(cluster, tracker, otherId).get("targets").get(0).get("reason").asText())
+          .contains("deleted at its source");
     }
   }
 

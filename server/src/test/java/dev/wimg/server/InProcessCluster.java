@@ -51,7 +51,9 @@ final class InProcessCluster implements AutoCloseable {
     ServerConfig config = TestServer.config(dir.resolve(data));
     StorageNode node = StorageNode.start(config.withGroup(group),
         NodeConfig.of(List.of(tracker)).withHeartbeatInterval(HEARTBEAT_INTERVAL)
-            .withReserveBytes(reserveBytes).withZone(zone));
+            .withReserveBytes(reserveBytes).withZone(zone)
+            // pinned copies checked against their originals at every report of a done task (5 s)
+            .withDistribution(NodeConfig.Distribution.DEFAULTS.withPinCheckInterval(Duration.ofSeconds(1))));
     running.add(node);
     return node;
   }

@@ -59,7 +59,7 @@ final class TestServer implements AutoCloseable {
   }
 
   /** A standalone server whose answers to distribution piece requests are held to {@code pieces}. */
-  static TestServer start(ServerConfig config, NodeConfig.PieceCaps pieces) throws IOException {
+  static TestServer start(ServerConfig config, NodeConfig.Distribution pieces) throws IOException {
     return new TestServer(WimgServer.start(config, ServerTuning.defaults(), null,
         dev.wimg.server.internal.http.Membership.standalone(), null, null, null, pieces), config);
   }

@@ -115,7 +115,7 @@ final class StorageCommand extends ServerCommand {
         .withCopies(copies)
         .withClusterKey(clusterKey == null || clusterKey.isEmpty() ? null : clusterKey)
         .withLanGroup(lanGroup(lan))
-        .withPieces(new NodeConfig.PieceCaps(pieceRate, pieceUploads, pieceSendRate));
+        .withDistribution(NodeConfig.Distribution.DEFAULTS.withPieceCaps(pieceRate, pieceUploads, pieceSendRate));
     StorageNode storage = StorageNode.start(config.withGroup(group),
         node);
     return new Running() {

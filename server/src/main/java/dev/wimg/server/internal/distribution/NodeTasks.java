@@ -30,6 +30,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A task file is written as the tus state is (docs/FORMAT.md): to a temporary file, forced,
  * renamed over the old one, the folder forced; so a crash leaves the old state or the new one.
+ *
+ * <p>A whole pinned copy is checked against its original every {@code pinCheckInterval}: a
+ * {@code HEAD /<fid>} through a tracker at a member of the file's group. Once the original is
+ * deleted there ({@code 404}) the copy is dropped and its task ends {@code failed}, so a delete
+ * reaches every copy within that interval. An answer that says nothing (no tracker, no member,
+ * a 5xx) leaves the copy served.
  */
 public final class NodeTasks implements AutoCloseable {
 
@@ -70,6 +76,9 @@ public final class NodeTasks implements AutoCloseable {
   /** Tasks done here, reported every {@link #DONE_REPORT_INTERVAL} so trackers know the pins (and cancels reach them). */
   private final Map<String, Done> done = new ConcurrentHashMap<>();
   private final Thread doneReports;
+  private final Duration pinCheckInterval;
+  /** When each done task's original was last checked, by task id. */
+  private final Map<String, Long> pinCheckedNanos = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   /**
@@ -80,9 +89,11 @@ public final class NodeTasks implements AutoCloseable {
    *            signs them
    * @param pieceRate bytes per second all of this node's piece fetches together may take, or 0
    *            for no cap
+   * @param pinCheckInterval how often a whole pinned copy is checked against its original
    */
-  public NodeTasks(Path dataDir, Node node, PinnedCopies pins, Store own, LanDiscovery.Transport lan, long pieceRate)
-      throws IOException {
+  public NodeTasks(Path dataDir, Node node, PinnedCopies pins, Store own, LanDiscovery.Transport lan, long pieceRate,
+                   Duration pinCheckInterval) throws IOException {
+    this.pinCheckInterval = pinCheckInterval;
     this.fetch = new ChunkFetch(Duration.ofSeconds(2), Duration.ofSeconds(20),
         pieceRate > 0 ? new dev.wimg.transfer.Throttle(pieceRate) : null);
     this.dir = Files.createDirectories(dataDir.resolve(DIR));
@@ -148,9 +159,12 @@ public final class NodeTasks implements AutoCloseable {
           all.set(0, task.pieces().size());
           dev.wimg.protocol.PieceHandout handout = link.report(definition -> new dev.wimg.protocol.TaskReport(
               dev.wimg.protocol.TaskReport.VERSION, task.id(), node.id(), node.url(), TargetState.DONE.token(), null,
-              dev.wimg.protocol.TaskReport.encodeHave(all), List.of(), d.bytes(), d.sourceBytes(), 0, definition));
+              dev.wimg.protocol.TaskReport.encodeHave(all), List.of(), d.bytes(), d.sourceBytes(), 0, List.of(),
+              definition));
           if (handout != null && handout.cancel()) {
             cancelled(task);
+          } else {
+            checkOriginal(d);
           }
         }
       } catch (InterruptedException e) {
@@ -159,6 +173,58 @@ public final class NodeTasks implements AutoCloseable {
         log.warn("reporting the tasks done here failed", e);
       }
     }
+  }
+
+  /**
+   * Checks the original of a done task's file, once every {@link #pinCheckInterval}; when it is
+   * deleted, drops the copy and ends the task {@code failed}.
+   */
+  private void checkOriginal(Done d) throws IOException, InterruptedException {
+    DistributionTask task = d.link().task();
+    long now = System.nanoTime();
+    Long checked = pinCheckedNanos.putIfAbsent(task.id(), now);
+    if (checked == null || now - checked < pinCheckInterval.toNanos()) {
+      return; // the first check comes an interval after the task is seen done here
+    }
+    pinCheckedNanos.put(task.id(), now);
+    if (originalAnswer(task.fid()) != 404) {
+      return;
+    }
+    String reason = "the file was deleted at its source: this copy is dropped";
+    save(new TaskFile(task, TargetState.FAILED.token(), reason, d.bytes(), d.sourceBytes()));
+    done.remove(task.id());
+    pinCheckedNanos.remove(task.id());
+    dropUnlessPinnedByAnother(task);
+    log.info("distribution task {}: {} was deleted at its source, its copy here is dropped", task.id(), task.fid());
+    TrackerLink link = d.link();
+    java.util.BitSet none = new java.util.BitSet();
+    link.report(definition -> new dev.wimg.protocol.TaskReport(dev.wimg.protocol.TaskReport.VERSION, task.id(),
+        node.id(), node.url(), TargetState.FAILED.token(), reason, dev.wimg.protocol.TaskReport.encodeHave(none),
+        List.of(), d.bytes(), d.sourceBytes(), 0, List.of(), definition));
+  }
+
+  /**
+   * The status a member of {@code fid}'s group answers to {@code HEAD /<fid>}, reached through the
+   * first tracker that sends it there ({@code 307}); 0 when none does.
+   */
+  private int originalAnswer(String fid) throws InterruptedException {
+    for (URI tracker : node.trackers()) {
+      try {
+        java.net.http.HttpResponse<Void> redirect = http.send(java.net.http.HttpRequest.newBuilder(
+                tracker.resolve("/" + fid)).method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody())
+            .timeout(Duration.ofSeconds(2)).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+        java.util.Optional<String> member = redirect.headers().firstValue("Location");
+        if (redirect.statusCode() != 307 || member.isEmpty()) {
+          continue;
+        }
+        return http.send(java.net.http.HttpRequest.newBuilder(URI.create(member.get()))
+                .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(5))
+                .build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+      } catch (IOException | IllegalArgumentException e) {
+        log.debug("checking {} through {}: {}", fid, tracker, e.toString());
+      }
+    }
+    return 0;
   }
 
   /**
@@ -213,6 +279,7 @@ public final class NodeTasks implements AutoCloseable {
     save(new TaskFile(task, TargetState.FAILED.token(), "cancelled", 0, 0));
     running.remove(task.id());
     done.remove(task.id());
+    pinCheckedNanos.remove(task.id());
     dropUnlessPinnedByAnother(task);
     Files.deleteIfExists(file(task.id()));
     log.info("distribution task {} cancelled", task.id());

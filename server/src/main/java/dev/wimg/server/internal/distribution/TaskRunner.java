@@ -85,6 +85,12 @@ final class TaskRunner {
       .nextLong(SOURCE_AFTER.toNanos());
   /** Fetches from the source under way. */
   private final java.util.concurrent.atomic.AtomicInteger fromSource = new java.util.concurrent.atomic.AtomicInteger();
+  /**
+   * How fast pieces came from each holder URL lately, bytes/s (each new piece's rate averaged with
+   * the last), in the order measured, the oldest first: the report's {@code sources}.
+   */
+  private final Map<String, Long> holderRates = java.util.Collections.synchronizedMap(
+      new java.util.LinkedHashMap<>(16, 0.75f, true));
   private long rate;
   private long rateBytes;
   private long rateNanos = System.nanoTime();
@@ -268,7 +274,9 @@ final class TaskRunner {
       }
       inFlight.put(index, url);
       try {
+        long started = System.nanoTime();
         byte[] bytes = fetch.fetch(URI.create(url), chunk, piece.size(), piece.digest(), Map.of("X-Wimg-Task", task.id()));
+        measured(url, bytes.length, System.nanoTime() - started);
         if (stopped) {
           return; // cancelled or closed meanwhile: a piece pinned now would outlive its task
         }
@@ -297,6 +305,17 @@ final class TaskRunner {
     }
     if (source && notFound == from.size()) {
       goneAnswers.incrementAndGet();
+    }
+  }
+
+  /** A piece of {@code bytes} came from {@code url} in {@code nanos}: its rate joins the holder's. */
+  private void measured(String url, long bytes, long nanos) {
+    long sample = bytes * 1_000_000_000L / Math.max(nanos, 1);
+    synchronized (holderRates) {
+      holderRates.merge(url, sample, (old, now) -> (old + now) / 2);
+      if (holderRates.size() > TaskReport.MAX_SOURCES) {
+        holderRates.remove(holderRates.keySet().iterator().next());
+      }
     }
   }
 
@@ -414,8 +433,12 @@ final class TaskRunner {
       rateBytes = received;
       rateNanos = now;
     }
+    List<TaskReport.Source> sources = new ArrayList<>();
+    synchronized (holderRates) {
+      holderRates.forEach((url, bytesPerSecond) -> sources.add(new TaskReport.Source(url, bytesPerSecond)));
+    }
     return new TaskReport(TaskReport.VERSION, task.id(), node.id(), node.url(), state, reason,
-        TaskReport.encodeHave(held), fetching, received, sourceBytes.get(), rate, definition);
+        TaskReport.encodeHave(held), fetching, received, sourceBytes.get(), rate, sources, definition);
   }
 
   private static byte[] sha256(ByteBuffer data) {

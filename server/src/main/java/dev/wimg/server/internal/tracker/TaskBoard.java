@@ -29,7 +29,8 @@ import java.util.function.LongSupplier;
  * <ol>
  *   <li>Pieces other targets hold come first, rarest first (fewest holders), ties broken per node
  *       so that nodes ask for different pieces; their holders are named nearest first: same zone,
- *       same IPv4 /24, then fewest fetches from them now; a holder already sending {@link #UPLOADS_PER_HOLDER}
+ *       same IPv4 /24, then fastest as the targets measured them (in factors of two; an
+ *       unmeasured one as the median), then fewest fetches from them now; a holder already sending {@link #UPLOADS_PER_HOLDER}
  *       pieces is not named (the piece waits for the next report).</li>
  *   <li>A piece no target holds leaves the source only under a <em>lease</em>: one target at a
  *       time, at most {@link #LEASES_PER_SOURCE} leases at once per reader of the piece's group,
@@ -119,6 +120,8 @@ public final class TaskBoard {
     String reason;
     BitSet have = new BitSet();
     List<TaskReport.Fetch> fetching = List.of();
+    /** How fast pieces came to it from each holder lately, as its last report said. */
+    List<TaskReport.Source> sources = List.of();
     long bytes;
     long sourceBytes;
     long rate;
@@ -244,6 +247,7 @@ public final class TaskBoard {
     target.reason = report.reason();
     target.have = have;
     target.fetching = report.fetching();
+    target.sources = report.sources();
     target.bytes = report.bytes();
     target.sourceBytes = report.sourceBytes();
     target.rate = report.rate();
@@ -340,6 +344,7 @@ public final class TaskBoard {
     }
     int free = STREAMS - peerFetches;
     int salt = target.node.hashCode();
+    Map<String, Integer> speed = speedClasses(task, now);
     held.sort(Comparator.<Integer>comparingInt(i -> holders[i]).thenComparingInt(i -> Integer.hashCode(i * 31 + salt)));
     for (int piece : held) {
       if (out.size() - (lease == null ? 0 : 1) >= free) {
@@ -354,8 +359,10 @@ public final class TaskBoard {
       if (from.isEmpty()) {
         continue; // every holder is busy: asked again at the next report, when one may not be
       }
+      int unmeasured = median(from.stream().map(t -> speed.get(t.url)).filter(java.util.Objects::nonNull).toList());
       from.sort(Comparator.<Target>comparingInt(t -> sameZone(t, target) ? 0 : 1)
           .thenComparingInt(t -> samePrefix(t, target) ? 0 : 1)
+          .thenComparingInt(t -> -speed.getOrDefault(t.url, unmeasured))
           .thenComparingInt(t -> uploads.getOrDefault(t.url, 0))
           .thenComparingInt(t -> Integer.hashCode(t.node.hashCode() * 31 + salt)));
       List<String> urls = from.stream().limit(HOLDERS_NAMED).map(t -> t.url).toList();
@@ -363,6 +370,38 @@ public final class TaskBoard {
       uploads.merge(urls.getFirst(), 1, Integer::sum);
     }
     return out;
+  }
+
+  /**
+   * Each holder's measured speed class: the base-2 logarithm of the mean rate (bytes/s) at which
+   * the live targets' reports say pieces came from it lately. Holders within a factor of two of
+   * each other are alike, so that the noise of one piece's rate does not send every fetcher to
+   * one holder; unmeasured holders are absent.
+   */
+  private Map<String, Integer> speedClasses(Task task, long now) {
+    Map<String, long[]> sums = new HashMap<>();
+    for (Target t : task.targets.values()) {
+      if (!live(t, now)) {
+        continue;
+      }
+      for (TaskReport.Source s : t.sources) {
+        long[] sum = sums.computeIfAbsent(s.url(), u -> new long[2]);
+        sum[0] += s.rate();
+        sum[1]++;
+      }
+    }
+    Map<String, Integer> classes = new HashMap<>();
+    sums.forEach((url, sum) -> classes.put(url, 63 - Long.numberOfLeadingZeros(Math.max(1, sum[0] / sum[1]))));
+    return classes;
+  }
+
+  /** The median of {@code values}, 0 when there are none: the class of an unmeasured holder. */
+  private static int median(List<Integer> values) {
+    if (values.isEmpty()) {
+      return 0;
+    }
+    List<Integer> sorted = values.stream().sorted().toList();
+    return sorted.get(sorted.size() / 2);
   }
 
   /**
@@ -473,7 +512,8 @@ public final class TaskBoard {
     return pa != null && pa.equals(prefix24(b.url));
   }
 
-  private static String prefix24(String url) {
+  /** The first three parts of a URL's IPv4 host ({@code 10.0.1}), or null for any other host. */
+  static String prefix24(String url) {
     if (url == null) {
       return null;
     }
@@ -498,24 +538,27 @@ public final class TaskBoard {
     return Math.max(downAfterNanos, TimeUnit.MILLISECONDS.toNanos(3 * interval));
   }
 
+  /** A copy a distribution task pinned on a node: where the file can be read besides its group. */
+  public record PinnedCopy(String node, String url, String zone) {}
+
   /**
-   * The URLs of live targets in {@code zone} that hold {@code fid} whole (their task is done), so
-   * a read from that zone can be sent to a copy there.
+   * The live targets that hold {@code fid} whole (their task is done), one per node, so that reads
+   * can be sent to them.
    */
-  public synchronized List<String> pinnedCopies(String fid, String zone) {
+  public synchronized List<PinnedCopy> pinnedCopies(String fid) {
     long now = nanoClock.getAsLong();
-    List<String> urls = new ArrayList<>();
+    Map<String, PinnedCopy> copies = new LinkedHashMap<>();
     for (Task task : tasks.values()) {
       if (task.cancelled || !task.definition.fid().equals(fid)) {
         continue;
       }
       for (Target t : task.targets.values()) {
-        if (t.state == TargetState.DONE && t.url != null && zone.equals(t.zone) && live(t, now)) {
-          urls.add(t.url);
+        if (t.state == TargetState.DONE && t.url != null && live(t, now)) {
+          copies.putIfAbsent(t.node, new PinnedCopy(t.node, t.url, t.zone));
         }
       }
     }
-    return urls;
+    return List.copyOf(copies.values());
   }
 
   /** Forgets the tasks no target has reported for {@link #FORGET_AFTER_MILLIS}; looks once a second at most. */

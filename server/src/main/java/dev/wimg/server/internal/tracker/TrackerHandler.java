@@ -35,6 +35,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -89,6 +90,15 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
 
   /** What {@code GET /cluster/assign} answers: the node an upload should go to. */
   record Assignment(int group, String node, String url, String zone) {}
+
+  /** The answer of {@code GET /locations/<fid>}. */
+  record Locations(String fid, int group, List<Location> locations) {}
+
+  /** One place a file can be read from: a {@code member} of its group, or a {@code pinned} copy. */
+  record Location(String url, String node, String zone, String kind) {}
+
+  /** The path of {@code GET /locations/<fid>}. */
+  private static final String LOCATIONS = "/locations/";
 
   /**
    * What an accepted heartbeat is answered with: the node's group as {@code GET /cluster} shows
@@ -147,6 +157,14 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
     String path = target.path();
     HttpMethod method = request.method();
     boolean read = method == HttpMethod.GET || method == HttpMethod.HEAD;
+    if (path.startsWith(LOCATIONS)) {
+      if (read) {
+        locations(ctx, request, path.substring(LOCATIONS.length()));
+      } else {
+        notAllowed(ctx, request, "GET, HEAD");
+      }
+      return;
+    }
     if (TaskHandler.handles(path)) {
       taskHandler.handle(ctx, request, path, writerPermits(ctx, request), clusterKeyPermits(ctx, request),
           (req, response) -> respond(ctx, req, response, true));
@@ -443,11 +461,12 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
     String zone = request.headers().get(ZONE_HEADER);
     if (zone != null && request.method() != HttpMethod.DELETE) {
       // a copy a distribution task pinned in the client's zone is nearer than the file's group
-      List<String> pins = tasks.pinnedCopies(fid.toString(), zone);
+      List<TaskBoard.PinnedCopy> pins = tasks.pinnedCopies(fid.toString()).stream()
+          .filter(p -> zone.equals(p.zone())).toList();
       if (!pins.isEmpty()) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
             HttpResponseStatus.TEMPORARY_REDIRECT, Unpooled.EMPTY_BUFFER);
-        String pin = pins.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(pins.size()));
+        String pin = pins.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(pins.size())).url();
         response.headers().set(HttpHeaderNames.LOCATION, pin + request.uri());
         response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
         respond(ctx, request, response, true);
@@ -466,6 +485,49 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
         HttpResponseStatus.TEMPORARY_REDIRECT, Unpooled.EMPTY_BUFFER);
     response.headers().set(HttpHeaderNames.LOCATION, readers.getFirst().url() + request.uri());
     // The member chosen changes with load and liveness: a client must ask again next time.
+    response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+    respond(ctx, request, response, true);
+  }
+
+  /**
+   * {@code GET /locations/<fid>}: every place the file can be read from now, nearest to the
+   * client first: the readers of its group and the copies distribution tasks pinned, those in the
+   * client's {@code X-Wimg-Zone} first, then those in its IPv4 /24, then the group's members
+   * (least loaded first) before pinned copies. {@code 503} when there are none.
+   */
+  private void locations(ChannelHandlerContext ctx, FullHttpRequest request, String fidText) {
+    Fid fid;
+    try {
+      fid = Fid.parse(fidText);
+    } catch (IllegalArgumentException e) {
+      respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.NOT_FOUND,
+          "no such file: " + e.getMessage()), true);
+      return;
+    }
+    List<Location> all = new ArrayList<>();
+    for (Heartbeat h : cluster.readers(fid.group())) {
+      all.add(new Location(h.url(), h.node(), h.zone(), "member"));
+    }
+    for (TaskBoard.PinnedCopy p : tasks.pinnedCopies(fid.toString())) {
+      all.add(new Location(p.url(), p.node(), p.zone(), "pinned"));
+    }
+    if (all.isEmpty()) {
+      FullHttpResponse response = errors.error(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+          "no member of group " + fid.group() + " serves reads now, and no pinned copy is known");
+      response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+      respond(ctx, request, response, true);
+      return;
+    }
+    String zone = request.headers().get(ZONE_HEADER);
+    String clientPrefix = ctx.channel().remoteAddress() instanceof InetSocketAddress remote
+        && remote.getAddress() instanceof java.net.Inet4Address v4
+        ? TaskBoard.prefix24("http://" + v4.getHostAddress() + "/") : null;
+    // a stable sort: the group's readers keep their order, least loaded first
+    all.sort(java.util.Comparator.<Location>comparingInt(l -> zone != null && zone.equals(l.zone()) ? 0 : 1)
+        .thenComparingInt(l -> clientPrefix != null && clientPrefix.equals(TaskBoard.prefix24(l.url())) ? 0 : 1)
+        .thenComparingInt(l -> l.kind().equals("member") ? 0 : 1));
+    FullHttpResponse response = json.response(ctx.alloc(), HttpResponseStatus.OK,
+        new Locations(fid.toString(), fid.group(), all));
     response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
     respond(ctx, request, response, true);
   }

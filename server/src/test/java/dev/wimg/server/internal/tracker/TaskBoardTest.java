@@ -146,6 +146,34 @@ class TaskBoardTest {
   }
 
   @Test
+  void amongHoldersAlikeInPlaceTheFasterAsMeasuredComesFirst() {
+    DistributionTask task = task(2, "a", "b", "c", "d");
+    board.create(task, List.of(node("a", "http://10.0.1.1:1", "edge"), node("b", "http://10.0.1.2:1", "edge"),
+        node("c", "http://10.0.2.3:1", "edge"), node("d", "http://10.0.2.4:1", "edge")));
+    report(task, "a", bitsOf(0, 1), List.of());
+    report(task, "b", bitsOf(0, 1), List.of());
+    // d measured a at 1 MB/s and b at 20 MB/s; c, in neither's /24, asks
+    reportWithSources(task, "d", new TaskReport.Source(urlOf("a"), 1_000_000),
+        new TaskReport.Source(urlOf("b"), 20_000_000));
+    assertThat(report(task, "c", new BitSet(), List.of()).pieces()).filteredOn(p -> !p.source()).isNotEmpty()
+        .allSatisfy(p ->
+        assertThat(p.from().getFirst()).isEqualTo(urlOf("b")));
+    // later a measured at 40 MB/s: a first
+    reportWithSources(task, "d", new TaskReport.Source(urlOf("a"), 40_000_000),
+        new TaskReport.Source(urlOf("b"), 20_000_000));
+    assertThat(report(task, "c", new BitSet(), List.of()).pieces()).filteredOn(p -> !p.source()).isNotEmpty()
+        .allSatisfy(p ->
+        assertThat(p.from().getFirst()).isEqualTo(urlOf("a")));
+    // a report naming more holders than a report may is refused
+    List<TaskReport.Source> many = new ArrayList<>();
+    for (int i = 0; i <= TaskReport.MAX_SOURCES; i++) {
+      many.add(new TaskReport.Source("http://10.0.9." + i + ":1", 1));
+    }
+    assertThatThrownBy(() -> reportWithSources(task, "d", many.toArray(TaskReport.Source[]::new)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sources lists more than");
+  }
+
+  @Test
   void aLeaseLapsesWhenItsHolderStopsFetchingAndGoesElsewhere() {
     DistributionTask task = task(1, "a", "b");
     board.create(task, List.of(node("a", "http://10.0.1.1:1", "edge"), node("b", "http://10.0.1.2:1", "edge")));
@@ -194,12 +222,12 @@ class TaskBoardTest {
     assertThat(board.status(cancelled.id())).isEmpty();
     // c comes back and reports its cancelled task with the definition: it is told to drop it
     TaskReport fromC = new TaskReport(TaskReport.VERSION, cancelled.id(), "c", "http://10.0.2.3:1", "fetching",
-        null, TaskReport.encodeHave(new BitSet()), List.of(), 0, 0, 0, cancelled);
+        null, TaskReport.encodeHave(new BitSet()), List.of(), 0, 0, 0, List.of(), cancelled);
     assertThat(board.report(fromC, SOURCES, n -> "edge").orElseThrow().cancel()).isTrue();
     assertThat(board.status(cancelled.id())).as("not learnt back").isEmpty();
     // b comes back: its running task is learnt back from its report
     TaskReport fromB = new TaskReport(TaskReport.VERSION, quiet.id(), "b", "http://10.0.1.2:1", "fetching",
-        null, TaskReport.encodeHave(new BitSet()), List.of(), 0, 0, 0, quiet);
+        null, TaskReport.encodeHave(new BitSet()), List.of(), 0, 0, 0, List.of(), quiet);
     assertThat(board.report(fromB, SOURCES, n -> "edge").orElseThrow().cancel()).isFalse();
     assertThat(board.status(quiet.id())).isPresent();
   }
@@ -208,17 +236,23 @@ class TaskBoardTest {
   void aTrackerThatDoesNotKnowATaskLearnsItFromTheDefinition() {
     DistributionTask task = task(2, "a", "b");
     TaskReport bare = new TaskReport(TaskReport.VERSION, task.id(), "a", "http://10.0.1.1:1", "fetching", null,
-        TaskReport.encodeHave(new BitSet()), List.of(), 0, 0, 0, null);
+        TaskReport.encodeHave(new BitSet()), List.of(), 0, 0, 0, List.of(), null);
     assertThat(board.report(bare, SOURCES, n -> "edge")).isEmpty();
     TaskReport withDefinition = new TaskReport(TaskReport.VERSION, task.id(), "a", "http://10.0.1.1:1", "fetching",
-        null, TaskReport.encodeHave(new BitSet()), List.of(), 0, 0, 0, task);
+        null, TaskReport.encodeHave(new BitSet()), List.of(), 0, 0, 0, List.of(), task);
     assertThat(board.report(withDefinition, SOURCES, n -> "edge")).isPresent();
     assertThat(board.offeredTo("b")).as("offered again to the target not heard").containsExactly(task);
   }
 
   private PieceHandout report(DistributionTask task, String node, BitSet have, List<TaskReport.Fetch> fetching) {
     return board.report(new TaskReport(TaskReport.VERSION, task.id(), node, urlOf(node), "fetching", null,
-        TaskReport.encodeHave(have), fetching, 0, 0, 0, null), SOURCES, n -> "edge").orElseThrow();
+        TaskReport.encodeHave(have), fetching, 0, 0, 0, List.of(), null), SOURCES, n -> "edge").orElseThrow();
+  }
+
+  private PieceHandout reportWithSources(DistributionTask task, String node, TaskReport.Source... sources) {
+    return board.report(new TaskReport(TaskReport.VERSION, task.id(), node, urlOf(node), "fetching", null,
+        TaskReport.encodeHave(new BitSet()), List.of(), 0, 0, 0, List.of(sources), null), SOURCES, n -> "edge")
+        .orElseThrow();
   }
 
   private static BitSet bitsOf(int... pieces) {
