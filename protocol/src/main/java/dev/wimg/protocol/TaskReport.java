@@ -23,24 +23,24 @@ import java.util.Objects;
  * bytes        number          piece bytes received and verified
  * sourceBytes  number          of those, bytes fetched from the file's own group (the source)
  * rate         number          bytes/s received over the last seconds
- * sources      array or absent the holders it fetched pieces from lately and how fast: {url, rate}
+ * holderRates  array or absent the holders it fetched pieces from lately and how fast: {url, rate}
  *                              (bytes/s of a piece from that URL, averaged over its last pieces;
- *                              at most {@value #MAX_SOURCES})
+ *                              at most {@value #MAX_HOLDER_RATES})
  * definition   object or null  the task's {@link DistributionTask}, sent when the tracker answered
  *                              409 (it does not know the task: restarted, or another tracker)
  * </pre>
  *
- * <p>Version history: 1, 5 December 2026: the fields above ({@code sources} added within version
- * 1 the same day: a report without it names no measured holder).
+ * <p>Version history: 1, 5 December 2026: the fields above ({@code holderRates} added within
+ * version 1 the same day: a report without it names no measured holder).
  */
 public record TaskReport(int version, String task, String node, String url, String state, String reason,
                          String have, List<Fetch> fetching, long bytes, long sourceBytes, long rate,
-                         List<Source> sources, DistributionTask definition) {
+                         List<HolderRate> holderRates, DistributionTask definition) {
 
   /** The version this build writes and reads. */
   public static final int VERSION = 1;
-  /** Most holders a report names in {@link #sources}. */
-  public static final int MAX_SOURCES = 64;
+  /** Most holders a report names in {@link #holderRates}. */
+  public static final int MAX_HOLDER_RATES = 64;
 
   public TaskReport {
     if (version != VERSION) {
@@ -66,18 +66,18 @@ public record TaskReport(int version, String task, String node, String url, Stri
     if (bytes < 0 || sourceBytes < 0 || rate < 0) {
       throw new IllegalArgumentException("bytes, sourceBytes and rate must be >= 0");
     }
-    sources = sources == null ? List.of() : List.copyOf(sources);
-    if (sources.size() > MAX_SOURCES) {
-      throw new IllegalArgumentException("sources lists more than " + MAX_SOURCES + " holders");
+    holderRates = holderRates == null ? List.of() : List.copyOf(holderRates);
+    if (holderRates.size() > MAX_HOLDER_RATES) {
+      throw new IllegalArgumentException("holderRates lists more than " + MAX_HOLDER_RATES + " holders");
     }
   }
 
   /** How fast pieces came from one holder lately. */
-  public record Source(String url, long rate) {
-    public Source {
+  public record HolderRate(String url, long rate) {
+    public HolderRate {
       Objects.requireNonNull(url, "url");
       if (rate < 0) {
-        throw new IllegalArgumentException("a source's rate must be >= 0");
+        throw new IllegalArgumentException("a holder's rate must be >= 0");
       }
     }
   }

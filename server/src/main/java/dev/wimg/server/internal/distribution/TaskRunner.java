@@ -87,7 +87,7 @@ final class TaskRunner {
   private final java.util.concurrent.atomic.AtomicInteger fromSource = new java.util.concurrent.atomic.AtomicInteger();
   /**
    * How fast pieces came from each holder URL lately, bytes/s (each new piece's rate averaged with
-   * the last), in the order measured, the oldest first: the report's {@code sources}.
+   * the last), in the order measured, the oldest first: the report's {@code holderRates}.
    */
   private final Map<String, Long> holderRates = java.util.Collections.synchronizedMap(
       new java.util.LinkedHashMap<>(16, 0.75f, true));
@@ -313,7 +313,7 @@ final class TaskRunner {
     long sample = bytes * 1_000_000_000L / Math.max(nanos, 1);
     synchronized (holderRates) {
       holderRates.merge(url, sample, (old, now) -> (old + now) / 2);
-      if (holderRates.size() > TaskReport.MAX_SOURCES) {
+      if (holderRates.size() > TaskReport.MAX_HOLDER_RATES) {
         holderRates.remove(holderRates.keySet().iterator().next());
       }
     }
@@ -433,12 +433,12 @@ final class TaskRunner {
       rateBytes = received;
       rateNanos = now;
     }
-    List<TaskReport.Source> sources = new ArrayList<>();
+    List<TaskReport.HolderRate> measured = new ArrayList<>();
     synchronized (holderRates) {
-      holderRates.forEach((url, bytesPerSecond) -> sources.add(new TaskReport.Source(url, bytesPerSecond)));
+      holderRates.forEach((url, bytesPerSecond) -> measured.add(new TaskReport.HolderRate(url, bytesPerSecond)));
     }
     return new TaskReport(TaskReport.VERSION, task.id(), node.id(), node.url(), state, reason,
-        TaskReport.encodeHave(held), fetching, received, sourceBytes.get(), rate, sources, definition);
+        TaskReport.encodeHave(held), fetching, received, sourceBytes.get(), rate, measured, definition);
   }
 
   private static byte[] sha256(ByteBuffer data) {

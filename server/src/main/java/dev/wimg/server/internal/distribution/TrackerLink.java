@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * How one task's reports reach the trackers: to every tracker at once. A tracker that does not
  * know the task (it restarted, or the task was made on another) answers 409, and the report goes
  * to it again with the task's definition, from which it learns the task. The handout followed is
- * one tracker's, the same as long as it answers.
+ * the task's <em>coordinator</em>'s: the first tracker that answers in the task's rendezvous order
+ * (trackers by a hash of the task id and their URL), so every target of a task follows the same
+ * tracker while it answers, and only its source leases are used; tasks spread over the trackers.
  *
  * <p>Not thread-safe: one task's reports are sent one at a time.
  */
@@ -34,7 +36,8 @@ final class TrackerLink {
   private final NodeTasks.Node node;
   private final HttpClient http;
   private final ObjectMapper json;
-  private URI tracker;
+  /** The trackers, the task's coordinator first while it answers. */
+  private final List<URI> order;
   private long lastAnswerNanos = System.nanoTime();
 
   TrackerLink(DistributionTask task, NodeTasks.Node node, HttpClient http, ObjectMapper json) {
@@ -42,24 +45,40 @@ final class TrackerLink {
     this.node = node;
     this.http = http;
     this.json = json;
+    this.order = rendezvous(task.id(), node.trackers());
+  }
+
+  /**
+   * {@code trackers} in the rendezvous order of task {@code id}: by the first 8 bytes of the
+   * SHA-256 of the id and the tracker's URL, highest first. Every node computes the same order,
+   * and a tracker added or gone moves only the tasks it coordinates or takes.
+   */
+  static List<URI> rendezvous(String id, List<URI> trackers) {
+    java.util.Map<URI, Long> weight = new java.util.HashMap<>();
+    for (URI t : trackers) {
+      try {
+        byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
+            .digest((id + " " + t).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        weight.put(t, java.nio.ByteBuffer.wrap(hash).getLong());
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException("every Java platform has SHA-256", e);
+      }
+    }
+    List<URI> ordered = new ArrayList<>(trackers);
+    ordered.sort(java.util.Comparator.<URI>comparingLong(weight::get).reversed());
+    return List.copyOf(ordered);
   }
 
   /**
    * Sends the report {@code report} makes (given the definition to carry, or null) to every
    * tracker at once, so that each knows the task (whichever a client asks) and a cancel made on
-   * any reaches the node. The pieces to fetch are those of one tracker alone, the one that
-   * answered last if it still does, else the first that answers: two trackers' source leases
-   * would send pieces twice.
+   * any reaches the node. The pieces to fetch are those of one tracker alone, the first in the
+   * task's rendezvous order that answers: two trackers' source leases would send pieces twice.
    *
    * @return that tracker's handout, marked {@code cancel} if any tracker cancelled the task; null
    *     when none answered
    */
   PieceHandout report(Function<DistributionTask, TaskReport> report) throws InterruptedException {
-    List<URI> order = new ArrayList<>(node.trackers());
-    if (tracker != null) {
-      order.remove(tracker);
-      order.addFirst(tracker);
-    }
     byte[] plain = body(report.apply(null));
     java.util.Map<URI, java.util.concurrent.CompletableFuture<HttpResponse<byte[]>>> sent =
         new java.util.LinkedHashMap<>();
@@ -68,7 +87,6 @@ final class TrackerLink {
     }
     long deadline = System.nanoTime() + REPORT_TIMEOUT.toNanos();
     PieceHandout chosen = null;
-    URI chosenFrom = null;
     boolean cancel = false;
     for (URI t : order) {
       HttpResponse<byte[]> r = await(sent.get(t), deadline);
@@ -92,13 +110,11 @@ final class TrackerLink {
       cancel |= h.cancel();
       if (chosen == null) {
         chosen = h;
-        chosenFrom = t;
       }
     }
     if (chosen == null) {
       return null;
     }
-    tracker = chosenFrom;
     lastAnswerNanos = System.nanoTime();
     return cancel && !chosen.cancel() ? new PieceHandout(PieceHandout.VERSION, chosen.next(), List.of(), true) : chosen;
   }

@@ -53,7 +53,7 @@ import java.util.function.LongSupplier;
  * rather than teaching the tracker the task back.
  *
  * <p>Thread-safe: every method is synchronized (reports are small and few: one per target and
- * second).
+ * second, ten while it has a free stream or is next in turn for a lease).
  */
 public final class TaskBoard {
 
@@ -84,7 +84,7 @@ public final class TaskBoard {
    * count too.
    */
   static final int SOURCE_BUDGET_PERCENT = 115;
-  /** How long an ended task is kept after its targets' last report, ms. */
+  /** How long a task is kept after the last report of any of its targets, ms. */
   static final long FORGET_AFTER_MILLIS = 10 * 60 * 1000;
   /** Ids of forgotten cancelled tasks kept, the oldest dropped first. */
   static final int CANCELLED_KEPT = 10_000;
@@ -105,9 +105,36 @@ public final class TaskBoard {
     /** Piece bytes leased from the source so far, lapsed leases included. */
     long leasedBytes;
     boolean cancelled;
+    /** Each piece's group (its source). */
+    final int[] groups;
+    /**
+     * Each piece's live holders: the pieces of the targets in {@link #counted}, kept as reports
+     * come rather than counted over every target at every report.
+     */
+    final int[] holders;
+    /** The targets whose pieces {@link #holders} counts: those live with a URL. */
+    final java.util.Set<Target> counted = new java.util.HashSet<>();
+    /** Holders' measured speed classes, and when they were last worked out. */
+    Map<String, Integer> speed;
+    long speedNanos;
 
     Task(DistributionTask definition) {
       this.definition = definition;
+      int pieces = definition.pieces().size();
+      this.groups = new int[pieces];
+      for (int i = 0; i < pieces; i++) {
+        groups[i] = Fid.parse(definition.pieces().get(i).fid()).group();
+      }
+      this.holders = new int[pieces];
+    }
+
+    /** Counts {@code t}'s pieces in or out of {@link #holders}. */
+    void count(Target t, boolean in) {
+      if (in ? counted.add(t) : counted.remove(t)) {
+        for (int i = t.have.nextSetBit(0); i >= 0 && i < holders.length; i = t.have.nextSetBit(i + 1)) {
+          holders[i] += in ? 1 : -1;
+        }
+      }
     }
   }
 
@@ -115,13 +142,15 @@ public final class TaskBoard {
   private static final class Target {
     final String node;
     String url;
+    /** The IPv4 /24 of {@link #url} ({@link #prefix24}), or null. */
+    String prefix;
     String zone;
     TargetState state = TargetState.OFFERED;
     String reason;
     BitSet have = new BitSet();
     List<TaskReport.Fetch> fetching = List.of();
     /** How fast pieces came to it from each holder lately, as its last report said. */
-    List<TaskReport.Source> sources = List.of();
+    List<TaskReport.HolderRate> holderRates = List.of();
     long bytes;
     long sourceBytes;
     long rate;
@@ -132,6 +161,7 @@ public final class TaskBoard {
     Target(String node, String url, String zone, long now) {
       this.node = node;
       this.url = url;
+      this.prefix = prefix24(url);
       this.zone = zone;
       this.heardNanos = now;
     }
@@ -165,13 +195,14 @@ public final class TaskBoard {
   public TaskBoard(long downAfterNanos, LongSupplier nanoClock) {
     this.downAfterNanos = downAfterNanos;
     this.nanoClock = nanoClock;
+    this.sweptNanos = nanoClock.getAsLong() - TimeUnit.SECONDS.toNanos(1);
   }
 
   /** Adds a new task, its targets {@code offered}. */
   public synchronized TaskStatus create(DistributionTask definition, List<Heartbeat> targets) {
     Task task = new Task(definition);
     long now = nanoClock.getAsLong();
-    forgetEnded(now);
+    forgetQuiet(now);
     for (Heartbeat h : targets) {
       task.targets.put(h.node(), new Target(h.node(), h.url(), h.zone(), now));
     }
@@ -204,7 +235,7 @@ public final class TaskBoard {
   public synchronized Optional<PieceHandout> report(TaskReport report, IntFunction<List<Heartbeat>> sources,
                                                     java.util.function.Function<String, String> zoneOf) {
     long now = nanoClock.getAsLong();
-    forgetEnded(now);
+    forgetQuiet(now);
     Task task = tasks.get(report.task());
     if (task == null && forgottenCancelled.contains(report.task())) {
       return Optional.of(new PieceHandout(PieceHandout.VERSION, REPORT_EVERY_MILLIS_DONE, List.of(), true));
@@ -239,7 +270,11 @@ public final class TaskBoard {
       // not one of its targets: it learns nothing, and fetches nothing
       return Optional.of(new PieceHandout(PieceHandout.VERSION, REPORT_EVERY_MILLIS_DONE, List.of(), true));
     }
-    target.url = report.url();
+    task.count(target, false); // counted again below with what it holds now, if live
+    if (!report.url().equals(target.url)) {
+      target.url = report.url();
+      target.prefix = prefix24(target.url);
+    }
     if (target.zone == null) {
       target.zone = zoneOf.apply(report.node());
     }
@@ -247,11 +282,12 @@ public final class TaskBoard {
     target.reason = report.reason();
     target.have = have;
     target.fetching = report.fetching();
-    target.sources = report.sources();
+    target.holderRates = report.holderRates();
     target.bytes = report.bytes();
     target.sourceBytes = report.sourceBytes();
     target.rate = report.rate();
     target.heardNanos = now;
+    recount(task, now);
     if (task.cancelled) {
       return Optional.of(new PieceHandout(PieceHandout.VERSION, REPORT_EVERY_MILLIS_DONE, List.of(), true));
     }
@@ -278,23 +314,26 @@ public final class TaskBoard {
     if (target.leasesInFlight(task) > 0 || target.sourcePieces > fewestSourcePieces(task, now) + 1) {
       return false;
     }
-    for (int i = 0; i < task.definition.pieces().size(); i++) {
-      if (!task.leases.containsKey(i) && holders(task, i, now) == 0) {
+    for (int i = 0; i < task.holders.length; i++) {
+      if (task.holders[i] == 0 && !task.leases.containsKey(i)) {
         return true;
       }
     }
     return false;
   }
 
-  /** Live targets that hold {@code piece}. */
-  private int holders(Task task, int piece, long now) {
-    int n = 0;
+  /**
+   * Brings {@link Task#holders} up to date with who is live now: a target silent too long stops
+   * counting, one heard again counts again. One pass over the targets, each piece counted only
+   * when its target's liveness changes.
+   */
+  private void recount(Task task, long now) {
     for (Target t : task.targets.values()) {
-      if (t.url != null && t.have.get(piece) && live(t, now)) {
-        n++;
+      boolean in = t.url != null && live(t, now);
+      if (in != task.counted.contains(t)) {
+        task.count(t, in);
       }
     }
-    return n;
   }
 
   private List<PieceHandout.Assignment> handout(Task task, Target target, IntFunction<List<Heartbeat>> sources,
@@ -312,15 +351,11 @@ public final class TaskBoard {
     }
     List<Integer> held = new ArrayList<>();
     List<Integer> unheld = new ArrayList<>();
-    int[] holders = new int[pieces];
+    // the target lacks these pieces, so every counted holder of one is another target
+    int[] holders = task.holders;
     for (int i = 0; i < pieces; i++) {
       if (target.have.get(i) || target.fetches(i)) {
         continue;
-      }
-      for (Target t : live) {
-        if (t.have.get(i)) {
-          holders[i]++;
-        }
       }
       (holders[i] > 0 ? held : unheld).add(i);
     }
@@ -345,6 +380,10 @@ public final class TaskBoard {
     int free = STREAMS - peerFetches;
     int salt = target.node.hashCode();
     Map<String, Integer> speed = speedClasses(task, now);
+    // an unmeasured holder counts as the median of the measured live ones
+    int unmeasured = median(live.stream().map(t -> speed.get(t.url)).filter(java.util.Objects::nonNull).toList());
+    Comparator<Target> nearest = Comparator.<Target>comparingInt(t -> sameZone(t, target) ? 0 : 1)
+        .thenComparingInt(t -> t.prefix != null && t.prefix.equals(target.prefix) ? 0 : 1);
     held.sort(Comparator.<Integer>comparingInt(i -> holders[i]).thenComparingInt(i -> Integer.hashCode(i * 31 + salt)));
     for (int piece : held) {
       if (out.size() - (lease == null ? 0 : 1) >= free) {
@@ -359,15 +398,30 @@ public final class TaskBoard {
       if (from.isEmpty()) {
         continue; // every holder is busy: asked again at the next report, when one may not be
       }
-      int unmeasured = median(from.stream().map(t -> speed.get(t.url)).filter(java.util.Objects::nonNull).toList());
-      from.sort(Comparator.<Target>comparingInt(t -> sameZone(t, target) ? 0 : 1)
-          .thenComparingInt(t -> samePrefix(t, target) ? 0 : 1)
-          .thenComparingInt(t -> -speed.getOrDefault(t.url, unmeasured))
+      List<String> urls = best(from, nearest.thenComparingInt(t -> -speed.getOrDefault(t.url, unmeasured))
           .thenComparingInt(t -> uploads.getOrDefault(t.url, 0))
-          .thenComparingInt(t -> Integer.hashCode(t.node.hashCode() * 31 + salt)));
-      List<String> urls = from.stream().limit(HOLDERS_NAMED).map(t -> t.url).toList();
+          .thenComparingInt(t -> Integer.hashCode(t.node.hashCode() * 31 + salt)), HOLDERS_NAMED)
+          .stream().map(t -> t.url).toList();
       out.add(new PieceHandout.Assignment(piece, urls, false));
       uploads.merge(urls.getFirst(), 1, Integer::sum);
+    }
+    return out;
+  }
+
+  /** The first {@code k} of {@code items} in {@code order}, in that order: k passes, not a sort of all. */
+  private static <T> List<T> best(List<T> items, Comparator<T> order, int k) {
+    List<T> out = new ArrayList<>(Math.min(k, items.size()));
+    for (T item : items) {
+      int at = out.size();
+      while (at > 0 && order.compare(item, out.get(at - 1)) < 0) {
+        at--;
+      }
+      if (at < k) {
+        out.add(at, item);
+        if (out.size() > k) {
+          out.removeLast();
+        }
+      }
     }
     return out;
   }
@@ -376,15 +430,19 @@ public final class TaskBoard {
    * Each holder's measured speed class: the base-2 logarithm of the mean rate (bytes/s) at which
    * the live targets' reports say pieces came from it lately. Holders within a factor of two of
    * each other are alike, so that the noise of one piece's rate does not send every fetcher to
-   * one holder; unmeasured holders are absent.
+   * one holder; unmeasured holders are absent. Worked out at most once a second per task.
    */
   private Map<String, Integer> speedClasses(Task task, long now) {
+    if (task.speed != null && now - task.speedNanos < TimeUnit.SECONDS.toNanos(1)) {
+      return task.speed;
+    }
+    task.speedNanos = now;
     Map<String, long[]> sums = new HashMap<>();
     for (Target t : task.targets.values()) {
       if (!live(t, now)) {
         continue;
       }
-      for (TaskReport.Source s : t.sources) {
+      for (TaskReport.HolderRate s : t.holderRates) {
         long[] sum = sums.computeIfAbsent(s.url(), u -> new long[2]);
         sum[0] += s.rate();
         sum[1]++;
@@ -392,10 +450,11 @@ public final class TaskBoard {
     }
     Map<String, Integer> classes = new HashMap<>();
     sums.forEach((url, sum) -> classes.put(url, 63 - Long.numberOfLeadingZeros(Math.max(1, sum[0] / sum[1]))));
+    task.speed = classes;
     return classes;
   }
 
-  /** The median of {@code values}, 0 when there are none: the class of an unmeasured holder. */
+  /** The median of {@code values}, 0 when there are none. */
   private static int median(List<Integer> values) {
     if (values.isEmpty()) {
       return 0;
@@ -432,9 +491,8 @@ public final class TaskBoard {
     if (held.isEmpty() || target.leasesInFlight(task) > 0) {
       return null;
     }
-    int pieces = task.definition.pieces().size();
-    for (int i = 0; i < pieces; i++) {
-      if (holders(task, i, now) == 0) {
+    for (int count : task.holders) {
+      if (count == 0) {
         return null; // the first copy is still under way
       }
     }
@@ -496,7 +554,7 @@ public final class TaskBoard {
   }
 
   private static int group(Task task, int piece) {
-    return Fid.parse(task.definition.pieces().get(piece).fid()).group();
+    return task.groups[piece];
   }
 
   private static boolean sameZone(Target a, Target b) {
@@ -504,20 +562,19 @@ public final class TaskBoard {
   }
 
   /**
-   * Whether two targets' URLs are IPv4 addresses of one /24 (most likely one switch); a host name
-   * or an IPv6 address matches none.
+   * The first three parts of a URL's IPv4 host ({@code 10.0.1}), or null for any other host: two
+   * nodes with one are most likely behind one switch; a host name or an IPv6 address matches none.
    */
-  static boolean samePrefix(Target a, Target b) {
-    String pa = prefix24(a.url);
-    return pa != null && pa.equals(prefix24(b.url));
-  }
-
-  /** The first three parts of a URL's IPv4 host ({@code 10.0.1}), or null for any other host. */
   static String prefix24(String url) {
     if (url == null) {
       return null;
     }
-    String host = java.net.URI.create(url).getHost();
+    String host;
+    try {
+      host = java.net.URI.create(url).getHost();
+    } catch (IllegalArgumentException e) {
+      return null; // not a URL: no prefix to share
+    }
     if (host == null || !host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
       return null;
     }
@@ -562,7 +619,7 @@ public final class TaskBoard {
   }
 
   /** Forgets the tasks no target has reported for {@link #FORGET_AFTER_MILLIS}; looks once a second at most. */
-  private void forgetEnded(long now) {
+  private void forgetQuiet(long now) {
     if (now - sweptNanos < TimeUnit.SECONDS.toNanos(1)) {
       return;
     }

@@ -153,24 +153,26 @@ class TaskBoardTest {
     report(task, "a", bitsOf(0, 1), List.of());
     report(task, "b", bitsOf(0, 1), List.of());
     // d measured a at 1 MB/s and b at 20 MB/s; c, in neither's /24, asks
-    reportWithSources(task, "d", new TaskReport.Source(urlOf("a"), 1_000_000),
-        new TaskReport.Source(urlOf("b"), 20_000_000));
+    reportWithRates(task, "d", new TaskReport.HolderRate(urlOf("a"), 1_000_000),
+        new TaskReport.HolderRate(urlOf("b"), 20_000_000));
+    now.addAndGet(1_100_000_000L); // the speeds are worked out once a second
     assertThat(report(task, "c", new BitSet(), List.of()).pieces()).filteredOn(p -> !p.source()).isNotEmpty()
         .allSatisfy(p ->
         assertThat(p.from().getFirst()).isEqualTo(urlOf("b")));
     // later a measured at 40 MB/s: a first
-    reportWithSources(task, "d", new TaskReport.Source(urlOf("a"), 40_000_000),
-        new TaskReport.Source(urlOf("b"), 20_000_000));
+    reportWithRates(task, "d", new TaskReport.HolderRate(urlOf("a"), 40_000_000),
+        new TaskReport.HolderRate(urlOf("b"), 20_000_000));
+    now.addAndGet(1_100_000_000L);
     assertThat(report(task, "c", new BitSet(), List.of()).pieces()).filteredOn(p -> !p.source()).isNotEmpty()
         .allSatisfy(p ->
         assertThat(p.from().getFirst()).isEqualTo(urlOf("a")));
     // a report naming more holders than a report may is refused
-    List<TaskReport.Source> many = new ArrayList<>();
-    for (int i = 0; i <= TaskReport.MAX_SOURCES; i++) {
-      many.add(new TaskReport.Source("http://10.0.9." + i + ":1", 1));
+    List<TaskReport.HolderRate> many = new ArrayList<>();
+    for (int i = 0; i <= TaskReport.MAX_HOLDER_RATES; i++) {
+      many.add(new TaskReport.HolderRate("http://10.0.9." + i + ":1", 1));
     }
-    assertThatThrownBy(() -> reportWithSources(task, "d", many.toArray(TaskReport.Source[]::new)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sources lists more than");
+    assertThatThrownBy(() -> reportWithRates(task, "d", many.toArray(TaskReport.HolderRate[]::new)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("holderRates lists more than");
   }
 
   @Test
@@ -249,7 +251,7 @@ class TaskBoardTest {
         TaskReport.encodeHave(have), fetching, 0, 0, 0, List.of(), null), SOURCES, n -> "edge").orElseThrow();
   }
 
-  private PieceHandout reportWithSources(DistributionTask task, String node, TaskReport.Source... sources) {
+  private PieceHandout reportWithRates(DistributionTask task, String node, TaskReport.HolderRate... sources) {
     return board.report(new TaskReport(TaskReport.VERSION, task.id(), node, urlOf(node), "fetching", null,
         TaskReport.encodeHave(new BitSet()), List.of(), 0, 0, 0, List.of(sources), null), SOURCES, n -> "edge")
         .orElseThrow();
