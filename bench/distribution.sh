@@ -7,10 +7,12 @@
 #             0.1 s until it is done: the nodes fetch pieces from each other, the source sends
 #             each about once (a new file each run: a node pins a file once; one distribution by
 #             ./wimg distribute --wait first, not counted, warms the eight JVMs up)
+#   cli       ./wimg distribute FID --to zone:edge --wait on another new file: as peer, as a user of
+#             the CLI sees it (its JVM start and 0.5 s polling included)
 #   naive     the 7 edge nodes fetch the whole file from node 0 at once (curl, one per namespace)
 #   single    one edge node fetches it from node 0 alone (curl): one transfer over one link
 #
-#   sudo bench/distribution.sh      (root; about 4 minutes; ~2 GiB free)
+#   sudo bench/distribution.sh      (root; about 3 minutes a run and one for set-up; ~4 GiB free)
 #
 #   network  bridge wimg-d-br 10.78.0.1/24 (no multicast snooping); namespaces wimg-d0..7
 #            (10.78.0.10..17), veth wimg-dN-br / wimg-dN-in, `tc qdisc add dev wimg-dN-in root tbf
@@ -130,8 +132,10 @@ upload() { # upload NAME: a new random file on node 0; prints its fid
 }
 warm_fid=$(upload warm.bin)
 peer_fids=()
+cli_fids=()
 for run in $(seq 1 "$RUNS"); do
   peer_fids+=("$(upload "peer-$run.bin")")
+  cli_fids+=("$(upload "cli-$run.bin")")
 done
 curl_fid=$(upload curl.bin)
 want_curl=$(sha256sum "$work/curl.bin" | cut -d' ' -f1)
@@ -212,6 +216,13 @@ for run in $(seq 1 "$RUNS"); do
     [ "$got" = "$want" ] || bench_die "node $n's copy of $fid differs (SHA-256 $got, want $want)"
   done
 
+  # as a user of the CLI sees it: its JVM start and its polling (every 0.5 s) included
+  s0=$(sent_bytes 0)
+  t=$( { time "${wimg[@]}" distribute "${cli_fids[$((run - 1))]}" --to zone:edge --wait --server "$tracker" \
+        --key "$write_key" >"$work/cli-$run.log" 2>&1; } 2>&1 ) \
+    || { cat "$work/cli-$run.log" >&2; bench_die "distribute failed"; }
+  record cli "$run" "$t" "$s0"
+
   if [ "${NAIVE:-1}" = 1 ]; then
   s0=$(sent_bytes 0)
   t=$( { time {
@@ -243,10 +254,13 @@ echo "distribution: $SIZE_MIB MiB from node 0 to $((NODES - 1)) nodes, every nod
   "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $RUNS runs"
 printf '%-7s %4s %9s %14s\n' mode run seconds "source copies"
 awk '{ printf "%-7s %4s %9.2f %14.2f\n", $1, $2, $3, $4 }' "$results"
-pe=$(median peer 3); na=$(median naive 3); si=$(median single 3); pc=$(median peer 4); na=${na:-0}
-awk -v p="$pe" -v n="$na" -v s="$si" -v c="$pc" -v B="$bytes" -v M="$MBIT" 'BEGIN {
-  printf "median peer %.2f s, naive %.2f s, single %.2f s (a copy at the link rate: %.2f s)\n", p, n, s, B * 8 / (M * 1e6)
-  printf "peer/single %.2fx (goal <= 1.5), naive/single %.2fx, peer source egress %.2f copies (goal <= 1.3)\n", p / s, n / s, c
+pe=$(median peer 3); na=$(median naive 3); si=$(median single 3); pc=$(median peer 4); na=${na:-0}; cl=$(median cli 3)
+awk -v p="$pe" -v n="$na" -v s="$si" -v c="$pc" -v l="$cl" -v B="$bytes" -v M="$MBIT" 'BEGIN {
+  printf "median peer %.2f s, cli %.2f s, naive %.2f s, single %.2f s (a copy at the link rate: %.2f s)\n", p, l, n, s,
+    B * 8 / (M * 1e6)
+  printf "peer/single %.2fx (goal <= 1.5), cli/single %.2fx, naive/single %.2fx, peer source egress %.2f copies" \
+    " (goal <= 1.3)\n", p / s, l / s, n / s, c
 }'
 echo "(seconds: wall time until the last node has the file; peer from POST /tasks to the first 0.1 s poll"
-echo " that shows it done; source copies: node 0's tbf counter over the file size, TCP/IP headers included)"
+echo " that shows it done, cli ./wimg distribute --wait from its start to its end; source copies: node 0's"
+echo " tbf counter over the file size, TCP/IP headers included)"

@@ -22,7 +22,8 @@ class PieceUploadsTest {
 
   @Test
   void aNodeSendingAllThePiecesItMayRefusesTheNextAtOnce() throws Exception {
-    try (TestServer server = TestServer.start(TestServer.config(dir), NodeConfig.Distribution.DEFAULTS.withPieceCaps(0, 1, 0))) {
+    try (TestServer server = TestServer.start(TestServer.config(dir),
+        NodeConfig.Distribution.DEFAULTS.withPieceCaps(0, 1, 0))) {
       byte[] file = TestServer.randomBytes(32 << 20, 12); // more than the sockets' buffers hold
       String fid = server.upload(file, "application/octet-stream", "piece.bin").get("fid").asText();
       try (RawConnection slow = new RawConnection(server.port(), 4096)) {
@@ -55,7 +56,8 @@ class PieceUploadsTest {
   @Test
   void aSendRateHoldsPieceAnswersToItAndNoOtherRead() throws Exception {
     long rate = 4 << 20;
-    try (TestServer server = TestServer.start(TestServer.config(dir), NodeConfig.Distribution.DEFAULTS.withPieceCaps(0, 0, rate))) {
+    try (TestServer server = TestServer.start(TestServer.config(dir),
+        NodeConfig.Distribution.DEFAULTS.withPieceCaps(0, 0, rate))) {
       byte[] file = TestServer.randomBytes(12 << 20, 13);
       String fid = server.upload(file, "application/octet-stream", "piece.bin").get("fid").asText();
       long start = System.nanoTime();

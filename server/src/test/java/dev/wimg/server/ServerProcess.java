@@ -59,8 +59,10 @@ final class ServerProcess implements AutoCloseable {
         dataDir.toString()));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     CompletableFuture<Integer> ready = new CompletableFuture<>();
-    Thread.ofVirtual().name("server-process-" + process.pid()).start(() -> {
-      // Copies the child's output for its whole life, so that it never blocks on a full pipe.
+    Thread.ofPlatform().daemon().name("server-process-" + process.pid()).start(() -> {
+      // Copies the child's output for its whole life, so that it never blocks on a full pipe. A
+      // platform thread: a virtual one reading a child's pipe was seen to miss a ready line that
+      // sat in the pipe (DistributionProcessesTest, a restarted tracker, 4 runs of 4).
       try (BufferedReader out = process.inputReader(StandardCharsets.UTF_8);
            BufferedWriter file = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
         for (String line; (line = out.readLine()) != null; ) {
