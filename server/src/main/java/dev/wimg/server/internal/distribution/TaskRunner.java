@@ -275,7 +275,8 @@ final class TaskRunner {
       inFlight.put(index, url);
       try {
         long started = System.nanoTime();
-        byte[] bytes = fetch.fetch(URI.create(url), chunk, piece.size(), piece.digest(), Map.of("X-Wimg-Task", task.id()));
+        byte[] bytes = fetch.fetch(URI.create(url), chunk, piece.size(), piece.digest(),
+            Map.of("X-Wimg-Task", task.id()));
         measured(url, bytes.length, System.nanoTime() - started);
         if (stopped) {
           return; // cancelled or closed meanwhile: a piece pinned now would outlive its task

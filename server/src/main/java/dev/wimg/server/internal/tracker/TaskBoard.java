@@ -30,8 +30,9 @@ import java.util.function.LongSupplier;
  *   <li>Pieces other targets hold come first, rarest first (fewest holders), ties broken per node
  *       so that nodes ask for different pieces; their holders are named nearest first: same zone,
  *       same IPv4 /24, then fastest as the targets measured them (in factors of two; an
- *       unmeasured one as the median), then fewest fetches from them now; a holder already sending {@link #UPLOADS_PER_HOLDER}
- *       pieces is not named (the piece waits for the next report).</li>
+ *       unmeasured one as the median), then fewest fetches from them now; a holder already
+ *       sending {@link #UPLOADS_PER_HOLDER} pieces is not named (the piece waits for the next
+ *       report).</li>
  *   <li>A piece no target holds leaves the source only under a <em>lease</em>: one target at a
  *       time, at most {@link #LEASES_PER_SOURCE} leases at once per reader of the piece's group,
  *       one lease at a time per target, on a stream of its own beyond {@link #STREAMS}, given

@@ -449,13 +449,8 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
 
   private void redirect(ChannelHandlerContext ctx, FullHttpRequest request, String path) {
     int slash = path.indexOf('/', 1);
-    String fidText = path.substring(1, slash < 0 ? path.length() : slash);
-    Fid fid;
-    try {
-      fid = Fid.parse(fidText);
-    } catch (IllegalArgumentException e) {
-      respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.NOT_FOUND,
-          "no such resource: " + e.getMessage()), true);
+    Fid fid = fidOrNotFound(ctx, request, path.substring(1, slash < 0 ? path.length() : slash), "no such resource");
+    if (fid == null) {
       return;
     }
     String zone = request.headers().get(ZONE_HEADER);
@@ -496,12 +491,8 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
    * (least loaded first) before pinned copies. {@code 503} when there are none.
    */
   private void locations(ChannelHandlerContext ctx, FullHttpRequest request, String fidText) {
-    Fid fid;
-    try {
-      fid = Fid.parse(fidText);
-    } catch (IllegalArgumentException e) {
-      respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.NOT_FOUND,
-          "no such file: " + e.getMessage()), true);
+    Fid fid = fidOrNotFound(ctx, request, fidText, "no such file");
+    if (fid == null) {
       return;
     }
     List<Location> all = new ArrayList<>();
@@ -530,6 +521,17 @@ public final class TrackerHandler extends SimpleChannelInboundHandler<FullHttpRe
         new Locations(fid.toString(), fid.group(), all));
     response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
     respond(ctx, request, response, true);
+  }
+
+  /** {@code text} as a fid, or null once {@code 404} ("{@code what}: why") is answered. */
+  private Fid fidOrNotFound(ChannelHandlerContext ctx, FullHttpRequest request, String text, String what) {
+    try {
+      return Fid.parse(text);
+    } catch (IllegalArgumentException e) {
+      respond(ctx, request, errors.error(ctx.alloc(), HttpResponseStatus.NOT_FOUND, what + ": " + e.getMessage()),
+          true);
+      return null;
+    }
   }
 
   private void notAllowed(ChannelHandlerContext ctx, FullHttpRequest request, String allow) {
