@@ -31,11 +31,13 @@ import org.slf4j.LoggerFactory;
  * <p>A task file is written as the tus state is (docs/FORMAT.md): to a temporary file, forced,
  * renamed over the old one, the folder forced; so a crash leaves the old state or the new one.
  *
- * <p>A whole pinned copy is checked against its original every {@code pinCheckInterval}: a
- * {@code HEAD /<fid>} through a tracker at a member of the file's group. Once the original is
- * deleted there ({@code 404}) the copy is dropped and its task ends {@code failed}, so a delete
- * reaches every copy within that interval. An answer that says nothing (no tracker, no member,
- * a 5xx) leaves the copy served.
+ * <p>A whole pinned copy is checked against its original every {@code pinCheckInterval}: the
+ * members of the file's group that a tracker lists ({@code GET /locations/<fid>}) are each asked
+ * {@code HEAD /<fid>}. Once every one of them answers {@code 404} the original is deleted: the
+ * copy is dropped and its task ends {@code failed}, so a delete reaches every copy within that
+ * interval. One member that lacks the file (it is catching up) does not drop copies, and an
+ * answer that says nothing (no tracker, no member, a 5xx) leaves the copy served. One task is
+ * checked per pass of the done reports, so the checks never hold those reports up for long.
  */
 public final class NodeTasks implements AutoCloseable {
 
@@ -152,6 +154,7 @@ public final class NodeTasks implements AutoCloseable {
     while (!closed) {
       try {
         Thread.sleep(DONE_REPORT_INTERVAL);
+        boolean checkedOne = false;
         for (Done d : done.values()) {
           TrackerLink link = d.link();
           DistributionTask task = link.task();
@@ -163,8 +166,8 @@ public final class NodeTasks implements AutoCloseable {
               definition));
           if (handout != null && handout.cancel()) {
             cancelled(task);
-          } else {
-            checkOriginal(d);
+          } else if (!checkedOne) {
+            checkedOne = checkOriginal(d);
           }
         }
       } catch (InterruptedException e) {
@@ -177,54 +180,78 @@ public final class NodeTasks implements AutoCloseable {
 
   /**
    * Checks the original of a done task's file, once every {@link #pinCheckInterval}; when it is
-   * deleted, drops the copy and ends the task {@code failed}.
+   * deleted, drops the copy and ends the task {@code failed}. True if it asked the group now.
    */
-  private void checkOriginal(Done d) throws IOException, InterruptedException {
+  private boolean checkOriginal(Done d) throws IOException, InterruptedException {
     DistributionTask task = d.link().task();
     long now = System.nanoTime();
     Long checked = pinCheckedNanos.putIfAbsent(task.id(), now);
     if (checked == null || now - checked < pinCheckInterval.toNanos()) {
-      return; // the first check comes an interval after the task is seen done here
+      return false; // the first check comes an interval after the task is seen done here
     }
     pinCheckedNanos.put(task.id(), now);
-    if (originalAnswer(task.fid()) != 404) {
-      return;
+    if (!originalDeleted(task.fid())) {
+      return true;
     }
     String reason = "the file was deleted at its source: this copy is dropped";
+    // the pin goes first: a crash after it leaves a done task without its pin, which is fetched
+    // again and then fails at its source; the other way round a failed task's pin would be served
+    dropUnlessPinnedByAnother(task);
     save(new TaskFile(task, TargetState.FAILED.token(), reason, d.bytes(), d.sourceBytes()));
     done.remove(task.id());
     pinCheckedNanos.remove(task.id());
-    dropUnlessPinnedByAnother(task);
     log.info("distribution task {}: {} was deleted at its source, its copy here is dropped", task.id(), task.fid());
     TrackerLink link = d.link();
     java.util.BitSet none = new java.util.BitSet();
     link.report(definition -> new dev.wimg.protocol.TaskReport(dev.wimg.protocol.TaskReport.VERSION, task.id(),
         node.id(), node.url(), TargetState.FAILED.token(), reason, dev.wimg.protocol.TaskReport.encodeHave(none),
         List.of(), d.bytes(), d.sourceBytes(), 0, List.of(), definition));
+    return true;
   }
 
   /**
-   * The status a member of {@code fid}'s group answers to {@code HEAD /<fid>}, reached through the
-   * first tracker that sends it there ({@code 307}); 0 when none does.
+   * Whether every member of {@code fid}'s group that the first answering tracker lists answers
+   * {@code HEAD /<fid>} with {@code 404}; false when any holds it, any gives no answer, or no
+   * tracker lists a member.
    */
-  private int originalAnswer(String fid) throws InterruptedException {
+  private boolean originalDeleted(String fid) throws InterruptedException {
     for (URI tracker : node.trackers()) {
+      List<String> members = new java.util.ArrayList<>();
       try {
-        java.net.http.HttpResponse<Void> redirect = http.send(java.net.http.HttpRequest.newBuilder(
-                tracker.resolve("/" + fid)).method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody())
-            .timeout(Duration.ofSeconds(2)).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
-        java.util.Optional<String> member = redirect.headers().firstValue("Location");
-        if (redirect.statusCode() != 307 || member.isEmpty()) {
+        java.net.http.HttpResponse<byte[]> listed = http.send(java.net.http.HttpRequest.newBuilder(
+                tracker.resolve("/locations/" + fid)).timeout(Duration.ofSeconds(2)).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        if (listed.statusCode() != 200) {
           continue;
         }
-        return http.send(java.net.http.HttpRequest.newBuilder(URI.create(member.get()))
-                .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(5))
-                .build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
-      } catch (IOException | IllegalArgumentException e) {
-        log.debug("checking {} through {}: {}", fid, tracker, e.toString());
+        for (com.fasterxml.jackson.databind.JsonNode l : json.readTree(listed.body()).path("locations")) {
+          if ("member".equals(l.path("kind").asText())) {
+            members.add(l.path("url").asText());
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        log.debug("listing the members that hold {} through {}: {}", fid, tracker, e.toString());
+        continue;
       }
+      if (members.isEmpty()) {
+        return false;
+      }
+      for (String member : members) {
+        try {
+          int status = http.send(java.net.http.HttpRequest.newBuilder(URI.create(member + "/" + fid))
+                  .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(2))
+                  .build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+          if (status != 404) {
+            return false;
+          }
+        } catch (IOException | IllegalArgumentException e) {
+          log.debug("asking {} for {}: {}", member, fid, e.toString());
+          return false;
+        }
+      }
+      return true;
     }
-    return 0;
+    return false;
   }
 
   /**

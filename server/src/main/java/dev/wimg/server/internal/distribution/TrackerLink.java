@@ -50,7 +50,7 @@ final class TrackerLink {
 
   /**
    * {@code trackers} in the rendezvous order of task {@code id}: by the first 8 bytes of the
-   * SHA-256 of the id and the tracker's URL, highest first. Every node computes the same order,
+   * SHA-256 of the id and the tracker's {@link #origin}, highest first. Every node computes the same order,
    * and a tracker added or gone moves only the tasks it coordinates or takes.
    */
   static List<URI> rendezvous(String id, List<URI> trackers) {
@@ -58,7 +58,7 @@ final class TrackerLink {
     for (URI t : trackers) {
       try {
         byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
-            .digest((id + " " + t).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            .digest((id + " " + origin(t)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         weight.put(t, java.nio.ByteBuffer.wrap(hash).getLong());
       } catch (java.security.NoSuchAlgorithmException e) {
         throw new IllegalStateException("every Java platform has SHA-256", e);
@@ -67,6 +67,19 @@ final class TrackerLink {
     List<URI> ordered = new ArrayList<>(trackers);
     ordered.sort(java.util.Comparator.<URI>comparingLong(weight::get).reversed());
     return List.copyOf(ordered);
+  }
+
+  /**
+   * A tracker URL as every node spells it: scheme and host in lower case, the port always given,
+   * no path ({@code HTTP://T:80/} and {@code http://t} alike), so that nodes agree on a task's
+   * coordinator however their {@code --tracker} lists write it.
+   */
+  static String origin(URI tracker) {
+    String scheme = tracker.getScheme() == null ? "http" : tracker.getScheme().toLowerCase(java.util.Locale.ROOT);
+    int port = tracker.getPort() >= 0 ? tracker.getPort() : scheme.equals("https") ? 443 : 80;
+    String host = tracker.getHost() == null ? String.valueOf(tracker)
+        : tracker.getHost().toLowerCase(java.util.Locale.ROOT);
+    return scheme + "://" + host + ":" + port;
   }
 
   /**

@@ -59,7 +59,7 @@ public final class PieceUploads implements AutoCloseable {
     if (!ex.request().headers().contains(TASK_HEADER)) {
       return true;
     }
-    if (slots > 0 && sending.incrementAndGet() > slots) {
+    if (sending.incrementAndGet() > slots && slots > 0) {
       sending.decrementAndGet();
       FullHttpResponse busy = ex.server().errors().error(ex.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
           "this node sends " + slots + " pieces already: fetch this one from another holder");
@@ -67,9 +67,7 @@ public final class PieceUploads implements AutoCloseable {
       ex.respond(busy);
       return false;
     }
-    if (slots > 0) {
-      ex.onEnd(sending::decrementAndGet);
-    }
+    ex.onEnd(sending::decrementAndGet); // counted with no limit too: the gauge shows it
     ChannelPipeline pipeline = ex.ctx().pipeline();
     if (shaper != null && pipeline.get(SHAPER) == null) {
       pipeline.addFirst(SHAPER, shaper);

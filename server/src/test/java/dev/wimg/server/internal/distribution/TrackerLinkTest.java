@@ -26,6 +26,10 @@ class TrackerLinkTest {
       List<URI> order = TrackerLink.rendezvous(id, TRACKERS);
       assertThat(order).containsExactlyInAnyOrderElementsOf(TRACKERS);
       assertThat(TrackerLink.rendezvous(id, TRACKERS.reversed())).as("another node's list order").isEqualTo(order);
+      List<URI> spelled = List.of(URI.create("HTTP://10.0.0.3:9330/"), URI.create("http://10.0.0.1:9330"),
+          URI.create("http://10.0.0.2:9330/x"));
+      assertThat(TrackerLink.rendezvous(id, spelled).getFirst().getHost())
+          .as("another node's spelling").isEqualTo(order.getFirst().getHost());
       coordinated.merge(order.getFirst(), 1, Integer::sum);
       // without the third tracker, a task it did not coordinate keeps its coordinator
       List<URI> fewer = TRACKERS.subList(0, 2);

@@ -105,12 +105,15 @@ class TaskBoardTest {
     board.create(task, List.of(node("a", "http://10.0.1.1:1", "edge"), node("b", "http://10.0.1.2:1", "edge"),
         node("c", "http://10.0.1.3:1", "edge")));
     Map<String, BitSet> has = Map.of("a", new BitSet(), "b", new BitSet(), "c", new BitSet());
+    // the source bytes each target reports: 8 a piece
+    Map<String, Long> sourced = new java.util.HashMap<>(Map.of("a", 0L, "b", 0L, "c", 0L));
     int leases = 0;
     while (leases < 20) {
       for (String n : List.of("a", "b", "c")) {
-        for (PieceHandout.Assignment p : report(task, n, has.get(n), List.of()).pieces()) {
+        for (PieceHandout.Assignment p : report(task, n, has.get(n), List.of(), sourced.get(n)).pieces()) {
           if (p.source()) { // the pieces from peers are left: each stays with the node it was leased to
             has.get(n).set(p.piece());
+            sourced.merge(n, 8L, Long::sum);
             leases++;
           }
         }
@@ -122,27 +125,43 @@ class TaskBoardTest {
     BitSet allButRare = bitsOf();
     allButRare.set(0, 20);
     allButRare.clear(rare);
-    assertThat(report(task, "b", allButRare, List.of(new TaskReport.Fetch(rare, urlOf("a")))).pieces()).isEmpty();
+    assertThat(report(task, "b", allButRare, List.of(new TaskReport.Fetch(rare, urlOf("a"))), sourced.get("b"))
+        .pieces()).isEmpty();
     BitSet aAndB = (BitSet) has.get("a").clone();
     aAndB.or(has.get("b"));
     List<TaskReport.Fetch> cPieces = has.get("c").stream().mapToObj(i -> new TaskReport.Fetch(i, urlOf("b")))
         .toList();
-    assertThat(report(task, "a", aAndB, cPieces).pieces()).isEmpty();
+    assertThat(report(task, "a", aAndB, cPieces, sourced.get("a")).pieces()).isEmpty();
 
-    PieceHandout forC = report(task, "c", has.get("c"), List.of());
+    // the budget, 1.15 copies of 20 pieces, is 23: sent as the targets count it plus leases out
+    PieceHandout forC = report(task, "c", has.get("c"), List.of(), sourced.get("c"));
     assertThat(forC.pieces()).filteredOn(PieceHandout.Assignment::source).as("the rarest piece c lacks")
         .singleElement().satisfies(p -> assertThat(p.piece()).isEqualTo(rare));
-    assertThat(report(task, "a", aAndB, List.of()).pieces()).filteredOn(PieceHandout.Assignment::source)
-        .as("the 22nd piece from the source").hasSize(1);
+    assertThat(report(task, "a", aAndB, List.of(), sourced.get("a")).pieces())
+        .filteredOn(PieceHandout.Assignment::source).as("the 22nd piece from the source").hasSize(1);
     has.get("c").set(rare);
-    assertThat(report(task, "c", has.get("c"), List.of()).pieces()).filteredOn(PieceHandout.Assignment::source)
-        .as("the 23rd: 1.15 copies of 20").hasSize(1);
-    PieceHandout forB = report(task, "b", allButRare, List.of());
+    assertThat(report(task, "c", has.get("c"), List.of(), sourced.get("c") + 8).pieces())
+        .filteredOn(PieceHandout.Assignment::source).as("the 23rd").hasSize(1);
+    PieceHandout forB = report(task, "b", allButRare, List.of(), sourced.get("b"));
     assertThat(forB.pieces()).as("over the budget: b gets the rare piece from a peer").singleElement()
         .satisfies(p -> {
           assertThat(p.piece()).isEqualTo(rare);
           assertThat(p.source()).isFalse();
         });
+  }
+
+  @Test
+  void aLeaseWhoseHolderReportsNoFetchOfItGoesAtOnce() {
+    DistributionTask task = task(1, "a", "b");
+    board.create(task, List.of(node("a", "http://10.0.1.1:1", "edge"), node("b", "http://10.0.1.2:1", "edge")));
+    assertThat(report(task, "a", new BitSet(), List.of()).pieces()).singleElement()
+        .satisfies(p -> assertThat(p.source()).isTrue());
+    // a's next report, 100 ms on, lists no fetch of it (the source answered 503 at once): the
+    // lease is gone, not held for its grace, and the piece is leased again at once
+    now.addAndGet(100_000_000L);
+    assertThat(report(task, "a", new BitSet(), List.of()).pieces()).as("leased again, no grace waited")
+        .singleElement().satisfies(p -> assertThat(p.source()).isTrue());
+    assertThat(report(task, "b", new BitSet(), List.of()).pieces()).as("one lease per piece").isEmpty();
   }
 
   @Test
@@ -247,8 +266,14 @@ class TaskBoardTest {
   }
 
   private PieceHandout report(DistributionTask task, String node, BitSet have, List<TaskReport.Fetch> fetching) {
+    return report(task, node, have, fetching, 0);
+  }
+
+  private PieceHandout report(DistributionTask task, String node, BitSet have, List<TaskReport.Fetch> fetching,
+                              long sourceBytes) {
     return board.report(new TaskReport(TaskReport.VERSION, task.id(), node, urlOf(node), "fetching", null,
-        TaskReport.encodeHave(have), fetching, 0, 0, 0, List.of(), null), SOURCES, n -> "edge").orElseThrow();
+        TaskReport.encodeHave(have), fetching, 0, sourceBytes, 0, List.of(), null), SOURCES, n -> "edge")
+        .orElseThrow();
   }
 
   private PieceHandout reportWithRates(DistributionTask task, String node, TaskReport.HolderRate... sources) {
