@@ -39,10 +39,9 @@ import java.util.function.LongSupplier;
  *       before any other piece so the source's link never waits, and to targets in turn (one
  *       with more leased pieces than the fewest of the others plus one gets none), so that each
  *       soon holds pieces no other has and sends them on (super-seeding).
- *       A lease ends at its holder's first report after the grant that does not list the piece as
- *       being fetched (the fetch failed, or the holder follows another tracker), after {@link
- *       #LEASE_GRACE_MILLIS} with no such report, or when the holder goes silent; then the piece
- *       may be leased again.</li>
+ *       A lease ends when its holder's report no longer lists the piece as being fetched (after a
+ *       grace of {@link #LEASE_GRACE_MILLIS} from its grant) or the holder goes silent; then the
+ *       piece may be leased to another.</li>
  * </ol>
  * A node fetches at most {@link #STREAMS} pieces at once.
  *
@@ -82,8 +81,9 @@ public final class TaskBoard {
   /**
    * What the source may send of a task, in percent of the file: its first copy, then, once
    * every piece has left it, leases of the rarest pieces to targets that lack them (the end game),
-   * so that its link helps the peers with the last pieces instead of standing idle. Counted as the
-   * source bytes the targets report plus the leases out now.
+   * so that its link helps the peers with the last pieces instead of standing idle. Every lease
+   * granted counts, lapsed ones too: a lease whose fetch fails (the source is gone) must not be
+   * granted again and again while the piece could come from a peer.
    */
   static final int SOURCE_BUDGET_PERCENT = 115;
   /** How long a task is kept after the last report of any of its targets, ms. */
@@ -104,6 +104,8 @@ public final class TaskBoard {
     final DistributionTask definition;
     final Map<String, Target> targets = new LinkedHashMap<>();
     final Map<Integer, Lease> leases = new HashMap<>();
+    /** Piece bytes leased from the source so far, lapsed leases included. */
+    long leasedBytes;
     boolean cancelled;
     /** Each piece's group (its source). */
     final int[] groups;
@@ -288,12 +290,6 @@ public final class TaskBoard {
     target.rate = report.rate();
     target.heardNanos = now;
     recount(task, now);
-    // a report made after a lease was granted shows the fetch started, or it failed (the source
-    // busy, 503) or was never started (the node follows another tracker): the lease goes now,
-    // not after its grace
-    Target reporter = target;
-    task.leases.entrySet().removeIf(e -> e.getValue().node().equals(reporter.node) && e.getValue().grantedNanos() < now
-        && !reporter.fetches(e.getKey()) && !reporter.have.get(e.getKey()));
     if (task.cancelled) {
       return Optional.of(new PieceHandout(PieceHandout.VERSION, REPORT_EVERY_MILLIS_DONE, List.of(), true));
     }
@@ -502,19 +498,10 @@ public final class TaskBoard {
         return null; // the first copy is still under way
       }
     }
-    // what the source has sent as the targets count it, and what its leases out now will send
     long budget = task.definition.file().size() * SOURCE_BUDGET_PERCENT / 100;
-    long sent = 0;
-    for (Target t : task.targets.values()) {
-      sent += t.sourceBytes;
-    }
-    for (int piece : task.leases.keySet()) {
-      sent += task.definition.pieces().get(piece).size();
-    }
-    long spent = sent;
     List<Integer> rarest = new ArrayList<>(held);
     rarest.sort(Comparator.comparingInt(i -> holders[i]));
-    rarest.removeIf(i -> spent + task.definition.pieces().get(i).size() > budget);
+    rarest.removeIf(i -> task.leasedBytes + task.definition.pieces().get(i).size() > budget);
     return grantLease(task, target, rarest, sources, now);
   }
 
@@ -543,6 +530,7 @@ public final class TaskBoard {
         continue;
       }
       task.leases.put(piece, new Lease(target.node, now));
+      task.leasedBytes += task.definition.pieces().get(piece).size();
       target.sourcePieces++;
       return new PieceHandout.Assignment(piece, readers, true);
     }

@@ -133,7 +133,7 @@ class TaskBoardTest {
         .toList();
     assertThat(report(task, "a", aAndB, cPieces, sourced.get("a")).pieces()).isEmpty();
 
-    // the budget, 1.15 copies of 20 pieces, is 23: sent as the targets count it plus leases out
+    // the budget, 1.15 copies of 20 pieces, is 23 leases
     PieceHandout forC = report(task, "c", has.get("c"), List.of(), sourced.get("c"));
     assertThat(forC.pieces()).filteredOn(PieceHandout.Assignment::source).as("the rarest piece c lacks")
         .singleElement().satisfies(p -> assertThat(p.piece()).isEqualTo(rare));
@@ -148,20 +148,6 @@ class TaskBoardTest {
           assertThat(p.piece()).isEqualTo(rare);
           assertThat(p.source()).isFalse();
         });
-  }
-
-  @Test
-  void aLeaseWhoseHolderReportsNoFetchOfItGoesAtOnce() {
-    DistributionTask task = task(1, "a", "b");
-    board.create(task, List.of(node("a", "http://10.0.1.1:1", "edge"), node("b", "http://10.0.1.2:1", "edge")));
-    assertThat(report(task, "a", new BitSet(), List.of()).pieces()).singleElement()
-        .satisfies(p -> assertThat(p.source()).isTrue());
-    // a's next report, 100 ms on, lists no fetch of it (the source answered 503 at once): the
-    // lease is gone, not held for its grace, and the piece is leased again at once
-    now.addAndGet(100_000_000L);
-    assertThat(report(task, "a", new BitSet(), List.of()).pieces()).as("leased again, no grace waited")
-        .singleElement().satisfies(p -> assertThat(p.source()).isTrue());
-    assertThat(report(task, "b", new BitSet(), List.of()).pieces()).as("one lease per piece").isEmpty();
   }
 
   @Test
