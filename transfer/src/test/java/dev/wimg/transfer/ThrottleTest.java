@@ -9,14 +9,20 @@ import org.junit.jupiter.api.Test;
 /** The token bucket on a fake clock: its rate, its one-second burst, and no wait within it. */
 class ThrottleTest {
 
-  @Test
-  void bytesBeyondTheRateWaitTheirTime() throws Exception {
-    AtomicLong now = new AtomicLong();
-    AtomicLong slept = new AtomicLong();
-    Throttle t = new Throttle(1_000_000, now::get, nanos -> {
+  /** A clock that moves only when the throttle sleeps (or the test moves it), and the sleep total. */
+  private final AtomicLong now = new AtomicLong();
+  private final AtomicLong slept = new AtomicLong();
+
+  private Throttle throttle(long bytesPerSecond) {
+    return new Throttle(bytesPerSecond, now::get, nanos -> {
       slept.addAndGet(nanos);
       now.addAndGet(nanos);
     });
+  }
+
+  @Test
+  void bytesBeyondTheRateWaitTheirTime() throws Exception {
+    Throttle t = throttle(1_000_000);
     t.acquire(1_000_000); // the bucket starts full: a second's worth at once
     assertThat(slept.get()).isZero();
     for (int i = 0; i < 10; i++) {
@@ -28,12 +34,7 @@ class ThrottleTest {
 
   @Test
   void anIdleSpellAllowsOneSecondsBurstAtMost() throws Exception {
-    AtomicLong now = new AtomicLong();
-    AtomicLong slept = new AtomicLong();
-    Throttle t = new Throttle(1_000_000, now::get, nanos -> {
-      slept.addAndGet(nanos);
-      now.addAndGet(nanos);
-    });
+    Throttle t = throttle(1_000_000);
     t.acquire(1_000_000);
     now.addAndGet(60_000_000_000L); // a minute idle
     t.acquire(1_500_000);
